@@ -63,7 +63,7 @@ pub fn import(md: &str) -> Result<Value> {
         }),
     );
 
-    Ok(json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": title,
@@ -79,7 +79,43 @@ pub fn import(md: &str) -> Result<Value> {
         "tags": tags.iter().map(|t| json!({ "name": t })).collect::<Vec<_>>(),
         "paths": paths,
         "components": components,
-    }))
+    });
+    let known: Vec<String> = doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas is an object")
+        .keys()
+        .cloned()
+        .collect();
+    inline_dangling_refs(&mut doc, &known);
+    Ok(doc)
+}
+
+/// The reference links two schemas it never defines (`Choice`, `CompletionUsage`, both in
+/// `ChatCompletion`). Such a reference becomes an open object that says so, so every
+/// `$ref` in the document resolves and the schema count stays the reference's.
+fn inline_dangling_refs(v: &mut Value, known: &[String]) {
+    match v {
+        Value::Object(map) => {
+            if let Some(name) = map
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                && !known.iter().any(|k| k == name)
+            {
+                let name = name.to_string();
+                map.remove("$ref");
+                map.insert("type".into(), json!("object"));
+                map.insert("title".into(), json!(name));
+                map.insert(
+                    "description".into(),
+                    json!(format!("`{name}` is linked but not defined by the reference: any object.")),
+                );
+            }
+            map.values_mut().for_each(|c| inline_dangling_refs(c, known));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|c| inline_dangling_refs(c, known)),
+        _ => {}
+    }
 }
 
 fn parse_info(lines: &[&str]) -> Result<(String, String, String)> {
@@ -721,6 +757,48 @@ fn attach_nested(props: &mut [Prop], stack: &mut [Ctx], kind: Nested, alts: Vec<
     Ok(())
 }
 
+/// Splits a run of anonymous enum values into one contiguous segment per property, in
+/// property order: a segment starts with its property's sample value (the renderer samples
+/// an enum with its first value), except for an open set (`str | Literal[...]`), whose
+/// sample is the plain string's placeholder. Of the splits that fit, the one that gives the
+/// most properties an enum wins.
+fn segment_enums(
+    values: &[Value],
+    candidates: &[(usize, bool)],
+    samples: &[Option<&Value>],
+) -> Option<Vec<(usize, std::ops::Range<usize>)>> {
+    fn go(
+        start: usize,
+        cand: usize,
+        values: &[Value],
+        candidates: &[(usize, bool)],
+        samples: &[Option<&Value>],
+    ) -> Option<Vec<(usize, std::ops::Range<usize>)>> {
+        if start == values.len() {
+            return Some(Vec::new());
+        }
+        let mut best: Option<Vec<(usize, std::ops::Range<usize>)>> = None;
+        for c in cand..candidates.len() {
+            let (prop, open_set) = candidates[c];
+            let fits = samples[c] == Some(&values[start])
+                || (open_set && samples[c].is_some_and(|s| s == "string"));
+            if !fits {
+                continue;
+            }
+            for end in start + 1..=values.len() {
+                if let Some(mut rest) = go(end, c + 1, values, candidates, samples)
+                    && best.as_ref().is_none_or(|b| b.len() < rest.len() + 1)
+                {
+                    rest.insert(0, (prop, start..end));
+                    best = Some(rest);
+                }
+            }
+        }
+        best
+    }
+    go(0, 0, values, candidates, samples)
+}
+
 /// Attaches the rows of a schema's enum table to its properties. Rows name the property,
 /// or say `*anonymous*` for an enum alternative inside a property's `anyOf`; such a group
 /// goes to the one string alternative whose sample value is the group's first value (the
@@ -735,33 +813,30 @@ fn assign_enums(name: &str, props: &mut [Prop], rows: &[Row], sample: &Value) ->
     }
     for (group, values) in groups {
         if group == "*anonymous*" {
+            // Consecutive anonymous enums of several properties run together in one table;
+            // split them where a value is the sample of the next property that can take one.
             let plain_strings = |p: &Prop| {
                 p.schema["anyOf"].as_array().map_or(0, |alts| {
                     alts.iter().filter(|a| a["type"] == "string" && a.get("enum").is_none()).count()
                 })
             };
-            let by_sample: Vec<usize> = (0..props.len())
-                .filter(|&k| plain_strings(&props[k]) > 0 && sample.get(&props[k].name) == Some(&values[0]))
+            let candidates: Vec<(usize, bool)> = (0..props.len())
+                .filter(|&k| plain_strings(&props[k]) > 0)
+                .map(|k| (k, plain_strings(&props[k]) >= 2))
                 .collect();
-            // `str | Literal[...]` (an open set) renders as two string alternatives, and
-            // the sample then shows the plain string's placeholder.
-            let open_sets: Vec<usize> = (0..props.len()).filter(|&k| plain_strings(&props[k]) >= 2).collect();
-            let candidates = if by_sample.len() == 1 { by_sample } else { open_sets };
-            ensure!(
-                candidates.len() == 1,
-                "{name}: cannot tell which property the anonymous enum {values:?} belongs to"
-            );
-            let alts = props[candidates[0]].schema["anyOf"].as_array_mut().expect("checked");
-            // The plain string alternative stays (open set); the enum is the first string
-            // alternative without values, unless there is only one string alternative.
-            let strings: Vec<usize> = alts
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| a["type"] == "string" && a.get("enum").is_none())
-                .map(|(k, _)| k)
-                .collect();
-            let target = *strings.last().expect("checked");
-            alts[target]["enum"] = Value::Array(values);
+            let samples: Vec<Option<&Value>> = candidates.iter().map(|(k, _)| sample.get(&props[*k].name)).collect();
+            let segments = segment_enums(&values, &candidates, &samples)
+                .with_context(|| format!("{name}: cannot tell which properties the anonymous enum {values:?} belongs to"))?;
+            for (k, range) in segments {
+                let alts = props[k].schema["anyOf"].as_array_mut().expect("candidates have anyOf");
+                // In `str | Literal[...]` the plain string stays (an open set); the enum goes
+                // to the last string alternative.
+                let target = alts
+                    .iter()
+                    .rposition(|a| a["type"] == "string" && a.get("enum").is_none())
+                    .expect("candidates have a string alternative");
+                alts[target]["enum"] = Value::Array(values[range].to_vec());
+            }
         } else {
             let prop = props
                 .iter_mut()
