@@ -108,12 +108,17 @@ fn inline_dangling_refs(v: &mut Value, known: &[String]) {
                 map.insert("title".into(), json!(name));
                 map.insert(
                     "description".into(),
-                    json!(format!("`{name}` is linked but not defined by the reference: any object.")),
+                    json!(format!(
+                        "`{name}` is linked but not defined by the reference: any object."
+                    )),
                 );
             }
-            map.values_mut().for_each(|c| inline_dangling_refs(c, known));
+            map.values_mut()
+                .for_each(|c| inline_dangling_refs(c, known));
         }
-        Value::Array(items) => items.iter_mut().for_each(|c| inline_dangling_refs(c, known)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|c| inline_dangling_refs(c, known)),
         _ => {}
     }
 }
@@ -131,7 +136,11 @@ fn parse_info(lines: &[&str]) -> Result<(String, String, String)> {
         .iter()
         .find(|l| l.starts_with("Rostro endpoints."))
         .context("no API description paragraph")?;
-    Ok((title.to_string(), version.to_string(), description.to_string()))
+    Ok((
+        title.to_string(),
+        version.to_string(),
+        description.to_string(),
+    ))
 }
 
 fn strip_tags(s: &str) -> String {
@@ -212,7 +221,12 @@ fn parse_row(line: &str, columns: usize) -> Result<Row> {
 
 /// Reads the table that starts at `lines[at]` (header, separator, rows); returns the rows
 /// and the index after the table.
-fn read_table(lines: &[&str], at: usize, header: &str, columns: usize) -> Result<(Vec<Row>, usize)> {
+fn read_table(
+    lines: &[&str],
+    at: usize,
+    header: &str,
+    columns: usize,
+) -> Result<(Vec<Row>, usize)> {
     ensure!(
         lines.get(at) == Some(&header),
         "expected table header `{header}`, found `{}`",
@@ -257,7 +271,12 @@ fn parse_json(text: &str, what: &str) -> Result<Value> {
     serde_json::from_str(text).with_context(|| format!("{what} is not valid JSON"))
 }
 
-fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) -> Result<Operation> {
+fn parse_operation(
+    summary: &str,
+    tag: &str,
+    lines: &[&str],
+    first_line: usize,
+) -> Result<Operation> {
     let mut op_id = None;
     let mut content_type = None;
     let mut method_path = None;
@@ -308,7 +327,10 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
         {
             let (lang, text, next) = read_fence(lines, i + 1)?;
             ensure!(lang == "json", "line {at}: example response in `{lang}`");
-            examples.push((status.to_string(), parse_json(&text, &format!("example {status} at line {at}"))?));
+            examples.push((
+                status.to_string(),
+                parse_json(&text, &format!("example {status} at line {at}"))?,
+            ));
             i = next;
             continue;
         } else if line.starts_with("<h3 id=") && line.ends_with("-responses\">Responses</h3>") {
@@ -319,10 +341,18 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
             continue;
         } else if line == "<aside class=\"warning\">" {
             ensure!(
-                lines.get(i + 1).is_some_and(|l| l.starts_with("To perform this operation")),
+                lines
+                    .get(i + 1)
+                    .is_some_and(|l| l.starts_with("To perform this operation")),
                 "line {at}: unexpected aside"
             );
-            security = Some(lines.get(i + 2).context("truncated aside")?.trim().to_string());
+            security = Some(
+                lines
+                    .get(i + 2)
+                    .context("truncated aside")?
+                    .trim()
+                    .to_string(),
+            );
             i += 3;
             continue;
         }
@@ -341,7 +371,9 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
         if row.indented {
             continue;
         }
-        let [name, location, ty, required, desc] = &row.cells[..] else { unreachable!() };
+        let [name, location, ty, required, desc] = &row.cells[..] else {
+            unreachable!()
+        };
         if location == "body" {
             ensure!(body_row.is_none(), "two body rows");
             body_row = Some(row.clone());
@@ -369,7 +401,10 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
         let mut p = Map::new();
         p.insert("name".into(), json!(name));
         p.insert("in".into(), json!(location));
-        p.insert("required".into(), json!(required == "true" || location == "path"));
+        p.insert(
+            "required".into(),
+            json!(required == "true" || location == "path"),
+        );
         if desc != "none" {
             p.insert("description".into(), json!(desc));
         }
@@ -379,7 +414,9 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
     for seg in path.split('/') {
         if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             ensure!(
-                parameters.iter().any(|p| p["name"] == name && p["in"] == "path"),
+                parameters
+                    .iter()
+                    .any(|p| p["name"] == name && p["in"] == "path"),
                 "path parameter `{name}` is not declared"
             );
         }
@@ -409,7 +446,8 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
         };
         if lang == "json" {
             let example = parse_json(text, "body example")?;
-            let trivial = example == json!(false) || example == json!({}) || example == json!(["string"]);
+            let trivial =
+                example == json!(false) || example == json!({}) || example == json!(["string"]);
             if !trivial && schema.get("$ref").is_none() {
                 schema["example"] = example;
             }
@@ -426,8 +464,13 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
 
     let mut responses = Map::new();
     for row in &response_rows {
-        let [status, _meaning, desc, schema_cell] = &row.cells[..] else { unreachable!() };
-        ensure!(status.len() == 3 && status.chars().all(|c| c.is_ascii_digit()), "status `{status}`");
+        let [status, _meaning, desc, schema_cell] = &row.cells[..] else {
+            unreachable!()
+        };
+        ensure!(
+            status.len() == 3 && status.chars().all(|c| c.is_ascii_digit()),
+            "status `{status}`"
+        );
         let schema = match schema_cell.as_str() {
             "None" | "Inline" => json!({}),
             other => type_schema(other)?,
@@ -445,14 +488,21 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
         );
     }
     for (status, _) in &examples {
-        ensure!(responses.contains_key(status), "example for undeclared status {status}");
+        ensure!(
+            responses.contains_key(status),
+            "example for undeclared status {status}"
+        );
     }
     out.insert("responses".into(), Value::Object(responses));
 
     let security = match security.as_deref() {
         // `None, Authorization, None`: anonymous calls are allowed, a key is used when given.
-        Some("None, Authorization, None") => json!([{}, { "Authorization": [] }, { "CH-API-KEY": [], "samwise": [] }]),
-        Some("Authorization") => json!([{ "Authorization": [] }, { "CH-API-KEY": [], "samwise": [] }]),
+        Some("None, Authorization, None") => {
+            json!([{}, { "Authorization": [] }, { "CH-API-KEY": [], "samwise": [] }])
+        }
+        Some("Authorization") => {
+            json!([{ "Authorization": [] }, { "CH-API-KEY": [], "samwise": [] }])
+        }
         Some(other) => bail!("unknown security requirement `{other}`"),
         None => json!([]),
     };
@@ -470,7 +520,9 @@ fn parse_operation(summary: &str, tag: &str, lines: &[&str], first_line: usize) 
 /// array whose `items` the caller fills from the alternatives that follow.
 fn type_schema(ty: &str) -> Result<Value> {
     Ok(match ty {
-        "string" | "integer" | "number" | "boolean" | "null" | "object" | "array" => json!({ "type": ty }),
+        "string" | "integer" | "number" | "boolean" | "null" | "object" | "array" => {
+            json!({ "type": ty })
+        }
         "any" => json!({}),
         "string(binary)" => json!({ "type": "string", "format": "binary" }),
         "[anyOf]" => json!({ "type": "array", "items": {} }),
@@ -513,7 +565,10 @@ fn parse_schemas(lines: &[&str], first_line: usize) -> Result<Map<String, Value>
         let name = strip_tags(lines[start]);
         let schema = parse_schema(&name, &lines[start..end], first_line + start)
             .with_context(|| format!("schema `{name}` at line {}", first_line + start))?;
-        ensure!(schemas.insert(name.clone(), schema).is_none(), "schema `{name}` twice");
+        ensure!(
+            schemas.insert(name.clone(), schema).is_none(),
+            "schema `{name}` twice"
+        );
     }
     Ok(schemas)
 }
@@ -566,7 +621,10 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
     i += 1;
     let mut description = Vec::new();
     while i < lines.len() && lines[i] != "### Properties" {
-        ensure!(!lines[i].starts_with('|') && !lines[i].starts_with('<'), "expected `### Properties`");
+        ensure!(
+            !lines[i].starts_with('|') && !lines[i].starts_with('<'),
+            "expected `### Properties`"
+        );
         if !lines[i].is_empty() {
             description.push(lines[i]);
         }
@@ -587,7 +645,11 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
                 Ctx::Nested(kind, alts) => attach_nested(props, stack, kind, alts)?,
                 Ctx::Property(alts) => {
                     let prop = props.last_mut().context("anyOf before any property")?;
-                    ensure!(prop.schema == json!({}), "anyOf on a property typed `{}`", prop.schema);
+                    ensure!(
+                        prop.schema == json!({}),
+                        "anyOf on a property typed `{}`",
+                        prop.schema
+                    );
                     prop.schema = json!({ "anyOf": alts });
                 }
             }
@@ -624,15 +686,23 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
                 continue;
             }
             "|Name|Type|Required|Restrictions|Description|" => {
-                ensure!(lines.get(i + 1).is_some_and(|l| l.starts_with("|---")), "line {at}: header without separator");
+                ensure!(
+                    lines.get(i + 1).is_some_and(|l| l.starts_with("|---")),
+                    "line {at}: header without separator"
+                );
                 i += 2;
                 continue;
             }
             _ if line.starts_with('|') => {
                 let row = parse_row(line, 5).with_context(|| format!("line {at}"))?;
-                let [pname, ty, required, _restrictions, desc] = &row.cells[..] else { unreachable!() };
+                let [pname, ty, required, _restrictions, desc] = &row.cells[..] else {
+                    unreachable!()
+                };
                 // `additionalProperties: any` needs no detail; `[anyOf]` always gets it.
-                ensure!(pending != Some(Nested::Items), "line {at}: `[anyOf]` not followed by anyOf");
+                ensure!(
+                    pending != Some(Nested::Items),
+                    "line {at}: `[anyOf]` not followed by anyOf"
+                );
                 pending = None;
                 let schema = type_schema(ty).with_context(|| format!("line {at}"))?;
                 match pname.as_str() {
@@ -641,12 +711,15 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
                         // An outer `null` alternative after an array-of-anyOf is rendered as
                         // if it were one more item; nullability belongs to the property.
                         if ty == "null" && matches!(stack.last(), Some(Ctx::Nested(..))) {
-                            let Some(Ctx::Nested(kind, alts)) = stack.pop() else { unreachable!() };
+                            let Some(Ctx::Nested(kind, alts)) = stack.pop() else {
+                                unreachable!()
+                            };
                             attach_nested(&mut props, &mut stack, kind, alts)?;
                             match stack.last_mut() {
                                 Some(Ctx::Property(parent)) => parent.push(schema),
                                 _ => {
-                                    let prop = props.last_mut().context("items without a property")?;
+                                    let prop =
+                                        props.last_mut().context("items without a property")?;
                                     prop.schema = json!({ "anyOf": [prop.schema.take(), schema] });
                                 }
                             }
@@ -663,10 +736,19 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
                             Some(Ctx::Property(a)) | Some(Ctx::Nested(_, a)) => a.last_mut(),
                             None => props.last_mut().map(|p| &mut p.schema),
                         }
-                        .with_context(|| format!("line {at}: additionalProperties without an object"))?;
+                        .with_context(|| {
+                            format!("line {at}: additionalProperties without an object")
+                        })?;
                         // `[object]` followed by additionalProperties: a list of maps.
-                        let target = if target["type"] == "array" { &mut target["items"] } else { target };
-                        ensure!(target["type"] == "object", "line {at}: additionalProperties on {target}");
+                        let target = if target["type"] == "array" {
+                            &mut target["items"]
+                        } else {
+                            target
+                        };
+                        ensure!(
+                            target["type"] == "object",
+                            "line {at}: additionalProperties on {target}"
+                        );
                         pending = (ty == "any").then_some(Nested::Values);
                         target["additionalProperties"] = schema;
                     }
@@ -696,7 +778,11 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
         let values: Vec<Value> = enum_rows
             .iter()
             .map(|r| {
-                ensure!(r.cells[0] == name, "enum row `{}` in primitive `{name}`", r.cells[0]);
+                ensure!(
+                    r.cells[0] == name,
+                    "enum row `{}` in primitive `{name}`",
+                    r.cells[0]
+                );
                 Ok(Value::String(r.cells[1].clone()))
             })
             .collect::<Result<_>>()?;
@@ -716,7 +802,11 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
             if p.required {
                 required.push(json!(p.name));
             }
-            ensure!(properties.insert(p.name.clone(), s).is_none(), "property `{}` twice", p.name);
+            ensure!(
+                properties.insert(p.name.clone(), s).is_none(),
+                "property `{}` twice",
+                p.name
+            );
         }
         let mut s = Map::new();
         s.insert("type".into(), json!("object"));
@@ -737,13 +827,29 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
 /// Puts the alternatives of a nested `anyOf` where they belong: the `items` of the
 /// array, or the `additionalProperties` of the object, that is the last alternative of
 /// the enclosing `anyOf` (or the property itself).
-fn attach_nested(props: &mut [Prop], stack: &mut [Ctx], kind: Nested, alts: Vec<Value>) -> Result<()> {
+fn attach_nested(
+    props: &mut [Prop],
+    stack: &mut [Ctx],
+    kind: Nested,
+    alts: Vec<Value>,
+) -> Result<()> {
     let host = match stack.last_mut() {
-        Some(Ctx::Property(parent)) => parent.last_mut().context("nested anyOf without its host")?,
+        Some(Ctx::Property(parent)) => {
+            parent.last_mut().context("nested anyOf without its host")?
+        }
         Some(Ctx::Nested(..)) => bail!("anyOf nested three deep"),
-        None => &mut props.last_mut().context("nested anyOf without a property")?.schema,
+        None => {
+            &mut props
+                .last_mut()
+                .context("nested anyOf without a property")?
+                .schema
+        }
     };
-    let host = if kind == Nested::Values && host["type"] == "array" { &mut host["items"] } else { host };
+    let host = if kind == Nested::Values && host["type"] == "array" {
+        &mut host["items"]
+    } else {
+        host
+    };
     match kind {
         Nested::Items => {
             ensure!(host["type"] == "array", "items for a non-array {host}");
@@ -817,18 +923,28 @@ fn assign_enums(name: &str, props: &mut [Prop], rows: &[Row], sample: &Value) ->
             // split them where a value is the sample of the next property that can take one.
             let plain_strings = |p: &Prop| {
                 p.schema["anyOf"].as_array().map_or(0, |alts| {
-                    alts.iter().filter(|a| a["type"] == "string" && a.get("enum").is_none()).count()
+                    alts.iter()
+                        .filter(|a| a["type"] == "string" && a.get("enum").is_none())
+                        .count()
                 })
             };
             let candidates: Vec<(usize, bool)> = (0..props.len())
                 .filter(|&k| plain_strings(&props[k]) > 0)
                 .map(|k| (k, plain_strings(&props[k]) >= 2))
                 .collect();
-            let samples: Vec<Option<&Value>> = candidates.iter().map(|(k, _)| sample.get(&props[*k].name)).collect();
-            let segments = segment_enums(&values, &candidates, &samples)
-                .with_context(|| format!("{name}: cannot tell which properties the anonymous enum {values:?} belongs to"))?;
+            let samples: Vec<Option<&Value>> = candidates
+                .iter()
+                .map(|(k, _)| sample.get(&props[*k].name))
+                .collect();
+            let segments = segment_enums(&values, &candidates, &samples).with_context(|| {
+                format!(
+                    "{name}: cannot tell which properties the anonymous enum {values:?} belongs to"
+                )
+            })?;
             for (k, range) in segments {
-                let alts = props[k].schema["anyOf"].as_array_mut().expect("candidates have anyOf");
+                let alts = props[k].schema["anyOf"]
+                    .as_array_mut()
+                    .expect("candidates have anyOf");
                 // In `str | Literal[...]` the plain string stays (an open set); the enum goes
                 // to the last string alternative.
                 let target = alts
@@ -868,7 +984,11 @@ fn add_defaults(schemas: &mut Map<String, Value>) {
         let sample = schema.get("example").cloned().unwrap_or(Value::Null);
         let required: Vec<String> = schema["required"]
             .as_array()
-            .map(|r| r.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
             continue;
@@ -877,7 +997,9 @@ fn add_defaults(schemas: &mut Map<String, Value>) {
             if required.contains(pname) {
                 continue;
             }
-            let Some(value) = sample.get(pname) else { continue };
+            let Some(value) = sample.get(pname) else {
+                continue;
+            };
             if !is_placeholder(value, prop, &snapshot) {
                 prop["default"] = value.clone();
             }
@@ -900,9 +1022,14 @@ fn is_placeholder(value: &Value, schema: &Value, all: &Map<String, Value>) -> bo
         Value::Number(n) => n.as_f64() == Some(0.0),
         Value::String(s) => s == "string" || s == "2019-08-24T14:15:22Z",
         Value::Array(items) => {
-            !items.is_empty() && items.iter().all(|v| is_placeholder(v, &resolved["items"], all))
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|v| is_placeholder(v, &resolved["items"], all))
         }
-        Value::Object(m) => m.is_empty() || resolved.get("properties").is_some() || m.contains_key("property1"),
+        Value::Object(m) => {
+            m.is_empty() || resolved.get("properties").is_some() || m.contains_key("property1")
+        }
     }
 }
 

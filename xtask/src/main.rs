@@ -7,7 +7,7 @@
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
-use xtask::import;
+use xtask::{import, root};
 
 fn main() {
     if let Err(e) = run() {
@@ -16,25 +16,22 @@ fn main() {
     }
 }
 
-/// The workspace root (xtask's parent directory).
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives inside the workspace")
-        .to_path_buf()
-}
-
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let check = args.iter().any(|a| a == "--check");
-    let positional: Vec<&String> = args.iter().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let positional: Vec<&String> = args
+        .iter()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     match args.first().map(String::as_str) {
         Some("import-reference") => {
             let src = positional
                 .first()
                 .map(PathBuf::from)
-                .unwrap_or_else(|| root().join("../shared/reference/rostro-api-reference.md"));
-            let md = std::fs::read_to_string(&src).with_context(|| format!("reading {}", src.display()))?;
+                .unwrap_or_else(xtask::default_reference);
+            let md = std::fs::read_to_string(&src)
+                .with_context(|| format!("reading {}", src.display()))?;
             let doc = import::import(&md)?;
             let text = xtask::to_pretty_json(&doc);
             write_or_check(&root().join("openapi/rostro.openapi.json"), &text, check)
@@ -49,7 +46,10 @@ fn write_or_check(path: &Path, text: &str, check: bool) -> Result<()> {
     if check {
         let current = std::fs::read_to_string(path).unwrap_or_default();
         if current != text {
-            bail!("{} is out of date: run the command without --check and commit the result", path.display());
+            bail!(
+                "{} is out of date: run the command without --check and commit the result",
+                path.display()
+            );
         }
         println!("{} is up to date", path.display());
     } else {
