@@ -1000,7 +1000,17 @@ fn add_defaults(schemas: &mut Map<String, Value>) {
             let Some(value) = sample.get(pname) else {
                 continue;
             };
-            if !is_placeholder(value, prop, &snapshot) {
+            if is_placeholder(value, prop, &snapshot) {
+                continue;
+            }
+            // A nullable string field whose sample is a non-empty string (`"b9ae-6f64957f986a"`,
+            // an image URL) is shown an example; its default is null.
+            let nullable = prop["anyOf"]
+                .as_array()
+                .is_some_and(|alts| alts.iter().any(|a| a["type"] == "null"));
+            if nullable && value.as_str().is_some_and(|s| !s.is_empty()) {
+                prop["examples"] = json!([value]);
+            } else {
                 prop["default"] = value.clone();
             }
         }
