@@ -1005,10 +1005,13 @@ fn add_defaults(schemas: &mut Map<String, Value>) {
             }
             // A nullable string field whose sample is a non-empty string (`"b9ae-6f64957f986a"`,
             // an image URL) is shown an example; its default is null.
-            let nullable = prop["anyOf"]
-                .as_array()
-                .is_some_and(|alts| alts.iter().any(|a| a["type"] == "null"));
-            if nullable && value.as_str().is_some_and(|s| !s.is_empty()) {
+            // (An enum value other than the first is a real default: enums are sampled with
+            // their first value.)
+            let plain_nullable_string = prop["anyOf"].as_array().is_some_and(|alts| {
+                alts.iter().any(|a| a["type"] == "null")
+                    && alts.iter().any(|a| a["type"] == "string" && a.get("enum").is_none())
+            });
+            if plain_nullable_string && value.as_str().is_some_and(|s| !s.is_empty()) {
                 prop["examples"] = json!([value]);
             } else {
                 prop["default"] = value.clone();
