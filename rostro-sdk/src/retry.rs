@@ -1,0 +1,134 @@
+//! Retry policy: which failures are retried, and how long to wait.
+//!
+//! * Retried: connection errors, timeouts, broken connections, 408, 409, 429 and 5xx.
+//! * GET/PUT/DELETE/HEAD are retried on all of these; POST/PATCH only when the request provably
+//!   never reached the server (connect error) or when it carries an `Idempotency-Key`.
+//! * Wait: what the server asked for (`retry-after-ms`, then `Retry-After` in seconds or as an
+//!   HTTP date, then on a 429 `X-RateLimit-Reset`), else `min(initial * 2^n, max)` scaled by a
+//!   random 75-100 % jitter (defaults 0.5 s and 8 s).
+//! * A server-asked wait above [`MAX_SERVER_WAIT`] is not retried: the error is returned with
+//!   `retry_after` set.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::response::reset_to_wait;
+
+/// Longest server-requested wait the client sleeps through before retrying (60 s).
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(60);
+
+/// Default first backoff delay.
+pub(crate) const DEFAULT_INITIAL_DELAY: Duration = Duration::from_millis(500);
+/// Default backoff cap.
+pub(crate) const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(8);
+
+/// Backoff parameters of a client.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Backoff {
+    pub(crate) initial: Duration,
+    pub(crate) max: Duration,
+}
+
+impl Backoff {
+    /// Delay before retry number `retry` (0-based): `min(initial * 2^retry, max)` times a
+    /// random factor in `(0.75, 1.0]`.
+    pub(crate) fn delay(&self, retry: u32) -> Duration {
+        let exp = self
+            .initial
+            .saturating_mul(1u32 << retry.min(20))
+            .min(self.max);
+        exp.mul_f64(1.0 - 0.25 * rand::random::<f64>())
+    }
+}
+
+/// Statuses worth retrying: 408, 409, 429 and every 5xx.
+pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
+}
+
+/// The wait the server asked for, in this order: `retry-after-ms` (milliseconds, OpenAI
+/// style), `Retry-After` (seconds or an HTTP date), and for a 429 only `X-RateLimit-Reset`
+/// (interpreted by [`reset_to_wait`]: seconds to wait, or a Unix timestamp).
+pub(crate) fn server_wait(headers: &HeaderMap, status: StatusCode) -> Option<Duration> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let secs = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
+    if let Some(ms) = text("retry-after-ms").and_then(secs) {
+        return Some(Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX));
+    }
+    if let Some(value) = text("retry-after") {
+        if let Some(s) = secs(value) {
+            return Some(Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX));
+        }
+        if let Ok(at) = httpdate::parse_http_date(value) {
+            return Some(
+                at.duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO),
+            );
+        }
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS
+        && let Some(reset) = text("x-ratelimit-reset").and_then(secs)
+    {
+        return Some(reset_to_wait(reset, SystemTime::now()));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_and_jittered() {
+        let b = Backoff {
+            initial: DEFAULT_INITIAL_DELAY,
+            max: DEFAULT_MAX_DELAY,
+        };
+        for n in 0..40 {
+            let d = b.delay(n);
+            let full = (Duration::from_millis(500) * 2u32.pow(n.min(5))).min(DEFAULT_MAX_DELAY);
+            assert!(d <= full && d >= full.mul_f64(0.75), "{n}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn server_wait_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(server_wait(&h, StatusCode::TOO_MANY_REQUESTS), None);
+        h.insert("x-ratelimit-reset", "7".parse().unwrap());
+        assert_eq!(
+            server_wait(&h, StatusCode::SERVICE_UNAVAILABLE),
+            None,
+            "reset only counts on 429"
+        );
+        assert_eq!(
+            server_wait(&h, StatusCode::TOO_MANY_REQUESTS),
+            Some(Duration::from_secs(7))
+        );
+        h.insert("retry-after", "2".parse().unwrap());
+        assert_eq!(
+            server_wait(&h, StatusCode::TOO_MANY_REQUESTS),
+            Some(Duration::from_secs(2))
+        );
+        h.insert("retry-after-ms", "150".parse().unwrap());
+        assert_eq!(
+            server_wait(&h, StatusCode::TOO_MANY_REQUESTS),
+            Some(Duration::from_millis(150))
+        );
+        let mut h = HeaderMap::new();
+        let later = SystemTime::now() + Duration::from_secs(120);
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(later).parse().unwrap(),
+        );
+        let w = server_wait(&h, StatusCode::SERVICE_UNAVAILABLE).unwrap();
+        assert!(w > Duration::from_secs(100) && w <= Duration::from_secs(120));
+    }
+}

@@ -1,0 +1,541 @@
+//! The single send path: build the HTTP request once, send it, retry, decode.
+
+use std::borrow::Cow;
+use std::mem;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use tokio::time::{Instant, timeout_at};
+use tracing::Instrument as _;
+use tracing::field::Empty;
+
+use crate::client::{Client, ClientInner};
+use crate::error::{ApiErrorBody, Error, Result, snippet};
+use crate::request::{Base, Body, FilePartError, HttpMethod, Operation, Part, Request};
+use crate::response::{Response, ResponseMeta, request_id_from_headers};
+use crate::retry::{self, MAX_SERVER_WAIT};
+
+const RETRY_COUNT: HeaderName = HeaderName::from_static("x-rostro-retry-count");
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// Error bodies are read up to this size (the rest is dropped with the connection).
+const MAX_ERROR_BODY: usize = 256 * 1024;
+
+impl Client {
+    /// Sends `req` (retrying per the client's policy) and decodes the 2xx JSON body as `T`.
+    ///
+    /// An empty 2xx body decodes as JSON `null`, so `T = serde_json::Value`, `()` or
+    /// `Option<_>` work for endpoints without content. A body that does not match `T` is an
+    /// [`Error::Decode`] naming the failing JSON path.
+    pub async fn execute<T: DeserializeOwned>(&self, req: Request) -> Result<Response<T>> {
+        let op = req.op;
+        let Sent::Buffered {
+            status,
+            headers,
+            body,
+            attempts,
+        } = self.send(req, true).await?
+        else {
+            unreachable!("buffered send returns a buffered response")
+        };
+        let value = decode::<T>(op.id, &body, self.secret())?;
+        Ok(Response::new(
+            value,
+            ResponseMeta::new(status, headers, attempts),
+        ))
+    }
+
+    /// Sends `req` through the same retry path and returns the response as soon as a 2xx
+    /// status and headers arrived, for SSE streams and downloads. Retries happen only before
+    /// that point; the per-attempt timeout covers only the wait for the headers. A non-2xx
+    /// response becomes [`Error::Api`].
+    pub async fn execute_raw(&self, req: Request) -> Result<reqwest::Response> {
+        match self.send(req, false).await? {
+            Sent::Raw(resp) => Ok(resp),
+            Sent::Buffered { .. } => unreachable!("raw send returns a raw response"),
+        }
+    }
+
+    fn secret(&self) -> Option<&str> {
+        self.inner.api_key.as_ref().map(|k| k.expose())
+    }
+
+    /// One logical request inside its tracing span.
+    async fn send(&self, req: Request, buffered: bool) -> Result<Sent> {
+        let op = req.op;
+        let span = tracing::debug_span!(
+            "rostro.request",
+            operation = op.id,
+            method = op.method.as_str(),
+            path = op.path,
+            status = Empty,
+            attempt = Empty,
+            duration_ms = Empty,
+        );
+        let start = Instant::now();
+        let result = self
+            .send_inner(req, buffered, &span)
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", start.elapsed().as_millis() as u64);
+        result
+    }
+
+    async fn send_inner(&self, req: Request, buffered: bool, span: &tracing::Span) -> Result<Sent> {
+        let inner = &*self.inner;
+        let mut prepared = prepare(inner, req)?;
+        let op = prepared.op;
+        let mut retries: u32 = 0;
+        loop {
+            let attempt = retries + 1;
+            span.record("attempt", attempt);
+            let last = retries >= prepared.max_retries;
+            let http_req = prepared.attempt(&inner.http, retries, last).await?;
+            let deadline = Instant::now() + prepared.timeout;
+
+            let failure = match timeout_at(deadline, inner.http.execute(http_req)).await {
+                Err(_) => Failure::Timeout,
+                Ok(Err(e)) => Failure::from_reqwest(e),
+                Ok(Ok(mut resp)) => {
+                    let status = resp.status();
+                    span.record("status", status.as_u16());
+                    if status.is_success() {
+                        if !buffered {
+                            return Ok(Sent::Raw(resp));
+                        }
+                        let mut headers = mem::take(resp.headers_mut());
+                        match timeout_at(deadline, resp.bytes()).await {
+                            Ok(Ok(body)) => {
+                                mark_sensitive(&mut headers);
+                                return Ok(Sent::Buffered {
+                                    status,
+                                    headers,
+                                    body,
+                                    attempts: attempt,
+                                });
+                            }
+                            Ok(Err(e)) => Failure::from_reqwest(e),
+                            Err(_) => Failure::Timeout,
+                        }
+                    } else {
+                        let mut headers = mem::take(resp.headers_mut());
+                        mark_sensitive(&mut headers);
+                        let wait = retry::server_wait(&headers, status);
+                        let body = read_error_body(resp, deadline).await;
+                        let error = api_error(op.id, status, headers, &body, wait, self.secret());
+                        Failure::Status {
+                            error,
+                            retryable: retry::is_retryable_status(status),
+                            wait,
+                        }
+                    }
+                }
+            };
+
+            let allowed = match &failure {
+                // Nothing reached the server: safe to repeat for any method.
+                Failure::Connect(_) => true,
+                Failure::Status { retryable, .. } => *retryable && prepared.replayable,
+                Failure::Timeout | Failure::Transport(_) => prepared.replayable,
+            };
+            if last || !allowed {
+                return Err(failure.into_error(op.id, prepared.timeout));
+            }
+            let wait = match failure.server_wait() {
+                Some(w) if w > MAX_SERVER_WAIT => {
+                    return Err(failure.into_error(op.id, prepared.timeout));
+                }
+                Some(w) if !w.is_zero() => w,
+                _ => inner.backoff.delay(retries),
+            };
+            tracing::debug!(
+                operation = op.id,
+                attempt,
+                reason = %failure.reason(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying rostro request"
+            );
+            tokio::time::sleep(wait).await;
+            retries += 1;
+        }
+    }
+}
+
+enum Sent {
+    Buffered {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+        attempts: u32,
+    },
+    Raw(reqwest::Response),
+}
+
+/// Why one attempt failed.
+enum Failure {
+    Connect(reqwest::Error),
+    Timeout,
+    Transport(reqwest::Error),
+    Status {
+        error: Error,
+        retryable: bool,
+        wait: Option<Duration>,
+    },
+}
+
+impl Failure {
+    fn from_reqwest(e: reqwest::Error) -> Self {
+        if e.is_connect() {
+            Failure::Connect(e)
+        } else if e.is_timeout() {
+            Failure::Timeout
+        } else {
+            Failure::Transport(e)
+        }
+    }
+
+    fn server_wait(&self) -> Option<Duration> {
+        match self {
+            Failure::Status { wait, .. } => *wait,
+            _ => None,
+        }
+    }
+
+    fn reason(&self) -> Cow<'static, str> {
+        match self {
+            Failure::Connect(_) => "connect error".into(),
+            Failure::Timeout => "timeout".into(),
+            Failure::Transport(_) => "connection error".into(),
+            Failure::Status { error, .. } => match error.status() {
+                Some(s) => format!("status {}", s.as_u16()).into(),
+                None => "status".into(),
+            },
+        }
+    }
+
+    fn into_error(self, operation: &'static str, timeout: Duration) -> Error {
+        match self {
+            Failure::Connect(e) => Error::Connect {
+                operation,
+                message: root_cause(&e),
+                source: e.without_url(),
+            },
+            Failure::Timeout => Error::Timeout { operation, timeout },
+            Failure::Transport(e) => Error::Transport {
+                operation,
+                message: root_cause(&e),
+                source: e.without_url(),
+            },
+            Failure::Status { error, .. } => error,
+        }
+    }
+}
+
+/// The innermost error message (e.g. `Connection refused (os error 111)`).
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// Response headers that carry credentials or money (Routstr change tokens) are hidden from
+/// `Debug` output.
+fn mark_sensitive(headers: &mut HeaderMap) {
+    for name in ["x-cashu", header::SET_COOKIE.as_str()] {
+        if let header::Entry::Occupied(mut entry) = headers.entry(name) {
+            for value in entry.iter_mut() {
+                value.set_sensitive(true);
+            }
+        }
+    }
+}
+
+/// Reads at most [`MAX_ERROR_BODY`] bytes of an error response before the deadline; read
+/// errors just end the body (the status is what matters).
+async fn read_error_body(mut resp: reqwest::Response, deadline: Instant) -> Bytes {
+    let mut first: Option<Bytes> = None;
+    let mut buf: Vec<u8> = Vec::new();
+    while let Ok(Ok(Some(chunk))) = timeout_at(deadline, resp.chunk()).await {
+        match first.take() {
+            None if buf.is_empty() => first = Some(chunk),
+            prev => {
+                if let Some(prev) = prev {
+                    buf.extend_from_slice(&prev);
+                }
+                buf.extend_from_slice(&chunk);
+            }
+        }
+        if first.as_ref().map_or(buf.len(), Bytes::len) >= MAX_ERROR_BODY {
+            break;
+        }
+    }
+    match first {
+        Some(b) => b,
+        None => Bytes::from(buf),
+    }
+}
+
+/// Replaces the API key by `***` wherever a server echoed it.
+fn scrub<'a>(text: &'a [u8], secret: Option<&str>) -> Cow<'a, [u8]> {
+    match secret {
+        Some(s) if !s.is_empty() && text.windows(s.len()).any(|w| w == s.as_bytes()) => {
+            Cow::Owned(String::from_utf8_lossy(text).replace(s, "***").into_bytes())
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
+
+fn api_error(
+    operation: &'static str,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    secret: Option<&str>,
+) -> Error {
+    let body = scrub(body, secret);
+    let (parsed, body_request_id) = ApiErrorBody::parse_with_request_id(&body);
+    Error::Api {
+        operation,
+        status,
+        body: Box::new(parsed),
+        request_id: request_id_from_headers(&headers).or(body_request_id),
+        retry_after,
+        headers: Box::new(headers),
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+    secret: Option<&str>,
+) -> Result<T> {
+    let json: &[u8] = if body.trim_ascii().is_empty() {
+        b"null"
+    } else {
+        body
+    };
+    let error = |path: String, message: String| Error::Decode {
+        operation,
+        path,
+        message,
+        snippet: snippet(&scrub(body, secret)),
+    };
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| error(e.path().to_string(), e.inner().to_string()))?;
+    de.end().map_err(|e| error(".".to_owned(), e.to_string()))?;
+    Ok(value)
+}
+
+/// A request ready to be sent any number of times.
+struct Prepared {
+    op: &'static Operation,
+    /// URL, headers and (replayable) body; cloned per attempt, moved on the last one.
+    template: Option<reqwest::Request>,
+    /// Multipart fields, rebuilt per attempt (files re-opened).
+    multipart: Option<Vec<(String, Part)>>,
+    timeout: Duration,
+    max_retries: u32,
+    /// Whether a request that may have reached the server can be sent again.
+    replayable: bool,
+}
+
+impl Prepared {
+    async fn attempt(
+        &mut self,
+        http: &reqwest::Client,
+        retries: u32,
+        last: bool,
+    ) -> Result<reqwest::Request> {
+        let invalid = |message: String| Error::InvalidRequest {
+            operation: self.op.id,
+            message,
+        };
+        let mut req = if last {
+            self.template.take()
+        } else {
+            self.template.as_ref().and_then(reqwest::Request::try_clone)
+        }
+        .ok_or_else(|| invalid("the request body cannot be replayed".into()))?;
+        if retries > 0 {
+            req.headers_mut()
+                .insert(RETRY_COUNT, HeaderValue::from(retries));
+        }
+        let Some(parts) = &self.multipart else {
+            return Ok(req);
+        };
+        let mut form = reqwest::multipart::Form::new().percent_encode_noop();
+        for (name, part) in parts {
+            let name = crate::request::escape_disposition(name).into_owned();
+            form = match part {
+                Part::Text(text) => form.text(name, text.clone()),
+                Part::File(file) => {
+                    let p = file.to_reqwest().await.map_err(|e| match e {
+                        FilePartError::InvalidMime => {
+                            invalid(format!("invalid content type for multipart field `{name}`"))
+                        }
+                        FilePartError::Io(source) => Error::Io {
+                            operation: self.op.id,
+                            path: file.path().map(ToOwned::to_owned),
+                            source,
+                        },
+                    })?;
+                    form.part(name, p)
+                }
+            };
+        }
+        reqwest::RequestBuilder::from_parts(http.clone(), req)
+            .multipart(form)
+            .build()
+            .map_err(|e| invalid(format!("could not build the multipart body: {e}")))
+    }
+}
+
+fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
+    let Request {
+        op,
+        path,
+        query,
+        body,
+        options,
+        invalid,
+    } = req;
+    let invalid_request = |message: String| Error::InvalidRequest {
+        operation: op.id,
+        message,
+    };
+    if let Some(message) = invalid {
+        return Err(invalid_request(message));
+    }
+    if let Some(message) = options.invalid {
+        return Err(invalid_request(message));
+    }
+    if let Some(open) = path.find('{') {
+        let name = path[open + 1..].split('}').next().unwrap_or_default();
+        return Err(invalid_request(format!("missing path parameter `{name}`")));
+    }
+
+    // URL: base without trailing `/` + rendered path + query.
+    let base: &str = match op.base {
+        Base::Api => &inner.api_base,
+        Base::Mimic => &inner.mimic_base,
+    };
+    let extra_query = options.extra_query_params();
+    let extra_len: usize = extra_query.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut url = String::with_capacity(base.len() + path.len() + query.len() + extra_len + 1);
+    url.push_str(base);
+    url.push_str(&path);
+    let mut sep = '?';
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query);
+        sep = '&';
+    }
+    for (name, value) in extra_query {
+        url.push(sep);
+        sep = '&';
+        url.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
+        url.push('=');
+        url.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+    }
+    let url =
+        reqwest::Url::parse(&url).map_err(|e| invalid_request(format!("invalid url: {e}")))?;
+
+    // Body, with extra fields merged into a top-level JSON object.
+    let extra_body = options.extra_body_fields();
+    let mut multipart = None;
+    let (content_type, bytes) = match body {
+        Body::Empty if extra_body.is_empty() => (None, None),
+        Body::Empty => {
+            let bytes = serde_json::to_vec(extra_body).map_err(|e| {
+                invalid_request(format!("could not serialize extra body fields: {e}"))
+            })?;
+            (Some(APPLICATION_JSON), Some(Bytes::from(bytes)))
+        }
+        Body::Json(bytes) if extra_body.is_empty() => (Some(APPLICATION_JSON), Some(bytes)),
+        Body::Json(bytes) => {
+            let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+                .map_err(|e| invalid_request(format!("could not re-read the json body: {e}")))?;
+            let Some(map) = value.as_object_mut() else {
+                return Err(invalid_request(
+                    "extra body fields need a json object body".into(),
+                ));
+            };
+            map.extend(extra_body.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let bytes = serde_json::to_vec(&value)
+                .map_err(|e| invalid_request(format!("could not serialize the json body: {e}")))?;
+            (Some(APPLICATION_JSON), Some(Bytes::from(bytes)))
+        }
+        Body::Raw(_, _) if !extra_body.is_empty() => {
+            return Err(invalid_request(
+                "extra body fields cannot be added to a raw body".into(),
+            ));
+        }
+        Body::Raw(ct, bytes) => (Some(ct), Some(bytes)),
+        Body::Multipart(mut parts) => {
+            for (name, value) in extra_body {
+                let text = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                parts.push((name.clone(), Part::Text(text)));
+            }
+            multipart = Some(parts);
+            (None, None)
+        }
+    };
+
+    // Headers: client defaults < content type < per-call headers < idempotency key.
+    let mut headers = inner.default_headers.clone();
+    if let Some(ct) = content_type {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in options.headers() {
+        if last.as_ref() == Some(name) {
+            headers.append(name.clone(), value.clone());
+        } else {
+            headers.insert(name.clone(), value.clone());
+            last = Some(name.clone());
+        }
+    }
+    let unsafe_method = matches!(op.method, HttpMethod::Post | HttpMethod::Patch);
+    if let Some(key) = options.idempotency_key_value() {
+        let value = HeaderValue::from_str(key)
+            .map_err(|_| invalid_request("invalid idempotency key".into()))?;
+        headers.insert(IDEMPOTENCY_KEY, value);
+    } else if unsafe_method
+        && options
+            .idempotent_retries()
+            .unwrap_or(inner.idempotent_posts)
+        && !headers.contains_key(IDEMPOTENCY_KEY)
+    {
+        let mut buf = uuid::Uuid::encode_buffer();
+        let key = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buf);
+        if let Ok(value) = HeaderValue::from_str(key) {
+            headers.insert(IDEMPOTENCY_KEY, value);
+        }
+    }
+    let replayable = op.method.is_idempotent() || headers.contains_key(IDEMPOTENCY_KEY);
+
+    let mut template = reqwest::Request::new(op.method.to_reqwest(), url);
+    *template.headers_mut() = headers;
+    if let Some(bytes) = bytes {
+        *template.body_mut() = Some(reqwest::Body::from(bytes));
+    }
+
+    Ok(Prepared {
+        op,
+        template: Some(template),
+        multipart,
+        timeout: options.timeout().unwrap_or(inner.timeout),
+        max_retries: options.retry_limit().unwrap_or(inner.max_retries),
+        replayable,
+    })
+}
