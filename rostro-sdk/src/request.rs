@@ -722,6 +722,12 @@ impl Request {
     }
 }
 
+impl CallOptions for Request {
+    fn options_mut(&mut self) -> &mut RequestOptions {
+        &mut self.options
+    }
+}
+
 /// Finds `{name}` in `path`, returning the byte range of the whole placeholder.
 fn find_placeholder(path: &str, name: &str) -> Option<(usize, usize)> {
     let bytes = path.as_bytes();
