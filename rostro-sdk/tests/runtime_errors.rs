@@ -63,10 +63,11 @@ fn body(err: &Error) -> &ApiErrorBody {
 
 #[tokio::test]
 async fn user_error_envelope() {
-    let err = error_for(ResponseTemplate::new(400).set_body_json(
-        json!({"error": "character is private", "errorCode": 400, "code": 1203}),
-    ))
-    .await;
+    let err =
+        error_for(ResponseTemplate::new(400).set_body_json(
+            json!({"error": "character is private", "errorCode": 400, "code": 1203}),
+        ))
+        .await;
     let ApiErrorBody::User(e) = body(&err) else {
         panic!("{err:?}")
     };
@@ -94,7 +95,10 @@ async fn api_error_envelope() {
     assert_eq!(e.code, Some(ErrorCode::Str("db_down".into())));
     assert_eq!(body(&err).code(), Some(&ErrorCode::Str("db_down".into())));
     let msg = err.to_string();
-    assert!(msg.contains("500 internal server error: database unavailable"), "{msg}");
+    assert!(
+        msg.contains("500 internal server error: database unavailable"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]
@@ -130,7 +134,10 @@ async fn rejection_envelope() {
     };
     assert_eq!(r.reason.as_deref(), Some("explicit_image"));
     assert_eq!(r.location.as_deref(), Some("avatar"));
-    assert!(err.to_string().contains("rejected: explicit_image"), "{err}");
+    assert!(
+        err.to_string().contains("rejected: explicit_image"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -146,7 +153,10 @@ async fn openai_style_envelope_with_string_and_int_codes() {
     };
     assert_eq!(e.code, Some(ErrorCode::Str("invalid_api_key".into())));
     assert_eq!(err.request_id(), Some("req-body-1"));
-    assert!(err.to_string().contains("invalid api key (invalid_api_key)"));
+    assert!(
+        err.to_string()
+            .contains("invalid api key (invalid_api_key)")
+    );
 
     // Routstr: `{detail: {error}, error, request_id}` with an integer code.
     let err = error_for(
@@ -168,7 +178,8 @@ async fn openai_style_envelope_with_string_and_int_codes() {
 
 #[tokio::test]
 async fn detail_string_envelope() {
-    let err = error_for(ResponseTemplate::new(404).set_body_json(json!({"detail": "Not Found"}))).await;
+    let err =
+        error_for(ResponseTemplate::new(404).set_body_json(json!({"detail": "Not Found"}))).await;
     assert_eq!(body(&err), &ApiErrorBody::Detail("Not Found".into()));
     assert_eq!(err.to_string(), "get_thing: 404 not found: Not Found");
 }
@@ -301,7 +312,10 @@ async fn invalid_extra_header_fails_before_sending() {
 
     let req = Request::new(&GET_THING).extra_header("x-token", "line\nbreak-SECRETVALUE");
     let err = client.execute::<Value>(req).await.unwrap_err();
-    let Error::InvalidRequest { operation, message, .. } = &err else {
+    let Error::InvalidRequest {
+        operation, message, ..
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(*operation, "get_thing");
@@ -314,7 +328,10 @@ async fn invalid_extra_header_fails_before_sending() {
 
     let req = Request::new(&GET_BY_ID); // `{id}` never substituted
     let err = client.execute::<Value>(req).await.unwrap_err();
-    assert!(err.to_string().contains("missing path parameter `id`"), "{err}");
+    assert!(
+        err.to_string().contains("missing path parameter `id`"),
+        "{err}"
+    );
 
     let mut req = Request::new(&GET_BY_ID);
     req.path_param("id", "..");
@@ -394,8 +411,9 @@ async fn the_key_never_leaks() {
     Mock::given(method("GET"))
         .and(path("/api/thing"))
         .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(json!({"error": {"message": format!("bad key {KEY}"), "code": 401}})),
+            ResponseTemplate::new(401).set_body_json(
+                json!({"error": {"message": format!("bad key {KEY}"), "code": 401}}),
+            ),
         )
         .mount(&server)
         .await;
@@ -438,7 +456,8 @@ async fn the_key_never_leaks() {
         assert!(!format!("{err:?} {err}").contains(KEY));
 
         // Invalid per-call header carrying the key.
-        let req = Request::new(&GET_THING).extra_header("authorization", &format!("Bearer {KEY}\n"));
+        let req =
+            Request::new(&GET_THING).extra_header("authorization", &format!("Bearer {KEY}\n"));
         let err = client.execute::<Value>(req).await.unwrap_err();
         assert!(!format!("{err:?} {err}").contains(KEY));
 

@@ -41,7 +41,13 @@ fn fast(server: &MockServer) -> ClientBuilder {
         .max_retry_delay(Duration::from_millis(5))
 }
 
-async fn fail_first(server: &MockServer, verb: &str, p: &str, times: u64, template: ResponseTemplate) {
+async fn fail_first(
+    server: &MockServer,
+    verb: &str,
+    p: &str,
+    times: u64,
+    template: ResponseTemplate,
+) {
     Mock::given(method(verb))
         .and(path(p))
         .respond_with(template)
@@ -161,7 +167,14 @@ async fn non_retryable_status_is_not_retried() {
 #[tokio::test]
 async fn post_is_not_retried_without_idempotency_key() {
     let server = MockServer::start().await;
-    fail_first(&server, "POST", "/api/thing", 10, ResponseTemplate::new(500)).await;
+    fail_first(
+        &server,
+        "POST",
+        "/api/thing",
+        10,
+        ResponseTemplate::new(500),
+    )
+    .await;
     then_ok(&server, "POST", "/api/thing").await;
     let client = fast(&server).build().unwrap();
 
@@ -378,7 +391,11 @@ async fn connect_errors_are_retried_even_for_post() {
     let err = client.execute::<Value>(req).await.unwrap_err();
 
     assert!(matches!(err, Error::Connect { .. }), "{err:?}");
-    assert!(err.to_string().starts_with("create_thing: could not connect"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("create_thing: could not connect"),
+        "{err}"
+    );
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert_eq!(
         logs.matches("retrying rostro request").count(),
@@ -404,7 +421,14 @@ async fn multipart_file_from_path_is_resent_intact_on_retry() {
     let file = temp_file(&contents);
 
     let server = MockServer::start().await;
-    fail_first(&server, "POST", "/api/upload", 1, ResponseTemplate::new(503)).await;
+    fail_first(
+        &server,
+        "POST",
+        "/api/upload",
+        1,
+        ResponseTemplate::new(503),
+    )
+    .await;
     then_ok(&server, "POST", "/api/upload").await;
     let client = fast(&server).build().unwrap();
 
@@ -457,7 +481,10 @@ async fn missing_upload_file_is_an_io_error_naming_the_path() {
     )]);
     let err = client.execute::<Value>(req).await.unwrap_err();
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
-    assert!(err.to_string().contains("/definitely/not/here.png"), "{err}");
+    assert!(
+        err.to_string().contains("/definitely/not/here.png"),
+        "{err}"
+    );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 
