@@ -28,8 +28,12 @@
 //! # }
 //! ```
 
+#[macro_use]
+mod macros;
 mod client;
+mod codec;
 pub mod error;
+pub mod generated;
 pub mod request;
 pub mod response;
 mod retry;
@@ -41,6 +45,8 @@ pub use client::{
     ENV_MIMIC_BASE_URL,
 };
 pub use error::{ApiErrorBody, Error, Result};
+pub use generated::OperationId;
+pub use generated::types;
 pub use request::{CallOptions, RequestOptions};
 pub use response::{RateLimit, Response, ResponseMeta};
 pub use retry::MAX_SERVER_WAIT;

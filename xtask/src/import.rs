@@ -1009,7 +1009,9 @@ fn add_defaults(schemas: &mut Map<String, Value>) {
             // their first value.)
             let plain_nullable_string = prop["anyOf"].as_array().is_some_and(|alts| {
                 alts.iter().any(|a| a["type"] == "null")
-                    && alts.iter().any(|a| a["type"] == "string" && a.get("enum").is_none())
+                    && alts
+                        .iter()
+                        .any(|a| a["type"] == "string" && a.get("enum").is_none())
             });
             if plain_nullable_string && value.as_str().is_some_and(|s| !s.is_empty()) {
                 prop["examples"] = json!([value]);

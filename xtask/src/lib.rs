@@ -1,5 +1,6 @@
 //! Shared pieces of the xtask binary that its tests also use.
 
+pub mod generate;
 pub mod import;
 pub mod tuning;
 
@@ -37,4 +38,32 @@ pub fn operations(doc: &Value) -> impl Iterator<Item = (&str, &str, &Value)> {
             })
         })
     })
+}
+
+/// Formats Rust source with the toolchain's rustfmt (edition 2024), so generated code passes
+/// `cargo fmt --check` like the rest of the tree.
+pub fn rustfmt(code: &str) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("running rustfmt: {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = code.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output()?;
+    writer
+        .join()
+        .expect("writer thread")
+        .map_err(|e| anyhow::anyhow!("writing to rustfmt: {e}"))?;
+    anyhow::ensure!(
+        out.status.success(),
+        "rustfmt failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8(out.stdout)?)
 }

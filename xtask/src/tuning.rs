@@ -14,6 +14,9 @@ pub struct Tuning {
     /// Extra response types for operations the reference leaves untyped.
     #[serde(default)]
     pub types: BTreeMap<String, TypeTuning>,
+    /// Rust names for schemas whose own names are too long or collide once shortened.
+    #[serde(default)]
+    pub type_names: BTreeMap<String, String>,
 }
 
 /// How one operation appears in the SDK.
