@@ -402,6 +402,10 @@ impl RequestOptions {
     /// Merges `other` into `self`: headers and body fields are replaced by name, query
     /// parameters appended, scalar settings overridden when set in `other`.
     pub fn merge(&mut self, other: RequestOptions) {
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
         let mut last: Option<HeaderName> = None;
         for (name, value) in other.headers {
             match name {
@@ -433,6 +437,18 @@ impl RequestOptions {
         if self.invalid.is_none() {
             self.invalid = other.invalid;
         }
+    }
+
+    /// Whether nothing is set (everything inherited from the client).
+    pub fn is_empty(&self) -> bool {
+        self.headers.is_empty()
+            && self.query.is_empty()
+            && self.body.is_empty()
+            && self.timeout.is_none()
+            && self.max_retries.is_none()
+            && self.idempotency_key.is_none()
+            && self.idempotent_retries.is_none()
+            && self.invalid.is_none()
     }
 
     /// Extra headers.

@@ -315,11 +315,8 @@ fn decode<T: DeserializeOwned>(
     body: &[u8],
     secret: Option<&str>,
 ) -> Result<T> {
-    let json: &[u8] = if body.trim_ascii().is_empty() {
-        b"null"
-    } else {
-        body
-    };
+    let empty = body.trim_ascii().is_empty();
+    let json: &[u8] = if empty { b"null" } else { body };
     let error = |path: String, message: String| Error::Decode {
         operation,
         path,
@@ -327,8 +324,17 @@ fn decode<T: DeserializeOwned>(
         snippet: snippet(&scrub(body, secret)),
     };
     let mut de = serde_json::Deserializer::from_slice(json);
-    let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| error(e.path().to_string(), e.inner().to_string()))?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let message = if empty {
+            // The position refers to our stand-in `null`, not to anything the server sent.
+            let inner = e.inner().to_string();
+            let inner = inner.rsplit_once(" at line ").map_or(&*inner, |(m, _)| m);
+            format!("the response body is empty ({inner})")
+        } else {
+            e.inner().to_string()
+        };
+        error(e.path().to_string(), message)
+    })?;
     de.end().map_err(|e| error(".".to_owned(), e.to_string()))?;
     Ok(value)
 }
