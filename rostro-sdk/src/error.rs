@@ -680,14 +680,11 @@ fn one_line(text: &str, truncated: bool) -> String {
     out
 }
 
-/// A readable line from a non-JSON body: an HTML page gives its `<title>` (or its text without
-/// tags), anything else its first [`SNIPPET_MAX_CHARS`] characters.
+/// A readable line from a non-JSON body: an HTML page gives its `<title>`, other markup its
+/// text without tags, anything else its first [`SNIPPET_MAX_CHARS`] characters.
 pub fn readable_text(bytes: &[u8]) -> String {
-    let looks_html = bytes.first() == Some(&b'<')
-        && bytes
-            .get(..bytes.len().min(512))
-            .is_some_and(|head| contains_ci(head, b"<html") || contains_ci(head, b"<!doctype"));
-    if !looks_html {
+    // Markup (HTML error pages, XML errors from storage backends) is reduced to its text.
+    if bytes.first() != Some(&b'<') {
         return snippet(bytes);
     }
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
@@ -729,11 +726,6 @@ pub fn readable_text(bytes: &[u8]) -> String {
     one_line(&decode_entities(&plain), false)
 }
 
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
-}
-
 fn decode_entities(s: &str) -> String {
     if !s.contains('&') {
         return s.to_owned();
@@ -756,6 +748,8 @@ mod tests {
         assert_eq!(readable_text(page), "502 Bad Gateway");
         let no_title = b"<!DOCTYPE html><html><body><h1>Oops</h1>\n<p>Try &amp; again</p><script>var x = 1;</script></body></html>";
         assert_eq!(readable_text(no_title), "Oops Try & again");
+        let xml = b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+        assert_eq!(readable_text(xml), "AccessDenied Access Denied");
     }
 
     #[test]

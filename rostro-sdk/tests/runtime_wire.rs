@@ -432,3 +432,15 @@ async fn clones_share_configuration() {
     client.execute::<Value>(project("2")).await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
+
+#[test]
+fn public_types_are_thread_safe() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+    assert_send_sync::<Client>();
+    assert_send_sync::<ClientBuilder>();
+    assert_send_sync::<Request>();
+    assert_send_sync::<RequestOptions>();
+    assert_send_sync::<rostro_sdk::Response<Value>>();
+    assert_error::<Error>();
+}
