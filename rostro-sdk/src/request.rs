@@ -481,8 +481,9 @@ impl RequestOptions {
         self.idempotency_key.as_deref()
     }
 
-    /// Per-call override of automatic idempotency keys.
-    pub fn idempotent_retries(&self) -> Option<bool> {
+    /// Per-call override of automatic idempotency keys (see
+    /// [`set_idempotent_retries`](Self::set_idempotent_retries)).
+    pub fn idempotent_retries_override(&self) -> Option<bool> {
         self.idempotent_retries
     }
 

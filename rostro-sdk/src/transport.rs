@@ -518,7 +518,7 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         headers.insert(IDEMPOTENCY_KEY, value);
     } else if unsafe_method
         && options
-            .idempotent_retries()
+            .idempotent_retries_override()
             .unwrap_or(inner.idempotent_posts)
         && !headers.contains_key(IDEMPOTENCY_KEY)
     {

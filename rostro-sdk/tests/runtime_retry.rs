@@ -497,3 +497,33 @@ fn execute_future_is_send() {
     let raw = client.execute_raw(Request::new(&GET_THING));
     assert_send(&raw);
 }
+
+#[tokio::test]
+async fn per_call_idempotent_retries_override_the_client_setting() {
+    let server = MockServer::start().await;
+    fail_first(&server, "POST", "/api/thing", 1, ResponseTemplate::new(503)).await;
+    then_ok(&server, "POST", "/api/thing").await;
+
+    // Client default off, call opts in: a key is generated and the POST retried.
+    let client = fast(&server).build().unwrap();
+    let mut req = Request::new(&CREATE_THING).idempotent_retries(true);
+    req.json_body(&json!({})).unwrap();
+    let resp = client.execute::<Value>(req).await.unwrap();
+    assert_eq!(resp.meta().attempts, 2);
+    let received = server.received_requests().await.unwrap();
+    let key = received[0].headers.get("idempotency-key").unwrap();
+    assert_eq!(received[1].headers.get("idempotency-key"), Some(key));
+
+    // Client default on, call opts out: no key, no retry.
+    server.reset().await;
+    fail_first(&server, "POST", "/api/thing", 1, ResponseTemplate::new(503)).await;
+    then_ok(&server, "POST", "/api/thing").await;
+    let client = fast(&server).idempotent_posts(true).build().unwrap();
+    let req = Request::new(&CREATE_THING)
+        .with_options(RequestOptions::default().idempotent_retries(false));
+    let err = client.execute::<Value>(req).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].headers.get("idempotency-key").is_none());
+}
