@@ -76,7 +76,7 @@ fn generate(check: bool) -> Result<()> {
     let mut stale = Vec::new();
     for entry in std::fs::read_dir(&dir)? {
         let name = entry?.file_name().to_string_lossy().into_owned();
-        if !files.contains_key(&name) {
+        if !files.contains_key(&name) && !name.starts_with("..") {
             stale.push(name);
         }
     }
