@@ -1,0 +1,423 @@
+//! The front listener: the one base URL clients talk to.
+//!
+//! It assigns `x-request-id`, records requests and per-route attempt counts,
+//! applies latency and injected faults, enforces authentication, streams
+//! uploads and SSE chat responses itself, and forwards everything else to
+//! the wiremock server behind it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+
+use crate::chat::{ChatKind, plan, sse_stream, stream_settings};
+use crate::faults::Fault;
+use crate::handlers::api_key;
+use crate::records::ReceivedRequest;
+use crate::reply::{Reply, parse_json_body};
+use crate::router::{Handler, Resolution};
+use crate::spec::AuthRequirement;
+use crate::state::{Shared, lock};
+use crate::uploads;
+use crate::util::{mix64, parse_query, unix_now};
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type Body = BoxBody<Bytes, BoxError>;
+
+/// Ends a connection without a (complete) response.
+#[derive(Debug)]
+pub(crate) struct Abort(String);
+
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Abort {}
+
+fn abort(e: impl std::fmt::Display) -> Abort {
+    Abort(e.to_string())
+}
+
+const DRAIN_LIMIT: u64 = 16 * 1024 * 1024;
+
+pub(crate) struct Front {
+    shared: Arc<Shared>,
+    upstream: String,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).map_err(|never| match never {}).boxed()
+}
+
+fn reply_response(reply: Reply) -> Response<Body> {
+    let mut resp = Response::new(full(reply.body));
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let headers = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&reply.content_type) {
+        headers.insert(http::header::CONTENT_TYPE, v);
+    }
+    for (k, v) in reply.headers {
+        if let (Ok(k), Ok(v)) = (
+            http::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(&v),
+        ) {
+            headers.append(k, v);
+        }
+    }
+    resp
+}
+
+fn fault_reply(fault: &Fault) -> Reply {
+    match fault {
+        Fault::RateLimited { retry_after } => {
+            let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            Reply::user_error(429, "Rate limit exceeded. Please retry later.")
+                .header("retry-after", secs.to_string())
+                .header("x-ratelimit-limit", "60")
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", (unix_now() + secs).to_string())
+        }
+        Fault::Status(502) => Reply::bad_gateway_html(),
+        Fault::Status(s) if *s >= 500 => Reply::api_error(
+            *s,
+            StatusCode::from_u16(*s)
+                .ok()
+                .and_then(|c| c.canonical_reason())
+                .unwrap_or("Server Error"),
+        ),
+        Fault::Status(s) => Reply::user_error(
+            *s,
+            StatusCode::from_u16(*s)
+                .ok()
+                .and_then(|c| c.canonical_reason())
+                .unwrap_or("Error"),
+        ),
+        _ => Reply::api_error(500, "Internal Server Error"),
+    }
+}
+
+async fn drain(mut body: Incoming) -> u64 {
+    let mut n = 0u64;
+    while n < DRAIN_LIMIT {
+        match body.frame().await {
+            Some(Ok(f)) => {
+                if let Ok(d) = f.into_data() {
+                    n += d.len() as u64;
+                }
+            }
+            _ => break,
+        }
+    }
+    n
+}
+
+/// Cuts a response body in half and then fails, dropping the connection.
+fn truncate(resp: Response<Body>, bytes: Bytes) -> Response<Body> {
+    let (mut parts, _) = resp.into_parts();
+    let half = bytes.slice(..bytes.len() / 2);
+    parts.headers.insert(
+        http::header::CONTENT_LENGTH,
+        HeaderValue::from(bytes.len() as u64),
+    );
+    let stream = futures::stream::iter(vec![
+        Ok(Frame::data(half)),
+        Err::<Frame<Bytes>, BoxError>("rostro-mock: connection dropped mid-body".into()),
+    ]);
+    Response::from_parts(parts, BodyExt::boxed(StreamBody::new(stream)))
+}
+
+struct Ctx {
+    request_id: String,
+    method: String,
+    path: String,
+    query: Option<String>,
+    route: Option<String>,
+    headers: HeaderMap,
+    api_key: Option<String>,
+    fault: Option<String>,
+}
+
+impl Front {
+    pub(crate) fn new(shared: Arc<Shared>, upstream: String) -> Front {
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build_http();
+        Front {
+            shared,
+            upstream,
+            client,
+        }
+    }
+
+    fn record(&self, ctx: Ctx, body: Bytes, body_len: u64, status: u16) {
+        lock(&self.shared.log).push(ReceivedRequest {
+            request_id: ctx.request_id,
+            method: ctx.method,
+            path: ctx.path,
+            query: ctx.query,
+            route: ctx.route,
+            headers: ctx.headers,
+            body,
+            body_len,
+            api_key: ctx.api_key,
+            status,
+            fault: ctx.fault,
+        });
+    }
+
+    fn finish(&self, ctx: Ctx, body: Bytes, body_len: u64, mut resp: Response<Body>) -> Response<Body> {
+        if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
+            resp.headers_mut().insert("x-request-id", v);
+        }
+        let status = resp.status().as_u16();
+        self.record(ctx, body, body_len, status);
+        resp
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Result<Response<Body>, Abort> {
+        let shared = &self.shared;
+        let (parts, body) = req.into_parts();
+        let method = parts.method.as_str().to_ascii_uppercase();
+        let path = parts.uri.path().to_string();
+        let seq = shared.next_seq();
+        let request_id = format!("req_{:016x}", mix64(shared.config.seed ^ (seq << 1)));
+        let resolution = shared.router.resolve(&method, &path);
+        let (route_idx, params) = match &resolution {
+            Resolution::Found { route, params } => (Some(*route), params.clone()),
+            _ => (None, Vec::new()),
+        };
+        let route = route_idx.map(|i| &shared.router.routes[i]);
+        let route_key = route.map(|r| r.key());
+        *lock(&shared.attempts)
+            .entry(route_key.clone().unwrap_or_else(|| format!("{method} {path}")))
+            .or_default() += 1;
+        let mut ctx = Ctx {
+            request_id,
+            method: method.clone(),
+            path: path.clone(),
+            query: parts.uri.query().map(str::to_string),
+            route: route_key.clone(),
+            headers: parts.headers.clone(),
+            api_key: api_key(&parts.headers),
+            fault: None,
+        };
+
+        if !shared.config.latency.is_zero() {
+            tokio::time::sleep(shared.config.latency).await;
+        }
+
+        let mut drop_mid_body = false;
+        if let Some(fault) =
+            shared.take_fault(&method, &path, route.map(|r| r.template.as_str()))
+        {
+            ctx.fault = Some(fault.label());
+            match fault {
+                Fault::Delay(d) => tokio::time::sleep(d).await,
+                Fault::DropMidBody => drop_mid_body = true,
+                Fault::Drop => {
+                    self.record(ctx, Bytes::new(), 0, 0);
+                    return Err(abort("rostro-mock: injected connection drop"));
+                }
+                other => {
+                    let n = drain(body).await;
+                    let resp = reply_response(fault_reply(&other));
+                    return Ok(self.finish(ctx, Bytes::new(), n, resp));
+                }
+            }
+        }
+
+        if let Some(route) = route {
+            let required = match route.auth {
+                AuthRequirement::None => None,
+                AuthRequirement::Required => Some(true),
+                AuthRequirement::Optional => Some(shared.config.require_auth_everywhere),
+            };
+            if let Some(required) = required {
+                let denial = match &ctx.api_key {
+                    None if required => Some(
+                        "Not authenticated: send `Authorization: Bearer <key>` or `CH-API-KEY: <key>`.",
+                    ),
+                    Some(k) if !shared.config.key_is_valid(k) => Some("Invalid API key."),
+                    _ => None,
+                };
+                if let Some(msg) = denial {
+                    let n = drain(body).await;
+                    let resp = reply_response(
+                        Reply::user_error(401, msg).header("www-authenticate", "Bearer"),
+                    );
+                    return Ok(self.finish(ctx, Bytes::new(), n, resp));
+                }
+            }
+
+            if route.handler.is_streaming_upload() {
+                let query = parse_query(parts.uri.query());
+                let key = route.key();
+                let streamed = match route.handler {
+                    Handler::GalleryUpload => {
+                        uploads::gallery_upload(shared, &key, &query, &parts.headers, body).await
+                    }
+                    Handler::UploadPart => uploads::put_part(shared, &params, body).await,
+                    _ => {
+                        uploads::multipart(
+                            shared,
+                            &key,
+                            &route.template,
+                            &params,
+                            &query,
+                            &parts.headers,
+                            body,
+                        )
+                        .await
+                    }
+                };
+                let reply_body = streamed.reply.body.clone();
+                let mut resp = reply_response(streamed.reply);
+                if drop_mid_body {
+                    resp = truncate(resp, reply_body);
+                }
+                return Ok(self.finish(ctx, Bytes::new(), streamed.received, resp));
+            }
+        }
+
+        // Buffer the body (bounded) for everything else.
+        let limit = shared.config.max_buffered_body;
+        let mut buf = Vec::new();
+        let mut body = body;
+        let mut too_large = false;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(abort)?;
+            if let Ok(d) = frame.into_data() {
+                if buf.len() + d.len() > limit {
+                    too_large = true;
+                    break;
+                }
+                buf.extend_from_slice(&d);
+            }
+        }
+        let bytes = Bytes::from(buf);
+        if too_large {
+            let n = bytes.len() as u64 + drain(body).await;
+            let resp = reply_response(Reply::user_error(413, "Request body too large."));
+            return Ok(self.finish(ctx, Bytes::new(), n, resp));
+        }
+        let len = bytes.len() as u64;
+
+        if let Some(route) = route {
+            if matches!(route.handler, Handler::Chat | Handler::Completions) {
+                if let Ok(json) = parse_json_body(&bytes) {
+                    if json.get("stream").and_then(serde_json::Value::as_bool) == Some(true) {
+                        let kind = if route.handler == Handler::Chat {
+                            ChatKind::Chat
+                        } else {
+                            ChatKind::Completion
+                        };
+                        let model = params
+                            .iter()
+                            .find(|(k, _)| k == "model")
+                            .map(|(_, v)| v.as_str());
+                        let result = stream_settings(shared, &parts.headers).and_then(|s| {
+                            plan(shared, kind, &json, model, &s).map(|p| (p, s))
+                        });
+                        let resp = match result {
+                            Err(reply) => reply_response(reply),
+                            Ok((p, s)) => {
+                                let stream = sse_stream(p, s.scenarios, s.delay)
+                                    .map(|r| r.map_err(|e| Box::new(e) as BoxError));
+                                let mut resp =
+                                    Response::new(BodyExt::boxed(StreamBody::new(stream)));
+                                let h = resp.headers_mut();
+                                h.insert(
+                                    http::header::CONTENT_TYPE,
+                                    HeaderValue::from_static("text/event-stream; charset=utf-8"),
+                                );
+                                h.insert(
+                                    http::header::CACHE_CONTROL,
+                                    HeaderValue::from_static("no-cache"),
+                                );
+                                resp
+                            }
+                        };
+                        return Ok(self.finish(ctx, bytes, len, resp));
+                    }
+                }
+            }
+        }
+
+        // Forward to wiremock.
+        let pq = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        let mut builder = Request::builder()
+            .method(parts.method.clone())
+            .uri(format!("{}{}", self.upstream, pq));
+        for (k, v) in &parts.headers {
+            if k != http::header::HOST
+                && k != http::header::CONNECTION
+                && k != http::header::TRANSFER_ENCODING
+                && k != http::header::CONTENT_LENGTH
+            {
+                builder = builder.header(k, v);
+            }
+        }
+        let upstream_req = builder.body(Full::new(bytes.clone())).map_err(abort)?;
+        let resp = match self.client.request(upstream_req).await {
+            Ok(r) => {
+                let (mut rparts, rbody) = r.into_parts();
+                let rbytes = rbody.collect().await.map_err(abort)?.to_bytes();
+                rparts.headers.remove(http::header::TRANSFER_ENCODING);
+                rparts.headers.remove(http::header::CONNECTION);
+                let resp = Response::from_parts(rparts, full(rbytes.clone()));
+                if drop_mid_body {
+                    truncate(resp, rbytes)
+                } else {
+                    resp
+                }
+            }
+            Err(e) => reply_response(Reply::api_error(
+                502,
+                &format!("rostro-mock: wiremock backend unreachable: {e}"),
+            )),
+        };
+        Ok(self.finish(ctx, bytes, len, resp))
+    }
+}
+
+/// Accepts connections until the task is aborted.
+pub(crate) async fn run(listener: TcpListener, front: Arc<Front>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let front = front.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| {
+                let front = front.clone();
+                async move { front.handle(req).await }
+            });
+            let _ = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}

@@ -1,0 +1,88 @@
+//! `rostro-mock`: runs the Rostro mock server until killed. The first line
+//! on stdout is the base URL.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use rostro_mock::{ChatScenario, RostroMock};
+
+/// Reference mock server for the Rostro API.
+#[derive(Debug, Parser)]
+#[command(name = "rostro-mock", version, about)]
+struct Args {
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Seed for the catalog and generated ids.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Delay added before every response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// A valid API key (repeatable; default: any non-empty key is valid).
+    #[arg(long = "key")]
+    keys: Vec<String>,
+    /// Require a key on every operation, not only where the spec demands one.
+    #[arg(long)]
+    require_auth: bool,
+    /// Checks after which a generation is done.
+    #[arg(long, default_value_t = 2)]
+    imagine_checks: u32,
+    /// Default chat streaming scenario (normal, keepalive, error-mid-stream,
+    /// no-done, slow, drop); repeatable.
+    #[arg(long = "scenario")]
+    scenarios: Vec<ChatScenario>,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let mut builder = RostroMock::builder()
+        .port(args.port)
+        .host(args.host)
+        .seed(args.seed)
+        .latency(Duration::from_millis(args.latency_ms))
+        .require_auth_everywhere(args.require_auth)
+        .imagine_checks(args.imagine_checks);
+    if !args.keys.is_empty() {
+        builder = builder.valid_keys(args.keys);
+    }
+    for s in args.scenarios {
+        builder = builder.chat_scenario(s);
+    }
+    let mock = builder.try_start().await?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", mock.uri())?;
+        out.flush()?;
+    }
+    shutdown_signal().await;
+    drop(mock);
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,153 @@
+//! What the mock received, exposed for assertions.
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde_json::Value;
+
+use crate::media::MediaKind;
+
+/// One request as the mock received it.
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    /// The `x-request-id` the mock answered with.
+    pub request_id: String,
+    /// Upper-case method.
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    /// Raw query string, if any.
+    pub query: Option<String>,
+    /// `"METHOD /template"` of the route that served it, if any matched.
+    pub route: Option<String>,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// The body, for buffered requests. Streamed uploads leave it empty (see
+    /// [`ReceivedRequest::body_len`] and [`crate::RostroMock::uploads`]).
+    pub body: Bytes,
+    /// Number of body bytes received (also for streamed uploads).
+    pub body_len: u64,
+    /// The API key the request carried (`Authorization`, `CH-API-KEY` or `samwise`).
+    pub api_key: Option<String>,
+    /// Status code answered (0 when the connection was dropped).
+    pub status: u16,
+    /// The injected fault that caught this request, if any (`"429"`, `"drop"`, ...).
+    pub fault: Option<String>,
+}
+
+impl ReceivedRequest {
+    /// The body parsed as JSON, if it is JSON.
+    pub fn body_json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    /// A header value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Decoded query parameters.
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        crate::util::parse_query(self.query.as_deref())
+    }
+}
+
+/// How an upload arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    /// A file part of a `multipart/form-data` body (or a raw request body).
+    Multipart,
+    /// Base64 data inside a JSON body (`POST /api/gallery/upload`).
+    Base64Json,
+    /// The chunked flow: `start-upload`, `signed-urls`, part `PUT`s, `complete-upload`.
+    Chunked,
+}
+
+/// One part of a chunked upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    /// 1-based part number.
+    pub part_number: u32,
+    /// Bytes received for the part.
+    pub size: u64,
+    /// Hex SHA-256 of the part (also its `ETag`, quoted).
+    pub sha256: String,
+}
+
+/// One stored upload: sizes and hashes are computed while the body streams in.
+#[derive(Debug, Clone)]
+pub struct UploadRecord {
+    /// The uuid the mock assigned (also used in `/media/{uuid}.{ext}`).
+    pub uuid: String,
+    /// `"METHOD /template"` of the endpoint that received it.
+    pub route: String,
+    /// How it arrived.
+    pub kind: UploadKind,
+    /// Multipart field name (or JSON key) the data came in.
+    pub field: Option<String>,
+    /// File name given by the client, if any.
+    pub filename: Option<String>,
+    /// Content type given by the client (or the data URL's MIME type).
+    pub content_type: Option<String>,
+    /// Total size in bytes (decoded bytes for base64).
+    pub size: u64,
+    /// Hex SHA-256 of the whole file (decoded bytes for base64).
+    pub sha256: String,
+    /// `project_id` sent along (form field, JSON field or path), if any.
+    pub project_id: Option<i64>,
+    /// Other text fields sent with the upload (multipart fields, JSON fields).
+    pub fields: Vec<(String, String)>,
+    /// Parts of a chunked upload, in part order.
+    pub parts: Vec<PartRecord>,
+    /// The bytes themselves, kept only when the upload is small enough
+    /// (see [`crate::RostroMockBuilder::retain_upload_bytes`]).
+    pub bytes: Option<Bytes>,
+    /// URL of the media on the mock (`{uri}/media/{uuid}.{ext}`).
+    pub url: String,
+    /// True for items that appear in the gallery and imagine history.
+    pub in_gallery: bool,
+    /// NSFW flag sent with the upload.
+    pub nsfw: bool,
+    pub(crate) seq: u64,
+    pub(crate) deleted: bool,
+}
+
+/// One generation job (`POST /imagine` or a per-type endpoint).
+#[derive(Debug, Clone)]
+pub struct GenerationRecord {
+    /// The `generation_uuid` handed to the client.
+    pub generation_uuid: String,
+    /// uuid of the produced media item.
+    pub media_uuid: String,
+    /// `GenerationType` value (`text_to_image`, ...).
+    pub generation_type: String,
+    /// The media kind served at the media URL.
+    pub kind: MediaKind,
+    /// The prompt (or transcript) sent.
+    pub prompt: String,
+    /// `"METHOD /template"` of the endpoint that created it.
+    pub route: String,
+    /// Checks received so far.
+    pub checks: u32,
+    /// Checks after which the job finishes.
+    pub checks_needed: u32,
+    /// Rejection reason when the job is going to fail (or failed).
+    pub failure: Option<String>,
+    /// Cost in credits reported.
+    pub cost: f64,
+    /// Requested width/height (for images/videos).
+    pub size: (u32, u32),
+    pub(crate) seq: u64,
+    pub(crate) deleted: bool,
+}
+
+impl GenerationRecord {
+    /// True once enough checks arrived and the job succeeds.
+    pub fn is_done(&self) -> bool {
+        self.checks >= self.checks_needed && self.failure.is_none()
+    }
+
+    /// True once enough checks arrived and the job fails.
+    pub fn is_failed(&self) -> bool {
+        self.checks >= self.checks_needed && self.failure.is_some()
+    }
+}
