@@ -437,6 +437,11 @@ impl<'a> TypeGen<'a> {
                     .ok();
                     ctor_fields.push(format!("{ident}: None"));
                 } else {
+                    // OpenAI-compatible servers leave out fields the spec requires (a model's
+                    // `owned_by`): a plain value decodes to its empty form instead of failing.
+                    if has_default(&ty.inner) {
+                        writeln!(fields, "    #[serde(default)]").ok();
+                    }
                     writeln!(fields, "    pub {ident}: {},", ty.inner).ok();
                     ctor_args.push(format!("{ident}: {}", setter_arg(&ty.inner)));
                     ctor_fields.push(init_field(&ident, &setter_conv(&ident, &ty.inner)));
@@ -869,22 +874,14 @@ fn string_enum_values(s: &Value) -> Option<Vec<String>> {
 }
 
 fn type_docs(schema: &Value, description: Option<&str>) -> String {
-    let text = description
-        .map(String::from)
-        .or_else(|| {
-            schema
-                .get("description")
-                .and_then(Value::as_str)
-                .map(String::from)
-        })
-        .or_else(|| {
-            schema
-                .get("title")
-                .and_then(Value::as_str)
-                .map(|t| format!("`{t}` in the API."))
-        })
-        .unwrap_or_else(|| "An inline type of the API.".into());
-    doc_lines(&text, "")
+    match description.or_else(|| schema.get("description").and_then(Value::as_str)) {
+        Some(text) => doc_lines(text, ""),
+        None => match schema.get("title").and_then(Value::as_str) {
+            // Titles are identifiers: quoted as code, not escaped.
+            Some(t) => format!("/// The `{}` schema of the API.\n", t.replace('`', "")),
+            None => "/// An inline schema of the API.\n".to_string(),
+        },
+    }
 }
 
 fn field_docs(p: &Value, indent: &str) -> String {
@@ -920,6 +917,14 @@ fn unique_ident(base: &str, used: &mut BTreeSet<String>) -> String {
         n += 1;
     }
     name
+}
+
+/// Whether a generated field type has a `Default` the decoder may fall back to.
+fn has_default(ty: &str) -> bool {
+    matches!(ty, "String" | "i64" | "f64" | "bool" | "serde_json::Value")
+        || ty.starts_with("Vec<")
+        || ty.starts_with("std::collections::BTreeMap<")
+        || ty.starts_with("serde_json::Map<")
 }
 
 /// `name: expr`, or the shorthand `name` when they are the same.

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,7 +38,7 @@ impl From<&str> for ApierrorCode {
     }
 }
 
-/// \`APIError\` in the API.
+/// The `APIError` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Apierror {
     /// (Not described by the API.)
@@ -73,7 +73,7 @@ pub struct Apierror {
     pub param: Option<serde_json::Value>,
 }
 
-/// \`APIResponse\` in the API.
+/// The `APIResponse` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Apiresponse {
     /// Some message, usually just success.
@@ -86,16 +86,20 @@ pub struct Apiresponse {
     pub success: Option<bool>,
 }
 
-/// \`AnnotationURLCitation\` in the API.
+/// The `AnnotationURLCitation` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnnotationUrlcitation {
     /// (Not described by the API.)
+    #[serde(default)]
     pub end_index: i64,
     /// (Not described by the API.)
+    #[serde(default)]
     pub start_index: i64,
     /// (Not described by the API.)
+    #[serde(default)]
     pub title: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub url: String,
 }
 
@@ -117,11 +121,12 @@ impl AnnotationUrlcitation {
     }
 }
 
-/// \`Annotation\` in the API.
+/// The `Annotation` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Annotation {
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
     /// (Not described by the API.)
     pub url_citation: crate::types::AnnotationUrlcitation,
@@ -142,7 +147,7 @@ impl Annotation {
 }
 
 crate::string_enum! {
-    /// \`AspectRatio\` in the API.
+    /// The `AspectRatio` schema of the API.
     pub enum AspectRatio {
         /// `w1h1`
         W1h1 = "w1h1",
@@ -173,10 +178,11 @@ crate::string_enum! {
     }
 }
 
-/// \`Audio\` in the API.
+/// The `Audio` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Audio {
     /// (Not described by the API.)
+    #[serde(default)]
     pub id: String,
 }
 
@@ -188,10 +194,10 @@ impl Audio {
     }
 }
 
-/// \`BaseModel\` in the API.
+/// The `BaseModel` schema of the API.
 pub type BaseModel = serde_json::Map<String, serde_json::Value>;
 
-/// \`Body\_speech\_to\_text\_stt\_post\` in the API.
+/// The `Body_speech_to_text_stt_post` schema of the API.
 ///
 /// A `multipart/form-data` body: file fields are streamed from disk or memory.
 #[derive(Debug, Clone)]
@@ -219,7 +225,7 @@ impl SpeechToTextForm {
     }
 }
 
-/// \`Body\_voice\_clone\_voice\_clone\_post\` in the API.
+/// The `Body_voice_clone_voice_clone_post` schema of the API.
 ///
 /// A `multipart/form-data` body: file fields are streamed from disk or memory.
 #[derive(Debug, Clone, Default)]
@@ -294,7 +300,7 @@ impl VoiceCloneForm {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionServiceTier {
         /// `auto`
         Auto = "auto",
@@ -307,18 +313,23 @@ crate::string_enum! {
     }
 }
 
-/// \`ChatCompletion\` in the API.
+/// The `ChatCompletion` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletion {
     /// (Not described by the API.)
+    #[serde(default)]
     pub id: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub choices: Vec<serde_json::Map<String, serde_json::Value>>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub created: i64,
     /// (Not described by the API.)
+    #[serde(default)]
     pub model: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub object: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -354,13 +365,15 @@ impl ChatCompletion {
     }
 }
 
-/// \`ChatCompletionContentPartTextParam\` in the API.
+/// The `ChatCompletionContentPartTextParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionContentPartTextParam {
     /// (Not described by the API.)
+    #[serde(default)]
     pub text: String,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -375,13 +388,15 @@ impl ChatCompletionContentPartTextParam {
     }
 }
 
-/// \`ChatCompletionContentPartRefusalParam\` in the API.
+/// The `ChatCompletionContentPartRefusalParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionContentPartRefusalParam {
     /// (Not described by the API.)
+    #[serde(default)]
     pub refusal: String,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -396,7 +411,7 @@ impl ChatCompletionContentPartRefusalParam {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -428,7 +443,7 @@ impl From<crate::types::ChatCompletionContentPartRefusalParam>
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -462,12 +477,14 @@ impl From<Vec<crate::types::ChatCompletionAssistantMessageParamContentVariant2It
     }
 }
 
-/// \`FunctionCall\` in the API.
+/// The `FunctionCall` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionCallInput {
     /// (Not described by the API.)
+    #[serde(default)]
     pub arguments: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
 }
 
@@ -482,12 +499,14 @@ impl FunctionCallInput {
     }
 }
 
-/// \`Function\` in the API.
+/// The `Function` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolCallFunction {
     /// (Not described by the API.)
+    #[serde(default)]
     pub arguments: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
 }
 
@@ -502,15 +521,17 @@ impl ToolCallFunction {
     }
 }
 
-/// \`ChatCompletionMessageToolCallParam\` in the API.
+/// The `ChatCompletionMessageToolCallParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionMessageToolCallParam {
     /// (Not described by the API.)
+    #[serde(default)]
     pub id: String,
     /// (Not described by the API.)
     pub function: crate::types::ToolCallFunction,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -530,10 +551,11 @@ impl ChatCompletionMessageToolCallParam {
     }
 }
 
-/// \`ChatCompletionAssistantMessageParam\` in the API.
+/// The `ChatCompletionAssistantMessageParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionAssistantMessageParam {
     /// (Not described by the API.)
+    #[serde(default)]
     pub role: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -571,16 +593,20 @@ impl ChatCompletionAssistantMessageParam {
     }
 }
 
-/// \`ChatCompletionAudio\` in the API.
+/// The `ChatCompletionAudio` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionAudio {
     /// (Not described by the API.)
+    #[serde(default)]
     pub id: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub data: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub expires_at: i64,
     /// (Not described by the API.)
+    #[serde(default)]
     pub transcript: String,
 }
 
@@ -603,7 +629,7 @@ impl ChatCompletionAudio {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionAudioParamFormat {
         /// `wav`
         Wav = "wav",
@@ -621,7 +647,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionAudioParamVoice {
         /// `alloy`
         Alloy = "alloy",
@@ -648,7 +674,7 @@ crate::string_enum! {
     }
 }
 
-/// \`ChatCompletionAudioParam\` in the API.
+/// The `ChatCompletionAudioParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionAudioParam {
     /// (Not described by the API.)
@@ -672,7 +698,7 @@ impl ChatCompletionAudioParam {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ImageUrlDetail {
         /// `auto`
         Auto = "auto",
@@ -683,10 +709,11 @@ crate::string_enum! {
     }
 }
 
-/// \`ImageURL\` in the API.
+/// The `ImageURL` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageUrl {
     /// (Not described by the API.)
+    #[serde(default)]
     pub url: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -704,13 +731,14 @@ impl ImageUrl {
     }
 }
 
-/// \`ChatCompletionContentPartImageParam\` in the API.
+/// The `ChatCompletionContentPartImageParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionContentPartImageParam {
     /// (Not described by the API.)
     pub image_url: crate::types::ImageUrl,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -726,7 +754,7 @@ impl ChatCompletionContentPartImageParam {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum InputAudioFormat {
         /// `wav`
         Wav = "wav",
@@ -735,10 +763,11 @@ crate::string_enum! {
     }
 }
 
-/// \`InputAudio\` in the API.
+/// The `InputAudio` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputAudio {
     /// (Not described by the API.)
+    #[serde(default)]
     pub data: String,
     /// (Not described by the API.)
     pub format: crate::types::InputAudioFormat,
@@ -755,13 +784,14 @@ impl InputAudio {
     }
 }
 
-/// \`ChatCompletionContentPartInputAudioParam\` in the API.
+/// The `ChatCompletionContentPartInputAudioParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionContentPartInputAudioParam {
     /// (Not described by the API.)
     pub input_audio: crate::types::InputAudio,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -776,7 +806,7 @@ impl ChatCompletionContentPartInputAudioParam {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -810,12 +840,13 @@ impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
     }
 }
 
-/// \`ChatCompletionDeveloperMessageParam\` in the API.
+/// The `ChatCompletionDeveloperMessageParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionDeveloperMessageParam {
     /// (Not described by the API.)
     pub content: crate::types::ChatCompletionDeveloperMessageParamContent,
     /// (Not described by the API.)
+    #[serde(default)]
     pub role: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -837,10 +868,11 @@ impl ChatCompletionDeveloperMessageParam {
     }
 }
 
-/// \`ChatCompletionFunctionCallOptionParam\` in the API.
+/// The `ChatCompletionFunctionCallOptionParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionFunctionCallOptionParam {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
 }
 
@@ -852,15 +884,17 @@ impl ChatCompletionFunctionCallOptionParam {
     }
 }
 
-/// \`ChatCompletionFunctionMessageParam\` in the API.
+/// The `ChatCompletionFunctionMessageParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionFunctionMessageParam {
     /// (Not described by the API.)
     #[serde(default)]
     pub content: Option<String>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub role: String,
 }
 
@@ -876,10 +910,11 @@ impl ChatCompletionFunctionMessageParam {
     }
 }
 
-/// \`ChatCompletionNamedFunction\` in the API.
+/// The `ChatCompletionNamedFunction` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionNamedFunction {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
 }
 
@@ -891,7 +926,7 @@ impl ChatCompletionNamedFunction {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -925,13 +960,14 @@ impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
     }
 }
 
-/// \`ChatCompletionPredictionContentParam\` in the API.
+/// The `ChatCompletionPredictionContentParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionPredictionContentParam {
     /// (Not described by the API.)
     pub content: crate::types::ChatCompletionPredictionContentParamContent,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -949,7 +985,7 @@ impl ChatCompletionPredictionContentParam {
     }
 }
 
-/// \`ChatCompletionStreamOptionsParam\` in the API.
+/// The `ChatCompletionStreamOptionsParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChatCompletionStreamOptionsParam {
     /// (Not described by the API.)
@@ -957,7 +993,7 @@ pub struct ChatCompletionStreamOptionsParam {
     pub include_usage: Option<bool>,
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -991,12 +1027,13 @@ impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
     }
 }
 
-/// \`ChatCompletionSystemMessageParam\` in the API.
+/// The `ChatCompletionSystemMessageParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionSystemMessageParam {
     /// (Not described by the API.)
     pub content: crate::types::ChatCompletionSystemMessageParamContent,
     /// (Not described by the API.)
+    #[serde(default)]
     pub role: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1018,7 +1055,7 @@ impl ChatCompletionSystemMessageParam {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1052,14 +1089,16 @@ impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
     }
 }
 
-/// \`ChatCompletionToolMessageParam\` in the API.
+/// The `ChatCompletionToolMessageParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionToolMessageParam {
     /// (Not described by the API.)
     pub content: crate::types::ChatCompletionToolMessageParamContent,
     /// (Not described by the API.)
+    #[serde(default)]
     pub role: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub tool_call_id: String,
 }
 
@@ -1079,10 +1118,11 @@ impl ChatCompletionToolMessageParam {
     }
 }
 
-/// \`FunctionDefinition\` in the API.
+/// The `FunctionDefinition` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionDefinition {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1108,13 +1148,14 @@ impl FunctionDefinition {
     }
 }
 
-/// \`ChatCompletionToolParam\` in the API.
+/// The `ChatCompletionToolParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionToolParam {
     /// (Not described by the API.)
     pub function: crate::types::FunctionDefinition,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -1132,10 +1173,11 @@ impl ChatCompletionToolParam {
     }
 }
 
-/// \`FunctionDefinition\` in the API.
+/// The `FunctionDefinition` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VllmFunctionDefinition {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1157,7 +1199,7 @@ impl VllmFunctionDefinition {
     }
 }
 
-/// \`ChatCompletionToolsParam\` in the API.
+/// The `ChatCompletionToolsParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionToolsParam {
     /// (Not described by the API.)
@@ -1181,7 +1223,7 @@ impl ChatCompletionToolsParam {
     }
 }
 
-/// \`FileFile\` in the API.
+/// The `FileFile` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FileFile {
     /// (Not described by the API.)
@@ -1195,13 +1237,14 @@ pub struct FileFile {
     pub filename: Option<String>,
 }
 
-/// \`File\` in the API.
+/// The `File` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct File {
     /// (Not described by the API.)
     pub file: crate::types::FileFile,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -1216,7 +1259,7 @@ impl File {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1268,7 +1311,7 @@ impl From<crate::types::File> for ChatCompletionUserMessageParamContentVariant2I
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1302,12 +1345,13 @@ impl From<Vec<crate::types::ChatCompletionUserMessageParamContentVariant2Item>>
     }
 }
 
-/// \`ChatCompletionUserMessageParam\` in the API.
+/// The `ChatCompletionUserMessageParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionUserMessageParam {
     /// (Not described by the API.)
     pub content: crate::types::ChatCompletionUserMessageParamContent,
     /// (Not described by the API.)
+    #[serde(default)]
     pub role: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1329,7 +1373,7 @@ impl ChatCompletionUserMessageParam {
     }
 }
 
-/// \`DeletionRequest\` in the API.
+/// The `DeletionRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DeletionRequest {
     /// (Not described by the API.)
@@ -1339,7 +1383,7 @@ pub struct DeletionRequest {
     pub uuids: Option<Vec<String>>,
 }
 
-/// \`DeletionResponse\` in the API.
+/// The `DeletionResponse` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DeletionResponse {
     /// (Not described by the API.)
@@ -1354,7 +1398,7 @@ pub struct DeletionResponse {
     pub failures: Option<Vec<String>>,
 }
 
-/// \`FoleyRequest\` in the API.
+/// The `FoleyRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FoleyRequest {
     /// The desired duration, in seconds, of the video, sound effect, or other media. Does not affect music length.
@@ -1438,12 +1482,14 @@ pub struct FoleyRequest {
     pub guidance_scale: Option<f64>,
 }
 
-/// \`FunctionCall\` in the API.
+/// The `FunctionCall` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionCallOutput {
     /// (Not described by the API.)
+    #[serde(default)]
     pub arguments: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
 }
 
@@ -1458,7 +1504,7 @@ impl FunctionCallOutput {
     }
 }
 
-/// \`LayerInfo\` in the API.
+/// The `LayerInfo` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LayerInfo {
     /// Optional. Canvas width.
@@ -1509,7 +1555,7 @@ pub struct LayerInfo {
     pub children: Option<Vec<serde_json::Value>>,
 }
 
-/// \`GalleryItem\` in the API.
+/// The `GalleryItem` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GalleryItem {
     /// The unique identity of the generation, if any.
@@ -1591,7 +1637,7 @@ pub struct GalleryItem {
     pub preview: Option<String>,
 }
 
-/// \`Gallery\` in the API.
+/// The `Gallery` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Gallery {
     /// The number of results returned.
@@ -1610,7 +1656,7 @@ pub struct Gallery {
 }
 
 crate::string_enum! {
-    /// \`MusicGenre\` in the API.
+    /// The `MusicGenre` schema of the API.
     pub enum MusicGenre {
         /// `pop`
         Pop = "pop",
@@ -1640,7 +1686,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// \`MusicGenType\` in the API.
+    /// The `MusicGenType` schema of the API.
     pub enum MusicGenType {
         /// `instrumental`
         Instrumental = "instrumental",
@@ -1652,7 +1698,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// \`I2IType\` in the API.
+    /// The `I2IType` schema of the API.
     pub enum I2Itype {
         /// `canny`
         Canny = "canny",
@@ -1664,7 +1710,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// \`Output3DType\` in the API.
+    /// The `Output3DType` schema of the API.
     pub enum Output3Dtype {
         /// `glb`
         Glb = "glb",
@@ -1674,7 +1720,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// \`Speed\` in the API.
+    /// The `Speed` schema of the API.
     pub enum Speed {
         /// `turbo`
         Turbo = "turbo",
@@ -1684,7 +1730,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// \`RigType\` in the API.
+    /// The `RigType` schema of the API.
     pub enum RigType {
         /// `biped`
         Biped = "biped",
@@ -1698,7 +1744,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// \`Voice\` in the API.
+    /// The `Voice` schema of the API.
     pub enum Voice {
         /// `bright_female_20s`
         BrightFemale20s = "bright_female_20s",
@@ -1722,7 +1768,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// \`GenerationType\` in the API.
+    /// The `GenerationType` schema of the API.
     pub enum GenerationType {
         /// `text_to_speech`
         TextToSpeech = "text_to_speech",
@@ -1745,7 +1791,7 @@ crate::string_enum! {
     }
 }
 
-/// \`GenerationRequest\` in the API.
+/// The `GenerationRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GenerationRequest {
     /// The song's lyrics, if relevant. Each part should begin with a structure tag (\[verse\], \[chorus\], \[bridge\], \[intro-short\], \[intro-medium\], \[intro-long\], \[outro-short\], \[outro-medium\], \[outro-long\], \[inst-short\], \[inst-medium\], \[inst-long\], \[silence\]) and a newline, and end with two newlines. These segments should not contain lyrics: (\[intro\], \[intro-short\], \[intro-medium\], \[inst\], \[inst-short\], \[inst-medium\], \[outro\], \[outro-short\], \[outro-medium\])
@@ -1877,7 +1923,7 @@ pub struct GenerationRequest {
     pub generation_type: Option<crate::types::GenerationType>,
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1909,7 +1955,7 @@ impl From<serde_json::Map<String, serde_json::Value>> for GuidedDecodingParamsJs
     }
 }
 
-/// \`GuidedDecodingParams\` in the API.
+/// The `GuidedDecodingParams` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GuidedDecodingParams {
     /// (Not described by the API.)
@@ -1958,7 +2004,7 @@ pub struct GuidedDecodingParams {
     pub structural_tag: Option<String>,
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1990,15 +2036,18 @@ impl From<i64> for ValidationErrorLocItem {
     }
 }
 
-/// \`ValidationError\` in the API.
+/// The `ValidationError` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidationError {
     /// (Not described by the API.)
+    #[serde(default)]
     pub loc: Vec<crate::types::ValidationErrorLocItem>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub msg: String,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -2018,7 +2067,7 @@ impl ValidationError {
     }
 }
 
-/// \`HTTPValidationError\` in the API.
+/// The `HTTPValidationError` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HttpvalidationError {
     /// (Not described by the API.)
@@ -2027,7 +2076,7 @@ pub struct HttpvalidationError {
 }
 
 crate::string_enum! {
-    /// \`OrderMediaBy\` in the API.
+    /// The `OrderMediaBy` schema of the API.
     pub enum OrderMediaBy {
         /// `created_at`
         CreatedAt = "created_at",
@@ -2038,7 +2087,7 @@ crate::string_enum! {
     }
 }
 
-/// \`HistoryRequest\` in the API.
+/// The `HistoryRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HistoryRequest {
     /// The number of the results to get.
@@ -2076,7 +2125,7 @@ pub struct HistoryRequest {
     pub return_raw: Option<bool>,
 }
 
-/// \`ImageToImageRequest\` in the API.
+/// The `ImageToImageRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageToImageRequest {
     /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
@@ -2166,7 +2215,7 @@ pub struct ImageToImageRequest {
     pub type_: Option<crate::types::I2Itype>,
 }
 
-/// \`ImagineChangeRequest\` in the API.
+/// The `ImagineChangeRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImagineChangeRequest {
     /// Description
@@ -2240,7 +2289,7 @@ pub struct ImagineChangeRequest {
     pub effects: Option<serde_json::Value>,
 }
 
-/// \`ImagineCosts\` in the API.
+/// The `ImagineCosts` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImagineCosts {
     /// The number of credits per endpoint.
@@ -2249,7 +2298,7 @@ pub struct ImagineCosts {
 }
 
 crate::string_enum! {
-    /// \`RejectionReason\` in the API.
+    /// The `RejectionReason` schema of the API.
     pub enum RejectionReason {
         /// `unknown`
         UnknownValue = "unknown",
@@ -2264,7 +2313,7 @@ crate::string_enum! {
     }
 }
 
-/// \`Rejection\` in the API.
+/// The `Rejection` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Rejection {
     /// (Not described by the API.)
@@ -2275,7 +2324,7 @@ pub struct Rejection {
     pub location: Option<String>,
 }
 
-/// \`ImaginedItem\` in the API.
+/// The `ImaginedItem` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImaginedItem {
     /// The unique identity of the generation, if any.
@@ -2320,7 +2369,7 @@ pub struct ImaginedItem {
     pub note: Option<String>,
 }
 
-/// \`ImaginedItems\` in the API.
+/// The `ImaginedItems` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImaginedItems {
     /// The results.
@@ -2336,7 +2385,7 @@ pub struct ImaginedItems {
     pub cursor: Option<String>,
 }
 
-/// \`InpaintRequest\` in the API.
+/// The `InpaintRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InpaintRequest {
     /// The mask image, as a URL or base64 string.
@@ -2421,10 +2470,11 @@ pub struct InpaintRequest {
     pub guidance_scale: Option<f64>,
 }
 
-/// \`JSONSchema\` in the API.
+/// The `JSONSchema` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Jsonschema {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2450,10 +2500,11 @@ impl Jsonschema {
     }
 }
 
-/// \`JsonSchemaResponseFormat\` in the API.
+/// The `JsonSchemaResponseFormat` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JsonSchemaResponseFormat {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2479,10 +2530,11 @@ impl JsonSchemaResponseFormat {
     }
 }
 
-/// \`LogitsProcessorConstructor\` in the API.
+/// The `LogitsProcessorConstructor` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogitsProcessorConstructor {
     /// (Not described by the API.)
+    #[serde(default)]
     pub qualname: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2504,7 +2556,7 @@ impl LogitsProcessorConstructor {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2563,7 +2615,7 @@ impl From<crate::types::ChatCompletionFunctionMessageParam> for MarsRequestMessa
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ResponseFormatType {
         /// `text`
         Text = "text",
@@ -2574,7 +2626,7 @@ crate::string_enum! {
     }
 }
 
-/// \`ResponseFormat\` in the API.
+/// The `ResponseFormat` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseFormat {
     /// (Not described by the API.)
@@ -2596,15 +2648,17 @@ impl ResponseFormat {
     }
 }
 
-/// \`StructuralTag\` in the API.
+/// The `StructuralTag` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StructuralTag {
     /// (Not described by the API.)
+    #[serde(default)]
     pub begin: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<serde_json::Map<String, serde_json::Value>>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub end: String,
 }
 
@@ -2620,15 +2674,18 @@ impl StructuralTag {
     }
 }
 
-/// \`StructuralTagResponseFormat\` in the API.
+/// The `StructuralTagResponseFormat` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StructuralTagResponseFormat {
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub structures: Vec<crate::types::StructuralTag>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub triggers: Vec<String>,
 }
 
@@ -2648,7 +2705,7 @@ impl StructuralTagResponseFormat {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2706,7 +2763,7 @@ impl From<Vec<String>> for MarsRequestStop {
     }
 }
 
-/// \`StreamOptions\` in the API.
+/// The `StreamOptions` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct StreamOptions {
     /// (Not described by the API.)
@@ -2719,7 +2776,7 @@ pub struct StreamOptions {
     pub continuous_usage_stats: Option<bool>,
 }
 
-/// \`ChatCompletionNamedToolChoiceParam\` in the API.
+/// The `ChatCompletionNamedToolChoiceParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VllmNamedToolChoiceParam {
     /// (Not described by the API.)
@@ -2743,7 +2800,7 @@ impl VllmNamedToolChoiceParam {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2795,7 +2852,7 @@ impl From<&str> for MarsRequestGuidedJson {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2827,7 +2884,7 @@ impl From<crate::types::LogitsProcessorConstructor> for MarsRequestLogitsProcess
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -2867,7 +2924,7 @@ impl From<f64> for MarsRequestVllmXargsValue {
     }
 }
 
-/// \`MarsRequest\` in the API.
+/// The `MarsRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MarsRequest {
     /// (Not described by the API.)
@@ -3164,7 +3221,7 @@ pub struct MarsRequest {
     pub parameters: Option<std::collections::BTreeMap<String, String>>,
 }
 
-/// \`Model\` in the API.
+/// The `Model` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     /// The unique identifier of the model. Also generally its name.
@@ -3178,6 +3235,7 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub owned_by: String,
     /// (Not described by the API.)
     ///
@@ -3199,7 +3257,7 @@ impl Model {
     }
 }
 
-/// \`Models\` in the API.
+/// The `Models` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Models {
     /// The models available for use.
@@ -3209,7 +3267,7 @@ pub struct Models {
     pub data: Option<Vec<crate::types::Model>>,
 }
 
-/// \`MusicGenerationRequest\` in the API.
+/// The `MusicGenerationRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MusicGenerationRequest {
     /// The song's lyrics, if relevant. Each part should begin with a structure tag (\[verse\], \[chorus\], \[bridge\], \[intro-short\], \[intro-medium\], \[intro-long\], \[outro-short\], \[outro-medium\], \[outro-long\], \[inst-short\], \[inst-medium\], \[inst-long\], \[silence\]) and a newline, and end with two newlines. These segments should not contain lyrics: (\[intro\], \[intro-short\], \[intro-medium\], \[inst\], \[inst-short\], \[inst-medium\], \[outro\], \[outro-short\], \[outro-medium\])
@@ -3325,12 +3383,14 @@ pub struct MusicGenerationRequest {
     pub lyrics_prompt: Option<String>,
 }
 
-/// \`OAuthUserStub\` in the API.
+/// The `OAuthUserStub` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OauthUserStub {
     /// The user's unique identifier.
+    #[serde(default)]
     pub identity: String,
     /// The user's username.
+    #[serde(default)]
     pub username: String,
     /// What scopes the user has access to.
     ///
@@ -3375,7 +3435,7 @@ impl OauthUserStub {
     }
 }
 
-/// \`RemoveBGRequest\` in the API.
+/// The `RemoveBGRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RemoveBgrequest {
     /// If this is inside of a chat, include its ID as a string.
@@ -3484,11 +3544,12 @@ pub struct RemoveBgrequest {
     pub alpha_matting_erode_size: Option<i64>,
 }
 
-/// \`ResponseFormatJSONObject\` in the API.
+/// The `ResponseFormatJSONObject` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseFormatJsonobject {
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -3502,13 +3563,14 @@ impl ResponseFormatJsonobject {
     }
 }
 
-/// \`ResponseFormatJSONSchema\` in the API.
+/// The `ResponseFormatJSONSchema` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseFormatJsonschema {
     /// (Not described by the API.)
     pub json_schema: crate::types::Jsonschema,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -3523,11 +3585,12 @@ impl ResponseFormatJsonschema {
     }
 }
 
-/// \`ResponseFormatText\` in the API.
+/// The `ResponseFormatText` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseFormatText {
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -3541,7 +3604,7 @@ impl ResponseFormatText {
     }
 }
 
-/// \`RunningGeneration\` in the API.
+/// The `RunningGeneration` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunningGeneration {
     /// The unique identity of the generation, if any.
@@ -3554,7 +3617,7 @@ pub struct RunningGeneration {
     pub cost: Option<f64>,
 }
 
-/// \`RunningGenerationCheck\` in the API.
+/// The `RunningGenerationCheck` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RunningGenerationCheck {
     /// The unique identity of the generation, if any.
@@ -3570,7 +3633,7 @@ pub struct RunningGenerationCheck {
     pub request_type: Option<String>,
 }
 
-/// \`STTResponse\` in the API.
+/// The `STTResponse` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Sttresponse {
     /// The transcribed text.
@@ -3580,7 +3643,7 @@ pub struct Sttresponse {
     pub reference_text: Option<String>,
 }
 
-/// \`TextToImage\` in the API.
+/// The `TextToImage` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TextToImage {
     /// If this is inside of a chat, include its ID as a string.
@@ -3659,7 +3722,7 @@ pub struct TextToImage {
     pub guidance_scale: Option<f64>,
 }
 
-/// \`TextToSpeechRequest\` in the API.
+/// The `TextToSpeechRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TextToSpeechRequest {
     /// The text to read out.
@@ -3763,7 +3826,7 @@ pub struct TextToSpeechRequest {
     pub character_id: Option<String>,
 }
 
-/// \`TimedResponse\` in the API.
+/// The `TimedResponse` schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -3789,7 +3852,7 @@ impl From<crate::types::GalleryItem> for TimedResponse {
     }
 }
 
-/// \`UpscaleBase\` in the API.
+/// The `UpscaleBase` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UpscaleBase {
     /// Use this only if reproducible results are important.
@@ -3876,7 +3939,7 @@ pub struct UpscaleBase {
     pub preserve_transparency: Option<bool>,
 }
 
-/// \`UserError\` in the API.
+/// The `UserError` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UserError {
     /// (Not described by the API.)
@@ -3895,7 +3958,7 @@ pub struct UserError {
     pub code: Option<i64>,
 }
 
-/// \`VideoRequest\` in the API.
+/// The `VideoRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VideoRequest {
     /// The final frame image for image-to-video, as a URL or base64 string. If you want a video to loop, give the same start and end image.
@@ -3993,20 +4056,26 @@ pub struct VideoRequest {
     pub num_frames: Option<i64>,
 }
 
-/// \`VoiceClone\` in the API.
+/// The `VoiceClone` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VoiceClone {
     /// (Not described by the API.)
+    #[serde(default)]
     pub uuid: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub version: i64,
     /// (Not described by the API.)
+    #[serde(default)]
     pub user_id: i64,
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
     /// (Not described by the API.)
+    #[serde(default)]
     pub is_done: bool,
     /// (Not described by the API.)
+    #[serde(default)]
     pub is_failed: bool,
     /// (Not described by the API.)
     #[serde(default)]
@@ -4072,7 +4141,7 @@ impl VoiceClone {
     }
 }
 
-/// \`Voices\` in the API.
+/// The `Voices` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Voices {
     /// (Not described by the API.)
@@ -4083,7 +4152,7 @@ pub struct Voices {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum WebSearchOptionsSearchContextSize {
         /// `low`
         Low = "low",
@@ -4094,7 +4163,7 @@ crate::string_enum! {
     }
 }
 
-/// \`WebSearchOptionsUserLocationApproximate\` in the API.
+/// The `WebSearchOptionsUserLocationApproximate` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct WebSearchOptionsUserLocationApproximate {
     /// (Not described by the API.)
@@ -4111,13 +4180,14 @@ pub struct WebSearchOptionsUserLocationApproximate {
     pub timezone: Option<String>,
 }
 
-/// \`WebSearchOptionsUserLocation\` in the API.
+/// The `WebSearchOptionsUserLocation` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WebSearchOptionsUserLocation {
     /// (Not described by the API.)
     pub approximate: crate::types::WebSearchOptionsUserLocationApproximate,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -4135,7 +4205,7 @@ impl WebSearchOptionsUserLocation {
     }
 }
 
-/// \`WebSearchOptions\` in the API.
+/// The `WebSearchOptions` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct WebSearchOptions {
     /// (Not described by the API.)
@@ -4146,10 +4216,11 @@ pub struct WebSearchOptions {
     pub user_location: Option<crate::types::WebSearchOptionsUserLocation>,
 }
 
-/// \`Function\` in the API.
+/// The `Function` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NamedToolChoiceFunction {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
 }
 
@@ -4161,13 +4232,14 @@ impl NamedToolChoiceFunction {
     }
 }
 
-/// \`ChatCompletionNamedToolChoiceParam\` in the API.
+/// The `ChatCompletionNamedToolChoiceParam` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionNamedToolChoiceParam {
     /// (Not described by the API.)
     pub function: crate::types::NamedToolChoiceFunction,
     /// (Not described by the API.)
     #[serde(rename = "type")]
+    #[serde(default)]
     pub type_: String,
 }
 
@@ -4185,7 +4257,7 @@ impl ChatCompletionNamedToolChoiceParam {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4252,7 +4324,7 @@ impl From<crate::types::ChatCompletionFunctionMessageParam>
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsModel {
         /// `gpt-4.1`
         Gpt41 = "gpt-4.1",
@@ -4368,7 +4440,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsFunctionCallVariant1 {
         /// `none`
         None = "none",
@@ -4377,7 +4449,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4407,10 +4479,11 @@ impl From<crate::types::ChatCompletionFunctionCallOptionParam>
     }
 }
 
-/// \`Function\` in the API.
+/// The `Function` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionFunctionParam {
     /// (Not described by the API.)
+    #[serde(default)]
     pub name: String,
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4433,7 +4506,7 @@ impl ChatCompletionFunctionParam {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsReasoningEffort {
         /// `low`
         Low = "low",
@@ -4444,7 +4517,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4479,7 +4552,7 @@ impl From<crate::types::ResponseFormatJsonobject> for ChatCompletionCreateParams
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsServiceTier {
         /// `auto`
         Auto = "auto",
@@ -4492,7 +4565,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4525,7 +4598,7 @@ impl From<Vec<String>> for ChatCompletionCreateParamsStop {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsToolChoiceVariant1 {
         /// `none`
         None = "none",
@@ -4536,7 +4609,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4566,10 +4639,11 @@ impl From<crate::types::ChatCompletionNamedToolChoiceParam>
     }
 }
 
-/// \`CompletionCreateParamsNonStreaming\` in the API.
+/// The `CompletionCreateParamsNonStreaming` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionCreateParams {
     /// (Not described by the API.)
+    #[serde(default)]
     pub messages: Vec<crate::types::ChatCompletionCreateParamsMessagesItem>,
     /// (Not described by the API.)
     pub model: crate::types::ChatCompletionCreateParamsModel,
@@ -4709,7 +4783,7 @@ impl ChatCompletionCreateParams {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4780,7 +4854,7 @@ impl From<crate::types::ChatCompletionFunctionMessageParam>
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsStreamingModel {
         /// `gpt-4.1`
         Gpt41 = "gpt-4.1",
@@ -4896,7 +4970,7 @@ crate::string_enum! {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsStreamingFunctionCallVariant1 {
         /// `none`
         None = "none",
@@ -4905,7 +4979,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4936,7 +5010,7 @@ impl From<crate::types::ChatCompletionFunctionCallOptionParam>
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsStreamingReasoningEffort {
         /// `low`
         Low = "low",
@@ -4947,7 +5021,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -4986,7 +5060,7 @@ impl From<crate::types::ResponseFormatJsonobject>
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsStreamingServiceTier {
         /// `auto`
         Auto = "auto",
@@ -4999,7 +5073,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5032,7 +5106,7 @@ impl From<Vec<String>> for ChatCompletionCreateParamsStreamingStop {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum ChatCompletionCreateParamsStreamingToolChoiceVariant1 {
         /// `none`
         None = "none",
@@ -5043,7 +5117,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5073,10 +5147,11 @@ impl From<crate::types::ChatCompletionNamedToolChoiceParam>
     }
 }
 
-/// \`CompletionCreateParamsStreaming\` in the API.
+/// The `CompletionCreateParamsStreaming` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatCompletionCreateParamsStreaming {
     /// (Not described by the API.)
+    #[serde(default)]
     pub messages: Vec<crate::types::ChatCompletionCreateParamsStreamingMessagesItem>,
     /// (Not described by the API.)
     pub model: crate::types::ChatCompletionCreateParamsStreamingModel,
@@ -5167,6 +5242,7 @@ pub struct ChatCompletionCreateParamsStreaming {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_search_options: Option<crate::types::WebSearchOptions>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub stream: bool,
 }
 
@@ -5215,7 +5291,7 @@ impl ChatCompletionCreateParamsStreaming {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum CompletionCreateParamsModel {
         /// `gpt-3.5-turbo-instruct`
         Gpt35TurboInstruct = "gpt-3.5-turbo-instruct",
@@ -5226,7 +5302,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5274,7 +5350,7 @@ impl From<Vec<Vec<serde_json::Value>>> for CompletionCreateParamsPrompt {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5306,7 +5382,7 @@ impl From<Vec<String>> for CompletionCreateParamsStop {
     }
 }
 
-/// \`CompletionCreateParamsNonStreaming\` in the API.
+/// The `CompletionCreateParamsNonStreaming` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompletionCreateParams {
     /// (Not described by the API.)
@@ -5394,7 +5470,7 @@ impl CompletionCreateParams {
 }
 
 crate::string_enum! {
-    /// An inline type of the API.
+    /// An inline schema of the API.
     pub enum CompletionCreateParamsStreamingModel {
         /// `gpt-3.5-turbo-instruct`
         Gpt35TurboInstruct = "gpt-3.5-turbo-instruct",
@@ -5405,7 +5481,7 @@ crate::string_enum! {
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5453,7 +5529,7 @@ impl From<Vec<Vec<serde_json::Value>>> for CompletionCreateParamsStreamingPrompt
     }
 }
 
-/// An inline type of the API.
+/// An inline schema of the API.
 ///
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -5485,7 +5561,7 @@ impl From<Vec<String>> for CompletionCreateParamsStreamingStop {
     }
 }
 
-/// \`CompletionCreateParamsStreaming\` in the API.
+/// The `CompletionCreateParamsStreaming` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompletionCreateParamsStreaming {
     /// (Not described by the API.)
@@ -5539,6 +5615,7 @@ pub struct CompletionCreateParamsStreaming {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// (Not described by the API.)
+    #[serde(default)]
     pub stream: bool,
 }
 
@@ -5576,6 +5653,7 @@ impl CompletionCreateParamsStreaming {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchNode {
     /// The project id.
+    #[serde(default)]
     pub id: i64,
     /// The display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
