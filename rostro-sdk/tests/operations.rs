@@ -319,7 +319,7 @@ async fn chat_operations_round_trip() {
         Some("application/json"),
         |c| async move {
             c.chat()
-                .create_for_model("p-model")
+                .create_for_model_untyped("p-model")
                 .body(support::request_body::<serde_json::Value>(
                     "other_chat_mimic__model__v1_chat_completions_post",
                 ))
@@ -337,7 +337,7 @@ async fn chat_operations_round_trip() {
         Some("application/json"),
         |c| async move {
             c.chat()
-                .create()
+                .create_untyped()
                 .body(support::request_body::<serde_json::Value>(
                     "chat_mimic_all_v1_chat_completions_post",
                 ))
@@ -553,7 +553,7 @@ async fn completions_operations_round_trip() {
         Some("application/json"),
         |c| async move {
             c.completions()
-                .create_for_model("p-model")
+                .create_for_model_untyped("p-model")
                 .body(support::request_body::<serde_json::Value>(
                     "chat_mimic_other_generic__model__v1_completions_post",
                 ))
@@ -571,7 +571,7 @@ async fn completions_operations_round_trip() {
         Some("application/json"),
         |c| async move {
             c.completions()
-                .create()
+                .create_untyped()
                 .body(support::request_body::<serde_json::Value>(
                     "chat_mimic_all_generic_v1_completions_post",
                 ))
@@ -2552,7 +2552,7 @@ async fn prompt_operations_round_trip() {
         Some("application/json"),
         |c| async move {
             c.prompt()
-                .create()
+                .create_untyped()
                 .body(support::request_body("chat_mars_all_prompt_post"))
                 .send()
                 .await

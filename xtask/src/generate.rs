@@ -1012,7 +1012,7 @@ fn gen_group(group: &str, ops: &[OpInfo], types: &mut TypeGen<'_>) -> Result<Str
 
     writeln!(
         code,
-        "/// The `{group}` operations of the Rostro API. Cheap to clone; get one with\n/// [`Client::{group}`](crate::Client::{group}).\n#[derive(Debug, Clone)]\npub struct {handle} {{\n    client: Client,\n}}\n"
+        "/// The `{group}` operations of the Rostro API. Cheap to clone; get one with\n/// [`Client::{group}`](crate::Client::{group}).\n#[derive(Debug, Clone)]\npub struct {handle} {{\n    pub(crate) client: Client,\n}}\n"
     )
     .ok();
     writeln!(

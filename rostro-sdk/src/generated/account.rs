@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::account`](crate::Client::account).
 #[derive(Debug, Clone)]
 pub struct AccountApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

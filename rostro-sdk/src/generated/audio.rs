@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::audio`](crate::Client::audio).
 #[derive(Debug, Clone)]
 pub struct AudioApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

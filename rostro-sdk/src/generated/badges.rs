@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::badges`](crate::Client::badges).
 #[derive(Debug, Clone)]
 pub struct BadgesApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

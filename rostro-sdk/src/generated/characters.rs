@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::characters`](crate::Client::characters).
 #[derive(Debug, Clone)]
 pub struct CharactersApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::chat`](crate::Client::chat).
 #[derive(Debug, Clone)]
 pub struct ChatApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {
@@ -29,21 +29,24 @@ impl ChatApi {
     /// `POST /{model}/v1/chat/completions` (operationId `other_chat_mimic__model__v1_chat_completions_post`)
     ///
     /// Path parameters: `model`.
-    pub fn create_for_model(&self, model: impl std::fmt::Display) -> ChatCreateForModel {
-        ChatCreateForModel::new(self.client.clone(), model.to_string())
+    pub fn create_for_model_untyped(
+        &self,
+        model: impl std::fmt::Display,
+    ) -> ChatCreateForModelUntyped {
+        ChatCreateForModelUntyped::new(self.client.clone(), model.to_string())
     }
 
     /// OpenAI Mimic API endpoint for chat completions (Model ambiguous, Must be one in model list for this endpoint).
     ///
     /// `POST /v1/chat/completions` (operationId `chat_mimic_all_v1_chat_completions_post`)
-    pub fn create(&self) -> ChatCreate {
-        ChatCreate::new(self.client.clone())
+    pub fn create_untyped(&self) -> ChatCreateUntyped {
+        ChatCreateUntyped::new(self.client.clone())
     }
 }
 
 /// `POST /{model}/v1/chat/completions` (operationId `other_chat_mimic__model__v1_chat_completions_post`).
 #[doc(hidden)]
-pub static CHAT_CREATE_FOR_MODEL: Operation = Operation {
+pub static CHAT_CREATE_FOR_MODEL_UNTYPED: Operation = Operation {
     id: "other_chat_mimic__model__v1_chat_completions_post",
     method: HttpMethod::Post,
     path: "/{model}/v1/chat/completions",
@@ -52,19 +55,19 @@ pub static CHAT_CREATE_FOR_MODEL: Operation = Operation {
 
 /// OpenAI Mimic API endpoint for chat completions. Model selection will be ignored and overridden with the one from the path.
 ///
-/// Request builder for `POST /{model}/v1/chat/completions` (operationId `other_chat_mimic__model__v1_chat_completions_post`), from [`ChatApi::create_for_model`]. Set parameters, then `.send().await`.
+/// Request builder for `POST /{model}/v1/chat/completions` (operationId `other_chat_mimic__model__v1_chat_completions_post`), from [`ChatApi::create_for_model_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
-pub struct ChatCreateForModel {
+pub struct ChatCreateForModelUntyped {
     client: Client,
     options: RequestOptions,
     model: String,
     body: Option<serde_json::Value>,
 }
 
-impl ChatCreateForModel {
+impl ChatCreateForModelUntyped {
     fn new(client: Client, model: String) -> Self {
         Self {
             client,
@@ -82,22 +85,22 @@ impl ChatCreateForModel {
 
     /// Builds the request without sending it: checks required inputs and encodes the body.
     pub fn into_request(self) -> Result<Request> {
-        let mut req = Request::new(&CHAT_CREATE_FOR_MODEL);
+        let mut req = Request::new(&CHAT_CREATE_FOR_MODEL_UNTYPED);
         req.path_param("model", &self.model);
         let body = self
             .body
-            .ok_or_else(|| crate::codec::missing(&CHAT_CREATE_FOR_MODEL, "body"))?;
+            .ok_or_else(|| crate::codec::missing(&CHAT_CREATE_FOR_MODEL_UNTYPED, "body"))?;
         req.json_body(&body)?;
         req.options(self.options);
         Ok(req)
     }
 }
 
-crate::operation_builder!(ChatCreateForModel, crate::types::ChatCompletion);
+crate::operation_builder!(ChatCreateForModelUntyped, crate::types::ChatCompletion);
 
 /// `POST /v1/chat/completions` (operationId `chat_mimic_all_v1_chat_completions_post`).
 #[doc(hidden)]
-pub static CHAT_CREATE: Operation = Operation {
+pub static CHAT_CREATE_UNTYPED: Operation = Operation {
     id: "chat_mimic_all_v1_chat_completions_post",
     method: HttpMethod::Post,
     path: "/v1/chat/completions",
@@ -106,18 +109,18 @@ pub static CHAT_CREATE: Operation = Operation {
 
 /// OpenAI Mimic API endpoint for chat completions (Model ambiguous, Must be one in model list for this endpoint).
 ///
-/// Request builder for `POST /v1/chat/completions` (operationId `chat_mimic_all_v1_chat_completions_post`), from [`ChatApi::create`]. Set parameters, then `.send().await`.
+/// Request builder for `POST /v1/chat/completions` (operationId `chat_mimic_all_v1_chat_completions_post`), from [`ChatApi::create_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
-pub struct ChatCreate {
+pub struct ChatCreateUntyped {
     client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
 
-impl ChatCreate {
+impl ChatCreateUntyped {
     fn new(client: Client) -> Self {
         Self {
             client,
@@ -134,14 +137,14 @@ impl ChatCreate {
 
     /// Builds the request without sending it: checks required inputs and encodes the body.
     pub fn into_request(self) -> Result<Request> {
-        let mut req = Request::new(&CHAT_CREATE);
+        let mut req = Request::new(&CHAT_CREATE_UNTYPED);
         let body = self
             .body
-            .ok_or_else(|| crate::codec::missing(&CHAT_CREATE, "body"))?;
+            .ok_or_else(|| crate::codec::missing(&CHAT_CREATE_UNTYPED, "body"))?;
         req.json_body(&body)?;
         req.options(self.options);
         Ok(req)
     }
 }
 
-crate::operation_builder!(ChatCreate, crate::types::ChatCompletion);
+crate::operation_builder!(ChatCreateUntyped, crate::types::ChatCompletion);

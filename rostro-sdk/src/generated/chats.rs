@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::chats`](crate::Client::chats).
 #[derive(Debug, Clone)]
 pub struct ChatsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::completions`](crate::Client::completions).
 #[derive(Debug, Clone)]
 pub struct CompletionsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {
@@ -29,21 +29,24 @@ impl CompletionsApi {
     /// `POST /{model}/v1/completions` (operationId `chat_mimic_other_generic__model__v1_completions_post`)
     ///
     /// Path parameters: `model`.
-    pub fn create_for_model(&self, model: impl std::fmt::Display) -> CompletionsCreateForModel {
-        CompletionsCreateForModel::new(self.client.clone(), model.to_string())
+    pub fn create_for_model_untyped(
+        &self,
+        model: impl std::fmt::Display,
+    ) -> CompletionsCreateForModelUntyped {
+        CompletionsCreateForModelUntyped::new(self.client.clone(), model.to_string())
     }
 
     /// OpenAI Mimic API endpoint for completions (Model ambiguous, Must be one in model list for this endpoint).
     ///
     /// `POST /v1/completions` (operationId `chat_mimic_all_generic_v1_completions_post`)
-    pub fn create(&self) -> CompletionsCreate {
-        CompletionsCreate::new(self.client.clone())
+    pub fn create_untyped(&self) -> CompletionsCreateUntyped {
+        CompletionsCreateUntyped::new(self.client.clone())
     }
 }
 
 /// `POST /{model}/v1/completions` (operationId `chat_mimic_other_generic__model__v1_completions_post`).
 #[doc(hidden)]
-pub static COMPLETIONS_CREATE_FOR_MODEL: Operation = Operation {
+pub static COMPLETIONS_CREATE_FOR_MODEL_UNTYPED: Operation = Operation {
     id: "chat_mimic_other_generic__model__v1_completions_post",
     method: HttpMethod::Post,
     path: "/{model}/v1/completions",
@@ -52,19 +55,19 @@ pub static COMPLETIONS_CREATE_FOR_MODEL: Operation = Operation {
 
 /// OpenAI Mimic API endpoint for completions. Model selection will be ignored and overridden with the one from the path.
 ///
-/// Request builder for `POST /{model}/v1/completions` (operationId `chat_mimic_other_generic__model__v1_completions_post`), from [`CompletionsApi::create_for_model`]. Set parameters, then `.send().await`.
+/// Request builder for `POST /{model}/v1/completions` (operationId `chat_mimic_other_generic__model__v1_completions_post`), from [`CompletionsApi::create_for_model_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
-pub struct CompletionsCreateForModel {
+pub struct CompletionsCreateForModelUntyped {
     client: Client,
     options: RequestOptions,
     model: String,
     body: Option<serde_json::Value>,
 }
 
-impl CompletionsCreateForModel {
+impl CompletionsCreateForModelUntyped {
     fn new(client: Client, model: String) -> Self {
         Self {
             client,
@@ -82,22 +85,25 @@ impl CompletionsCreateForModel {
 
     /// Builds the request without sending it: checks required inputs and encodes the body.
     pub fn into_request(self) -> Result<Request> {
-        let mut req = Request::new(&COMPLETIONS_CREATE_FOR_MODEL);
+        let mut req = Request::new(&COMPLETIONS_CREATE_FOR_MODEL_UNTYPED);
         req.path_param("model", &self.model);
         let body = self
             .body
-            .ok_or_else(|| crate::codec::missing(&COMPLETIONS_CREATE_FOR_MODEL, "body"))?;
+            .ok_or_else(|| crate::codec::missing(&COMPLETIONS_CREATE_FOR_MODEL_UNTYPED, "body"))?;
         req.json_body(&body)?;
         req.options(self.options);
         Ok(req)
     }
 }
 
-crate::operation_builder!(CompletionsCreateForModel, crate::types::ChatCompletion);
+crate::operation_builder!(
+    CompletionsCreateForModelUntyped,
+    crate::types::ChatCompletion
+);
 
 /// `POST /v1/completions` (operationId `chat_mimic_all_generic_v1_completions_post`).
 #[doc(hidden)]
-pub static COMPLETIONS_CREATE: Operation = Operation {
+pub static COMPLETIONS_CREATE_UNTYPED: Operation = Operation {
     id: "chat_mimic_all_generic_v1_completions_post",
     method: HttpMethod::Post,
     path: "/v1/completions",
@@ -106,18 +112,18 @@ pub static COMPLETIONS_CREATE: Operation = Operation {
 
 /// OpenAI Mimic API endpoint for completions (Model ambiguous, Must be one in model list for this endpoint).
 ///
-/// Request builder for `POST /v1/completions` (operationId `chat_mimic_all_generic_v1_completions_post`), from [`CompletionsApi::create`]. Set parameters, then `.send().await`.
+/// Request builder for `POST /v1/completions` (operationId `chat_mimic_all_generic_v1_completions_post`), from [`CompletionsApi::create_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
-pub struct CompletionsCreate {
+pub struct CompletionsCreateUntyped {
     client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
 
-impl CompletionsCreate {
+impl CompletionsCreateUntyped {
     fn new(client: Client) -> Self {
         Self {
             client,
@@ -134,14 +140,14 @@ impl CompletionsCreate {
 
     /// Builds the request without sending it: checks required inputs and encodes the body.
     pub fn into_request(self) -> Result<Request> {
-        let mut req = Request::new(&COMPLETIONS_CREATE);
+        let mut req = Request::new(&COMPLETIONS_CREATE_UNTYPED);
         let body = self
             .body
-            .ok_or_else(|| crate::codec::missing(&COMPLETIONS_CREATE, "body"))?;
+            .ok_or_else(|| crate::codec::missing(&COMPLETIONS_CREATE_UNTYPED, "body"))?;
         req.json_body(&body)?;
         req.options(self.options);
         Ok(req)
     }
 }
 
-crate::operation_builder!(CompletionsCreate, crate::types::ChatCompletion);
+crate::operation_builder!(CompletionsCreateUntyped, crate::types::ChatCompletion);

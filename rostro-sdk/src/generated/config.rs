@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::config`](crate::Client::config).
 #[derive(Debug, Clone)]
 pub struct ConfigApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_apps`](crate::Client::engine_apps).
 #[derive(Debug, Clone)]
 pub struct EngineAppsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

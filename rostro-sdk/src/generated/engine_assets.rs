@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_assets`](crate::Client::engine_assets).
 #[derive(Debug, Clone)]
 pub struct EngineAssetsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

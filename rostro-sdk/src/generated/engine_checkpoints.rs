@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_checkpoints`](crate::Client::engine_checkpoints).
 #[derive(Debug, Clone)]
 pub struct EngineCheckpointsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_editor`](crate::Client::engine_editor).
 #[derive(Debug, Clone)]
 pub struct EngineEditorApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_entities`](crate::Client::engine_entities).
 #[derive(Debug, Clone)]
 pub struct EngineEntitiesApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_projects`](crate::Client::engine_projects).
 #[derive(Debug, Clone)]
 pub struct EngineProjectsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

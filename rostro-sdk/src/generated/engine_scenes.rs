@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_scenes`](crate::Client::engine_scenes).
 #[derive(Debug, Clone)]
 pub struct EngineScenesApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_upload`](crate::Client::engine_upload).
 #[derive(Debug, Clone)]
 pub struct EngineUploadApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::engine_watch`](crate::Client::engine_watch).
 #[derive(Debug, Clone)]
 pub struct EngineWatchApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

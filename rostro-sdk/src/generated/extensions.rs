@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::extensions`](crate::Client::extensions).
 #[derive(Debug, Clone)]
 pub struct ExtensionsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

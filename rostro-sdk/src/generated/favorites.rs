@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::favorites`](crate::Client::favorites).
 #[derive(Debug, Clone)]
 pub struct FavoritesApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::follows`](crate::Client::follows).
 #[derive(Debug, Clone)]
 pub struct FollowsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

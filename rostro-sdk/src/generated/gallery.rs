@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::gallery`](crate::Client::gallery).
 #[derive(Debug, Clone)]
 pub struct GalleryApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

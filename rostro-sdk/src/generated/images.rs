@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::images`](crate::Client::images).
 #[derive(Debug, Clone)]
 pub struct ImagesApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::imagine`](crate::Client::imagine).
 #[derive(Debug, Clone)]
 pub struct ImagineApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

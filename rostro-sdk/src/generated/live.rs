@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::live`](crate::Client::live).
 #[derive(Debug, Clone)]
 pub struct LiveApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::logs`](crate::Client::logs).
 #[derive(Debug, Clone)]
 pub struct LogsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::lore`](crate::Client::lore).
 #[derive(Debug, Clone)]
 pub struct LoreApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

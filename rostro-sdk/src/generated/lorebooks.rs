@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::lorebooks`](crate::Client::lorebooks).
 #[derive(Debug, Clone)]
 pub struct LorebooksApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

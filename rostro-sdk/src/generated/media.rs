@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::media`](crate::Client::media).
 #[derive(Debug, Clone)]
 pub struct MediaApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

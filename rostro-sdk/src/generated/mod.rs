@@ -113,10 +113,10 @@ pub enum OperationId {
     CharactersUpdate,
     /// `infer_emotions_api_infer_emotion_post`: `client.characters().infer_emotion()`.
     CharactersInferEmotion,
-    /// `other_chat_mimic__model__v1_chat_completions_post`: `client.chat().create_for_model()`.
-    ChatCreateForModel,
-    /// `chat_mimic_all_v1_chat_completions_post`: `client.chat().create()`.
-    ChatCreate,
+    /// `other_chat_mimic__model__v1_chat_completions_post`: `client.chat().create_for_model_untyped()`.
+    ChatCreateForModelUntyped,
+    /// `chat_mimic_all_v1_chat_completions_post`: `client.chat().create_untyped()`.
+    ChatCreateUntyped,
     /// `make_chat_api_core_chats_post`: `client.chats().create()`.
     ChatsCreate,
     /// `get_chats_for_api_core_chats_get`: `client.chats().list()`.
@@ -157,10 +157,10 @@ pub enum OperationId {
     ChatsCreateOrLatest,
     /// `get_chat_user_api_core_chats__chat_id__users__user_id__get`: `client.chats().get_user()`.
     ChatsGetUser,
-    /// `chat_mimic_other_generic__model__v1_completions_post`: `client.completions().create_for_model()`.
-    CompletionsCreateForModel,
-    /// `chat_mimic_all_generic_v1_completions_post`: `client.completions().create()`.
-    CompletionsCreate,
+    /// `chat_mimic_other_generic__model__v1_completions_post`: `client.completions().create_for_model_untyped()`.
+    CompletionsCreateForModelUntyped,
+    /// `chat_mimic_all_generic_v1_completions_post`: `client.completions().create_untyped()`.
+    CompletionsCreateUntyped,
     /// `upsert_config_part_config__config_id___sub_id__post`: `client.config().upsert_part()`.
     ConfigUpsertPart,
     /// `delete_config_part_config__config_id___sub_id__delete`: `client.config().delete_part()`.
@@ -505,8 +505,8 @@ pub enum OperationId {
     ProjectsFork,
     /// `delete_a_proj_full_api_project__namespace___username___pathname__delete`: `client.projects().delete_by_path()`.
     ProjectsDeleteByPath,
-    /// `chat_mars_all_prompt_post`: `client.prompt().create()`.
-    PromptCreate,
+    /// `chat_mars_all_prompt_post`: `client.prompt().create_untyped()`.
+    PromptCreateUntyped,
     /// `project_ratings_api_project__project_id__ratings_get`: `client.ratings().list()`.
     RatingsList,
     /// `disable_api_project__project_id__ratings_disable_post`: `client.ratings().disable()`.
@@ -593,8 +593,8 @@ impl OperationId {
         OperationId::CharactersLinkLorebook,
         OperationId::CharactersUpdate,
         OperationId::CharactersInferEmotion,
-        OperationId::ChatCreateForModel,
-        OperationId::ChatCreate,
+        OperationId::ChatCreateForModelUntyped,
+        OperationId::ChatCreateUntyped,
         OperationId::ChatsCreate,
         OperationId::ChatsList,
         OperationId::ChatsImportChat,
@@ -615,8 +615,8 @@ impl OperationId {
         OperationId::ChatsModifyMessages,
         OperationId::ChatsCreateOrLatest,
         OperationId::ChatsGetUser,
-        OperationId::CompletionsCreateForModel,
-        OperationId::CompletionsCreate,
+        OperationId::CompletionsCreateForModelUntyped,
+        OperationId::CompletionsCreateUntyped,
         OperationId::ConfigUpsertPart,
         OperationId::ConfigDeletePart,
         OperationId::ConfigUpsert,
@@ -820,7 +820,7 @@ impl OperationId {
         OperationId::ProjectsForks,
         OperationId::ProjectsFork,
         OperationId::ProjectsDeleteByPath,
-        OperationId::PromptCreate,
+        OperationId::PromptCreateUntyped,
         OperationId::RatingsList,
         OperationId::RatingsDisable,
         OperationId::RatingsEnable,
@@ -879,8 +879,8 @@ impl OperationId {
             OperationId::CharactersLinkLorebook => &characters::CHARACTERS_LINK_LOREBOOK,
             OperationId::CharactersUpdate => &characters::CHARACTERS_UPDATE,
             OperationId::CharactersInferEmotion => &characters::CHARACTERS_INFER_EMOTION,
-            OperationId::ChatCreateForModel => &chat::CHAT_CREATE_FOR_MODEL,
-            OperationId::ChatCreate => &chat::CHAT_CREATE,
+            OperationId::ChatCreateForModelUntyped => &chat::CHAT_CREATE_FOR_MODEL_UNTYPED,
+            OperationId::ChatCreateUntyped => &chat::CHAT_CREATE_UNTYPED,
             OperationId::ChatsCreate => &chats::CHATS_CREATE,
             OperationId::ChatsList => &chats::CHATS_LIST,
             OperationId::ChatsImportChat => &chats::CHATS_IMPORT_CHAT,
@@ -901,8 +901,10 @@ impl OperationId {
             OperationId::ChatsModifyMessages => &chats::CHATS_MODIFY_MESSAGES,
             OperationId::ChatsCreateOrLatest => &chats::CHATS_CREATE_OR_LATEST,
             OperationId::ChatsGetUser => &chats::CHATS_GET_USER,
-            OperationId::CompletionsCreateForModel => &completions::COMPLETIONS_CREATE_FOR_MODEL,
-            OperationId::CompletionsCreate => &completions::COMPLETIONS_CREATE,
+            OperationId::CompletionsCreateForModelUntyped => {
+                &completions::COMPLETIONS_CREATE_FOR_MODEL_UNTYPED
+            }
+            OperationId::CompletionsCreateUntyped => &completions::COMPLETIONS_CREATE_UNTYPED,
             OperationId::ConfigUpsertPart => &config::CONFIG_UPSERT_PART,
             OperationId::ConfigDeletePart => &config::CONFIG_DELETE_PART,
             OperationId::ConfigUpsert => &config::CONFIG_UPSERT,
@@ -1136,7 +1138,7 @@ impl OperationId {
             OperationId::ProjectsForks => &projects::PROJECTS_FORKS,
             OperationId::ProjectsFork => &projects::PROJECTS_FORK,
             OperationId::ProjectsDeleteByPath => &projects::PROJECTS_DELETE_BY_PATH,
-            OperationId::PromptCreate => &prompt::PROMPT_CREATE,
+            OperationId::PromptCreateUntyped => &prompt::PROMPT_CREATE_UNTYPED,
             OperationId::RatingsList => &ratings::RATINGS_LIST,
             OperationId::RatingsDisable => &ratings::RATINGS_DISABLE,
             OperationId::RatingsEnable => &ratings::RATINGS_ENABLE,
@@ -1201,8 +1203,8 @@ impl OperationId {
             OperationId::CharactersLinkLorebook => ("characters", "link_lorebook"),
             OperationId::CharactersUpdate => ("characters", "update"),
             OperationId::CharactersInferEmotion => ("characters", "infer_emotion"),
-            OperationId::ChatCreateForModel => ("chat", "create_for_model"),
-            OperationId::ChatCreate => ("chat", "create"),
+            OperationId::ChatCreateForModelUntyped => ("chat", "create_for_model_untyped"),
+            OperationId::ChatCreateUntyped => ("chat", "create_untyped"),
             OperationId::ChatsCreate => ("chats", "create"),
             OperationId::ChatsList => ("chats", "list"),
             OperationId::ChatsImportChat => ("chats", "import_chat"),
@@ -1223,8 +1225,10 @@ impl OperationId {
             OperationId::ChatsModifyMessages => ("chats", "modify_messages"),
             OperationId::ChatsCreateOrLatest => ("chats", "create_or_latest"),
             OperationId::ChatsGetUser => ("chats", "get_user"),
-            OperationId::CompletionsCreateForModel => ("completions", "create_for_model"),
-            OperationId::CompletionsCreate => ("completions", "create"),
+            OperationId::CompletionsCreateForModelUntyped => {
+                ("completions", "create_for_model_untyped")
+            }
+            OperationId::CompletionsCreateUntyped => ("completions", "create_untyped"),
             OperationId::ConfigUpsertPart => ("config", "upsert_part"),
             OperationId::ConfigDeletePart => ("config", "delete_part"),
             OperationId::ConfigUpsert => ("config", "upsert"),
@@ -1438,7 +1442,7 @@ impl OperationId {
             OperationId::ProjectsForks => ("projects", "forks"),
             OperationId::ProjectsFork => ("projects", "fork"),
             OperationId::ProjectsDeleteByPath => ("projects", "delete_by_path"),
-            OperationId::PromptCreate => ("prompt", "create"),
+            OperationId::PromptCreateUntyped => ("prompt", "create_untyped"),
             OperationId::RatingsList => ("ratings", "list"),
             OperationId::RatingsDisable => ("ratings", "disable"),
             OperationId::RatingsEnable => ("ratings", "enable"),

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::models`](crate::Client::models).
 #[derive(Debug, Clone)]
 pub struct ModelsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::models3d`](crate::Client::models3d).
 #[derive(Debug, Clone)]
 pub struct Models3dApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::notifications`](crate::Client::notifications).
 #[derive(Debug, Clone)]
 pub struct NotificationsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

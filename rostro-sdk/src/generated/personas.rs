@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::personas`](crate::Client::personas).
 #[derive(Debug, Clone)]
 pub struct PersonasApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::presets`](crate::Client::presets).
 #[derive(Debug, Clone)]
 pub struct PresetsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

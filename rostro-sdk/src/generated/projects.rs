@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::projects`](crate::Client::projects).
 #[derive(Debug, Clone)]
 pub struct ProjectsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::prompt`](crate::Client::prompt).
 #[derive(Debug, Clone)]
 pub struct PromptApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {
@@ -27,14 +27,14 @@ impl PromptApi {
     /// API endpoint for generic completions.
     ///
     /// `POST /prompt` (operationId `chat_mars_all_prompt_post`)
-    pub fn create(&self) -> PromptCreate {
-        PromptCreate::new(self.client.clone())
+    pub fn create_untyped(&self) -> PromptCreateUntyped {
+        PromptCreateUntyped::new(self.client.clone())
     }
 }
 
 /// `POST /prompt` (operationId `chat_mars_all_prompt_post`).
 #[doc(hidden)]
-pub static PROMPT_CREATE: Operation = Operation {
+pub static PROMPT_CREATE_UNTYPED: Operation = Operation {
     id: "chat_mars_all_prompt_post",
     method: HttpMethod::Post,
     path: "/prompt",
@@ -43,12 +43,12 @@ pub static PROMPT_CREATE: Operation = Operation {
 
 /// API endpoint for generic completions.
 ///
-/// Request builder for `POST /prompt` (operationId `chat_mars_all_prompt_post`), from [`PromptApi::create`]. Set parameters, then `.send().await`.
+/// Request builder for `POST /prompt` (operationId `chat_mars_all_prompt_post`), from [`PromptApi::create_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
-pub struct PromptCreate {
+pub struct PromptCreateUntyped {
     client: Client,
     options: RequestOptions,
     messages: Option<Vec<crate::types::MarsRequestMessagesItem>>,
@@ -130,7 +130,7 @@ pub struct PromptCreate {
     parameters: Option<std::collections::BTreeMap<String, String>>,
 }
 
-impl PromptCreate {
+impl PromptCreateUntyped {
     fn new(client: Client) -> Self {
         Self {
             client,
@@ -909,7 +909,7 @@ impl PromptCreate {
 
     /// Builds the request without sending it: checks required inputs and encodes the body.
     pub fn into_request(self) -> Result<Request> {
-        let mut req = Request::new(&PROMPT_CREATE);
+        let mut req = Request::new(&PROMPT_CREATE_UNTYPED);
         let body = crate::types::MarsRequest {
             messages: self.messages,
             model: self.model,
@@ -995,4 +995,4 @@ impl PromptCreate {
     }
 }
 
-crate::operation_builder!(PromptCreate, crate::types::ChatCompletion);
+crate::operation_builder!(PromptCreateUntyped, crate::types::ChatCompletion);

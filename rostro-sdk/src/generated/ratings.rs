@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::ratings`](crate::Client::ratings).
 #[derive(Debug, Clone)]
 pub struct RatingsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::reports`](crate::Client::reports).
 #[derive(Debug, Clone)]
 pub struct ReportsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::search`](crate::Client::search).
 #[derive(Debug, Clone)]
 pub struct SearchApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

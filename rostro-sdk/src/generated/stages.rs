@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::stages`](crate::Client::stages).
 #[derive(Debug, Clone)]
 pub struct StagesApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

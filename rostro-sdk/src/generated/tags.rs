@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::tags`](crate::Client::tags).
 #[derive(Debug, Clone)]
 pub struct TagsApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::tasks`](crate::Client::tasks).
 #[derive(Debug, Clone)]
 pub struct TasksApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

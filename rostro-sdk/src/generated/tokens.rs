@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::tokens`](crate::Client::tokens).
 #[derive(Debug, Clone)]
 pub struct TokensApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::users`](crate::Client::users).
 #[derive(Debug, Clone)]
 pub struct UsersApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::video`](crate::Client::video).
 #[derive(Debug, Clone)]
 pub struct VideoApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

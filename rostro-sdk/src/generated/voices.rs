@@ -11,7 +11,7 @@ use crate::{Client, Result};
 /// [`Client::voices`](crate::Client::voices).
 #[derive(Debug, Clone)]
 pub struct VoicesApi {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {
