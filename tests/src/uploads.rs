@@ -1465,10 +1465,10 @@ mod tests {
 
     #[test]
     fn scanner_handles_plain_base64_urls_and_escapes() {
-        let (_, cap) = scan(&[br#"{"image": "aGVs\/bG8=", "x": [1, {"image": "no"}]}"#]).unwrap();
+        let (_, cap) = scan(&[br#"{"image": "aGk\/Pg==", "x": [1, {"image": "no"}]}"#]).unwrap();
         let (_, _, _, sink) = cap.unwrap();
         let expected = base64::engine::general_purpose::STANDARD
-            .decode("aGVs/bG8=")
+            .decode("aGk/Pg==")
             .unwrap();
         assert_eq!(sink.bytes.as_deref(), Some(&expected[..]));
         let (_, cap) = scan(&[br#"{"image": "https://example.com/a.png"}"#]).unwrap();
