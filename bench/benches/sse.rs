@@ -1,0 +1,3 @@
+fn main() {
+    eprintln!("the sse benchmark lands with the hand-tuned SDK issue");
+}
