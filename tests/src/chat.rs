@@ -520,6 +520,10 @@ enum Event {
 /// Lazily produces the events of one SSE stream.
 struct EventGen {
     plan: ChatPlan,
+    /// Pre-rendered start of every content chunk, up to the choice index.
+    head: String,
+    /// Pre-escaped JSON strings of `" word"` for every word.
+    escaped: Vec<String>,
     prefix: Vec<String>,
     content: usize,
     suffix: Vec<String>,
@@ -542,7 +546,24 @@ impl EventGen {
                 total / 2
             }
         });
+        let object = match plan.kind {
+            ChatKind::Chat => "chat.completion.chunk",
+            ChatKind::Completion => "text_completion",
+        };
+        let head = format!(
+            "{{\"id\":{},\"object\":\"{object}\",\"created\":{},\"model\":{},\"system_fingerprint\":\"fp_rostro_mock\",\"choices\":[{{\"index\":",
+            json!(plan.id),
+            plan.created,
+            json!(plan.model)
+        );
+        let escaped = plan
+            .words
+            .iter()
+            .map(|w| json!(format!(" {w}")).to_string())
+            .collect();
         EventGen {
+            head,
+            escaped,
             plan,
             prefix,
             content,
@@ -572,12 +593,39 @@ impl EventGen {
         if i < p {
             Some(Event::Data(self.prefix[i].clone()))
         } else if i < p + self.content {
-            Some(Event::Data(self.plan.content_event(i - p)))
+            Some(Event::Data(self.content_event(i - p)))
         } else if i < p + self.content + self.suffix.len() {
             Some(Event::Data(self.suffix[i - p - self.content].clone()))
         } else {
             self.finished = true;
             (!self.scenarios.no_done).then_some(Event::Done)
+        }
+    }
+}
+
+impl EventGen {
+    /// Content chunk `j`; all but the first piece use the pre-rendered parts.
+    fn content_event(&self, j: usize) -> String {
+        let p = j / self.plan.n;
+        if p == 0 || self.escaped.is_empty() {
+            return self.plan.content_event(j);
+        }
+        let choice = j % self.plan.n;
+        let piece = &self.escaped[p % self.escaped.len()];
+        let usage = if self.plan.include_usage {
+            ",\"usage\":null"
+        } else {
+            ""
+        };
+        match self.plan.kind {
+            ChatKind::Chat => format!(
+                "{}{choice},\"delta\":{{\"content\":{piece}}},\"logprobs\":null,\"finish_reason\":null}}]{usage}}}",
+                self.head
+            ),
+            ChatKind::Completion => format!(
+                "{}{choice},\"text\":{piece},\"logprobs\":null,\"finish_reason\":null}}]{usage}}}",
+                self.head
+            ),
         }
     }
 }
@@ -625,6 +673,8 @@ pub(crate) fn sse_stream(
         }
         if st.pending_drop {
             st.ended = true;
+            // Let the server flush what was sent before the connection dies.
+            tokio::time::sleep(Duration::from_millis(15)).await;
             let err = std::io::Error::other("rostro-mock: connection dropped mid-stream");
             return Some((Err(err), st));
         }

@@ -132,10 +132,18 @@ fn truncate(resp: Response<Body>, bytes: Bytes) -> Response<Body> {
         http::header::CONTENT_LENGTH,
         HeaderValue::from(bytes.len() as u64),
     );
-    let stream = futures::stream::iter(vec![
-        Ok(Frame::data(half)),
-        Err::<Frame<Bytes>, BoxError>("rostro-mock: connection dropped mid-body".into()),
-    ]);
+    let stream = futures::stream::unfold((0u8, half), |(step, half)| async move {
+        match step {
+            0 => Some((Ok(Frame::data(half.clone())), (1, half))),
+            1 => {
+                // Let the server flush the first half before the connection dies.
+                tokio::time::sleep(Duration::from_millis(15)).await;
+                let err: BoxError = "rostro-mock: connection dropped mid-body".into();
+                Some((Err(err), (2, half)))
+            }
+            _ => None,
+        }
+    });
     Response::from_parts(parts, BodyExt::boxed(StreamBody::new(stream)))
 }
 
