@@ -1,13 +1,60 @@
-//! Typed Rust client for the Rostro API.
+//! Typed Rust client for the Rostro API: AI characters, chat, lore and media generation, and
+//! its OpenAI-compatible ("mimic") inference API.
 //!
-//! This crate is being built up issue by issue; see the repository README.
+//! # Quick start
 //!
-//! # Runtime
+//! ```no_run
+//! use rostro_sdk::{CallOptions, Client};
+//! use rostro_sdk::types::{GenerationRequest, GenerationType};
+//! use std::time::Duration;
 //!
-//! Every call goes through one [`Client`]: it joins the operation path to the API or mimic
-//! base URL, adds authentication, sends the request with retries (connection errors, timeouts,
-//! 408, 409, 429, 5xx; honouring `Retry-After`), and decodes the JSON body into a typed
-//! [`Response`] or a typed [`Error`].
+//! # async fn run() -> rostro_sdk::Result<()> {
+//! // `ROSTRO_API_KEY` (and optionally `ROSTRO_BASE_URL`) from the environment.
+//! let client = Client::from_env()?;
+//!
+//! // Every operation is `client.<group>().<method>(path params)`, then setters, then `send()`.
+//! let gallery = client.gallery().list_for_project(172700).page(1).send().await?;
+//! for item in gallery.nodes.unwrap_or_default() {
+//!     println!("{:?} {:?}", item.uuid, item.primary_image_path);
+//! }
+//!
+//! // Request bodies are typed; enums keep unknown values instead of failing.
+//! let item = client
+//!     .imagine()
+//!     .create()
+//!     .body(GenerationRequest {
+//!         prompt: Some("a lighthouse at dusk".into()),
+//!         generation_type: Some(GenerationType::TextToImage),
+//!         ..Default::default()
+//!     })
+//!     .request_timeout(Duration::from_secs(30)) // per-call options on every builder
+//!     .send()
+//!     .await?;
+//! println!("generation {:?}", item.generation_uuid);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Layout
+//!
+//! - [`generated`]: code generated from `openapi/rostro.openapi.json` and
+//!   `openapi/tuning.toml` by `cargo xtask generate` — one type per schema in [`types`], one
+//!   resource group per module (the handle `client.<group>()` and one request builder per
+//!   operation, whose doc names `METHOD /path` and the spec's operationId), and
+//!   [`OperationId`], the exhaustive list of all 219 operations.
+//! - The hand-written runtime beside it: [`Client`] and [`ClientBuilder`], [`request`],
+//!   [`response`], [`error`]. Every call goes through one send path that joins the path to
+//!   the API or mimic base URL, authenticates, retries (connection errors, timeouts, 408,
+//!   409, 429, 5xx; honouring `Retry-After`), traces one `rostro.request` span, and decodes
+//!   into a typed [`Response`] or a typed [`Error`].
+//!
+//! # Features
+//!
+//! - `engine` (default): the engine API groups (`/engine/api/...`).
+//!
+//! # Lower level
+//!
+//! Any request can be built and sent by hand through the same runtime:
 //!
 //! ```no_run
 //! use rostro_sdk::request::{Base, HttpMethod, Operation, Request};
