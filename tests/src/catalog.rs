@@ -20,32 +20,127 @@ const FIRST: &[&str] = &[
     "Vesper", "Wren", "Xander", "Yara", "Zephyr", "Ash", "Briar", "Corin", "Dahlia",
 ];
 const LAST: &[&str] = &[
-    "Stormwind", "Ashford", "Blackthorn", "the Bold", "Nightshade", "Ironheart", "Silverleaf",
-    "of the Vale", "Duskbane", "Emberfall", "Frostpeak", "Greywater", "Hollowell", "Starling",
-    "Vantablack", "Moonwhisper", "Redgrave", "the Wanderer", "Windrider", "Thornfield",
+    "Stormwind",
+    "Ashford",
+    "Blackthorn",
+    "the Bold",
+    "Nightshade",
+    "Ironheart",
+    "Silverleaf",
+    "of the Vale",
+    "Duskbane",
+    "Emberfall",
+    "Frostpeak",
+    "Greywater",
+    "Hollowell",
+    "Starling",
+    "Vantablack",
+    "Moonwhisper",
+    "Redgrave",
+    "the Wanderer",
+    "Windrider",
+    "Thornfield",
 ];
 const ROLES: &[&str] = &[
-    "a wandering knight", "a starship engineer", "a reclusive librarian", "a cunning thief",
-    "an exiled princess", "a retired detective", "a forest spirit", "a rogue android",
-    "a tavern keeper", "a vampire noble", "a street musician", "a court mage",
+    "a wandering knight",
+    "a starship engineer",
+    "a reclusive librarian",
+    "a cunning thief",
+    "an exiled princess",
+    "a retired detective",
+    "a forest spirit",
+    "a rogue android",
+    "a tavern keeper",
+    "a vampire noble",
+    "a street musician",
+    "a court mage",
 ];
 const LORE_TOPICS: &[&str] = &[
-    "Kingdom", "Empire", "Archipelago", "Academy", "Station", "City", "Wastes", "Forest",
-    "Dynasty", "Guild",
+    "Kingdom",
+    "Empire",
+    "Archipelago",
+    "Academy",
+    "Station",
+    "City",
+    "Wastes",
+    "Forest",
+    "Dynasty",
+    "Guild",
 ];
 /// The tag vocabulary (besides `NSFW`/`NSFL`).
 pub const TAGS: &[&str] = &[
-    "Female", "Male", "OC", "Fantasy", "Sci-Fi", "Romance", "Adventure", "Horror", "Comedy",
-    "Anime", "Game", "Books", "Historical", "Modern", "Villain", "Hero", "Monster", "Robot",
-    "Elf", "Dragon", "Vampire", "Mystery", "Slice of Life", "Roleplay", "Multiple Characters",
-    "Scenario", "RPG", "Detective", "Magic", "Cyberpunk",
+    "Female",
+    "Male",
+    "OC",
+    "Fantasy",
+    "Sci-Fi",
+    "Romance",
+    "Adventure",
+    "Horror",
+    "Comedy",
+    "Anime",
+    "Game",
+    "Books",
+    "Historical",
+    "Modern",
+    "Villain",
+    "Hero",
+    "Monster",
+    "Robot",
+    "Elf",
+    "Dragon",
+    "Vampire",
+    "Mystery",
+    "Slice of Life",
+    "Roleplay",
+    "Multiple Characters",
+    "Scenario",
+    "RPG",
+    "Detective",
+    "Magic",
+    "Cyberpunk",
 ];
 const CREATORS: &[&str] = &[
-    "quillsmith", "ember_fox", "nightowl", "pixelbard", "mossy", "astra", "corvid", "dreamweaver",
-    "ironquill", "lumen", "marrow", "nova_kit", "oakheart", "paperkite", "quietstorm", "rook",
-    "saltwind", "tinker", "umbra", "velvet", "whisker", "xeno", "yarrow", "zinnia", "bramble",
-    "cinder", "driftwood", "fable", "glimmer", "hearth", "inkwell", "juniper", "kestrel",
-    "lark", "mistral", "nettle", "opal", "pebble", "ripple", "sable",
+    "quillsmith",
+    "ember_fox",
+    "nightowl",
+    "pixelbard",
+    "mossy",
+    "astra",
+    "corvid",
+    "dreamweaver",
+    "ironquill",
+    "lumen",
+    "marrow",
+    "nova_kit",
+    "oakheart",
+    "paperkite",
+    "quietstorm",
+    "rook",
+    "saltwind",
+    "tinker",
+    "umbra",
+    "velvet",
+    "whisker",
+    "xeno",
+    "yarrow",
+    "zinnia",
+    "bramble",
+    "cinder",
+    "driftwood",
+    "fable",
+    "glimmer",
+    "hearth",
+    "inkwell",
+    "juniper",
+    "kestrel",
+    "lark",
+    "mistral",
+    "nettle",
+    "opal",
+    "pebble",
+    "ripple",
+    "sable",
 ];
 
 /// One project in the catalog (a character or a lorebook).
@@ -177,7 +272,9 @@ impl Catalog {
             let name = if is_lore {
                 format!(
                     "The {} {} Codex",
-                    rng.pick(LAST).trim_start_matches("the ").trim_start_matches("of the "),
+                    rng.pick(LAST)
+                        .trim_start_matches("the ")
+                        .trim_start_matches("of the "),
                     rng.pick(LORE_TOPICS)
                 )
             } else {
@@ -270,7 +367,9 @@ impl Catalog {
 
     /// Runs a search (the parameters of `GET /search`) and returns the page.
     pub(crate) fn search(&self, params: &Params, authenticated: bool) -> Result<SearchPage, Reply> {
-        let namespace = params.str("namespace").unwrap_or_else(|| "characters".into());
+        let namespace = params
+            .str("namespace")
+            .unwrap_or_else(|| "characters".into());
         let namespace = match namespace.as_str() {
             "" | "characters" | "character" => "characters",
             "lorebooks" | "lorebook" => "lorebooks",
@@ -308,7 +407,10 @@ impl Catalog {
             }
             Some(n) => (n as usize).min(MAX_PAGE_SIZE),
         };
-        let offset = match params.str("cursor").filter(|c| !c.is_empty() && c != "null") {
+        let offset = match params
+            .str("cursor")
+            .filter(|c| !c.is_empty() && c != "null")
+        {
             Some(c) => decode_cursor(&c)
                 .ok_or_else(|| Reply::user_error(400, "Invalid pagination cursor."))?,
             None => {
@@ -332,7 +434,11 @@ impl Catalog {
                         || e.description.to_lowercase().contains(t)
                 })
             })
-            .filter(|e| name_like.as_ref().is_none_or(|t| e.name.to_lowercase().contains(t)))
+            .filter(|e| {
+                name_like
+                    .as_ref()
+                    .is_none_or(|t| e.name.to_lowercase().contains(t))
+            })
             .filter(|e| {
                 let has = |t: &String| e.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
                 if include.is_empty() {
@@ -351,7 +457,11 @@ impl Catalog {
             .filter(|e| min_tokens.is_none_or(|m| e.n_tokens as i64 >= m))
             .filter(|e| max_tokens.is_none_or(|m| e.n_tokens as i64 <= m))
             .filter(|e| min_tags.is_none_or(|m| e.tags.len() as i64 >= m))
-            .filter(|e| creator.as_ref().is_none_or(|c| e.creator.to_lowercase() == *c))
+            .filter(|e| {
+                creator
+                    .as_ref()
+                    .is_none_or(|c| e.creator.to_lowercase() == *c)
+            })
             .filter(|e| language.as_ref().is_none_or(|l| e.language == l))
             .collect();
 

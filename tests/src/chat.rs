@@ -89,7 +89,10 @@ pub(crate) struct StreamSettings {
     pub(crate) delay: Duration,
 }
 
-pub(crate) fn stream_settings(shared: &Shared, headers: &HeaderMap) -> Result<StreamSettings, Reply> {
+pub(crate) fn stream_settings(
+    shared: &Shared,
+    headers: &HeaderMap,
+) -> Result<StreamSettings, Reply> {
     let scenarios = match headers.get("x-mock-scenario").and_then(|v| v.to_str().ok()) {
         Some(v) => Scenarios::parse(v).map_err(|e| Reply::user_error(400, &e))?,
         None => shared.config.scenarios,
@@ -161,7 +164,11 @@ pub(crate) fn plan(
     }
     let model = path_model
         .map(str::to_string)
-        .or_else(|| body.get("model").and_then(Value::as_str).map(str::to_string))
+        .or_else(|| {
+            body.get("model")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| shared.config.models.first().cloned().unwrap_or_default());
     if shared.config.strict_models && !shared.config.models.contains(&model) {
@@ -187,7 +194,11 @@ pub(crate) fn plan(
     let (text, prompt_tokens) = match kind {
         ChatKind::Chat => {
             let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-                return Err(Reply::validation(&["body", "messages"], "Field required", "missing"));
+                return Err(Reply::validation(
+                    &["body", "messages"],
+                    "Field required",
+                    "missing",
+                ));
             };
             let prompt_tokens: usize = messages
                 .iter()
@@ -202,7 +213,8 @@ pub(crate) fn plan(
                 .map(|m| text_of(m.get("content").unwrap_or(&Value::Null)))
                 .unwrap_or_default();
             if matches!(last_role, Some("tool") | Some("function")) {
-                let tool_text = text_of(last.and_then(|m| m.get("content")).unwrap_or(&Value::Null));
+                let tool_text =
+                    text_of(last.and_then(|m| m.get("content")).unwrap_or(&Value::Null));
                 (format!("echo: {tool_text}"), prompt_tokens)
             } else {
                 let tools: Vec<&Value> = body
@@ -217,14 +229,16 @@ pub(crate) fn plan(
                         .and_then(|c| c.get("function"))
                         .and_then(|f| f.get("name"))
                         .and_then(Value::as_str);
-                    let parallel = body.get("parallel_tool_calls").and_then(Value::as_bool)
-                        == Some(true);
+                    let parallel =
+                        body.get("parallel_tool_calls").and_then(Value::as_bool) == Some(true);
                     let selected: Vec<&Value> = match named {
                         Some(name) => tools
                             .iter()
                             .copied()
                             .filter(|t| {
-                                t.get("function").and_then(|f| f.get("name")).and_then(Value::as_str)
+                                t.get("function")
+                                    .and_then(|f| f.get("name"))
+                                    .and_then(Value::as_str)
                                     == Some(name)
                             })
                             .collect(),
@@ -241,7 +255,11 @@ pub(crate) fn plan(
                         let f = t.get("function").unwrap_or(&Value::Null);
                         tool_calls.push(ToolCall {
                             id: format!("call_{:016x}", mix64(shared.next_seq() ^ k as u64)),
-                            name: f.get("name").and_then(Value::as_str).unwrap_or("tool").into(),
+                            name: f
+                                .get("name")
+                                .and_then(Value::as_str)
+                                .unwrap_or("tool")
+                                .into(),
                             arguments: tool_arguments(f, &user_text),
                         });
                     }
@@ -251,7 +269,11 @@ pub(crate) fn plan(
                         legacy_function = true;
                         tool_calls.push(ToolCall {
                             id: String::new(),
-                            name: f.get("name").and_then(Value::as_str).unwrap_or("function").into(),
+                            name: f
+                                .get("name")
+                                .and_then(Value::as_str)
+                                .unwrap_or("function")
+                                .into(),
                             arguments: tool_arguments(f, &user_text),
                         });
                     }
@@ -262,11 +284,19 @@ pub(crate) fn plan(
         ChatKind::Completion => {
             let prompt = match body.get("prompt") {
                 None | Some(Value::Null) => {
-                    return Err(Reply::validation(&["body", "prompt"], "Field required", "missing"));
+                    return Err(Reply::validation(
+                        &["body", "prompt"],
+                        "Field required",
+                        "missing",
+                    ));
                 }
                 Some(Value::Array(items)) => items
                     .iter()
-                    .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
                     .collect::<Vec<_>>()
                     .join(" "),
                 Some(p) => text_of(p),
@@ -284,11 +314,11 @@ pub(crate) fn plan(
         .and_then(Value::as_u64)
         .filter(|m| *m > 0);
     let mut finish_reason = "stop";
-    if let Some(m) = max_tokens {
-        if (m as usize) < pieces {
-            pieces = m as usize;
-            finish_reason = "length";
-        }
+    if let Some(m) = max_tokens
+        && (m as usize) < pieces
+    {
+        pieces = m as usize;
+        finish_reason = "length";
     }
     if !tool_calls.is_empty() {
         finish_reason = if legacy_function {
@@ -305,7 +335,10 @@ pub(crate) fn plan(
     };
     Ok(ChatPlan {
         kind,
-        id: format!("{prefix}-mock{:012x}", mix64(shared.config.seed ^ seq) & 0xFFFF_FFFF_FFFF),
+        id: format!(
+            "{prefix}-mock{:012x}",
+            mix64(shared.config.seed ^ seq) & 0xFFFF_FFFF_FFFF
+        ),
         created: unix_now(),
         model,
         n,

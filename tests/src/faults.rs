@@ -97,10 +97,10 @@ impl FaultRule {
         if self.remaining == 0 {
             return false;
         }
-        if let Some(m) = &self.method {
-            if m != method {
-                return false;
-            }
+        if let Some(m) = &self.method
+            && m != method
+        {
+            return false;
         }
         match &self.route {
             None => true,

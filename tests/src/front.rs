@@ -186,7 +186,13 @@ impl Front {
         });
     }
 
-    fn finish(&self, ctx: Ctx, body: Bytes, body_len: u64, mut resp: Response<Body>) -> Response<Body> {
+    fn finish(
+        &self,
+        ctx: Ctx,
+        body: Bytes,
+        body_len: u64,
+        mut resp: Response<Body>,
+    ) -> Response<Body> {
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
             resp.headers_mut().insert("x-request-id", v);
         }
@@ -210,7 +216,11 @@ impl Front {
         let route = route_idx.map(|i| &shared.router.routes[i]);
         let route_key = route.map(|r| r.key());
         *lock(&shared.attempts)
-            .entry(route_key.clone().unwrap_or_else(|| format!("{method} {path}")))
+            .entry(
+                route_key
+                    .clone()
+                    .unwrap_or_else(|| format!("{method} {path}")),
+            )
             .or_default() += 1;
         let mut ctx = Ctx {
             request_id,
@@ -228,9 +238,7 @@ impl Front {
         }
 
         let mut drop_mid_body = false;
-        if let Some(fault) =
-            shared.take_fault(&method, &path, route.map(|r| r.template.as_str()))
-        {
+        if let Some(fault) = shared.take_fault(&method, &path, route.map(|r| r.template.as_str())) {
             ctx.fault = Some(fault.label());
             match fault {
                 Fault::Delay(d) => tokio::time::sleep(d).await,
@@ -323,45 +331,41 @@ impl Front {
         }
         let len = bytes.len() as u64;
 
-        if let Some(route) = route {
-            if matches!(route.handler, Handler::Chat | Handler::Completions) {
-                if let Ok(json) = parse_json_body(&bytes) {
-                    if json.get("stream").and_then(serde_json::Value::as_bool) == Some(true) {
-                        let kind = if route.handler == Handler::Chat {
-                            ChatKind::Chat
-                        } else {
-                            ChatKind::Completion
-                        };
-                        let model = params
-                            .iter()
-                            .find(|(k, _)| k == "model")
-                            .map(|(_, v)| v.as_str());
-                        let result = stream_settings(shared, &parts.headers).and_then(|s| {
-                            plan(shared, kind, &json, model, &s).map(|p| (p, s))
-                        });
-                        let resp = match result {
-                            Err(reply) => reply_response(reply),
-                            Ok((p, s)) => {
-                                let stream = sse_stream(p, s.scenarios, s.delay)
-                                    .map(|r| r.map_err(|e| Box::new(e) as BoxError));
-                                let mut resp =
-                                    Response::new(BodyExt::boxed(StreamBody::new(stream)));
-                                let h = resp.headers_mut();
-                                h.insert(
-                                    http::header::CONTENT_TYPE,
-                                    HeaderValue::from_static("text/event-stream; charset=utf-8"),
-                                );
-                                h.insert(
-                                    http::header::CACHE_CONTROL,
-                                    HeaderValue::from_static("no-cache"),
-                                );
-                                resp
-                            }
-                        };
-                        return Ok(self.finish(ctx, bytes, len, resp));
-                    }
+        if let Some(route) = route
+            && matches!(route.handler, Handler::Chat | Handler::Completions)
+            && let Ok(json) = parse_json_body(&bytes)
+            && json.get("stream").and_then(serde_json::Value::as_bool) == Some(true)
+        {
+            let kind = if route.handler == Handler::Chat {
+                ChatKind::Chat
+            } else {
+                ChatKind::Completion
+            };
+            let model = params
+                .iter()
+                .find(|(k, _)| k == "model")
+                .map(|(_, v)| v.as_str());
+            let result = stream_settings(shared, &parts.headers)
+                .and_then(|s| plan(shared, kind, &json, model, &s).map(|p| (p, s)));
+            let resp = match result {
+                Err(reply) => reply_response(reply),
+                Ok((p, s)) => {
+                    let stream = sse_stream(p, s.scenarios, s.delay)
+                        .map(|r| r.map_err(|e| Box::new(e) as BoxError));
+                    let mut resp = Response::new(BodyExt::boxed(StreamBody::new(stream)));
+                    let h = resp.headers_mut();
+                    h.insert(
+                        http::header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+                    );
+                    h.insert(
+                        http::header::CACHE_CONTROL,
+                        HeaderValue::from_static("no-cache"),
+                    );
+                    resp
                 }
-            }
+            };
+            return Ok(self.finish(ctx, bytes, len, resp));
         }
 
         // Forward to wiremock.

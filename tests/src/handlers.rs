@@ -65,11 +65,9 @@ impl Respond for FallbackResponder {
             .router
             .resolve(request.method.as_str(), request.url.path())
         {
-            Resolution::MethodNotAllowed(allowed) => {
-                Reply::user_error(405, "Method Not Allowed")
-                    .header("allow", allowed.join(", "))
-                    .into_template()
-            }
+            Resolution::MethodNotAllowed(allowed) => Reply::user_error(405, "Method Not Allowed")
+                .header("allow", allowed.join(", "))
+                .into_template(),
             _ => Reply::user_error(404, "Not Found").into_template(),
         }
     }
@@ -139,7 +137,10 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
                     q.push((k.to_string(), v));
                 }
             }
-            let first = p.str("first").or_else(|| p.str("limit")).unwrap_or("10".into());
+            let first = p
+                .str("first")
+                .or_else(|| p.str("limit"))
+                .unwrap_or("10".into());
             q.push(("first".into(), first));
             q.push(("sort".into(), "star_count".into()));
             sp.merge_json(&Value::Object(
@@ -207,29 +208,25 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             with_body(&request.body, |body| imagine::check(shared, &body, false))
         }
         Handler::Check => with_body(&request.body, |body| imagine::check(shared, &body, true)),
-        Handler::ImagineHistory => {
-            with_body(&request.body, |body| imagine::history(shared, &body))
-        }
+        Handler::ImagineHistory => with_body(&request.body, |body| imagine::history(shared, &body)),
         Handler::ImagineHistoryDelete => {
             with_body(&request.body, |body| imagine::delete(shared, &body))
         }
         Handler::ImagineProject => imagine::project(shared, param(&params, "uuid").unwrap_or("")),
         Handler::Typed(t) => with_body(&request.body, |body| {
             match imagine::create(shared, &key, Some(t), &body, &request.headers) {
-                Ok(rec) => Reply::ok(json!({"generation_uuid": rec.generation_uuid, "cost": rec.cost})),
+                Ok(rec) => {
+                    Reply::ok(json!({"generation_uuid": rec.generation_uuid, "cost": rec.cost}))
+                }
                 Err(e) => e,
             }
         }),
-        Handler::GalleryList => {
-            uploads::gallery_list(shared, param(&params, "project_id"), &query)
-        }
+        Handler::GalleryList => uploads::gallery_list(shared, param(&params, "project_id"), &query),
         Handler::GalleryDelete => {
             uploads::gallery_delete(shared, param(&params, "uuid").unwrap_or(""))
         }
         Handler::UploadStart => with_body(&request.body, |body| uploads::start(shared, &body)),
-        Handler::UploadUrls => {
-            with_body(&request.body, |body| uploads::signed_urls(shared, &body))
-        }
+        Handler::UploadUrls => with_body(&request.body, |body| uploads::signed_urls(shared, &body)),
         Handler::UploadComplete => {
             with_body(&request.body, |body| uploads::complete(shared, &key, &body))
         }

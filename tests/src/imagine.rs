@@ -92,7 +92,10 @@ pub(crate) fn create(
             Some(_) => {
                 return Err(Reply::validation(
                     &["body", "generation_type"],
-                    &format!("Input should be {}", GENERATION_TYPES.map(|t| format!("'{t}'")).join(", ")),
+                    &format!(
+                        "Input should be {}",
+                        GENERATION_TYPES.map(|t| format!("'{t}'")).join(", ")
+                    ),
                     "enum",
                 ));
             }
@@ -100,7 +103,11 @@ pub(crate) fn create(
     };
     let prompt = ["prompt", "transcript", "lyrics"]
         .iter()
-        .find_map(|k| body.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .find_map(|k| {
+            body.get(*k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        })
         .unwrap_or("")
         .to_string();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -240,7 +247,13 @@ pub(crate) fn timed_response(shared: &Shared, rec: &GenerationRecord) -> Value {
 }
 
 /// `POST /imagine`.
-pub(crate) fn imagine(shared: &Shared, route: &str, query: &[(String, String)], body: &Value, headers: &HeaderMap) -> Reply {
+pub(crate) fn imagine(
+    shared: &Shared,
+    route: &str,
+    query: &[(String, String)],
+    body: &Value,
+    headers: &HeaderMap,
+) -> Reply {
     let return_immediate = match query.iter().find(|(k, _)| k == "return_immediate") {
         None => false,
         Some((_, v)) => match v.to_ascii_lowercase().as_str() {
@@ -341,7 +354,11 @@ pub(crate) fn history(shared: &Shared, body: &Value) -> Reply {
         .get("order_by")
         .and_then(Value::as_str)
         .unwrap_or("created_at");
-    let offset = match body.get("cursor").and_then(Value::as_str).filter(|c| !c.is_empty()) {
+    let offset = match body
+        .get("cursor")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty())
+    {
         Some(c) => match decode_cursor(c) {
             Some(o) => o,
             None => return Reply::user_error(400, "Invalid pagination cursor."),
@@ -352,19 +369,28 @@ pub(crate) fn history(shared: &Shared, body: &Value) -> Reply {
     // (seq, uuid, item)
     let mut items: Vec<(u64, String, Value)> = Vec::new();
     for g in lock(&shared.generations).iter().filter(|g| !g.deleted) {
-        if gen_uuids.as_ref().is_some_and(|l| !l.contains(&g.generation_uuid)) {
+        if gen_uuids
+            .as_ref()
+            .is_some_and(|l| !l.contains(&g.generation_uuid))
+        {
             continue;
         }
         if uuids.as_ref().is_some_and(|l| !l.contains(&g.media_uuid)) {
             continue;
         }
-        if media_types.as_ref().is_some_and(|l| !l.contains(&g.generation_type)) {
+        if media_types
+            .as_ref()
+            .is_some_and(|l| !l.contains(&g.generation_type))
+        {
             continue;
         }
         items.push((g.seq, g.media_uuid.clone(), imagined_item(shared, g, false)));
     }
     if !generated_only && gen_uuids.is_none() && media_types.is_none() {
-        for u in lock(&shared.uploads).iter().filter(|u| u.in_gallery && !u.deleted) {
+        for u in lock(&shared.uploads)
+            .iter()
+            .filter(|u| u.in_gallery && !u.deleted)
+        {
             if uuids.as_ref().is_some_and(|l| !l.contains(&u.uuid)) {
                 continue;
             }
@@ -380,7 +406,12 @@ pub(crate) fn history(shared: &Shared, body: &Value) -> Reply {
         items.reverse();
     }
     let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(first).map(|i| i.2).collect();
+    let page: Vec<Value> = items
+        .into_iter()
+        .skip(offset)
+        .take(first)
+        .map(|i| i.2)
+        .collect();
     let next = offset + page.len();
     Reply::ok(json!({
         "items": page,
@@ -394,7 +425,12 @@ pub(crate) fn delete(shared: &Shared, body: &Value) -> Reply {
     let uuids: Vec<String> = body
         .get("uuids")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let mut successes = Vec::new();
     let mut failures = Vec::new();
@@ -435,7 +471,10 @@ pub(crate) fn project(shared: &Shared, uuid: &str) -> Reply {
     {
         return Reply::ok(upload_item(u));
     }
-    Reply::user_error(404, &format!("No imagine project or image with uuid {uuid}."))
+    Reply::user_error(
+        404,
+        &format!("No imagine project or image with uuid {uuid}."),
+    )
 }
 
 /// Bytes for `/media/{file}` of a generation, if the job finished.

@@ -82,6 +82,8 @@
 //!   `complete-upload {upload_id, parts?: [{part_number, etag}]}` →
 //!   `{success, upload_id, uuid, key, url, size, sha256, parts}`.
 
+#![warn(missing_docs)]
+
 pub mod catalog;
 mod chat;
 pub mod faults;

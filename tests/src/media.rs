@@ -234,7 +234,7 @@ pub(crate) fn glb() -> Vec<u8> {
     let mut json =
         br#"{"asset":{"version":"2.0","generator":"rostro-mock"},"scene":0,"scenes":[{"nodes":[]}]}"#
             .to_vec();
-    while json.len() % 4 != 0 {
+    while !json.len().is_multiple_of(4) {
         json.push(b' ');
     }
     let total = 12 + 8 + json.len() as u32;
@@ -290,7 +290,10 @@ mod tests {
         assert_eq!(sniff_ext(&mp4()), Some("mp4"));
         let g = glb();
         assert_eq!(sniff_ext(&g), Some("glb"));
-        assert_eq!(u32::from_le_bytes(g[8..12].try_into().unwrap()) as usize, g.len());
+        assert_eq!(
+            u32::from_le_bytes(g[8..12].try_into().unwrap()) as usize,
+            g.len()
+        );
         assert_eq!(sniff_ext(&png(1, 1, 0)), Some("png"));
     }
 }

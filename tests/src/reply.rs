@@ -43,7 +43,10 @@ impl Reply {
 
     /// The API's `UserError` body: `{"error": msg, "errorCode": status, "code": 0}`.
     pub(crate) fn user_error(status: u16, msg: &str) -> Reply {
-        Reply::json(status, &json!({"error": msg, "errorCode": status, "code": 0}))
+        Reply::json(
+            status,
+            &json!({"error": msg, "errorCode": status, "code": 0}),
+        )
     }
 
     /// The API's `APIError` body for 5xx statuses.
@@ -87,6 +90,11 @@ pub(crate) fn parse_json_body(body: &[u8]) -> Result<Value, Reply> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| Reply::validation(&["body", "0"], &format!("JSON decode error: {e}"), "json_invalid"))
+    serde_json::from_slice(body).map_err(|e| {
+        Reply::validation(
+            &["body", "0"],
+            &format!("JSON decode error: {e}"),
+            "json_invalid",
+        )
+    })
 }

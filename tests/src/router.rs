@@ -83,7 +83,12 @@ const BUILTINS: &[(&str, &str, Handler, AuthRequirement)] = {
         ("POST", "/images/text2img", Typed("text_to_image"), Opt),
         ("POST", "/images/img2img", Typed("image_to_image"), Opt),
         ("POST", "/images/inpaint", Typed("image_to_image"), Opt),
-        ("POST", "/images/removebg_mask", Typed("image_to_image"), Opt),
+        (
+            "POST",
+            "/images/removebg_mask",
+            Typed("image_to_image"),
+            Opt,
+        ),
         ("POST", "/images/upscale", Typed("image_to_image"), Opt),
         ("POST", "/images/expressions", Typed("image_to_image"), Opt),
         ("POST", "/images/animate", Typed("image_to_video"), Opt),
@@ -101,12 +106,27 @@ const BUILTINS: &[(&str, &str, Handler, AuthRequirement)] = {
         ("POST", "/stt", MultipartUpload, Opt),
         ("POST", "/voice_clone", MultipartUpload, Opt),
         ("POST", "/engine/api/assets", MultipartUpload, Opt),
-        ("POST", "/extension/{extension_id}/upload", MultipartUpload, Opt),
+        (
+            "POST",
+            "/extension/{extension_id}/upload",
+            MultipartUpload,
+            Opt,
+        ),
         ("POST", "/api/media/video/upload", MultipartUpload, Opt),
         ("POST", "/engine/api/upload/start-upload", UploadStart, Opt),
         ("POST", "/engine/api/upload/signed-urls", UploadUrls, Opt),
-        ("POST", "/engine/api/upload/complete-upload", UploadComplete, Opt),
-        ("PUT", "/_mock/upload/{upload_id}/{part_number}", UploadPart, NoAuth),
+        (
+            "POST",
+            "/engine/api/upload/complete-upload",
+            UploadComplete,
+            Opt,
+        ),
+        (
+            "PUT",
+            "/_mock/upload/{upload_id}/{part_number}",
+            UploadPart,
+            NoAuth,
+        ),
         ("GET", "/media/{file}", Media, NoAuth),
     ]
 };
@@ -359,10 +379,24 @@ mod tests {
         assert_eq!(found(&r, "GET", "/mixtral/v1/models"), "/{model}/v1/models");
         assert_eq!(found(&r, "GET", "/v1/models"), "/v1/models");
         assert!(matches!(r.resolve("GET", "/nope"), Resolution::NotFound));
-        assert!(matches!(r.resolve("GET", "/a/x"), Resolution::MethodNotAllowed(_)));
-        assert!(matches!(r.resolve("HEAD", "/media/x.png"), Resolution::Found { .. }));
-        let lit = r.routes.iter().find(|x| x.template == "/a/v2/{id}").unwrap();
-        let par = r.routes.iter().find(|x| x.template == "/a/{id}/items").unwrap();
+        assert!(matches!(
+            r.resolve("GET", "/a/x"),
+            Resolution::MethodNotAllowed(_)
+        ));
+        assert!(matches!(
+            r.resolve("HEAD", "/media/x.png"),
+            Resolution::Found { .. }
+        ));
+        let lit = r
+            .routes
+            .iter()
+            .find(|x| x.template == "/a/v2/{id}")
+            .unwrap();
+        let par = r
+            .routes
+            .iter()
+            .find(|x| x.template == "/a/{id}/items")
+            .unwrap();
         assert!(lit.priority < par.priority);
     }
 

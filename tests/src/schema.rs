@@ -83,7 +83,9 @@ fn type_matches(value: &Value, ty: &str) -> bool {
         "integer" => {
             value.is_i64()
                 || value.is_u64()
-                || value.as_f64().is_some_and(|f| f.fract() == 0.0 && f.is_finite())
+                || value
+                    .as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.is_finite())
         }
         _ => true,
     }
@@ -124,15 +126,18 @@ fn check(
             return;
         }
     }
-    if let Some(Value::Array(options)) = obj.get("enum") {
-        if !options.contains(value) {
-            errors.push(format!("{path}: {} is not one of {options:?}", short(value)));
-        }
+    if let Some(Value::Array(options)) = obj.get("enum")
+        && !options.contains(value)
+    {
+        errors.push(format!(
+            "{path}: {} is not one of {options:?}",
+            short(value)
+        ));
     }
-    if let Some(c) = obj.get("const") {
-        if c != value {
-            errors.push(format!("{path}: expected constant {c}"));
-        }
+    if let Some(c) = obj.get("const")
+        && c != value
+    {
+        errors.push(format!("{path}: expected constant {c}"));
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(alts)) = obj.get(key) {
@@ -196,7 +201,10 @@ fn check(
 fn short(value: &Value) -> String {
     let s = value.to_string();
     if s.len() > 60 {
-        format!("{}…", &s[..s.char_indices().nth(57).map_or(s.len(), |(i, _)| i)])
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(57).map_or(s.len(), |(i, _)| i)]
+        )
     } else {
         s
     }
@@ -221,10 +229,10 @@ fn synth(schema: &Value, root: &Value, depth: usize) -> Value {
             return v.clone();
         }
     }
-    if let Some(Value::Array(options)) = obj.get("enum") {
-        if let Some(first) = options.first() {
-            return first.clone();
-        }
+    if let Some(Value::Array(options)) = obj.get("enum")
+        && let Some(first) = options.first()
+    {
+        return first.clone();
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(alts)) = obj.get(key) {
@@ -263,11 +271,11 @@ fn synth(schema: &Value, root: &Value, depth: usize) -> Value {
     match ty {
         "object" | "any" => {
             let mut out = Map::new();
-            if depth < SYNTH_DEPTH {
-                if let Some(props) = obj.get("properties").and_then(Value::as_object) {
-                    for (k, ps) in props {
-                        out.insert(k.clone(), synth(ps, root, depth + 1));
-                    }
+            if depth < SYNTH_DEPTH
+                && let Some(props) = obj.get("properties").and_then(Value::as_object)
+            {
+                for (k, ps) in props {
+                    out.insert(k.clone(), synth(ps, root, depth + 1));
                 }
             }
             Value::Object(out)
@@ -319,13 +327,31 @@ mod tests {
     fn validates_the_supported_subset() {
         let d = doc();
         let s = json!({"$ref": "#/components/schemas/Item"});
-        assert!(validate(&json!({"id": 1, "tags": ["a"], "kind": "b", "maybe": null}), &s, &d).is_ok());
+        assert!(
+            validate(
+                &json!({"id": 1, "tags": ["a"], "kind": "b", "maybe": null}),
+                &s,
+                &d
+            )
+            .is_ok()
+        );
         assert!(validate(&json!({"id": 1.0, "maybe": {"x": 2.5}}), &s, &d).is_ok());
-        let errs = validate(&json!({"id": "1", "tags": [1], "kind": "c", "extra": 1, "maybe": 3}), &s, &d)
-            .unwrap_err();
+        let errs = validate(
+            &json!({"id": "1", "tags": [1], "kind": "c", "extra": 1, "maybe": 3}),
+            &s,
+            &d,
+        )
+        .unwrap_err();
         assert_eq!(errs.len(), 5, "{errs:?}");
         assert!(validate(&json!({}), &s, &d).unwrap_err()[0].contains("missing required"));
-        assert!(validate(&json!(null), &json!({"type": "string", "nullable": true}), &d).is_ok());
+        assert!(
+            validate(
+                &json!(null),
+                &json!({"type": "string", "nullable": true}),
+                &d
+            )
+            .is_ok()
+        );
         assert!(validate(&json!(3), &json!({"type": ["string", "integer"]}), &d).is_ok());
         assert!(validate(&json!({"a": 1}), &json!({"$ref": "#/nowhere"}), &d).is_ok());
     }
@@ -338,8 +364,14 @@ mod tests {
             let v = synthesize(&s, &d);
             assert!(validate(&v, &s, &d).is_ok(), "{name}: {v}");
         }
-        assert_eq!(synthesize(&json!({"type": "string", "enum": ["x"]}), &d), json!("x"));
-        assert_eq!(synthesize(&json!({"type": "integer", "default": 5}), &d), json!(5));
+        assert_eq!(
+            synthesize(&json!({"type": "string", "enum": ["x"]}), &d),
+            json!("x")
+        );
+        assert_eq!(
+            synthesize(&json!({"type": "integer", "default": 5}), &d),
+            json!(5)
+        );
         assert_eq!(synthesize(&json!({}), &d), json!({}));
     }
 }

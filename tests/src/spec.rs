@@ -233,7 +233,10 @@ fn parse_params(list: Option<&Value>, doc: &Value, out: &mut Vec<Parameter>) {
             name: name.to_string(),
             location: location.to_string(),
             required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
-            schema: p.get("schema").cloned().unwrap_or(Value::Object(Default::default())),
+            schema: p
+                .get("schema")
+                .cloned()
+                .unwrap_or(Value::Object(Default::default())),
         });
     }
 }
@@ -264,7 +267,10 @@ fn parse_op(
                 .map(|(ct, media)| {
                     (
                         ct.clone(),
-                        media.get("schema").cloned().unwrap_or(Value::Object(Default::default())),
+                        media
+                            .get("schema")
+                            .cloned()
+                            .unwrap_or(Value::Object(Default::default())),
                     )
                 })
                 .collect()
@@ -352,6 +358,9 @@ mod tests {
             AuthRequirement::from_security(&j(r#"[{"Authorization": []}]"#)),
             AuthRequirement::Required
         );
-        assert_eq!(AuthRequirement::from_security(&j("[]")), AuthRequirement::None);
+        assert_eq!(
+            AuthRequirement::from_security(&j("[]")),
+            AuthRequirement::None
+        );
     }
 }

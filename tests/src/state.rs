@@ -56,15 +56,17 @@ impl FromStr for ChatScenario {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
-            "" | "normal" | "default" => ChatScenario::Normal,
-            "keepalive" | "keep-alive" => ChatScenario::KeepAlive,
-            "error-mid-stream" | "error" => ChatScenario::ErrorMidStream,
-            "no-done" | "nodone" => ChatScenario::NoDone,
-            "slow" => ChatScenario::Slow,
-            "drop" | "drop-mid-stream" => ChatScenario::DropMidStream,
-            other => return Err(format!("unknown chat scenario `{other}`")),
-        })
+        Ok(
+            match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+                "" | "normal" | "default" => ChatScenario::Normal,
+                "keepalive" | "keep-alive" => ChatScenario::KeepAlive,
+                "error-mid-stream" | "error" => ChatScenario::ErrorMidStream,
+                "no-done" | "nodone" => ChatScenario::NoDone,
+                "slow" => ChatScenario::Slow,
+                "drop" | "drop-mid-stream" => ChatScenario::DropMidStream,
+                other => return Err(format!("unknown chat scenario `{other}`")),
+            },
+        )
     }
 }
 

@@ -86,6 +86,15 @@ impl FileSink {
     }
 }
 
+/// A received file: its content type and hashed bytes.
+pub(crate) struct FilePart {
+    content_type: Option<String>,
+    sink: SinkResult,
+}
+
+/// A decoded base64 image: (JSON key, MIME type, URL when it was a URL, bytes).
+type Captured = (String, Option<String>, Option<String>, SinkResult);
+
 /// Everything needed to register an upload.
 pub(crate) struct Draft {
     pub(crate) route: String,
@@ -159,7 +168,12 @@ pub(crate) fn register(
 
 /// `GalleryItem` JSON for an uploaded item.
 pub(crate) fn gallery_item(u: &UploadRecord) -> Value {
-    let text = |k: &str| u.fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
+    let text = |k: &str| {
+        u.fields
+            .iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.clone())
+    };
     json!({
         "generation_uuid": null,
         "cost": 0,
@@ -241,7 +255,8 @@ pub(crate) async fn multipart(
         .iter()
         .find(|(k, _)| k == "project_id")
         .and_then(|(_, v)| v.parse().ok());
-    let mut files: Vec<(Option<String>, Option<String>, Option<String>, SinkResult)> = Vec::new();
+    // (field name, file name, content type, hashed bytes)
+    let mut files: Vec<(Option<String>, Option<String>, FilePart)> = Vec::new();
     let mut fields: Vec<(String, String)> = Vec::new();
 
     if let Some(boundary) = boundary_of(headers) {
@@ -285,13 +300,23 @@ pub(crate) async fn multipart(
                         Ok(None) => break,
                         Err(e) => {
                             return Streamed {
-                                reply: Reply::user_error(400, &format!("Malformed multipart body: {e}")),
+                                reply: Reply::user_error(
+                                    400,
+                                    &format!("Malformed multipart body: {e}"),
+                                ),
                                 received: counter.load(std::sync::atomic::Ordering::Relaxed),
                             };
                         }
                     }
                 }
-                files.push((name, filename, ct, sink.finish()));
+                files.push((
+                    name,
+                    filename,
+                    FilePart {
+                        content_type: ct,
+                        sink: sink.finish(),
+                    },
+                ));
             } else {
                 let mut text = Vec::new();
                 loop {
@@ -308,7 +333,10 @@ pub(crate) async fn multipart(
                         Ok(None) => break,
                         Err(e) => {
                             return Streamed {
-                                reply: Reply::user_error(400, &format!("Malformed multipart body: {e}")),
+                                reply: Reply::user_error(
+                                    400,
+                                    &format!("Malformed multipart body: {e}"),
+                                ),
                                 received: counter.load(std::sync::atomic::Ordering::Relaxed),
                             };
                         }
@@ -349,7 +377,14 @@ pub(crate) async fn multipart(
                 .get("x-filename")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            files.push((Some("body".into()), filename, ct, sink.finish()));
+            files.push((
+                Some("body".into()),
+                filename,
+                FilePart {
+                    content_type: ct,
+                    sink: sink.finish(),
+                },
+            ));
         }
     }
     let received = counter.load(std::sync::atomic::Ordering::Relaxed);
@@ -373,7 +408,15 @@ pub(crate) async fn multipart(
     }
     let nsfw = truthy(field_val("nsfw").as_deref());
     let mut records = Vec::new();
-    for (name, filename, ct, sink) in files {
+    for (
+        name,
+        filename,
+        FilePart {
+            content_type: ct,
+            sink,
+        },
+    ) in files
+    {
         records.push(register(
             shared,
             Draft {
@@ -483,7 +526,14 @@ fn merge(base: &mut Value, overlay: Value) {
 // ---------------------------------------------------------------------------
 // Gallery upload: JSON with base64 image data, decoded and hashed as it streams.
 
-const IMAGE_KEYS: &[&str] = &["image", "image_data", "image_base64", "base64", "data", "file"];
+const IMAGE_KEYS: &[&str] = &[
+    "image",
+    "image_data",
+    "image_base64",
+    "base64",
+    "data",
+    "file",
+];
 
 fn b64_engine() -> GeneralPurpose {
     GeneralPurpose::new(
@@ -604,8 +654,9 @@ impl Capture {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<(String, Option<String>, Option<String>, SinkResult), String> {
-        if let Phase::Prefix(buf) = std::mem::replace(&mut self.phase, Phase::Base64) {
+    fn finish(mut self) -> Result<Captured, String> {
+        if let Phase::Prefix(buf) = &mut self.phase {
+            let buf = std::mem::take(buf);
             self.decide(buf, true)?;
         }
         let url = match &self.phase {
@@ -721,9 +772,10 @@ impl JsonImageScanner {
                             let is_image = self.depth == 1
                                 && self.expecting_value
                                 && self.done.is_none()
-                                && self.current_key.as_deref().is_some_and(|k| {
-                                    IMAGE_KEYS.iter().any(|i| i.as_bytes() == k)
-                                });
+                                && self
+                                    .current_key
+                                    .as_deref()
+                                    .is_some_and(|k| IMAGE_KEYS.iter().any(|i| i.as_bytes() == k));
                             self.skeleton.push(b'"');
                             if is_image {
                                 let key = String::from_utf8_lossy(
@@ -795,7 +847,16 @@ pub(crate) async fn gallery_upload(
     body: Incoming,
 ) -> Streamed {
     if boundary_of(headers).is_some() {
-        return multipart(shared, route_key, "/api/gallery/upload", &[], query, headers, body).await;
+        return multipart(
+            shared,
+            route_key,
+            "/api/gallery/upload",
+            &[],
+            query,
+            headers,
+            body,
+        )
+        .await;
     }
     let mut body = body;
     let mut scanner = JsonImageScanner::new(shared.config.retain_upload_bytes);
@@ -806,10 +867,10 @@ pub(crate) async fn gallery_upload(
             Ok(f) => {
                 if let Ok(d) = f.into_data() {
                     received += d.len() as u64;
-                    if failure.is_none() {
-                        if let Err(e) = scanner.feed(&d) {
-                            failure = Some(e);
-                        }
+                    if failure.is_none()
+                        && let Err(e) = scanner.feed(&d)
+                    {
+                        failure = Some(e);
                     }
                 }
             }
@@ -991,7 +1052,11 @@ fn body_u64(body: &Value, keys: &[&str]) -> Option<u64> {
 
 fn find_upload(shared: &Shared, body: &Value) -> Result<Arc<ChunkedUpload>, Reply> {
     let Some(id) = body_str(body, &["upload_id", "uploadId", "id"]) else {
-        return Err(Reply::validation(&["body", "upload_id"], "Field required", "missing"));
+        return Err(Reply::validation(
+            &["body", "upload_id"],
+            "Field required",
+            "missing",
+        ));
     };
     lock(&shared.chunked)
         .get(&id)
@@ -1262,13 +1327,15 @@ pub(crate) fn complete(shared: &Shared, route_key: &str, body: &Value) -> Reply 
             .collect();
         return Reply::user_error(400, &format!("Missing parts: {missing:?}."));
     }
-    if let Some(expected) = upload.declared_parts.filter(|_| body.get("parts").is_none()) {
-        if expected != received {
-            return Reply::user_error(
-                400,
-                &format!("Expected {expected} parts, received {received}."),
-            );
-        }
+    if let Some(expected) = upload
+        .declared_parts
+        .filter(|_| body.get("parts").is_none())
+        && expected != received
+    {
+        return Reply::user_error(
+            400,
+            &format!("Expected {expected} parts, received {received}."),
+        );
     }
     if let Some(list) = body.get("parts").and_then(Value::as_array) {
         for p in list {
@@ -1403,7 +1470,10 @@ pub(crate) fn gallery_delete(shared: &Shared, uuid: &str) -> Reply {
 /// `GET /media/{file}`: generated media, retained uploads and catalog avatars.
 pub(crate) fn media(shared: &Shared, file: &str) -> Reply {
     let (stem, ext) = file.rsplit_once('.').unwrap_or((file, ""));
-    if let Some(id) = stem.strip_prefix("avatar-").and_then(|s| s.parse::<u64>().ok()) {
+    if let Some(id) = stem
+        .strip_prefix("avatar-")
+        .and_then(|s| s.parse::<u64>().ok())
+    {
         return Reply::bytes(200, "image/png", crate::media::png(16, 16, id));
     }
     if let Some((kind, bytes)) = crate::imagine::media_bytes(shared, stem) {
@@ -1432,7 +1502,7 @@ pub(crate) fn media(shared: &Shared, file: &str) -> Reply {
 mod tests {
     use super::*;
 
-    fn scan(chunks: &[&[u8]]) -> Result<(Value, Option<(String, Option<String>, Option<String>, SinkResult)>), String> {
+    fn scan(chunks: &[&[u8]]) -> Result<(Value, Option<Captured>), String> {
         let mut s = JsonImageScanner::new(1 << 20);
         for c in chunks {
             s.feed(c)?;

@@ -16,7 +16,16 @@ impl Drop for Child {
 async fn binary_prints_its_url_and_serves() {
     let mut child = Child(
         Command::new(env!("CARGO_BIN_EXE_rostro-mock"))
-            .args(["--port", "0", "--seed", "9", "--latency-ms", "1", "--key", "k1"])
+            .args([
+                "--port",
+                "0",
+                "--seed",
+                "9",
+                "--latency-ms",
+                "1",
+                "--key",
+                "k1",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -33,9 +42,19 @@ async fn binary_prints_its_url_and_serves() {
     let uri = line.trim().to_string();
     assert!(uri.starts_with("http://127.0.0.1:"), "{uri}");
     let c = reqwest::Client::builder().no_proxy().build().unwrap();
-    let resp = c.get(format!("{uri}/v1/models")).bearer_auth("k1").send().await.unwrap();
+    let resp = c
+        .get(format!("{uri}/v1/models"))
+        .bearer_auth("k1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.headers().contains_key("x-request-id"));
-    let resp = c.get(format!("{uri}/v1/models")).bearer_auth("other").send().await.unwrap();
+    let resp = c
+        .get(format!("{uri}/v1/models"))
+        .bearer_auth("other")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
 }

@@ -73,7 +73,13 @@ async fn cursor_paging_walks_every_result_once_and_ends_with_null() {
             req = req.query(&[("cursor", cur)]);
         }
         let (_, v) = status_json(req.send().await.unwrap()).await;
-        seen.extend(v["nodes"].as_array().unwrap().iter().map(|n| n["starCount"].as_u64().unwrap()));
+        seen.extend(
+            v["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["starCount"].as_u64().unwrap()),
+        );
         pages += 1;
         match v["cursor"].as_str() {
             Some(next) => cursor = Some(next.to_string()),
@@ -86,7 +92,10 @@ async fn cursor_paging_walks_every_result_once_and_ends_with_null() {
     let total = mock.catalog().characters().count();
     assert_eq!(seen.len(), total);
     assert_eq!(pages, total.div_ceil(64));
-    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "ascending star order across pages");
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "ascending star order across pages"
+    );
     let (s, v) = get_json(&mock, "/search?cursor=not-a-cursor").await;
     assert_eq!((s, v["errorCode"].as_u64()), (400, Some(400)));
 }
@@ -96,8 +105,16 @@ async fn filters_apply() {
     let mock = RostroMock::start().await;
     let (_, v) = get_json(&mock, "/search?tags=Fantasy,Magic&first=500").await;
     for n in v["nodes"].as_array().unwrap() {
-        let tags: Vec<&str> = n["topics"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
-        assert!(tags.contains(&"Fantasy") && tags.contains(&"Magic"), "{tags:?}");
+        let tags: Vec<&str> = n["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        assert!(
+            tags.contains(&"Fantasy") && tags.contains(&"Magic"),
+            "{tags:?}"
+        );
     }
     let expected = mock
         .catalog()
@@ -121,15 +138,32 @@ async fn filters_apply() {
 
     let creator = mock.catalog().characters().next().unwrap().creator.clone();
     let (_, v) = get_json(&mock, &format!("/search?username={creator}&first=500")).await;
-    assert!(v["nodes"].as_array().unwrap().iter().all(|n| n["creator"] == creator.as_str()));
+    assert!(
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["creator"] == creator.as_str())
+    );
     assert!(v["count"].as_u64().unwrap() >= 1);
 
     let name = mock.catalog().characters().nth(3).unwrap().name.clone();
     let (_, v) = get_json(&mock, &format!("/search?search={}", name.to_lowercase())).await;
-    assert!(v["nodes"].as_array().unwrap().iter().any(|n| n["name"] == name.as_str()));
+    assert!(
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["name"] == name.as_str())
+    );
 
     let (_, v) = get_json(&mock, "/search?sort=n_tokens&asc=false&first=50").await;
-    let tokens: Vec<u64> = v["nodes"].as_array().unwrap().iter().map(|n| n["nTokens"].as_u64().unwrap()).collect();
+    let tokens: Vec<u64> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["nTokens"].as_u64().unwrap())
+        .collect();
     assert!(tokens.windows(2).all(|w| w[0] >= w[1]));
 
     let (s, v) = get_json(&mock, "/search?first=abc").await;
@@ -148,20 +182,38 @@ async fn nsfw_defaults_follow_authentication() {
         .json()
         .await
         .unwrap();
-    assert!(anon["nodes"].as_array().unwrap().iter().all(|n| n["nsfw"] == false));
+    assert!(
+        anon["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["nsfw"] == false)
+    );
     let (_, authed) = get_json(&mock, "/search?first=500").await;
     assert!(authed["count"].as_u64() > anon["count"].as_u64());
 }
 
 #[tokio::test]
 async fn lorebooks_post_search_and_data_envelope() {
-    let mock = RostroMock::builder().search_envelope(SearchEnvelope::Data).start().await;
+    let mock = RostroMock::builder()
+        .search_envelope(SearchEnvelope::Data)
+        .start()
+        .await;
     let (s, v) = post_json(&mock, "/search?namespace=lorebooks", &json!({"first": 10})).await;
     assert_eq!(s, 200);
     let data = &v["data"];
     assert_eq!(data["nodes"].as_array().unwrap().len(), 10);
-    assert!(data["nodes"].as_array().unwrap().iter().all(|n| n["projectSpace"] == "lorebooks"));
-    assert_eq!(data["count"].as_u64().unwrap() as usize, mock.catalog().lorebooks().count());
+    assert!(
+        data["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["projectSpace"] == "lorebooks")
+    );
+    assert_eq!(
+        data["count"].as_u64().unwrap() as usize,
+        mock.catalog().lorebooks().count()
+    );
     // Per-request override back to the flat shape.
     let resp = client()
         .get(format!("{}/search?namespace=lorebooks", mock.uri()))
@@ -176,11 +228,19 @@ async fn lorebooks_post_search_and_data_envelope() {
 #[tokio::test]
 async fn tags_and_minisearch() {
     let mock = RostroMock::start().await;
-    let (s, v) = post_json(&mock, "/tags", &json!({"namespace": "lorebooks", "limit": 5})).await;
+    let (s, v) = post_json(
+        &mock,
+        "/tags",
+        &json!({"namespace": "lorebooks", "limit": 5}),
+    )
+    .await;
     assert_eq!(s, 200);
     let tags = v["tags"].as_array().unwrap();
     assert_eq!(tags.len(), 5);
-    assert!(tags.windows(2).all(|w| w[0]["count"].as_u64() >= w[1]["count"].as_u64()));
+    assert!(
+        tags.windows(2)
+            .all(|w| w[0]["count"].as_u64() >= w[1]["count"].as_u64())
+    );
     assert!(tags.iter().all(|t| t["namespace"] == "lorebooks"));
 
     let name = mock.catalog().characters().next().unwrap().name.clone();
@@ -189,5 +249,9 @@ async fn tags_and_minisearch() {
     assert_eq!(s, 200);
     let results = v["results"].as_array().unwrap();
     assert!(!results.is_empty());
-    assert!(results.iter().all(|r| r["name"].as_str().unwrap().contains(&first_word)));
+    assert!(
+        results
+            .iter()
+            .all(|r| r["name"].as_str().unwrap().contains(&first_word))
+    );
 }

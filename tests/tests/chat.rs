@@ -16,8 +16,16 @@ fn chat_body(text: &str, stream: bool) -> Value {
     ], "stream": stream})
 }
 
-async fn stream_text(mock: &RostroMock, path: &str, body: &Value, headers: &[(&str, &str)]) -> (u16, String, String) {
-    let mut req = client().post(format!("{}{path}", mock.uri())).bearer_auth(KEY).json(body);
+async fn stream_text(
+    mock: &RostroMock,
+    path: &str,
+    body: &Value,
+    headers: &[(&str, &str)],
+) -> (u16, String, String) {
+    let mut req = client()
+        .post(format!("{}{path}", mock.uri()))
+        .bearer_auth(KEY)
+        .json(body);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -36,19 +44,31 @@ fn contents(events: &[String]) -> String {
         .iter()
         .filter(|e| *e != "[DONE]")
         .filter_map(|e| serde_json::from_str::<Value>(e).ok())
-        .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_string))
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_string)
+        })
         .collect()
 }
 
 #[tokio::test]
 async fn non_streaming_chat_echoes_with_usage() {
     let mock = RostroMock::start().await;
-    let (s, v) = post_json(&mock, "/v1/chat/completions", &chat_body("hello there world", false)).await;
+    let (s, v) = post_json(
+        &mock,
+        "/v1/chat/completions",
+        &chat_body("hello there world", false),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(v["object"], "chat.completion");
     assert_eq!(v["model"], "mixtral");
     assert_eq!(v["choices"][0]["message"]["role"], "assistant");
-    assert_eq!(v["choices"][0]["message"]["content"], "echo: hello there world");
+    assert_eq!(
+        v["choices"][0]["message"]["content"],
+        "echo: hello there world"
+    );
     assert_eq!(v["choices"][0]["finish_reason"], "stop");
     assert_eq!(v["usage"]["completion_tokens"], 4);
     assert_eq!(
@@ -102,10 +122,21 @@ async fn streaming_chat_sends_word_chunks_usage_and_done() {
 #[tokio::test]
 async fn text_completions_stream_and_not() {
     let mock = RostroMock::start().await;
-    let (_, v) = post_json(&mock, "/v1/completions", &json!({"model": "m", "prompt": "say it"})).await;
+    let (_, v) = post_json(
+        &mock,
+        "/v1/completions",
+        &json!({"model": "m", "prompt": "say it"}),
+    )
+    .await;
     assert_eq!(v["object"], "text_completion");
     assert_eq!(v["choices"][0]["text"], "echo: say it");
-    let (_, _, text) = stream_text(&mock, "/m/v1/completions", &json!({"prompt": "x y", "stream": true}), &[]).await;
+    let (_, _, text) = stream_text(
+        &mock,
+        "/m/v1/completions",
+        &json!({"prompt": "x y", "stream": true}),
+        &[],
+    )
+    .await;
     let events = sse_data(&text);
     let joined: String = events
         .iter()
@@ -114,7 +145,13 @@ async fn text_completions_stream_and_not() {
         .collect();
     assert_eq!(joined, "echo: x y");
     let (_, models) = get_json(&mock, "/v1/models").await;
-    assert!(models["data"].as_array().unwrap().iter().any(|m| m["id"] == "asha"));
+    assert!(
+        models["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "asha")
+    );
     let (_, one) = get_json(&mock, "/soji/v1/models").await;
     assert_eq!(one["data"].as_array().unwrap().len(), 1);
     assert_eq!(one["data"][0]["id"], "soji");
@@ -171,8 +208,14 @@ async fn tool_calls_stream_arguments_in_fragments() {
     assert_eq!(calls[0]["function"]["arguments"], "{\"input\":\"Rome\"}");
     assert!(v["choices"][0]["message"]["content"].is_null());
     let call_id = calls[0]["id"].as_str().unwrap();
-    body["messages"].as_array_mut().unwrap().push(json!({"role": "assistant", "tool_calls": calls}));
-    body["messages"].as_array_mut().unwrap().push(json!({"role": "tool", "tool_call_id": call_id, "content": "sunny"}));
+    body["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "assistant", "tool_calls": calls}));
+    body["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "tool", "tool_call_id": call_id, "content": "sunny"}));
     let (_, v) = post_json(&mock, "/v1/chat/completions", &body).await;
     assert_eq!(v["choices"][0]["message"]["content"], "echo: sunny");
 }
@@ -181,29 +224,56 @@ async fn tool_calls_stream_arguments_in_fragments() {
 async fn scenario_header_keepalive_error_no_done() {
     let mock = RostroMock::start().await;
     let body = chat_body("a b c d e f g h", true);
-    let (_, _, text) = stream_text(&mock, "/v1/chat/completions", &body, &[("x-mock-scenario", "keepalive")]).await;
+    let (_, _, text) = stream_text(
+        &mock,
+        "/v1/chat/completions",
+        &body,
+        &[("x-mock-scenario", "keepalive")],
+    )
+    .await;
     assert!(text.starts_with(": keep-alive\n\n"));
     assert!(text.matches(": keep-alive").count() >= 9);
     assert_eq!(contents(&sse_data(&text)), "echo: a b c d e f g h");
 
-    let (_, _, text) = stream_text(&mock, "/v1/chat/completions", &body, &[("x-mock-scenario", "error-mid-stream")]).await;
+    let (_, _, text) = stream_text(
+        &mock,
+        "/v1/chat/completions",
+        &body,
+        &[("x-mock-scenario", "error-mid-stream")],
+    )
+    .await;
     let events = sse_data(&text);
     let last: Value = serde_json::from_str(events.last().unwrap()).unwrap();
     assert_eq!(last["error"]["type"], "server_error");
     assert!(!text.contains("[DONE]"));
     assert_eq!(contents(&events), "echo: a b c");
 
-    let (_, _, text) = stream_text(&mock, "/v1/chat/completions", &body, &[("x-mock-scenario", "no-done")]).await;
+    let (_, _, text) = stream_text(
+        &mock,
+        "/v1/chat/completions",
+        &body,
+        &[("x-mock-scenario", "no-done")],
+    )
+    .await;
     assert!(!text.contains("[DONE]"));
     assert_eq!(contents(&sse_data(&text)), "echo: a b c d e f g h");
 
-    let (s, _, _) = stream_text(&mock, "/v1/chat/completions", &body, &[("x-mock-scenario", "bogus")]).await;
+    let (s, _, _) = stream_text(
+        &mock,
+        "/v1/chat/completions",
+        &body,
+        &[("x-mock-scenario", "bogus")],
+    )
+    .await;
     assert_eq!(s, 400);
 }
 
 #[tokio::test]
 async fn drop_scenario_cuts_the_connection_mid_stream() {
-    let mock = RostroMock::builder().chat_scenario(ChatScenario::DropMidStream).start().await;
+    let mock = RostroMock::builder()
+        .chat_scenario(ChatScenario::DropMidStream)
+        .start()
+        .await;
     let resp = client()
         .post(format!("{}/v1/chat/completions", mock.uri()))
         .json(&chat_body("a b c d e f", true))
@@ -250,7 +320,10 @@ async fn slow_scenario_delivers_chunks_incrementally() {
         frames += 1;
     }
     assert!(frames >= 5, "one frame per event, got {frames}");
-    assert_eq!(contents(&sse_data(&String::from_utf8(all).unwrap())), "echo: a b c d e f");
+    assert_eq!(
+        contents(&sse_data(&String::from_utf8(all).unwrap())),
+        "echo: a b c d e f"
+    );
 }
 
 #[tokio::test]

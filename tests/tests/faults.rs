@@ -12,7 +12,11 @@ use serde_json::json;
 #[tokio::test]
 async fn rate_limit_then_success_with_headers_and_counters() {
     let mock = RostroMock::start().await;
-    mock.inject_fault(FaultRule::new(Fault::rate_limited(2)).times(2).on("POST", "/v1/chat/completions"));
+    mock.inject_fault(
+        FaultRule::new(Fault::rate_limited(2))
+            .times(2)
+            .on("POST", "/v1/chat/completions"),
+    );
     assert_eq!(mock.pending_faults(), 2);
     let body = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
     // Other routes are not affected.
@@ -31,7 +35,13 @@ async fn rate_limit_then_success_with_headers_and_counters() {
         assert_eq!(s, 429);
         assert_eq!(h["retry-after"], "2");
         assert_eq!(h["x-ratelimit-remaining"], "0");
-        assert!(h["x-ratelimit-limit"].to_str().unwrap().parse::<u64>().is_ok());
+        assert!(
+            h["x-ratelimit-limit"]
+                .to_str()
+                .unwrap()
+                .parse::<u64>()
+                .is_ok()
+        );
         let reset: u64 = h["x-ratelimit-reset"].to_str().unwrap().parse().unwrap();
         assert!(reset > 1_700_000_000);
         assert!(h.contains_key("x-request-id"));
@@ -57,7 +67,11 @@ async fn error_statuses_have_realistic_bodies() {
     let mock = RostroMock::start().await;
     for code in [500u16, 502, 503] {
         mock.inject_fault(FaultRule::new(Fault::Status(code)).on_path("/search"));
-        let resp = client().get(format!("{}/search", mock.uri())).send().await.unwrap();
+        let resp = client()
+            .get(format!("{}/search", mock.uri()))
+            .send()
+            .await
+            .unwrap();
         let ct = resp.headers()["content-type"].to_str().unwrap().to_string();
         let (s, v) = status_json(resp).await;
         assert_eq!(s, code);
@@ -85,7 +99,11 @@ async fn faults_match_templates_and_literal_paths() {
     let (s, _) = get_json(&mock, "/imagine/project/abc").await;
     assert_eq!(s, 404, "fault used up; the route answers normally");
     assert_eq!(mock.attempts("GET", "/imagine/project/{uuid}"), 2);
-    assert_eq!(mock.attempts("GET", "/imagine/project/xyz"), 2, "literal paths resolve to their template");
+    assert_eq!(
+        mock.attempts("GET", "/imagine/project/xyz"),
+        2,
+        "literal paths resolve to their template"
+    );
     mock.inject_fault(FaultRule::new(Fault::Status(500)).on("GET", "/imagine/project/abc"));
     let (s, _) = get_json(&mock, "/imagine/project/other").await;
     assert_eq!(s, 404);
@@ -95,7 +113,10 @@ async fn faults_match_templates_and_literal_paths() {
 
 #[tokio::test]
 async fn delay_fault_and_latency() {
-    let mock = RostroMock::builder().latency(Duration::from_millis(5)).start().await;
+    let mock = RostroMock::builder()
+        .latency(Duration::from_millis(5))
+        .start()
+        .await;
     mock.inject_fault(FaultRule::new(Fault::Delay(Duration::from_millis(50))));
     let (s, _) = get_json(&mock, "/v1/models").await;
     assert_eq!(s, 200);
@@ -125,7 +146,10 @@ async fn dropped_connections() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let declared = resp.content_length().unwrap();
-    assert!(resp.bytes().await.is_err(), "body of {declared} bytes is cut short");
+    assert!(
+        resp.bytes().await.is_err(),
+        "body of {declared} bytes is cut short"
+    );
 
     // Recovery: the next request is served.
     let (s, _) = get_json(&mock, "/search").await;

@@ -60,21 +60,37 @@ async fn generation_type_decides_the_media_kind() {
         ("image_to_3d", "model/gltf-binary", &b"glTF"[..]),
     ];
     for (t, ct, magic) in cases {
-        let (_, item) = post_json(&mock, "/imagine", &json!({"prompt": "x", "generation_type": t})).await;
-        let (_, done) = post_json(&mock, "/imagine/check", &json!({"generation_uuid": item["generation_uuid"]})).await;
+        let (_, item) = post_json(
+            &mock,
+            "/imagine",
+            &json!({"prompt": "x", "generation_type": t}),
+        )
+        .await;
+        let (_, done) = post_json(
+            &mock,
+            "/imagine/check",
+            &json!({"generation_uuid": item["generation_uuid"]}),
+        )
+        .await;
         let url = done["primary_media_url"].as_str().unwrap();
         let (status, got_ct, len, bytes) = fetch_media(url).await;
         assert_eq!((status, got_ct.as_str()), (200, ct), "{t}");
         assert_eq!(len, Some(bytes.len() as u64));
         assert!(bytes.starts_with(magic), "{t}");
-        let kind = mock.generation(item["generation_uuid"].as_str().unwrap()).unwrap().kind;
+        let kind = mock
+            .generation(item["generation_uuid"].as_str().unwrap())
+            .unwrap()
+            .kind;
         assert_eq!(kind, MediaKind::for_generation_type(t));
     }
     // GLB declares its own length.
     let gens = mock.generations();
     let glb = gens.iter().find(|g| g.kind == MediaKind::Model3d).unwrap();
     let bytes = MediaKind::Model3d.render(0);
-    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize, bytes.len());
+    assert_eq!(
+        u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize,
+        bytes.len()
+    );
     assert!(glb.is_done());
 }
 
@@ -84,7 +100,12 @@ async fn instant_jobs_finish_inline_unless_return_immediate() {
     let (_, done) = post_json(&mock, "/imagine", &json!({"prompt": "quick"})).await;
     assert_eq!(done["is_done"], true);
     assert!(done["primary_media_url"].is_string());
-    let (_, pending) = post_json(&mock, "/imagine?return_immediate=true", &json!({"prompt": "quick"})).await;
+    let (_, pending) = post_json(
+        &mock,
+        "/imagine?return_immediate=true",
+        &json!({"prompt": "quick"}),
+    )
+    .await;
     assert_eq!(pending["is_done"], false);
     let (s, _) = post_json(&mock, "/imagine?return_immediate=maybe", &json!({})).await;
     assert_eq!(s, 422);
@@ -93,16 +114,35 @@ async fn instant_jobs_finish_inline_unless_return_immediate() {
 #[tokio::test]
 async fn failures_end_with_is_failed_and_a_reason() {
     let mock = RostroMock::builder().imagine_checks(1).start().await;
-    let (_, item) = post_json(&mock, "/imagine", &json!({"prompt": "please fail explicit_text"})).await;
-    let (_, done) = post_json(&mock, "/imagine/check", &json!({"generation_uuid": item["generation_uuid"]})).await;
+    let (_, item) = post_json(
+        &mock,
+        "/imagine",
+        &json!({"prompt": "please fail explicit_text"}),
+    )
+    .await;
+    let (_, done) = post_json(
+        &mock,
+        "/imagine/check",
+        &json!({"generation_uuid": item["generation_uuid"]}),
+    )
+    .await;
     assert_eq!(done["is_done"], false);
     assert_eq!(done["is_failed"], true);
     assert_eq!(done["error"]["reason"], "explicit_text");
     assert!(done["primary_media_url"].is_null());
 
-    let failing = RostroMock::builder().imagine_checks(1).fail_generations("out_of_credits").start().await;
+    let failing = RostroMock::builder()
+        .imagine_checks(1)
+        .fail_generations("out_of_credits")
+        .start()
+        .await;
     let (_, item) = post_json(&failing, "/imagine", &json!({"prompt": "fine"})).await;
-    let (_, done) = post_json(&failing, "/imagine/check", &json!({"generation_uuid": item["generation_uuid"]})).await;
+    let (_, done) = post_json(
+        &failing,
+        "/imagine/check",
+        &json!({"generation_uuid": item["generation_uuid"]}),
+    )
+    .await;
     assert_eq!(done["error"]["reason"], "out_of_credits");
 
     // Per-request header.
@@ -135,7 +175,12 @@ async fn per_type_endpoints_return_timed_responses_polled_with_check() {
         ("/model3d", "model/gltf-binary"),
     ];
     for (path, ct) in endpoints {
-        let (s, timed) = post_json(&mock, path, &json!({"prompt": "thing", "transcript": "hello"})).await;
+        let (s, timed) = post_json(
+            &mock,
+            path,
+            &json!({"prompt": "thing", "transcript": "hello"}),
+        )
+        .await;
         assert_eq!(s, 200, "{path}");
         let keys: Vec<&String> = timed.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["generation_uuid", "cost"], "{path}");
@@ -167,7 +212,11 @@ async fn unknown_uuids_are_404_user_errors() {
     assert_eq!(s, 404);
     // Media of a job that is not done yet is not there either.
     let (_, item) = post_json(&mock, "/imagine", &json!({"prompt": "later"})).await;
-    let (s, _) = get_json(&mock, &format!("/media/{}.png", item["uuid"].as_str().unwrap())).await;
+    let (s, _) = get_json(
+        &mock,
+        &format!("/media/{}.png", item["uuid"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(s, 404);
 }
 
@@ -179,13 +228,23 @@ async fn history_pages_generated_and_uploaded_items_and_delete_removes() {
         let (_, v) = post_json(&mock, "/imagine", &json!({"prompt": format!("p{i}")})).await;
         generated.push(v["uuid"].as_str().unwrap().to_string());
     }
-    let (_, up) = post_json(&mock, "/api/gallery/upload", &json!({"project_id": 3, "image": "aGVsbG8="})).await;
+    let (_, up) = post_json(
+        &mock,
+        "/api/gallery/upload",
+        &json!({"project_id": 3, "image": "aGVsbG8="}),
+    )
+    .await;
     let uploaded = up["uuid"].as_str().unwrap().to_string();
 
     let mut seen: Vec<String> = Vec::new();
     let mut cursor = Value::Null;
     loop {
-        let (s, page) = post_json(&mock, "/imagine/history", &json!({"first": 2, "cursor": cursor})).await;
+        let (s, page) = post_json(
+            &mock,
+            "/imagine/history",
+            &json!({"first": 2, "cursor": cursor}),
+        )
+        .await;
         assert_eq!(s, 200);
         for it in page["items"].as_array().unwrap() {
             seen.push(it["uuid"].as_str().unwrap().to_string());
@@ -199,7 +258,12 @@ async fn history_pages_generated_and_uploaded_items_and_delete_removes() {
     assert_eq!(seen[0], uploaded, "newest first");
     assert_eq!(seen[5], generated[0]);
 
-    let (_, only) = post_json(&mock, "/imagine/history", &json!({"generated_only": true, "first": 50})).await;
+    let (_, only) = post_json(
+        &mock,
+        "/imagine/history",
+        &json!({"generated_only": true, "first": 50}),
+    )
+    .await;
     assert_eq!(only["items"].as_array().unwrap().len(), 5);
     let (_, proj) = get_json(&mock, &format!("/imagine/project/{}", generated[1])).await;
     assert_eq!(proj["is_done"], true);

@@ -17,7 +17,10 @@ async fn unknown_routes_get_user_error_404_with_request_id() {
     let id = resp.headers().get("x-request-id").cloned();
     let (status, body) = status_json(resp).await;
     assert_eq!(status, 404);
-    assert_eq!(body, json!({"error": "Not Found", "errorCode": 404, "code": 0}));
+    assert_eq!(
+        body,
+        json!({"error": "Not Found", "errorCode": 404, "code": 0})
+    );
     let id = id.expect("x-request-id").to_str().unwrap().to_string();
     let recorded = mock.received_requests();
     assert_eq!(recorded.len(), 1);
@@ -51,12 +54,20 @@ async fn required_auth_gets_401_without_key_and_accepts_every_header_form() {
     assert_eq!(status, 401);
     assert_eq!(body["errorCode"], 401);
     assert_eq!(body["code"], 0);
-    assert!(body["error"].as_str().unwrap().contains("Not authenticated"));
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("Not authenticated")
+    );
 
     let forms: Vec<Vec<(&str, String)>> = vec![
         vec![("authorization", format!("Bearer {KEY}"))],
         vec![("authorization", KEY.to_string())],
-        vec![("ch-api-key", KEY.to_string()), ("samwise", KEY.to_string())],
+        vec![
+            ("ch-api-key", KEY.to_string()),
+            ("samwise", KEY.to_string()),
+        ],
         vec![("ch-api-key", KEY.to_string())],
     ];
     for headers in forms {
@@ -82,8 +93,24 @@ async fn optional_auth_routes_work_without_key_but_reject_invalid_keys() {
     let c = client();
     let url = format!("{}/v1/models", mock.uri());
     assert_eq!(c.get(&url).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(&url).bearer_auth("good").send().await.unwrap().status(), 200);
-    assert_eq!(c.get(&url).bearer_auth("bad").send().await.unwrap().status(), 401);
+    assert_eq!(
+        c.get(&url)
+            .bearer_auth("good")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(&url)
+            .bearer_auth("bad")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
     let imagine = format!("{}/imagine", mock.uri());
     let resp = c
         .post(&imagine)
@@ -98,11 +125,17 @@ async fn optional_auth_routes_work_without_key_but_reject_invalid_keys() {
 
 #[tokio::test]
 async fn require_auth_everywhere_covers_optional_routes() {
-    let mock = RostroMock::builder().require_auth_everywhere(true).start().await;
+    let mock = RostroMock::builder()
+        .require_auth_everywhere(true)
+        .start()
+        .await;
     let c = client();
     let url = format!("{}/search", mock.uri());
     assert_eq!(c.get(&url).send().await.unwrap().status(), 401);
-    assert_eq!(c.get(&url).bearer_auth(KEY).send().await.unwrap().status(), 200);
+    assert_eq!(
+        c.get(&url).bearer_auth(KEY).send().await.unwrap().status(),
+        200
+    );
 }
 
 #[tokio::test]

@@ -48,7 +48,12 @@ async fn fixtures(mock: &RostroMock) -> BTreeMap<&'static str, String> {
         &json!({"project_id": 1, "image": "aGVsbG8="}),
     )
     .await;
-    let (_, start) = post_json(mock, "/engine/api/upload/start-upload", &json!({"filename": "f.bin"})).await;
+    let (_, start) = post_json(
+        mock,
+        "/engine/api/upload/start-upload",
+        &json!({"filename": "f.bin"}),
+    )
+    .await;
     let upload_id = start["upload_id"].as_str().unwrap().to_string();
     let part = client()
         .put(format!("{}/_mock/upload/{upload_id}/1", mock.uri()))
@@ -58,9 +63,15 @@ async fn fixtures(mock: &RostroMock) -> BTreeMap<&'static str, String> {
         .unwrap();
     assert_eq!(part.status(), 200);
     let mut m = BTreeMap::new();
-    m.insert("generation_uuid", gen_["generation_uuid"].as_str().unwrap().to_string());
+    m.insert(
+        "generation_uuid",
+        gen_["generation_uuid"].as_str().unwrap().to_string(),
+    );
     m.insert("uuid", up["uuid"].as_str().unwrap().to_string());
-    m.insert("upload_id", start["upload_id"].as_str().unwrap().to_string());
+    m.insert(
+        "upload_id",
+        start["upload_id"].as_str().unwrap().to_string(),
+    );
     m.insert("model", "mobile".into());
     m
 }
@@ -100,7 +111,10 @@ async fn exercise(mock: &RostroMock, spec: &Spec) -> Vec<(String, u16)> {
                 let mut body = rostro_mock::schema::synthesize(schema, spec.document());
                 if let Some(obj) = body.as_object_mut() {
                     for key in ["generation_uuid", "upload_id"] {
-                        if obj.contains_key(key) || op.path.contains("check") || op.path.contains("upload") {
+                        if obj.contains_key(key)
+                            || op.path.contains("check")
+                            || op.path.contains("upload")
+                        {
                             obj.insert(key.into(), json!(fx[key]));
                         }
                     }
@@ -139,7 +153,12 @@ async fn exercise(mock: &RostroMock, spec: &Spec) -> Vec<(String, u16)> {
             failures.push(format!("{}: {status}: {errors:?}", op.key()));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     rows
 }
 
@@ -155,7 +174,10 @@ async fn every_route_of_the_embedded_document_answers_and_validates() {
     }
     let mock = RostroMock::builder().imagine_checks(1).start().await;
     let rows = exercise(&mock, spec).await;
-    let non_2xx: Vec<_> = rows.iter().filter(|(_, s)| !(200..300).contains(s)).collect();
+    let non_2xx: Vec<_> = rows
+        .iter()
+        .filter(|(_, s)| !(200..300).contains(s))
+        .collect();
     println!(
         "{} operations answered; non-2xx (validated against their declared schemas): {non_2xx:?}",
         rows.len()

@@ -55,7 +55,12 @@ async fn gallery_base64_upload_is_listed_and_served_back() {
     assert_eq!(served.bytes().await.unwrap().as_ref(), &png[..]);
 
     // Another project's upload, then the listings.
-    let (_, other) = post_json(&mock, "/api/gallery/upload", &json!({"project_id": 5, "image": b64})).await;
+    let (_, other) = post_json(
+        &mock,
+        "/api/gallery/upload",
+        &json!({"project_id": 5, "image": b64}),
+    )
+    .await;
     let (_, all) = get_json(&mock, "/api/gallery").await;
     assert_eq!(all["count"], 2);
     assert_eq!(all["page"], 1);
@@ -82,13 +87,21 @@ async fn gallery_base64_upload_is_listed_and_served_back() {
     let (s, v) = post_json(&mock, "/api/gallery/upload", &json!({"project_id": 1})).await;
     assert_eq!(s, 422);
     assert_eq!(v["detail"][0]["loc"], json!(["body", "image"]));
-    let (s, _) = post_json(&mock, "/api/gallery/upload", &json!({"image": "not base64!"})).await;
+    let (s, _) = post_json(
+        &mock,
+        "/api/gallery/upload",
+        &json!({"image": "not base64!"}),
+    )
+    .await;
     assert_eq!(s, 422);
 }
 
 #[tokio::test]
 async fn large_base64_upload_is_hashed_without_being_kept() {
-    let mock = RostroMock::builder().retain_upload_bytes(1024).start().await;
+    let mock = RostroMock::builder()
+        .retain_upload_bytes(1024)
+        .start()
+        .await;
     let bytes = data(6 * 1024 * 1024 + 3, 1);
     let body = format!(
         r#"{{"project_id": "9", "image": "{}"}}"#,
@@ -152,7 +165,12 @@ async fn multipart_endpoints_store_files() {
         assert_eq!(rec.project_id, Some(42));
         assert!(rec.fields.contains(&("name".into(), "My voice".into())));
         match path {
-            "/stt" => assert!(v["reference_text"].as_str().unwrap().contains("70000 bytes")),
+            "/stt" => assert!(
+                v["reference_text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("70000 bytes")
+            ),
             "/voice_clone" => assert_eq!(v["name"], "My voice"),
             "/lore/item" => assert_eq!(v["status"], "indexed"),
             "/extension/ext-1/upload" => assert_eq!(v["success"], true),
@@ -186,7 +204,8 @@ async fn streamed_multipart_upload_is_hashed_incrementally() {
     for i in 0..CHUNKS {
         expected.update(data(CHUNK, i as u8));
     }
-    let stream = futures::stream::iter(0..CHUNKS).map(|i| Ok::<Vec<u8>, std::io::Error>(data(CHUNK, i as u8)));
+    let stream = futures::stream::iter(0..CHUNKS)
+        .map(|i| Ok::<Vec<u8>, std::io::Error>(data(CHUNK, i as u8)));
     let part = reqwest::multipart::Part::stream_with_length(
         reqwest::Body::wrap_stream(stream),
         (CHUNK * CHUNKS) as u64,
@@ -208,7 +227,10 @@ async fn streamed_multipart_upload_is_hashed_incrementally() {
 
 async fn put(mock: &RostroMock, url: &str, body: Vec<u8>) -> (u16, Option<String>) {
     let resp = client().put(url).body(body).send().await.unwrap();
-    let etag = resp.headers().get("etag").map(|v| v.to_str().unwrap().to_string());
+    let etag = resp
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_string());
     let _ = mock;
     (resp.status().as_u16(), etag)
 }
@@ -226,7 +248,12 @@ async fn chunked_upload_in_order() {
     assert_eq!(s, 200);
     assert_eq!(start["parts"], 3);
     let id = start["upload_id"].as_str().unwrap().to_string();
-    let (_, urls) = post_json(&mock, "/engine/api/upload/signed-urls", &json!({"upload_id": id})).await;
+    let (_, urls) = post_json(
+        &mock,
+        "/engine/api/upload/signed-urls",
+        &json!({"upload_id": id}),
+    )
+    .await;
     let urls = urls["urls"].as_array().unwrap().clone();
     assert_eq!(urls.len(), 3);
     let mut parts = Vec::new();
@@ -236,7 +263,10 @@ async fn chunked_upload_in_order() {
         let chunk = file[i * 1_000_000..((i + 1) * 1_000_000).min(file.len())].to_vec();
         let (s, etag) = put(&mock, url, chunk.clone()).await;
         assert_eq!(s, 200);
-        assert_eq!(etag.as_deref(), Some(format!("\"{}\"", sha(&chunk)).as_str()));
+        assert_eq!(
+            etag.as_deref(),
+            Some(format!("\"{}\"", sha(&chunk)).as_str())
+        );
         parts.push(json!({"part_number": u["part_number"], "etag": etag}));
     }
     let (s, done) = post_json(
@@ -254,7 +284,12 @@ async fn chunked_upload_in_order() {
     assert_eq!(rec.parts[2].size, 500_000);
     assert_eq!(rec.filename.as_deref(), Some("scene.glb"));
     // Completing twice answers the same.
-    let (_, again) = post_json(&mock, "/engine/api/upload/complete-upload", &json!({"upload_id": id})).await;
+    let (_, again) = post_json(
+        &mock,
+        "/engine/api/upload/complete-upload",
+        &json!({"upload_id": id}),
+    )
+    .await;
     assert_eq!(again, done);
 }
 
@@ -265,20 +300,40 @@ async fn chunked_upload_out_of_order_and_concurrent_parts() {
     let p1 = data(300_000, 4);
     let p2 = data(9 * 1024 * 1024, 5);
     let p3 = data(100_000, 6);
-    let (_, start) = post_json(&mock, "/engine/api/upload/start-upload", &json!({"filename": "a.bin"})).await;
+    let (_, start) = post_json(
+        &mock,
+        "/engine/api/upload/start-upload",
+        &json!({"filename": "a.bin"}),
+    )
+    .await;
     let id = start["upload_id"].as_str().unwrap().to_string();
-    let (_, urls) = post_json(&mock, "/engine/api/upload/signed-urls", &json!({"upload_id": id, "parts": 3})).await;
+    let (_, urls) = post_json(
+        &mock,
+        "/engine/api/upload/signed-urls",
+        &json!({"upload_id": id, "parts": 3}),
+    )
+    .await;
     let url = |n: usize| urls["urls"][n - 1]["url"].as_str().unwrap().to_string();
     // Parts 3 and 2 concurrently, then 1.
     let (u2, u3) = (url(2), url(3));
     let (a, b) = tokio::join!(put(&mock, &u3, p3.clone()), put(&mock, &u2, p2.clone()));
     assert_eq!((a.0, b.0), (200, 200));
     // Not complete yet.
-    let (s, v) = post_json(&mock, "/engine/api/upload/complete-upload", &json!({"upload_id": id})).await;
+    let (s, v) = post_json(
+        &mock,
+        "/engine/api/upload/complete-upload",
+        &json!({"upload_id": id}),
+    )
+    .await;
     assert_eq!(s, 400, "{v}");
     assert!(v["error"].as_str().unwrap().contains("Missing parts: [1]"));
     assert_eq!(put(&mock, &url(1), p1.clone()).await.0, 200);
-    let (s, done) = post_json(&mock, "/engine/api/upload/complete-upload", &json!({"upload_id": id})).await;
+    let (s, done) = post_json(
+        &mock,
+        "/engine/api/upload/complete-upload",
+        &json!({"upload_id": id}),
+    )
+    .await;
     assert_eq!(s, 200);
     let whole: Vec<u8> = [p1, p2, p3].concat();
     assert_eq!(done["size"], whole.len());
@@ -288,13 +343,23 @@ async fn chunked_upload_out_of_order_and_concurrent_parts() {
 #[tokio::test]
 async fn chunked_upload_errors() {
     let mock = RostroMock::start().await;
-    let (s, _) = post_json(&mock, "/engine/api/upload/signed-urls", &json!({"upload_id": "nope"})).await;
+    let (s, _) = post_json(
+        &mock,
+        "/engine/api/upload/signed-urls",
+        &json!({"upload_id": "nope"}),
+    )
+    .await;
     assert_eq!(s, 404);
     let (s, _) = post_json(&mock, "/engine/api/upload/complete-upload", &json!({})).await;
     assert_eq!(s, 422);
     let (_, start) = post_json(&mock, "/engine/api/upload/start-upload", &json!({})).await;
     let id = start["upload_id"].as_str().unwrap().to_string();
-    let (_, urls) = post_json(&mock, "/engine/api/upload/signed-urls", &json!({"upload_id": id})).await;
+    let (_, urls) = post_json(
+        &mock,
+        "/engine/api/upload/signed-urls",
+        &json!({"upload_id": id}),
+    )
+    .await;
     let url = urls["urls"][0]["url"].as_str().unwrap().to_string();
     assert_eq!(put(&mock, &url, vec![1, 2, 3]).await.0, 200);
     let (s, v) = post_json(
@@ -315,14 +380,25 @@ async fn one_gibibyte_chunked_upload_streams_in_constant_memory() {
     let mock = RostroMock::start().await;
     const PART: usize = 64 * 1024 * 1024;
     const PARTS: usize = 16;
-    let (_, start) = post_json(&mock, "/engine/api/upload/start-upload", &json!({"size": PART * PARTS, "part_size": PART})).await;
+    let (_, start) = post_json(
+        &mock,
+        "/engine/api/upload/start-upload",
+        &json!({"size": PART * PARTS, "part_size": PART}),
+    )
+    .await;
     let id = start["upload_id"].as_str().unwrap().to_string();
-    let (_, urls) = post_json(&mock, "/engine/api/upload/signed-urls", &json!({"upload_id": id})).await;
+    let (_, urls) = post_json(
+        &mock,
+        "/engine/api/upload/signed-urls",
+        &json!({"upload_id": id}),
+    )
+    .await;
     let block = data(1024 * 1024, 7);
     let mut expected = Sha256::new();
     for u in urls["urls"].as_array().unwrap() {
         let block2 = block.clone();
-        let stream = futures::stream::iter(0..PART / block.len()).map(move |_| Ok::<Vec<u8>, std::io::Error>(block2.clone()));
+        let stream = futures::stream::iter(0..PART / block.len())
+            .map(move |_| Ok::<Vec<u8>, std::io::Error>(block2.clone()));
         for _ in 0..PART / block.len() {
             expected.update(&block);
         }
@@ -334,7 +410,12 @@ async fn one_gibibyte_chunked_upload_streams_in_constant_memory() {
             .unwrap();
         assert_eq!(resp.status(), 200);
     }
-    let (_, done): (u16, Value) = post_json(&mock, "/engine/api/upload/complete-upload", &json!({"upload_id": id})).await;
+    let (_, done): (u16, Value) = post_json(
+        &mock,
+        "/engine/api/upload/complete-upload",
+        &json!({"upload_id": id}),
+    )
+    .await;
     assert_eq!(done["size"], PART * PARTS);
     assert_eq!(done["sha256"], hex::encode(expected.finalize()).as_str());
 }
