@@ -208,6 +208,16 @@ impl Front {
         let path = parts.uri.path().to_string();
         let seq = shared.next_seq();
         let request_id = format!("req_{:016x}", mix64(shared.config.seed ^ (seq << 1)));
+        if path.starts_with(crate::control::CONTROL_PREFIX)
+            && !path.starts_with(&format!("{}/", crate::router::PART_PREFIX))
+        {
+            let bytes = body.collect().await.map_err(abort)?.to_bytes();
+            let mut resp = reply_response(crate::control::handle(shared, &method, &path, &bytes));
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                resp.headers_mut().insert("x-request-id", v);
+            }
+            return Ok(resp);
+        }
         let resolution = shared.router.resolve(&method, &path);
         let (route_idx, params) = match &resolution {
             Resolution::Found { route, params } => (Some(*route), params.clone()),

@@ -81,11 +81,18 @@
 //!   [{part_number, url}]}`; `PUT <url>` → 200 with `ETag: "<sha256 of part>"`;
 //!   `complete-upload {upload_id, parts?: [{part_number, etag}]}` →
 //!   `{success, upload_id, uuid, key, url, size, sha256, parts}`.
+//! * Control API for out-of-process users of the binary (not recorded or
+//!   counted): `POST /_mock/faults` `{"kind": "rate_limit"|"status"|"delay"|
+//!   "drop"|"drop_mid_body", "status"?, "retry_after_secs"?, "delay_ms"?,
+//!   "times"?, "method"?, "route"?}`, `DELETE /_mock/faults`,
+//!   `GET /_mock/attempts`, `GET /_mock/requests`, `GET /_mock/uploads`,
+//!   `GET /_mock/generations`, `POST /_mock/reset`.
 
 #![warn(missing_docs)]
 
 pub mod catalog;
 mod chat;
+mod control;
 pub mod faults;
 mod front;
 mod handlers;
