@@ -104,7 +104,14 @@ impl FaultRule {
         }
         match &self.route {
             None => true,
-            Some(r) => r == path || Some(r.as_str()) == template,
+            Some(r) => {
+                r == path
+                    || template.is_some_and(|t| {
+                        t == r
+                            || crate::spec::normalize_template(t)
+                                == crate::spec::normalize_template(r)
+                    })
+            }
         }
     }
 }

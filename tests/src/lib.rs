@@ -217,10 +217,14 @@ impl RostroMock {
     /// literal path; `method` is case-insensitive.
     pub fn requests_to(&self, method: &str, route: &str) -> Vec<ReceivedRequest> {
         let method = method.to_ascii_uppercase();
-        let key = format!("{method} {route}");
+        let key = format!("{method} {}", spec::normalize_template(route));
         lock(&self.shared.log)
             .iter()
-            .filter(|r| r.method == method && (r.path == route || r.route.as_deref() == Some(&key)))
+            .filter(|r| {
+                r.method == method
+                    && (r.path == route
+                        || r.route.as_deref().map(spec::normalize_template) == Some(key.clone()))
+            })
             .cloned()
             .collect()
     }
@@ -239,6 +243,15 @@ impl RostroMock {
         let attempts = lock(&self.shared.attempts);
         if let Some(n) = attempts.get(&format!("{method} {route}")) {
             return *n;
+        }
+        // The same template with other parameter names.
+        if route.contains('{') {
+            let want = format!("{method} {}", spec::normalize_template(route));
+            return attempts
+                .iter()
+                .filter(|(k, _)| spec::normalize_template(k) == want)
+                .map(|(_, n)| *n)
+                .sum();
         }
         // A literal path of a templated route.
         match self.shared.router.resolve(&method, route) {

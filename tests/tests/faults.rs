@@ -104,6 +104,17 @@ async fn faults_match_templates_and_literal_paths() {
         2,
         "literal paths resolve to their template"
     );
+    assert_eq!(
+        mock.attempts("GET", "/imagine/project/{id}"),
+        2,
+        "parameter names do not matter"
+    );
+    assert_eq!(mock.requests_to("get", "/imagine/project/{id}").len(), 2);
+    mock.inject_fault(
+        FaultRule::new(Fault::Status(502)).on("GET", "/imagine/project/{other_name}"),
+    );
+    let (s, _) = get_json(&mock, "/imagine/project/q").await;
+    assert_eq!(s, 502);
     mock.inject_fault(FaultRule::new(Fault::Status(500)).on("GET", "/imagine/project/abc"));
     let (s, _) = get_json(&mock, "/imagine/project/other").await;
     assert_eq!(s, 404);
