@@ -197,6 +197,14 @@ impl Front {
             resp.headers_mut().insert("x-request-id", v);
         }
         let status = resp.status().as_u16();
+        tracing::debug!(
+            method = %ctx.method,
+            path = %ctx.path,
+            status,
+            fault = ?ctx.fault,
+            request_id = %ctx.request_id,
+            "rostro-mock served a request"
+        );
         self.record(ctx, body, body_len, status);
         resp
     }

@@ -217,3 +217,23 @@ async fn head_requests_match_get_routes() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "image/png");
 }
+
+#[tokio::test]
+async fn concurrent_requests_are_all_served_and_counted() {
+    let mock = RostroMock::start().await;
+    let c = client();
+    let futures = (0..100).map(|i| {
+        let c = c.clone();
+        let url = format!("{}/search?first=5&page={}", mock.uri(), i % 7 + 1);
+        async move { c.get(url).bearer_auth(KEY).send().await.unwrap().status() }
+    });
+    let statuses = futures::future::join_all(futures).await;
+    assert!(statuses.iter().all(|s| *s == 200));
+    assert_eq!(mock.attempts("GET", "/search"), 100);
+    let ids: std::collections::BTreeSet<String> = mock
+        .received_requests()
+        .into_iter()
+        .map(|r| r.request_id)
+        .collect();
+    assert_eq!(ids.len(), 100, "request ids are unique");
+}
