@@ -303,7 +303,7 @@ async fn drop_scenario_cuts_the_connection_mid_stream() {
 async fn slow_scenario_delivers_chunks_incrementally() {
     let mock = RostroMock::builder()
         .chat_scenario(ChatScenario::Slow)
-        .chunk_delay(Duration::from_millis(5))
+        .chunk_delay(Duration::from_millis(10))
         .start()
         .await;
     let resp = client()
@@ -319,7 +319,7 @@ async fn slow_scenario_delivers_chunks_incrementally() {
         all.extend_from_slice(&item.unwrap());
         frames += 1;
     }
-    assert!(frames >= 5, "one frame per event, got {frames}");
+    assert!(frames >= 2, "events arrive over time, got {frames} reads");
     assert_eq!(
         contents(&sse_data(&String::from_utf8(all).unwrap())),
         "echo: a b c d e f"
