@@ -14,10 +14,12 @@ pub async fn connect() -> anyhow::Result<(Client, Option<RostroMock>)> {
         return Ok((Client::from_env()?, None));
     }
     let mock = RostroMock::start().await;
+    // The SDK joins mimic paths (`/v1/chat/completions`) to the mimic base itself, so the
+    // mock's root serves both (its `mimic_uri()` is the OpenAI-style `.../v1` base instead).
     let client = Client::builder()
         .api_key("demo-key")
         .base_url(mock.uri())
-        .mimic_base_url(mock.mimic_uri())
+        .mimic_base_url(mock.uri())
         .build()?;
     Ok((client, Some(mock)))
 }
