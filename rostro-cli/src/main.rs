@@ -1,5 +1,63 @@
-//! The `rostro` command-line tool. Commands arrive with the CLI issue.
+//! `rostro`: the command-line tool for the Rostro API.
+//!
+//! Start-up does as little as possible before the arguments are parsed: no config file, no
+//! async runtime, no TLS setup. Commands that talk to the API build a tokio runtime and a
+//! client on demand (see [`ctx::Ctx`]).
 
-fn main() {
-    println!("rostro {}", env!("CARGO_PKG_VERSION"));
+mod cli;
+mod cmd;
+mod config;
+mod credentials;
+mod ctx;
+mod exit;
+mod jq;
+mod ops;
+mod output;
+mod trace;
+mod util;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help / --version print and exit 0; usage errors exit 2.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = cli::run(cli);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if !e.is_silent() {
+                let color = !std::env::args().any(|a| a == "--no-color");
+                report(&e, color);
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn report(e: &exit::CliError, _color: bool) {
+    use std::io::Write;
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(
+        err,
+        "{}error:{} {e}",
+        output::style::RED,
+        output::style::RESET
+    );
+    if let Some(hint) = e.hint() {
+        let _ = writeln!(
+            err,
+            "{}hint:{} {hint}",
+            output::style::DIM,
+            output::style::RESET
+        );
+    }
 }

@@ -1,0 +1,171 @@
+//! The command tree and the global options.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::cmd;
+use crate::ctx::Ctx;
+use crate::exit::{CliError, CliResult};
+
+const ABOUT: &str = "Work with the Rostro API from the command line: characters, chat, lore, media generation.";
+
+const EXAMPLES: &str = "Examples:
+  rostro --mock imagine image \"a lighthouse at dusk\" --out lighthouse.png
+  rostro auth login --with-token < key.txt
+  rostro search dragons --tag fantasy --limit 5 --json
+  echo 'summarise this' | rostro chat --model mobile
+  rostro gallery upload --project 42 ./renders --manifest upload.ndjson
+  rostro api GET /api/account --jq .username";
+
+fn after_help() -> String {
+    format!("{EXAMPLES}\n\n{}", crate::exit::exit_code_help())
+}
+
+/// `rostro`
+#[derive(Debug, Parser)]
+#[command(
+    name = "rostro",
+    version,
+    about = ABOUT,
+    after_help = after_help(),
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Global options.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Configuration profile to use [env: ROSTRO_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// API base URL (overrides the profile) [env: ROSTRO_BASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Machine-readable output: JSON, or NDJSON (one object per line) for lists and streams
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Filter JSON output with a jq expression (implies --json); strings print raw
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+    /// Trace HTTP requests on stderr (credentials redacted)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Disable colours (also: NO_COLOR=1)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Per-request timeout in seconds (default 600)
+    #[arg(long, global = true, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Retries for failed requests: connection errors, timeouts, 408/409/429/5xx (default 2)
+    #[arg(long, global = true, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Run against the reference mock server, started in-process (no key, no network)
+    #[arg(long, global = true, conflicts_with = "base_url")]
+    pub mock: bool,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in, log out, show the stored key
+    #[command(subcommand)]
+    Auth(cmd::auth::AuthCmd),
+    /// Search characters (or lorebooks)
+    Search(cmd::search::SearchArgs),
+    /// Chat with a model: one prompt, or a REPL on a terminal
+    Chat(cmd::chat::ChatArgs),
+    /// Generate images, video, speech, music, sound effects and 3D models
+    #[command(subcommand)]
+    Imagine(cmd::imagine::ImagineCmd),
+    /// Upload, list and delete gallery images
+    #[command(subcommand)]
+    Gallery(cmd::gallery::GalleryCmd),
+    /// Lore items (RAG) and lorebooks
+    #[command(subcommand)]
+    Lore(cmd::lore::LoreCmd),
+    /// Voices for speech
+    #[command(subcommand)]
+    Voices(cmd::voices::VoicesCmd),
+    /// Transcribe speech to text
+    Stt(cmd::stt::SttArgs),
+    /// Engine assets (chunked upload for large files)
+    #[command(subcommand)]
+    Assets(cmd::assets::AssetsCmd),
+    /// Characters: get, create, update, fork, favorite, delete, expressions
+    #[command(subcommand)]
+    Characters(cmd::characters::CharactersCmd),
+    /// Personas
+    #[command(subcommand)]
+    Personas(cmd::personas::PersonasCmd),
+    /// Saved chats: list, show, export
+    #[command(subcommand)]
+    Chats(cmd::chats::ChatsCmd),
+    /// Your account and API tokens
+    #[command(subcommand)]
+    Account(cmd::account::AccountCmd),
+    /// Follow users and tags; list followers
+    #[command(subcommand)]
+    Follow(cmd::follow::FollowCmd),
+    /// List the models available for chat
+    Models(cmd::models::ModelsArgs),
+    /// Make an authenticated API request (raw escape hatch), or call any operation by id
+    Api(cmd::api::ApiArgs),
+    /// Read and write the configuration
+    #[command(subcommand)]
+    Config(cmd::config::ConfigCmd),
+    /// Print a shell completion script
+    Completion(cmd::completion::CompletionArgs),
+    /// Print the manual page (roff)
+    Man(cmd::completion::ManArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> CliResult {
+    let jq = match &cli.global.jq {
+        Some(expr) => Some(crate::jq::Jq::compile(expr).map_err(CliError::Usage)?),
+        None => None,
+    };
+    let out = crate::output::Output::new(cli.global.json, jq, cli.global.no_color);
+    let ctx = Ctx::new(cli.global, out);
+    match cli.command {
+        Command::Auth(c) => cmd::auth::run(&ctx, c),
+        Command::Search(a) => cmd::search::run(&ctx, a),
+        Command::Chat(a) => cmd::chat::run(&ctx, a),
+        Command::Imagine(c) => cmd::imagine::run(&ctx, c),
+        Command::Gallery(c) => cmd::gallery::run(&ctx, c),
+        Command::Lore(c) => cmd::lore::run(&ctx, c),
+        Command::Voices(c) => cmd::voices::run(&ctx, c),
+        Command::Stt(a) => cmd::stt::run(&ctx, a),
+        Command::Assets(c) => cmd::assets::run(&ctx, c),
+        Command::Characters(c) => cmd::characters::run(&ctx, c),
+        Command::Personas(c) => cmd::personas::run(&ctx, c),
+        Command::Chats(c) => cmd::chats::run(&ctx, c),
+        Command::Account(c) => cmd::account::run(&ctx, c),
+        Command::Follow(c) => cmd::follow::run(&ctx, c),
+        Command::Models(a) => cmd::models::run(&ctx, a),
+        Command::Api(a) => cmd::api::run(&ctx, a),
+        Command::Config(c) => cmd::config::run(&ctx, c),
+        Command::Completion(a) => cmd::completion::run_completion(&ctx, a),
+        Command::Man(a) => cmd::completion::run_man(&ctx, a),
+    }
+}
+
+/// The clap command (for completions and the man page).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn command_tree_is_valid() {
+        super::command().debug_assert();
+    }
+}

@@ -1,0 +1,232 @@
+//! `rostro auth login|status|logout|token`.
+
+use std::io::Read;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use crate::credentials::{self, Credential, Source};
+use crate::ctx::Ctx;
+use crate::exit::{CliError, CliResult};
+
+/// `rostro auth ...`
+#[derive(Debug, Subcommand)]
+pub enum AuthCmd {
+    /// Store an API key for the profile (verified against the account endpoint)
+    Login(LoginArgs),
+    /// Show which key is in use and whether the API accepts it
+    Status(StatusArgs),
+    /// Remove the stored key of the profile
+    Logout,
+    /// Print the key in use (for scripts)
+    Token,
+}
+
+/// `rostro auth login`
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Read the key from standard input (for CI: `rostro auth login --with-token < key.txt`)
+    #[arg(long)]
+    pub with_token: bool,
+    /// Store the key without checking it against the API
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+/// `rostro auth status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Do not contact the API
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Runs `rostro auth`.
+pub fn run(ctx: &Ctx, cmd: AuthCmd) -> CliResult {
+    match cmd {
+        AuthCmd::Login(a) => login(ctx, a),
+        AuthCmd::Status(a) => status(ctx, a),
+        AuthCmd::Logout => logout(ctx),
+        AuthCmd::Token => token(ctx),
+    }
+}
+
+fn read_token(ctx: &Ctx, a: &LoginArgs) -> CliResult<String> {
+    let token = if a.with_token {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::io("stdin", e))?;
+        s
+    } else {
+        ctx.out
+            .require_interactive("`rostro auth login`", "--with-token (reads the key from stdin)")?;
+        dialoguer::Password::new()
+            .with_prompt("Paste your Rostro API key")
+            .interact()
+            .map_err(|e| match e {
+                dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                    CliError::Interrupted
+                }
+                other => CliError::msg(format!("cannot read the key: {other}")),
+            })?
+    };
+    let token = token.trim().to_owned();
+    if token.is_empty() {
+        return Err(CliError::usage("no key given"));
+    }
+    if token.contains(char::is_whitespace) {
+        return Err(CliError::usage("the key must not contain whitespace"));
+    }
+    Ok(token)
+}
+
+/// Checks a key against `GET /api/account`; returns the account JSON.
+async fn verify(ctx: &Ctx, token: &str) -> CliResult<Value> {
+    let s = ctx
+        .session_with(
+            true,
+            Some(Credential {
+                token: token.to_owned(),
+                source: Source::Env,
+            }),
+        )
+        .await?;
+    let req = s.client.account().get().into_request()?;
+    s.json(req).await
+}
+
+fn username(account: &Value) -> Option<String> {
+    ["username", "name", "user_name"]
+        .iter()
+        .find_map(|k| account.get(*k).and_then(Value::as_str))
+        .map(str::to_owned)
+        .or_else(|| {
+            account
+                .get("user")
+                .and_then(|u| u.get("username"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+}
+
+fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
+    let token = read_token(ctx, &a)?;
+    let profile = ctx.profile_name()?;
+    let account = if a.no_verify {
+        None
+    } else {
+        Some(ctx.block_on(verify(ctx, &token)).map_err(|e| match e {
+            CliError::Sdk(ref s) if matches!(s.status().map(|x| x.as_u16()), Some(401 | 403)) => {
+                CliError::Auth(format!("the API rejected this key: {s}"))
+            }
+            other => other,
+        })?)
+    };
+    let (source, warning) = credentials::store(&profile, &token)?;
+    if let Some(w) = warning {
+        ctx.out.warn(&w);
+    }
+    if credentials::env_key().is_some() {
+        ctx.out
+            .warn("ROSTRO_API_KEY is set and takes precedence over the stored key");
+    }
+    let user = account.as_ref().and_then(username);
+    if ctx.out.json {
+        return ctx.out.json_value(&json!({
+            "profile": profile,
+            "stored_in": source.to_string(),
+            "username": user,
+            "verified": account.is_some(),
+        }));
+    }
+    match user {
+        Some(u) => ctx.out.success(&format!(
+            "Logged in as {u} (profile `{profile}`, key stored in {source})"
+        )),
+        None => ctx.out.success(&format!(
+            "Key stored for profile `{profile}` in {source}"
+        )),
+    }
+    Ok(())
+}
+
+fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
+    let profile = ctx.profile_name()?;
+    let cred = credentials::load(&profile)?;
+    let Some(cred) = cred else {
+        if ctx.out.json {
+            ctx.out.json_value(&json!({
+                "profile": profile, "logged_in": false,
+            }))?;
+        }
+        return Err(CliError::Auth(format!(
+            "not logged in (profile `{profile}`)"
+        )));
+    };
+    let mut account = None;
+    let mut problem = None;
+    if !a.offline {
+        match ctx.block_on(verify(ctx, &cred.token)) {
+            Ok(v) => account = Some(v),
+            Err(e) => problem = Some(e),
+        }
+    }
+    let user = account.as_ref().and_then(username);
+    if ctx.out.json {
+        ctx.out.json_value(&json!({
+            "profile": profile,
+            "logged_in": true,
+            "source": cred.source.to_string(),
+            "token": credentials::mask(&cred.token),
+            "verified": account.is_some(),
+            "username": user,
+            "error": problem.as_ref().map(|e| e.to_string()),
+        }))?;
+    } else {
+        let mut lines = vec![
+            format!("Profile:  {profile}"),
+            format!("Key:      {} (from {})", credentials::mask(&cred.token), cred.source),
+        ];
+        if let Some(u) = &user {
+            lines.push(format!("Account:  {u}"));
+        }
+        ctx.out.line(&lines.join("\n"))?;
+    }
+    match problem {
+        Some(CliError::Sdk(e)) if matches!(e.status().map(|x| x.as_u16()), Some(401 | 403)) => {
+            Err(CliError::Auth(format!("the API rejected the key: {e}")))
+        }
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn logout(ctx: &Ctx) -> CliResult {
+    let profile = ctx.profile_name()?;
+    let removed = credentials::remove(&profile)?;
+    if removed.is_empty() {
+        return Err(CliError::Auth(format!(
+            "no stored key for profile `{profile}`"
+        )));
+    }
+    for r in &removed {
+        ctx.out
+            .success(&format!("Removed the key of profile `{profile}` from {r}"));
+    }
+    if credentials::env_key().is_some() {
+        ctx.out
+            .warn("ROSTRO_API_KEY is still set and will keep being used");
+    }
+    Ok(())
+}
+
+fn token(ctx: &Ctx) -> CliResult {
+    let profile = ctx.profile_name()?;
+    match credentials::load(&profile)? {
+        Some(c) => ctx.out.line(&c.token),
+        None => Err(CliError::Auth(format!(
+            "not logged in (profile `{profile}`)"
+        ))),
+    }
+}

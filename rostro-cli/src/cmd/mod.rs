@@ -1,0 +1,129 @@
+//! One module per command: an options struct (clap derive) and a `run` function.
+
+pub mod account;
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod characters;
+pub mod chat;
+pub mod chats;
+pub mod completion;
+pub mod config;
+pub mod follow;
+pub mod gallery;
+pub mod imagine;
+pub mod lore;
+pub mod models;
+pub mod personas;
+pub mod search;
+pub mod stt;
+pub mod voices;
+
+use serde_json::Value;
+
+use crate::ctx::Ctx;
+use crate::exit::CliResult;
+use crate::output::table;
+
+/// Prints a list: NDJSON with `--json`, else a table of `columns` (header, value of an item).
+pub fn print_list(
+    ctx: &Ctx,
+    items: &[Value],
+    columns: &[(&str, &dyn Fn(&Value) -> String)],
+) -> CliResult {
+    if ctx.out.json {
+        for it in items {
+            ctx.out.json_line(it)?;
+        }
+        return Ok(());
+    }
+    if items.is_empty() {
+        ctx.out.note("no results");
+        return Ok(());
+    }
+    let headers: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|it| columns.iter().map(|c| (c.1)(it)).collect())
+        .collect();
+    let width = if ctx.out.stdout_tty { 48 } else { 200 };
+    ctx.out
+        .line(&table(&headers, &rows, width, ctx.out.color()))
+}
+
+/// Prints one object: JSON with `--json`, else `human` (or pretty JSON when `None`).
+pub fn print_value(ctx: &Ctx, v: &Value, human: Option<String>) -> CliResult {
+    match human {
+        Some(h) if !ctx.out.json => ctx.out.line(&h),
+        _ => ctx.out.json_value(v),
+    }
+}
+
+/// `key: value` lines for the fields of `v` that are present.
+pub fn key_values(v: &Value, keys: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (label, key) in keys {
+        let val = crate::util::s(v, key);
+        if !val.is_empty() {
+            out.push_str(&format!("{label:<12} {val}\n"));
+        }
+    }
+    out.pop();
+    out
+}
+
+/// A JSON body from `--from FILE|-` plus `-F key=value` fields (typed like `rostro api -F`).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BodyOpts {
+    /// Start from this JSON file (`-` for stdin)
+    #[arg(long = "from", value_name = "FILE|-")]
+    pub from: Option<String>,
+    /// Set a field (`key=value`, typed; `a.b=` and `tags[]=` nest; `@file` reads a file)
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+}
+
+impl BodyOpts {
+    /// Builds the body; `extra` fields (from dedicated flags) are set first.
+    pub fn build(&self, extra: &[(&str, Option<Value>)]) -> CliResult<Value> {
+        let mut obj = match &self.from {
+            Some(f) => match crate::util::read_json(f)? {
+                Value::Object(m) => m,
+                _ => {
+                    return Err(crate::exit::CliError::usage(format!(
+                        "{f}: expected a JSON object"
+                    )));
+                }
+            },
+            None => serde_json::Map::new(),
+        };
+        for (k, v) in extra {
+            if let Some(v) = v {
+                obj.insert((*k).to_owned(), v.clone());
+            }
+        }
+        for f in &self.fields {
+            let (k, v) = crate::util::split_kv(f)?;
+            crate::util::set_path(&mut obj, k, crate::util::typed_value(v)?);
+        }
+        Ok(Value::Object(obj))
+    }
+}
+
+/// Confirms a destructive action: `--yes` skips; without a terminal it is a usage error.
+pub fn confirm(ctx: &Ctx, what: &str, yes: bool) -> CliResult {
+    if yes {
+        return Ok(());
+    }
+    ctx.out.require_interactive(what, "--yes")?;
+    let ok = dialoguer::Confirm::new()
+        .with_prompt(what)
+        .default(false)
+        .interact()
+        .map_err(|e| crate::exit::CliError::msg(format!("prompt failed: {e}")))?;
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::exit::CliError::Interrupted)
+    }
+}

@@ -1,0 +1,142 @@
+//! `rostro search [TEXT]`: the catalog search (`GET /search`), following cursors up to
+//! `--limit` results.
+
+use clap::Args;
+use serde_json::Value;
+
+use crate::ctx::Ctx;
+use crate::exit::CliResult;
+use crate::util::{first_of, items_of, s};
+
+/// `rostro search`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  rostro search dragon --tag fantasy --exclude-tag horror --limit 10
+  rostro search --lorebooks --sort download_count --json | jq .name
+  rostro search --creator alice --min-tokens 500 --jq '.fullPath'")]
+pub struct SearchArgs {
+    /// Full-text search of names, taglines and definitions
+    pub text: Option<String>,
+    /// Search lorebooks instead of characters
+    #[arg(long)]
+    pub lorebooks: bool,
+    /// Only results with this tag (repeatable; all must match)
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Leave out results with this tag (repeatable)
+    #[arg(long = "exclude-tag", value_name = "TAG")]
+    pub exclude_tags: Vec<String>,
+    /// Include NSFW results
+    #[arg(long)]
+    pub nsfw: bool,
+    /// Sort field: default (trending), download_count, star_count, created_at,
+    /// last_activity_at, n_tokens, rating, name, random, ...
+    #[arg(long, value_name = "FIELD")]
+    pub sort: Option<String>,
+    /// Sort ascending
+    #[arg(long)]
+    pub asc: bool,
+    /// Minimum token count
+    #[arg(long, value_name = "N")]
+    pub min_tokens: Option<u64>,
+    /// Maximum token count
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+    /// Only results by this creator (username)
+    #[arg(long, value_name = "USERNAME")]
+    pub creator: Option<String>,
+    /// Stop after this many results (pages are fetched as needed)
+    #[arg(long, short = 'L', default_value_t = 30, value_name = "N")]
+    pub limit: usize,
+}
+
+/// Runs `rostro search`.
+pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
+    let items = ctx.block_on(async {
+        let s = ctx.session(false).await?;
+        let mut out: Vec<Value> = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut pages = 0;
+        while out.len() < a.limit && pages < 1000 {
+            let want = (a.limit - out.len()).min(100);
+            let mut b = s.client.search().list().first(want as i64);
+            if let Some(t) = &a.text {
+                b = b.search(t);
+            }
+            if a.lorebooks {
+                b = b.namespace("lorebooks");
+            }
+            if !a.tags.is_empty() {
+                b = b.tags(a.tags.join(","));
+            }
+            if !a.exclude_tags.is_empty() {
+                b = b.exclude_tags(a.exclude_tags.join(","));
+            }
+            if a.nsfw {
+                b = b.nsfw(true);
+            }
+            if let Some(sort) = &a.sort {
+                b = b.sort(sort);
+            }
+            if a.asc {
+                b = b.asc(true);
+            }
+            if let Some(n) = a.min_tokens {
+                b = b.min_tokens(n);
+            }
+            if let Some(n) = a.max_tokens {
+                b = b.max_tokens(n);
+            }
+            if let Some(c) = &a.creator {
+                b = b.username(c);
+            }
+            if let Some(c) = &cursor {
+                b = b.cursor(c);
+            }
+            let page = s.json(b.into_request()?).await?;
+            let nodes = items_of(&page, &["nodes"]);
+            pages += 1;
+            let got = nodes.len();
+            out.extend(nodes);
+            let scope = if page.get("cursor").is_some() {
+                &page
+            } else {
+                page.get("data").unwrap_or(&page)
+            };
+            cursor = scope
+                .get("cursor")
+                .and_then(Value::as_str)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned);
+            if got == 0 || cursor.is_none() {
+                break;
+            }
+        }
+        out.truncate(a.limit);
+        Ok(out)
+    })?;
+    super::print_list(
+        ctx,
+        &items,
+        &[
+            ("ID", &|v| s(v, "id")),
+            ("NAME", &|v| s(v, "name")),
+            ("CREATOR", &|v| first_of(v, &["creator", "username"])),
+            ("TOKENS", &|v| first_of(v, &["nTokens", "n_tokens", "token_count"])),
+            ("STARS", &|v| first_of(v, &["starCount", "star_count"])),
+            ("TAGS", &|v| {
+                v.get("topics")
+                    .or_else(|| v.get("tags"))
+                    .and_then(Value::as_array)
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(Value::as_str)
+                            .take(4)
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            }),
+        ],
+    )
+}

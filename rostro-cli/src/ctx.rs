@@ -1,0 +1,270 @@
+//! Per-invocation context: global options, output, config, and — only for commands that
+//! talk to the API — a tokio runtime, an SDK client and (with `--mock`) the in-process mock.
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::time::Duration;
+
+use rostro_sdk::request::Request;
+use rostro_sdk::{Client, Response};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::cli::Global;
+use crate::config::{Config, Profile};
+use crate::credentials::{self, Credential};
+use crate::exit::{CliError, CliResult};
+use crate::output::Output;
+
+/// The key sent to the in-process mock when no key is configured.
+pub const MOCK_KEY: &str = "rostro-mock-key";
+
+/// Everything a command gets.
+pub struct Ctx {
+    /// Global options.
+    pub g: Global,
+    /// Output.
+    pub out: Output,
+    config: OnceCell<Config>,
+}
+
+/// A connected client (and the mock it talks to, kept alive as long as the session).
+pub struct Session {
+    /// The SDK client.
+    pub client: Client,
+    /// Where the key came from (`None`: no key).
+    pub credential: Option<Credential>,
+    /// The profile in use.
+    pub profile_name: String,
+    /// The profile settings.
+    pub profile: Profile,
+    verbose: bool,
+    #[cfg(feature = "mock")]
+    /// The in-process mock of `--mock`.
+    pub mock: Option<rostro_mock::RostroMock>,
+}
+
+impl Ctx {
+    /// A context; nothing is read or started yet.
+    pub fn new(g: Global, out: Output) -> Ctx {
+        Ctx {
+            g,
+            out,
+            config: OnceCell::new(),
+        }
+    }
+
+    /// The config file (read once).
+    pub fn config(&self) -> CliResult<&Config> {
+        if let Some(c) = self.config.get() {
+            return Ok(c);
+        }
+        let c = Config::load()?;
+        Ok(self.config.get_or_init(|| c))
+    }
+
+    /// The name of the profile in use.
+    pub fn profile_name(&self) -> CliResult<String> {
+        Ok(self.config()?.active_profile_name(self.g.profile.as_deref()))
+    }
+
+    /// A multi-threaded tokio runtime (two workers: the mock and progress drawing run
+    /// beside the command).
+    pub fn runtime(&self) -> CliResult<tokio::runtime::Runtime> {
+        if self.g.verbose {
+            crate::trace::install();
+        }
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))
+    }
+
+    /// Runs `fut` on a fresh runtime.
+    pub fn block_on<T>(&self, fut: impl Future<Output = CliResult<T>>) -> CliResult<T> {
+        let rt = self.runtime()?;
+        rt.block_on(fut)
+    }
+
+    /// Builds the client (starting the mock with `--mock`). `require_key`: fail with exit 3
+    /// when no key is configured.
+    pub async fn session(&self, require_key: bool) -> CliResult<Session> {
+        self.session_with(require_key, None).await
+    }
+
+    /// Like [`session`](Self::session), with an explicit key instead of the stored one.
+    pub async fn session_with(
+        &self,
+        require_key: bool,
+        key: Option<Credential>,
+    ) -> CliResult<Session> {
+        let profile_name = self.profile_name()?;
+        let profile = self.config()?.profile(&profile_name);
+        profile.check_provider()?;
+        let mut credential = match key {
+            Some(k) => Some(k),
+            None => credentials::load(&profile_name)?,
+        };
+
+        #[cfg(feature = "mock")]
+        let mock = if self.g.mock {
+            Some(
+                rostro_mock::RostroMock::builder()
+                    .try_start()
+                    .await
+                    .map_err(|e| CliError::msg(format!("cannot start the mock server: {e}")))?,
+            )
+        } else {
+            None
+        };
+        #[cfg(not(feature = "mock"))]
+        if self.g.mock {
+            return Err(CliError::usage(
+                "this rostro was built without the `mock` feature; --mock is not available",
+            ));
+        }
+
+        let env_base = std::env::var(rostro_sdk::ENV_BASE_URL)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        let env_mimic = std::env::var(rostro_sdk::ENV_MIMIC_BASE_URL)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+
+        #[cfg(feature = "mock")]
+        let mock_uri = mock.as_ref().map(|m| m.uri());
+        #[cfg(not(feature = "mock"))]
+        let mock_uri: Option<String> = None;
+
+        let explicit_base = mock_uri.clone().or(self.g.base_url.clone()).or(env_base);
+        let base = explicit_base
+            .clone()
+            .or(profile.base_url.clone())
+            .unwrap_or_else(|| rostro_sdk::DEFAULT_BASE_URL.to_owned());
+        let mimic = if mock_uri.is_some() {
+            mock_uri.clone()
+        } else {
+            env_mimic.or(if explicit_base.is_some() {
+                None
+            } else {
+                profile.mimic_base_url.clone()
+            })
+        };
+
+        if mock_uri.is_some() && credential.is_none() {
+            credential = Some(Credential {
+                token: MOCK_KEY.to_owned(),
+                source: credentials::Source::Mock,
+            });
+        }
+        if require_key && credential.is_none() {
+            return Err(CliError::Auth(format!(
+                "not logged in (profile `{profile_name}`)"
+            )));
+        }
+
+        let mut b = Client::builder()
+            .base_url(&base)
+            .auth_style(profile.auth_style()?)
+            .user_agent(concat!(
+                "rostro-cli/",
+                env!("CARGO_PKG_VERSION"),
+                " (rostro-sdk)"
+            ));
+        if let Some(m) = &mimic {
+            b = b.mimic_base_url(m);
+        }
+        if let Some(c) = &credential {
+            b = b.api_key(&c.token);
+        }
+        if let Some(t) = self.g.timeout {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(CliError::usage("--timeout must be a positive number of seconds"));
+            }
+            b = b.timeout(Duration::from_secs_f64(t));
+        }
+        if let Some(r) = self.g.retries {
+            b = b.max_retries(r);
+        }
+        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS") {
+            if let Ok(ms) = ms.parse::<u64>() {
+                b = b.initial_retry_delay(Duration::from_millis(ms));
+            }
+        }
+        let client = b.build()?;
+        if self.g.verbose {
+            let key = match &credential {
+                Some(c) => format!("key from {} (redacted)", c.source),
+                None => "no key".to_owned(),
+            };
+            self.out.eprint(&format!(
+                "* profile `{profile_name}`, api {}, mimic {}, {key}",
+                client.base_url(),
+                client.mimic_base_url()
+            ));
+        }
+        Ok(Session {
+            client,
+            credential,
+            profile_name,
+            profile,
+            verbose: self.g.verbose,
+            #[cfg(feature = "mock")]
+            mock,
+        })
+    }
+}
+
+impl Session {
+    /// Logs the request line with `-v` (the key is never part of it).
+    pub fn trace_request(&self, req: &Request) {
+        if !self.verbose {
+            return;
+        }
+        let op = req.operation();
+        let base = match op.base {
+            rostro_sdk::request::Base::Api => self.client.base_url(),
+            rostro_sdk::request::Base::Mimic => self.client.mimic_base_url(),
+        };
+        let q = req.query_string();
+        let auth = match (&self.credential, self.client.auth_style()) {
+            (None, _) | (_, rostro_sdk::AuthStyle::None) => "",
+            (Some(_), rostro_sdk::AuthStyle::ChubHeaders) => " [CH-API-KEY: ***, samwise: ***]",
+            (Some(_), _) => " [Authorization: Bearer ***]",
+        };
+        let line = format!(
+            "> {} {base}{}{}{}{auth}",
+            op.method,
+            req.rendered_path(),
+            if q.is_empty() { "" } else { "?" },
+            q
+        );
+        let mut e = anstream::stderr().lock();
+        let _ = std::io::Write::write_all(&mut e, format!("{line}\n").as_bytes());
+    }
+
+    /// Sends a request and decodes the JSON answer.
+    pub async fn exec<T: DeserializeOwned>(&self, req: Request) -> CliResult<Response<T>> {
+        self.trace_request(&req);
+        Ok(self.client.execute::<T>(req).await?)
+    }
+
+    /// Sends a request and returns the JSON answer as a `Value`.
+    pub async fn json(&self, req: Request) -> CliResult<Value> {
+        Ok(self.exec::<Value>(req).await?.into_inner())
+    }
+
+    /// Sends a request and returns the raw response (streams, downloads).
+    pub async fn raw(&self, req: Request) -> CliResult<reqwest::Response> {
+        self.trace_request(&req);
+        Ok(self.client.execute_raw(req).await?)
+    }
+}
+
+/// Waits for Ctrl-C (never returns if the signal cannot be watched).
+pub async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,222 @@
+//! Errors and exit codes: the one place where a failure becomes a process exit status.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// The exit codes of `rostro`, in the order they are documented (README and `rostro --help`).
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success"),
+    (1, "error (anything not listed below; also some files of a batch upload failed)"),
+    (2, "usage error (bad flags or arguments, a prompt needed but no terminal)"),
+    (3, "authentication failed (HTTP 401/403, or no credentials where they are required)"),
+    (4, "not found (HTTP 404)"),
+    (5, "rate limited (HTTP 429 after the retries)"),
+    (6, "a generation failed (imagine)"),
+    (7, "timed out (request timeout, or --wait-timeout while waiting)"),
+    (130, "interrupted (Ctrl-C)"),
+];
+
+/// The exit-code table as text for `rostro --help`.
+pub fn exit_code_help() -> String {
+    let mut s = String::from("Exit codes:\n");
+    for (code, what) in EXIT_CODES {
+        s.push_str(&format!("  {code:>3}  {what}\n"));
+    }
+    s.push_str(
+        "\nEnvironment: ROSTRO_API_KEY, ROSTRO_PROFILE, ROSTRO_BASE_URL, ROSTRO_MIMIC_BASE_URL, \
+         NO_COLOR, XDG_CONFIG_HOME.",
+    );
+    s
+}
+
+/// Every way a command can fail.
+#[derive(Debug)]
+pub enum CliError {
+    /// An SDK call failed; the exit code follows the error kind and HTTP status.
+    Sdk(rostro_sdk::Error),
+    /// Wrong usage detected after parsing (exit 2).
+    Usage(String),
+    /// Missing or rejected credentials (exit 3).
+    Auth(String),
+    /// Something looked up locally was not found (exit 4).
+    NotFound(String),
+    /// A generation finished as failed (exit 6).
+    GenerationFailed {
+        /// The generation uuid.
+        uuid: String,
+        /// The server's reason.
+        reason: String,
+    },
+    /// A wait ran out (exit 7).
+    Timeout(String),
+    /// Ctrl-C (exit 130). The message, if any, was already printed.
+    Interrupted,
+    /// stdout was closed by the reader: stop quietly with status 0.
+    BrokenPipe,
+    /// A batch finished with some failures (exit 1); the summary was already printed.
+    Partial(String),
+    /// Anything else (exit 1).
+    Other(String),
+}
+
+impl CliError {
+    /// A generic error with a message.
+    pub fn msg(m: impl Into<String>) -> Self {
+        CliError::Other(m.into())
+    }
+
+    /// A usage error.
+    pub fn usage(m: impl Into<String>) -> Self {
+        CliError::Usage(m.into())
+    }
+
+    /// An I/O error on a named file.
+    pub fn io(context: impl fmt::Display, e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return CliError::BrokenPipe;
+        }
+        CliError::Other(format!("{context}: {e}"))
+    }
+
+    /// The process exit code for this error.
+    pub fn code(&self) -> u8 {
+        match self {
+            CliError::Sdk(e) => sdk_code(e),
+            CliError::Usage(_) => 2,
+            CliError::Auth(_) => 3,
+            CliError::NotFound(_) => 4,
+            CliError::GenerationFailed { .. } => 6,
+            CliError::Timeout(_) => 7,
+            CliError::Interrupted => 130,
+            CliError::BrokenPipe => 0,
+            CliError::Partial(_) | CliError::Other(_) => 1,
+        }
+    }
+
+    /// Converts into the process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code())
+    }
+
+    /// Whether the error should be printed (Ctrl-C and broken pipes are silent).
+    pub fn is_silent(&self) -> bool {
+        matches!(
+            self,
+            CliError::BrokenPipe | CliError::Interrupted | CliError::Partial(_)
+        )
+    }
+
+    /// A hint printed under the error message.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            CliError::Sdk(e) => match e.status().map(|s| s.as_u16()) {
+                Some(401) => Some("check your key: `rostro auth status`, or log in again"),
+                Some(403) => Some("the key is valid but not allowed to do this"),
+                Some(429) => Some("rate limited: wait, or raise --retries"),
+                _ if e.is_timeout() => Some("raise --timeout for slow operations"),
+                _ => None,
+            },
+            CliError::Auth(_) => Some("run `rostro auth login`, or set ROSTRO_API_KEY"),
+            _ => None,
+        }
+    }
+}
+
+/// The exit code of an SDK error.
+pub fn sdk_code(e: &rostro_sdk::Error) -> u8 {
+    use rostro_sdk::Error as E;
+    match e {
+        E::Api { status, .. } => match status.as_u16() {
+            401 | 403 => 3,
+            404 => 4,
+            429 => 5,
+            408 | 504 => 7,
+            _ => 1,
+        },
+        E::Timeout { .. } => 7,
+        E::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        _ => 1,
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Sdk(e) => write!(f, "{e}"),
+            CliError::Usage(m)
+            | CliError::Auth(m)
+            | CliError::NotFound(m)
+            | CliError::Timeout(m)
+            | CliError::Partial(m)
+            | CliError::Other(m) => f.write_str(m),
+            CliError::GenerationFailed { uuid, reason } => {
+                write!(f, "generation {uuid} failed: {reason}")
+            }
+            CliError::Interrupted => f.write_str("interrupted"),
+            CliError::BrokenPipe => f.write_str("broken pipe"),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<rostro_sdk::Error> for CliError {
+    fn from(e: rostro_sdk::Error) -> Self {
+        CliError::Sdk(e)
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError::BrokenPipe
+        } else {
+            CliError::Other(e.to_string())
+        }
+    }
+}
+
+impl From<serde_json::Error> for CliError {
+    fn from(e: serde_json::Error) -> Self {
+        if e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) {
+            CliError::BrokenPipe
+        } else {
+            CliError::Other(format!("json: {e}"))
+        }
+    }
+}
+
+/// `Result` of a command.
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        let codes: Vec<u8> = EXIT_CODES.iter().map(|c| c.0).collect();
+        let mut sorted = codes.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(codes, sorted);
+    }
+
+    #[test]
+    fn codes_of_local_errors() {
+        assert_eq!(CliError::usage("x").code(), 2);
+        assert_eq!(CliError::Auth("x".into()).code(), 3);
+        assert_eq!(CliError::NotFound("x".into()).code(), 4);
+        let g = CliError::GenerationFailed {
+            uuid: "u".into(),
+            reason: "r".into(),
+        };
+        assert_eq!(g.code(), 6);
+        assert_eq!(CliError::Timeout("x".into()).code(), 7);
+        assert_eq!(CliError::Interrupted.code(), 130);
+        assert_eq!(CliError::BrokenPipe.code(), 0);
+        for (code, _) in EXIT_CODES {
+            assert!(exit_code_help().contains(&format!("{code:>3}  ")));
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Small helpers shared by commands.
+
+use std::io::Read;
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::exit::{CliError, CliResult};
+
+/// Reads a file, or stdin for `-`.
+pub fn read_input(path: &str) -> CliResult<Vec<u8>> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::io("stdin", e))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).map_err(|e| CliError::io(path, e))
+    }
+}
+
+/// Reads a file (or `-`) as UTF-8 text.
+pub fn read_text(path: &str) -> CliResult<String> {
+    String::from_utf8(read_input(path)?)
+        .map_err(|_| CliError::usage(format!("{path}: not UTF-8 text")))
+}
+
+/// Reads a file (or `-`) as JSON.
+pub fn read_json(path: &str) -> CliResult<Value> {
+    let bytes = read_input(path)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| CliError::usage(format!("{path}: invalid JSON: {e}")))
+}
+
+/// An image (or other media) argument: an `http(s)://` or `data:` URL is passed on; anything
+/// else is a local file sent as a `data:<mime>;base64,...` URL.
+pub fn media_arg(arg: &str) -> CliResult<String> {
+    if arg.starts_with("http://") || arg.starts_with("https://") || arg.starts_with("data:") {
+        return Ok(arg.to_owned());
+    }
+    let bytes = std::fs::read(arg).map_err(|e| CliError::io(arg, e))?;
+    Ok(data_url(&bytes, mime_for(Path::new(arg))))
+}
+
+/// `data:<mime>;base64,<bytes>`.
+pub fn data_url(bytes: &[u8], mime: &str) -> String {
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// A content type from a file extension.
+pub fn mime_for(path: &Path) -> &'static str {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "ogg" => "audio/ogg",
+        "flac" => "audio/flac",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "glb" => "model/gltf-binary",
+        "json" => "application/json",
+        "txt" => "text/plain",
+        "md" => "text/markdown",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A file extension for a content type.
+pub fn ext_for_mime(ct: &str) -> Option<&'static str> {
+    let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    Some(match ct.as_str() {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "audio/mpeg" => "mp3",
+        "audio/wav" | "audio/x-wav" => "wav",
+        "audio/ogg" => "ogg",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "model/gltf-binary" => "glb",
+        "application/json" => "json",
+        _ => return None,
+    })
+}
+
+/// Splits `key=value`.
+pub fn split_kv(s: &str) -> CliResult<(&str, &str)> {
+    s.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| CliError::usage(format!("expected key=value, got `{s}`")))
+}
+
+/// A typed value for `-F key=value` (gh's rules): `true`, `false`, `null`, integers and
+/// floats become JSON scalars; `@file` reads a file (`@-`: stdin); anything else is a string.
+pub fn typed_value(v: &str) -> CliResult<Value> {
+    Ok(match v {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        _ if v.starts_with('@') => Value::String(read_text(&v[1..])?),
+        _ => {
+            if let Ok(i) = v.parse::<i64>() {
+                Value::from(i)
+            } else if let Some(f) = v.parse::<f64>().ok().filter(|f| f.is_finite()) {
+                Value::from(f)
+            } else {
+                Value::String(v.to_owned())
+            }
+        }
+    })
+}
+
+/// Sets `key` in a JSON object; `a.b` and `a[]` paths build nested objects / arrays.
+pub fn set_path(obj: &mut serde_json::Map<String, Value>, key: &str, value: Value) {
+    if let Some(base) = key.strip_suffix("[]") {
+        let entry = obj
+            .entry(base.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(a) = entry {
+            a.push(value);
+        } else {
+            *entry = Value::Array(vec![value]);
+        }
+        return;
+    }
+    match key.split_once('.') {
+        Some((head, rest)) if !head.is_empty() && !rest.is_empty() => {
+            let entry = obj
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !entry.is_object() {
+                *entry = Value::Object(Default::default());
+            }
+            if let Value::Object(inner) = entry {
+                set_path(inner, rest, value);
+            }
+        }
+        _ => {
+            obj.insert(key.to_owned(), value);
+        }
+    }
+}
+
+/// A string field of a JSON value (numbers are shown as text).
+pub fn s(v: &Value, key: &str) -> String {
+    match v.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The first present field among `keys`.
+pub fn first_of(v: &Value, keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| s(v, k))
+        .find(|x| !x.is_empty())
+        .unwrap_or_default()
+}
+
+/// The items of a list response: the value itself when it is an array, else the first array
+/// found under one of `keys` (also under `data`).
+pub fn items_of(v: &Value, keys: &[&str]) -> Vec<Value> {
+    if let Value::Array(a) = v {
+        return a.clone();
+    }
+    for k in keys {
+        if let Some(Value::Array(a)) = v.get(*k) {
+            return a.clone();
+        }
+        if let Some(Value::Array(a)) = v.get("data").and_then(|d| d.get(*k)) {
+            return a.clone();
+        }
+    }
+    if let Some(Value::Array(a)) = v.get("data") {
+        return a.clone();
+    }
+    Vec::new()
+}
+
+/// Human byte size.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn typed_values() {
+        assert_eq!(typed_value("true").unwrap(), json!(true));
+        assert_eq!(typed_value("42").unwrap(), json!(42));
+        assert_eq!(typed_value("1.5").unwrap(), json!(1.5));
+        assert_eq!(typed_value("null").unwrap(), json!(null));
+        assert_eq!(typed_value("abc").unwrap(), json!("abc"));
+    }
+
+    #[test]
+    fn nested_paths() {
+        let mut m = serde_json::Map::new();
+        set_path(&mut m, "a.b", json!(1));
+        set_path(&mut m, "tags[]", json!("x"));
+        set_path(&mut m, "tags[]", json!("y"));
+        set_path(&mut m, "plain", json!("p"));
+        assert_eq!(
+            Value::Object(m),
+            json!({"a": {"b": 1}, "tags": ["x", "y"], "plain": "p"})
+        );
+    }
+
+    #[test]
+    fn list_shapes() {
+        assert_eq!(items_of(&json!([1, 2]), &[]).len(), 2);
+        assert_eq!(items_of(&json!({"nodes": [1]}), &["nodes"]).len(), 1);
+        assert_eq!(
+            items_of(&json!({"data": {"nodes": [1, 2, 3]}}), &["nodes"]).len(),
+            3
+        );
+        assert!(items_of(&json!({"x": 1}), &["nodes"]).is_empty());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_bytes(10), "10 B");
+        assert_eq!(human_bytes(2048), "2.0 KiB");
+    }
+}
