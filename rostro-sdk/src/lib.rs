@@ -77,6 +77,7 @@
 
 #[macro_use]
 mod macros;
+pub mod chat;
 mod client;
 mod codec;
 pub mod error;

@@ -1,0 +1,375 @@
+//! Assembling streamed chunks into a whole completion.
+
+use serde_json::Value;
+
+use super::completion::{Completion, CompletionChoice};
+use super::response::{
+    ChatCompletion, ChatCompletionChunk, ChatMessage, Choice, FinishReason, FunctionCall, Role,
+    ToolCall, Usage,
+};
+
+/// Assembles [`ChatCompletionChunk`]s into a [`ChatCompletion`]: content, refusal and
+/// reasoning text concatenated per choice, tool-call fragments joined by their `index` (id and
+/// name from the first fragment that has them, arguments concatenated), finish reasons and
+/// the last usage seen.
+///
+/// A [`ChatStream`](super::ChatStream) runs one for you (see
+/// [`ChatStream::collect_completion`](super::ChatStream::collect_completion)); use your own
+/// when you get chunks from elsewhere.
+///
+/// ```
+/// use rostro_sdk::chat::{ChatAccumulator, ChatCompletionChunk};
+///
+/// let mut acc = ChatAccumulator::new();
+/// for data in [
+///     r#"{"id":"c1","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}"#,
+///     r#"{"id":"c1","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}"#,
+/// ] {
+///     acc.push(&serde_json::from_str::<ChatCompletionChunk>(data).unwrap());
+/// }
+/// let completion = acc.finish();
+/// assert_eq!(completion.content(), Some("Hello"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ChatAccumulator {
+    id: String,
+    created: u64,
+    model: String,
+    system_fingerprint: Option<String>,
+    service_tier: Option<String>,
+    usage: Option<Usage>,
+    choices: Vec<ChoiceState>,
+    chunks: u64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ChoiceState {
+    index: u32,
+    role: Option<Role>,
+    content: Option<String>,
+    refusal: Option<String>,
+    reasoning: Option<String>,
+    /// `(index, call)`, in order of first appearance.
+    tool_calls: Vec<(u32, ToolCall)>,
+    function_call: Option<FunctionCall>,
+    finish_reason: Option<FinishReason>,
+    logprobs: Option<Value>,
+}
+
+fn append(slot: &mut Option<String>, piece: &str) {
+    match slot {
+        Some(s) => s.push_str(piece),
+        None => *slot = Some(piece.to_owned()),
+    }
+}
+
+/// Sets a name-like field from a fragment: the first non-empty value wins, a repeat of the
+/// same value is ignored, anything else is appended (providers that stream names in pieces).
+fn merge_name(slot: &mut String, piece: &str) {
+    if slot != piece {
+        slot.push_str(piece);
+    }
+}
+
+/// Concatenates the `content` / `refusal` arrays of OpenAI logprobs objects.
+fn merge_logprobs(slot: &mut Option<Value>, new: &Value) {
+    match (slot.as_mut(), new) {
+        (_, Value::Null) => {}
+        (Some(Value::Object(acc)), Value::Object(add)) => {
+            for (key, value) in add {
+                match (acc.get_mut(key), value) {
+                    (Some(Value::Array(a)), Value::Array(b)) => a.extend(b.iter().cloned()),
+                    _ => {
+                        acc.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        _ => *slot = Some(new.clone()),
+    }
+}
+
+impl ChatAccumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one chunk.
+    pub fn push(&mut self, chunk: &ChatCompletionChunk) {
+        self.chunks += 1;
+        if self.id.is_empty() && !chunk.id.is_empty() {
+            self.id.clone_from(&chunk.id);
+        }
+        if self.model.is_empty() && !chunk.model.is_empty() {
+            self.model.clone_from(&chunk.model);
+        }
+        if self.created == 0 {
+            self.created = chunk.created;
+        }
+        if self.system_fingerprint.is_none() && chunk.system_fingerprint.is_some() {
+            self.system_fingerprint
+                .clone_from(&chunk.system_fingerprint);
+        }
+        if self.service_tier.is_none() && chunk.service_tier.is_some() {
+            self.service_tier.clone_from(&chunk.service_tier);
+        }
+        if let Some(usage) = &chunk.usage {
+            self.usage = Some(usage.clone());
+        }
+        for choice in &chunk.choices {
+            let state = self.choice_mut(choice.index);
+            let delta = &choice.delta;
+            if let Some(role) = &delta.role {
+                state.role = Some(role.clone());
+            }
+            if let Some(text) = &delta.content {
+                append(&mut state.content, text);
+            }
+            if let Some(text) = &delta.refusal {
+                append(&mut state.refusal, text);
+            }
+            if let Some(text) = &delta.reasoning {
+                append(&mut state.reasoning, text);
+            }
+            for frag in &delta.tool_calls {
+                let pos = match state.tool_calls.iter().position(|(i, _)| *i == frag.index) {
+                    Some(pos) => pos,
+                    None => {
+                        state.tool_calls.push((frag.index, ToolCall::default()));
+                        state.tool_calls.len() - 1
+                    }
+                };
+                let call = &mut state.tool_calls[pos].1;
+                if let Some(id) = frag.id.as_deref().filter(|id| !id.is_empty())
+                    && call.id.is_empty()
+                {
+                    call.id.push_str(id);
+                }
+                if let Some(kind) = frag.kind.as_deref().filter(|k| !k.is_empty()) {
+                    kind.clone_into(&mut call.kind);
+                }
+                if let Some(f) = &frag.function {
+                    if let Some(name) = f.name.as_deref().filter(|n| !n.is_empty()) {
+                        merge_name(&mut call.function.name, name);
+                    }
+                    if let Some(args) = &f.arguments {
+                        call.function.arguments.push_str(args);
+                    }
+                }
+            }
+            if let Some(f) = &delta.function_call {
+                let call = state
+                    .function_call
+                    .get_or_insert_with(FunctionCall::default);
+                if let Some(name) = f.name.as_deref().filter(|n| !n.is_empty()) {
+                    merge_name(&mut call.name, name);
+                }
+                if let Some(args) = &f.arguments {
+                    call.arguments.push_str(args);
+                }
+            }
+            if let Some(reason) = &choice.finish_reason {
+                state.finish_reason = Some(reason.clone());
+            }
+            if let Some(lp) = &choice.logprobs {
+                merge_logprobs(&mut state.logprobs, lp);
+            }
+        }
+    }
+
+    fn choice_mut(&mut self, index: u32) -> &mut ChoiceState {
+        // Usually one choice; a linear search never allocates for hostile indexes.
+        let pos = match self.choices.iter().position(|c| c.index == index) {
+            Some(pos) => pos,
+            None => {
+                self.choices.push(ChoiceState {
+                    index,
+                    ..Default::default()
+                });
+                self.choices.len() - 1
+            }
+        };
+        &mut self.choices[pos]
+    }
+
+    /// Number of chunks pushed.
+    pub fn chunk_count(&self) -> u64 {
+        self.chunks
+    }
+
+    /// The last usage seen (the final chunk's, when `include_usage` was set).
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The content of choice `index` received so far.
+    pub fn content(&self, index: u32) -> Option<&str> {
+        self.choices
+            .iter()
+            .find(|c| c.index == index)?
+            .content
+            .as_deref()
+    }
+
+    /// The text received so far: the content of each choice (its refusal when it has no
+    /// content), choices separated by a blank line, in index order.
+    pub fn text(&self) -> String {
+        let mut choices: Vec<&ChoiceState> = self.choices.iter().collect();
+        choices.sort_by_key(|c| c.index);
+        let mut out = String::new();
+        for c in choices {
+            let Some(text) = c.content.as_deref().or(c.refusal.as_deref()) else {
+                continue;
+            };
+            if !out.is_empty() {
+                out.push_str("\n\n");
+            }
+            out.push_str(text);
+        }
+        out
+    }
+
+    /// The completion assembled so far (the accumulator is kept).
+    pub fn snapshot(&self) -> ChatCompletion {
+        self.clone().finish()
+    }
+
+    /// The assembled completion.
+    pub fn finish(self) -> ChatCompletion {
+        let mut choices: Vec<Choice> = self
+            .choices
+            .into_iter()
+            .map(|c| {
+                let mut tool_calls = c.tool_calls;
+                tool_calls.sort_by_key(|(i, _)| *i);
+                Choice {
+                    index: c.index,
+                    message: ChatMessage {
+                        role: c.role.unwrap_or_default(),
+                        content: c.content,
+                        refusal: c.refusal,
+                        reasoning: c.reasoning,
+                        tool_calls: tool_calls.into_iter().map(|(_, t)| t).collect(),
+                        function_call: c.function_call,
+                        annotations: None,
+                    },
+                    finish_reason: c.finish_reason,
+                    logprobs: c.logprobs,
+                }
+            })
+            .collect();
+        choices.sort_by_key(|c| c.index);
+        ChatCompletion {
+            id: self.id,
+            object: "chat.completion".to_owned(),
+            created: self.created,
+            model: self.model,
+            system_fingerprint: self.system_fingerprint,
+            service_tier: self.service_tier,
+            choices,
+            usage: self.usage,
+            error: None,
+        }
+    }
+}
+
+/// Assembles streamed [`Completion`] events into one [`Completion`]: text concatenated per
+/// choice, finish reasons and the last usage seen.
+#[derive(Debug, Clone, Default)]
+pub struct CompletionAccumulator {
+    id: String,
+    created: u64,
+    model: String,
+    system_fingerprint: Option<String>,
+    usage: Option<Usage>,
+    choices: Vec<CompletionChoice>,
+    chunks: u64,
+}
+
+impl CompletionAccumulator {
+    /// An empty accumulator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one streamed event.
+    pub fn push(&mut self, chunk: &Completion) {
+        self.chunks += 1;
+        if self.id.is_empty() && !chunk.id.is_empty() {
+            self.id.clone_from(&chunk.id);
+        }
+        if self.model.is_empty() && !chunk.model.is_empty() {
+            self.model.clone_from(&chunk.model);
+        }
+        if self.created == 0 {
+            self.created = chunk.created;
+        }
+        if self.system_fingerprint.is_none() && chunk.system_fingerprint.is_some() {
+            self.system_fingerprint
+                .clone_from(&chunk.system_fingerprint);
+        }
+        if let Some(usage) = &chunk.usage {
+            self.usage = Some(usage.clone());
+        }
+        for choice in &chunk.choices {
+            let pos = match self.choices.iter().position(|c| c.index == choice.index) {
+                Some(pos) => pos,
+                None => {
+                    self.choices.push(CompletionChoice {
+                        index: choice.index,
+                        ..Default::default()
+                    });
+                    self.choices.len() - 1
+                }
+            };
+            let state = &mut self.choices[pos];
+            state.text.push_str(&choice.text);
+            if let Some(reason) = &choice.finish_reason {
+                state.finish_reason = Some(reason.clone());
+            }
+            if let Some(lp) = &choice.logprobs {
+                merge_logprobs(&mut state.logprobs, lp);
+            }
+        }
+    }
+
+    /// Number of events pushed.
+    pub fn chunk_count(&self) -> u64 {
+        self.chunks
+    }
+
+    /// The last usage seen.
+    pub fn usage(&self) -> Option<&Usage> {
+        self.usage.as_ref()
+    }
+
+    /// The text received so far, choices separated by a blank line, in index order.
+    pub fn text(&self) -> String {
+        let mut choices: Vec<&CompletionChoice> = self.choices.iter().collect();
+        choices.sort_by_key(|c| c.index);
+        let texts: Vec<&str> = choices.iter().map(|c| c.text.as_str()).collect();
+        texts.join("\n\n")
+    }
+
+    /// The completion assembled so far (the accumulator is kept).
+    pub fn snapshot(&self) -> Completion {
+        self.clone().finish()
+    }
+
+    /// The assembled completion.
+    pub fn finish(self) -> Completion {
+        let mut choices = self.choices;
+        choices.sort_by_key(|c| c.index);
+        Completion {
+            id: self.id,
+            object: "text_completion".to_owned(),
+            created: self.created,
+            model: self.model,
+            system_fingerprint: self.system_fingerprint,
+            choices,
+            usage: self.usage,
+            error: None,
+        }
+    }
+}

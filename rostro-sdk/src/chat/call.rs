@@ -1,0 +1,410 @@
+//! The typed calls on [`ChatApi`], [`CompletionsApi`] and [`PromptApi`], all sent through
+//! [`Client::execute`] / [`Client::execute_raw`].
+
+use std::fmt;
+
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::completion::{Completion, CompletionRequest};
+use super::request::ChatCompletionRequest;
+use super::response::{ChatCompletion, ChatCompletionChunk};
+use super::sse::{Assemble, SseChunk, SseCore};
+use super::stream::{ChatStream, CompletionStream};
+use crate::client::Client;
+use crate::error::{ApiErrorBody, Error, Result};
+use crate::generated::chat::{CHAT_CREATE_FOR_MODEL_UNTYPED, CHAT_CREATE_UNTYPED, ChatApi};
+use crate::generated::completions::{
+    COMPLETIONS_CREATE_FOR_MODEL_UNTYPED, COMPLETIONS_CREATE_UNTYPED, CompletionsApi,
+};
+use crate::generated::prompt::{PROMPT_CREATE_UNTYPED, PromptApi};
+use crate::request::{CallOptions, Operation, Request, RequestOptions};
+use crate::response::{Response, ResponseMeta};
+
+/// Longest non-SSE body read when a stream was expected.
+const MAX_UNEXPECTED_BODY: usize = 64 * 1024;
+
+/// Builds the request for `op`, rendering `{model}` when the route has it.
+fn build_request(
+    op: &'static Operation,
+    model: Option<&str>,
+    body: &impl Serialize,
+    options: RequestOptions,
+    stream: bool,
+) -> Result<Request> {
+    let mut req = Request::new(op);
+    if let Some(model) = model {
+        req.path_param("model", model);
+    }
+    req.json_body(body)?;
+    if stream {
+        req.header("accept", "text/event-stream");
+    }
+    req.options(options);
+    Ok(req)
+}
+
+/// A body that decodes as an `{"error": ...}` object.
+trait ErrorMarked {
+    fn take_error(&mut self) -> Option<serde_json::Value>;
+}
+
+impl ErrorMarked for ChatCompletion {
+    fn take_error(&mut self) -> Option<serde_json::Value> {
+        self.error.take()
+    }
+}
+
+impl ErrorMarked for Completion {
+    fn take_error(&mut self) -> Option<serde_json::Value> {
+        self.error.take()
+    }
+}
+
+/// Sends a non-streaming call. A 2xx body that is an `{"error": ...}` object (some providers
+/// answer that way) becomes [`Error::Api`].
+async fn send_json<T: DeserializeOwned + ErrorMarked>(
+    client: &Client,
+    req: Request,
+) -> Result<Response<T>> {
+    let op = req.operation();
+    let (mut value, meta) = client.execute::<T>(req).await?.into_parts();
+    if let Some(error) = value.take_error() {
+        let envelope = serde_json::json!({ "error": error });
+        let body = ApiErrorBody::parse(envelope.to_string().as_bytes());
+        return Err(Error::Api {
+            operation: op.id,
+            status: meta.status,
+            body: Box::new(body),
+            request_id: meta.request_id.clone(),
+            retry_after: None,
+            headers: Box::new(meta.headers),
+        });
+    }
+    Ok(Response::new(value, meta))
+}
+
+/// Sends a streaming call and wraps the event stream.
+async fn open_stream<C: SseChunk, A: Assemble<C>>(
+    client: &Client,
+    req: Request,
+) -> Result<(SseCore<C, A>, ResponseMeta)> {
+    let op = req.operation();
+    let mut resp = client.execute_raw(req).await?;
+    let status = resp.status();
+    let mut headers = std::mem::take(resp.headers_mut());
+    mark_sensitive(&mut headers);
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
+    if is_json {
+        return Err(unexpected_json(op.id, status, resp).await);
+    }
+    let meta = ResponseMeta::new(status, headers, 1);
+    let core = SseCore::new(op.id, client.clone(), Box::pin(resp.bytes_stream()));
+    Ok((core, meta))
+}
+
+/// The server answered a streaming call with JSON (an error object, or a whole completion
+/// from a server that ignores `stream`).
+async fn unexpected_json(
+    operation: &'static str,
+    status: StatusCode,
+    mut resp: reqwest::Response,
+) -> Error {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_UNEXPECTED_BODY {
+            break;
+        }
+    }
+    let parsed = ApiErrorBody::parse(&body);
+    let is_error = !matches!(parsed, ApiErrorBody::Text(_));
+    Error::Stream {
+        operation,
+        message: format!(
+            "expected an event stream, got a json body (status {})",
+            status.as_u16()
+        ),
+        body: is_error.then(|| Box::new(parsed)),
+        partial: String::new(),
+    }
+}
+
+/// Response headers carrying money (Routstr change tokens) or cookies stay out of `Debug`.
+fn mark_sensitive(headers: &mut HeaderMap) {
+    for name in ["x-cashu", header::SET_COOKIE.as_str()] {
+        if let header::Entry::Occupied(mut entry) = headers.entry(name) {
+            for value in entry.iter_mut() {
+                value.set_sensitive(true);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChatEndpoint {
+    /// `/v1/chat/completions` or `/{model}/v1/chat/completions`.
+    Chat,
+    /// `/prompt`.
+    Prompt,
+}
+
+/// One chat call being prepared: per-call options through [`CallOptions`], the per-model
+/// route through [`for_model`](Self::for_model), then [`send`](Self::send) or
+/// [`stream`](Self::stream). From [`ChatApi::request`] or [`PromptApi::request`].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use rostro_sdk::CallOptions;
+/// use rostro_sdk::chat::{ChatCompletionRequest, Message};
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let req = ChatCompletionRequest::new("mixtral", vec![Message::user("hi")]);
+/// let stream = client
+///     .chat()
+///     .request(req)
+///     .request_timeout(Duration::from_secs(20)) // until the response starts
+///     .max_retries(0)
+///     .extra_header("x-trace", "abc")
+///     .stream()
+///     .await?;
+/// # drop(stream);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until `.send()` or `.stream()`"]
+pub struct ChatCall {
+    client: Client,
+    endpoint: ChatEndpoint,
+    model: Option<String>,
+    body: ChatCompletionRequest,
+    options: RequestOptions,
+}
+
+impl ChatCall {
+    /// Sends to the per-model route `/{model}/v1/chat/completions` (the server uses the model
+    /// from the path). `/prompt` has no such route: there the model is set in the body.
+    pub fn for_model(mut self, model: impl fmt::Display) -> Self {
+        match self.endpoint {
+            ChatEndpoint::Chat => self.model = Some(model.to_string()),
+            ChatEndpoint::Prompt => self.body.model = model.to_string(),
+        }
+        self
+    }
+
+    fn into_request(self, stream: bool) -> Result<(Client, Request)> {
+        let mut body = self.body;
+        if stream {
+            body.stream = Some(true);
+        } else {
+            body.stream = None;
+            body.stream_options = None;
+        }
+        let op = match (self.endpoint, &self.model) {
+            (ChatEndpoint::Chat, None) => &CHAT_CREATE_UNTYPED,
+            (ChatEndpoint::Chat, Some(_)) => &CHAT_CREATE_FOR_MODEL_UNTYPED,
+            (ChatEndpoint::Prompt, _) => &PROMPT_CREATE_UNTYPED,
+        };
+        let req = build_request(op, self.model.as_deref(), &body, self.options, stream)?;
+        Ok((self.client, req))
+    }
+
+    /// Sends the request without streaming and decodes the completion.
+    pub async fn send(self) -> Result<ChatCompletion> {
+        Ok(self.send_with_response().await?.into_inner())
+    }
+
+    /// Like [`send`](Self::send), also returning the response metadata (headers, request id,
+    /// rate limits, attempts).
+    pub async fn send_with_response(self) -> Result<Response<ChatCompletion>> {
+        let (client, req) = self.into_request(false)?;
+        send_json(&client, req).await
+    }
+
+    /// Sends the request with `"stream": true` and returns the stream of chunks as soon as
+    /// the response headers arrived.
+    pub async fn stream(self) -> Result<ChatStream> {
+        let (client, req) = self.into_request(true)?;
+        let (core, meta) = open_stream::<ChatCompletionChunk, _>(&client, req).await?;
+        Ok(ChatStream::new(core, meta))
+    }
+}
+
+impl CallOptions for ChatCall {
+    fn options_mut(&mut self) -> &mut RequestOptions {
+        &mut self.options
+    }
+}
+
+/// One text completion call being prepared; see [`ChatCall`]. From
+/// [`CompletionsApi::request`].
+#[derive(Debug, Clone)]
+#[must_use = "a call does nothing until `.send()` or `.stream()`"]
+pub struct CompletionCall {
+    client: Client,
+    model: Option<String>,
+    body: CompletionRequest,
+    options: RequestOptions,
+}
+
+impl CompletionCall {
+    /// Sends to the per-model route `/{model}/v1/completions`.
+    pub fn for_model(mut self, model: impl fmt::Display) -> Self {
+        self.model = Some(model.to_string());
+        self
+    }
+
+    fn into_request(self, stream: bool) -> Result<(Client, Request)> {
+        let mut body = self.body;
+        if stream {
+            body.stream = Some(true);
+        } else {
+            body.stream = None;
+            body.stream_options = None;
+        }
+        let op = match &self.model {
+            None => &COMPLETIONS_CREATE_UNTYPED,
+            Some(_) => &COMPLETIONS_CREATE_FOR_MODEL_UNTYPED,
+        };
+        let req = build_request(op, self.model.as_deref(), &body, self.options, stream)?;
+        Ok((self.client, req))
+    }
+
+    /// Sends the request without streaming and decodes the completion.
+    pub async fn send(self) -> Result<Completion> {
+        Ok(self.send_with_response().await?.into_inner())
+    }
+
+    /// Like [`send`](Self::send), also returning the response metadata.
+    pub async fn send_with_response(self) -> Result<Response<Completion>> {
+        let (client, req) = self.into_request(false)?;
+        send_json(&client, req).await
+    }
+
+    /// Sends the request with `"stream": true` and returns the stream of events.
+    pub async fn stream(self) -> Result<CompletionStream> {
+        let (client, req) = self.into_request(true)?;
+        let (core, meta) = open_stream::<Completion, _>(&client, req).await?;
+        Ok(CompletionStream::new(core, meta))
+    }
+}
+
+impl CallOptions for CompletionCall {
+    fn options_mut(&mut self) -> &mut RequestOptions {
+        &mut self.options
+    }
+}
+
+impl ChatApi {
+    /// Prepares a chat call with per-call options; see [`ChatCall`].
+    pub fn request(&self, req: ChatCompletionRequest) -> ChatCall {
+        ChatCall {
+            client: self.client.clone(),
+            endpoint: ChatEndpoint::Chat,
+            model: None,
+            body: req,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Creates a chat completion: `POST /v1/chat/completions` without streaming.
+    pub async fn create(&self, req: ChatCompletionRequest) -> Result<ChatCompletion> {
+        self.request(req).send().await
+    }
+
+    /// Creates a chat completion on the per-model route `POST /{model}/v1/chat/completions`.
+    pub async fn create_for_model(
+        &self,
+        model: impl fmt::Display,
+        req: ChatCompletionRequest,
+    ) -> Result<ChatCompletion> {
+        self.request(req).for_model(model).send().await
+    }
+
+    /// Streams a chat completion: `POST /v1/chat/completions` with `"stream": true`. Set
+    /// [`include_usage`](ChatCompletionRequest::include_usage) for a final usage (and cost)
+    /// chunk.
+    pub async fn stream(&self, req: ChatCompletionRequest) -> Result<ChatStream> {
+        self.request(req).stream().await
+    }
+
+    /// Streams a chat completion on the per-model route.
+    pub async fn stream_for_model(
+        &self,
+        model: impl fmt::Display,
+        req: ChatCompletionRequest,
+    ) -> Result<ChatStream> {
+        self.request(req).for_model(model).stream().await
+    }
+}
+
+impl CompletionsApi {
+    /// Prepares a text completion call with per-call options; see [`CompletionCall`].
+    pub fn request(&self, req: CompletionRequest) -> CompletionCall {
+        CompletionCall {
+            client: self.client.clone(),
+            model: None,
+            body: req,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Creates a text completion: `POST /v1/completions` without streaming.
+    pub async fn create(&self, req: CompletionRequest) -> Result<Completion> {
+        self.request(req).send().await
+    }
+
+    /// Creates a text completion on the per-model route `POST /{model}/v1/completions`.
+    pub async fn create_for_model(
+        &self,
+        model: impl fmt::Display,
+        req: CompletionRequest,
+    ) -> Result<Completion> {
+        self.request(req).for_model(model).send().await
+    }
+
+    /// Streams a text completion: `POST /v1/completions` with `"stream": true`.
+    pub async fn stream(&self, req: CompletionRequest) -> Result<CompletionStream> {
+        self.request(req).stream().await
+    }
+
+    /// Streams a text completion on the per-model route.
+    pub async fn stream_for_model(
+        &self,
+        model: impl fmt::Display,
+        req: CompletionRequest,
+    ) -> Result<CompletionStream> {
+        self.request(req).for_model(model).stream().await
+    }
+}
+
+impl PromptApi {
+    /// Prepares a `/prompt` call with per-call options; see [`ChatCall`]. `/prompt` takes the
+    /// chat request plus fields of its own (`prompt`, `template`, `parameters`, ...), which go
+    /// in [`ChatCompletionRequest::extra`].
+    pub fn request(&self, req: ChatCompletionRequest) -> ChatCall {
+        ChatCall {
+            client: self.client.clone(),
+            endpoint: ChatEndpoint::Prompt,
+            model: None,
+            body: req,
+            options: RequestOptions::default(),
+        }
+    }
+
+    /// Generic completion: `POST /prompt` without streaming.
+    pub async fn create(&self, req: ChatCompletionRequest) -> Result<ChatCompletion> {
+        self.request(req).send().await
+    }
+
+    /// Generic completion: `POST /prompt` with `"stream": true`.
+    pub async fn stream(&self, req: ChatCompletionRequest) -> Result<ChatStream> {
+        self.request(req).stream().await
+    }
+}
