@@ -137,6 +137,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A media workflow failed after its calls succeeded: a generation ended with `is_failed`,
+    /// waiting for it timed out, or a transfer did not match its checksum
+    /// (see [`MediaError`](crate::media::MediaError)).
+    #[error("{operation}: {source}")]
+    #[non_exhaustive]
+    Media {
+        /// Operation id.
+        operation: &'static str,
+        /// What went wrong.
+        #[source]
+        source: Box<crate::media::MediaError>,
+    },
     /// Invalid client configuration (bad URL, header, missing API key, ...).
     #[error("invalid configuration: {message}")]
     #[non_exhaustive]
@@ -208,7 +220,8 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::InvalidRequest { operation, .. }
             | Error::Stream { operation, .. }
-            | Error::Io { operation, .. } => Some(operation),
+            | Error::Io { operation, .. }
+            | Error::Media { operation, .. } => Some(operation),
             Error::Config { .. } => None,
         }
     }

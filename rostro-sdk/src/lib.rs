@@ -82,6 +82,7 @@ mod client;
 mod codec;
 pub mod error;
 pub mod generated;
+pub mod media;
 pub mod request;
 pub mod response;
 mod retry;

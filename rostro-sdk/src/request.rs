@@ -573,6 +573,14 @@ pub(crate) fn is_sensitive_header(name: &HeaderName) -> bool {
     )
 }
 
+/// Opens a streamed body for one attempt: the body and its length when known (sent as
+/// `Content-Length`). Called again on every retry.
+pub(crate) type OpenBody = std::sync::Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, std::io::Result<(reqwest::Body, Option<u64>)>>
+        + Send
+        + Sync,
+>;
+
 /// The body of a [`Request`].
 #[derive(Clone, Default)]
 pub(crate) enum Body {
@@ -581,6 +589,8 @@ pub(crate) enum Body {
     Json(Bytes),
     Raw(HeaderValue, Bytes),
     Multipart(Vec<(String, Part)>),
+    /// Produced chunk by chunk per attempt (large uploads; see `crate::media`).
+    Stream(HeaderValue, OpenBody),
 }
 
 /// One logical API call, built by generated code and sent with
@@ -603,6 +613,7 @@ impl fmt::Debug for Request {
             Body::Json(b) => format!("json ({} bytes)", b.len()),
             Body::Raw(_, b) => format!("raw ({} bytes)", b.len()),
             Body::Multipart(p) => format!("multipart ({} parts)", p.len()),
+            Body::Stream(..) => "stream".to_owned(),
         };
         f.debug_struct("Request")
             .field("operation", &self.op.id)
@@ -715,6 +726,17 @@ impl Request {
     pub fn raw_body(&mut self, content_type: &str, bytes: Bytes) {
         match HeaderValue::from_str(content_type) {
             Ok(ct) => self.body = Body::Raw(ct, bytes),
+            Err(_) => self.invalid_input(format!(
+                "invalid content type `{}`",
+                content_type.escape_debug()
+            )),
+        }
+    }
+
+    /// Sets a body streamed per attempt by `open` (see [`OpenBody`]).
+    pub(crate) fn stream_body(&mut self, content_type: &str, open: OpenBody) {
+        match HeaderValue::from_str(content_type) {
+            Ok(ct) => self.body = Body::Stream(ct, open),
             Err(_) => self.invalid_input(format!(
                 "invalid content type `{}`",
                 content_type.escape_debug()

@@ -14,7 +14,7 @@ use tracing::field::Empty;
 
 use crate::client::{Client, ClientInner};
 use crate::error::{ApiErrorBody, Error, Result, snippet};
-use crate::request::{Base, Body, FilePartError, HttpMethod, Operation, Part, Request};
+use crate::request::{Base, Body, FilePartError, HttpMethod, OpenBody, Operation, Part, Request};
 use crate::response::{Response, ResponseMeta, request_id_from_headers};
 use crate::retry::{self, MAX_SERVER_WAIT};
 
@@ -346,6 +346,8 @@ struct Prepared {
     template: Option<reqwest::Request>,
     /// Multipart fields, rebuilt per attempt (files re-opened).
     multipart: Option<Vec<(String, Part)>>,
+    /// A streamed body, re-opened per attempt.
+    stream: Option<OpenBody>,
     timeout: Duration,
     max_retries: u32,
     /// Whether a request that may have reached the server can be sent again.
@@ -372,6 +374,19 @@ impl Prepared {
         if retries > 0 {
             req.headers_mut()
                 .insert(RETRY_COUNT, HeaderValue::from(retries));
+        }
+        if let Some(open) = &self.stream {
+            let (body, len) = open().await.map_err(|source| Error::Io {
+                operation: self.op.id,
+                path: None,
+                source,
+            })?;
+            if let Some(len) = len {
+                req.headers_mut()
+                    .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            }
+            *req.body_mut() = Some(body);
+            return Ok(req);
         }
         let Some(parts) = &self.multipart else {
             return Ok(req);
@@ -456,6 +471,7 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
     // Body, with extra fields merged into a top-level JSON object.
     let extra_body = options.extra_body_fields();
     let mut multipart = None;
+    let mut stream = None;
     let (content_type, bytes) = match body {
         Body::Empty if extra_body.is_empty() => (None, None),
         Body::Empty => {
@@ -484,6 +500,15 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
             ));
         }
         Body::Raw(ct, bytes) => (Some(ct), Some(bytes)),
+        Body::Stream(..) if !extra_body.is_empty() => {
+            return Err(invalid_request(
+                "extra body fields cannot be added to a streamed body".into(),
+            ));
+        }
+        Body::Stream(ct, open) => {
+            stream = Some(open);
+            (Some(ct), None)
+        }
         Body::Multipart(mut parts) => {
             for (name, value) in extra_body {
                 let text = match value {
@@ -540,6 +565,7 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         op,
         template: Some(template),
         multipart,
+        stream,
         timeout: options.timeout().unwrap_or(inner.timeout),
         max_retries: options.retry_limit().unwrap_or(inner.max_retries),
         replayable,

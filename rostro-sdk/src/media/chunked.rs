@@ -1,0 +1,824 @@
+//! Chunked uploads of large files (feature `engine`): `start-upload` -> `signed-urls` -> `PUT`
+//! each part to its signed URL -> `complete-upload`.
+//!
+//! * Parts are sent in parallel ([`ChunkedUpload::concurrency`], default 4), each streamed from
+//!   its offset in the file with `Content-Length`, and retried on its own
+//!   ([`ChunkedUpload::part_retries`], default 3; an expired URL is re-signed).
+//! * The progress is kept in an [`UploadState`] (serde). With
+//!   [`state_file`](ChunkedUpload::state_file) it is saved after every part, so an upload
+//!   interrupted by a crash, an error or a dropped future is continued with
+//!   [`EngineUploadApi::resume`], which sends only the parts still missing.
+//! * The file's SHA-256 is computed alongside and compared with what `complete-upload`
+//!   reports (as is its size); each part's hash is compared with its `ETag` when the storage
+//!   returns a SHA-256 there.
+//!
+//! Signed URLs are absolute (usually object storage on another host): the parts are sent
+//! directly, without the API key.
+//!
+//! ```no_run
+//! use rostro_sdk::Client;
+//! use rostro_sdk::media::UploadState;
+//!
+//! # async fn run(client: Client) -> rostro_sdk::Result<()> {
+//! let result = client
+//!     .engine_upload()
+//!     .upload_file("scene.glb")
+//!     .part_size(16 * 1024 * 1024)
+//!     .concurrency(6)
+//!     .state_file("scene.glb.upload.json")
+//!     .on_progress(|p| eprintln!("{} / {:?}", p.bytes, p.total))
+//!     .send()
+//!     .await;
+//! match result {
+//!     Ok(done) => println!("{} ({} bytes, sha256 {})", done.url, done.size, done.sha256),
+//!     Err(err) => {
+//!         eprintln!("interrupted: {err}");
+//!         // Later, perhaps in another process: only the missing parts are sent.
+//!         let state = UploadState::load("scene.glb.upload.json").await?;
+//!         let done = client.engine_upload().resume(state).state_file("scene.glb.upload.json").send().await?;
+//!         println!("{}", done.url);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::{StreamExt as _, TryStreamExt as _, stream};
+use reqwest::header::{self, HeaderValue};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+
+use super::download::transfer_error;
+use super::upload::progress_fn;
+use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
+use crate::error::ApiErrorBody;
+use crate::generated::engine_upload::{
+    ENGINE_UPLOAD_COMPLETE, ENGINE_UPLOAD_SIGNED_URLS, ENGINE_UPLOAD_START, EngineUploadApi,
+};
+use crate::request::CallOptions;
+use crate::response::request_id_from_headers;
+use crate::{Client, Error, Result};
+
+/// Default part size (8 MiB); the server may choose another in `start-upload`.
+pub const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
+/// Default number of parts in flight.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default retries per part.
+pub const DEFAULT_PART_RETRIES: u32 = 3;
+/// The operation name part uploads report in errors.
+pub const PART_OPERATION: &str = "upload_part";
+/// Signed URLs are asked for this many parts at a time.
+const URL_BATCH: usize = 100;
+
+/// Where a chunked upload stands: saved after every part, enough to continue it later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UploadState {
+    /// Format version of this state (1).
+    pub version: u32,
+    /// The server's upload id.
+    pub upload_id: String,
+    /// The storage key, when the server gave one.
+    pub key: Option<String>,
+    /// The file being uploaded.
+    pub file: PathBuf,
+    /// Its size when the upload started.
+    pub file_size: u64,
+    /// Its modification time when the upload started (milliseconds since the Unix epoch).
+    pub modified_ms: Option<u64>,
+    /// The file name sent to the server.
+    pub file_name: String,
+    /// The content type sent to the server.
+    pub content_type: Option<String>,
+    /// Bytes per part (the last part may be shorter).
+    pub part_size: u64,
+    /// Number of parts.
+    pub part_count: u32,
+    /// Parts stored so far: part number -> `ETag`.
+    pub completed: BTreeMap<u32, String>,
+}
+
+impl UploadState {
+    /// Part numbers not uploaded yet, in order.
+    pub fn missing_parts(&self) -> Vec<u32> {
+        (1..=self.part_count)
+            .filter(|n| !self.completed.contains_key(n))
+            .collect()
+    }
+
+    /// Bytes of the parts uploaded so far.
+    pub fn completed_bytes(&self) -> u64 {
+        self.completed.keys().map(|n| self.part_len(*n)).sum()
+    }
+
+    fn part_len(&self, n: u32) -> u64 {
+        let offset = u64::from(n - 1) * self.part_size;
+        self.part_size.min(self.file_size.saturating_sub(offset))
+    }
+
+    /// Reads a state saved by [`save`](Self::save) or by an upload's
+    /// [`state_file`](ChunkedUpload::state_file).
+    pub async fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|source| state_io(path, source))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            MediaError::ResumeMismatch {
+                message: format!("{} is not an upload state: {e}", path.display()),
+            }
+            .into_error(ENGINE_UPLOAD_START.id)
+        })
+    }
+
+    /// Writes the state atomically (a temporary file renamed over `path`).
+    pub async fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::InvalidRequest {
+            operation: ENGINE_UPLOAD_START.id,
+            message: format!("could not serialize the upload state: {e}"),
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "upload-state".into());
+        let temp = path.with_file_name(format!(".{name}.tmp"));
+        tokio::fs::write(&temp, json)
+            .await
+            .map_err(|source| state_io(&temp, source))?;
+        tokio::fs::rename(&temp, path)
+            .await
+            .map_err(|source| state_io(path, source))
+    }
+}
+
+fn state_io(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        operation: ENGINE_UPLOAD_START.id,
+        path: Some(path.to_path_buf()),
+        source,
+    }
+}
+
+/// A finished chunked upload.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ChunkedUploadResult {
+    /// The server's upload id.
+    pub upload_id: String,
+    /// The stored item's uuid, when reported.
+    pub uuid: Option<String>,
+    /// The storage key, when reported.
+    pub key: Option<String>,
+    /// The stored file's URL, when reported.
+    pub url: String,
+    /// Size of the file.
+    pub size: u64,
+    /// Hex SHA-256 of the file (verified against the server's when it reports one).
+    pub sha256: String,
+    /// Number of parts.
+    pub parts: u32,
+    /// Parts sent by this call (fewer than `parts` after a resume).
+    pub parts_sent: u32,
+    /// The `complete-upload` answer as sent.
+    pub response: Value,
+}
+
+impl EngineUploadApi {
+    /// A chunked upload of the file at `path`.
+    pub fn upload_file(&self, path: impl Into<PathBuf>) -> ChunkedUpload {
+        ChunkedUpload::new(self.client.clone(), path.into(), None)
+    }
+
+    /// Continues an upload from a saved [`UploadState`]: only the missing parts are sent.
+    /// Fails with [`MediaError::ResumeMismatch`] if the file changed since.
+    pub fn resume(&self, state: UploadState) -> ChunkedUpload {
+        ChunkedUpload::new(self.client.clone(), state.file.clone(), Some(state))
+    }
+}
+
+/// A configured chunked upload, from [`EngineUploadApi::upload_file`] or
+/// [`EngineUploadApi::resume`].
+#[must_use = "an upload does nothing until `.send().await`"]
+pub struct ChunkedUpload {
+    client: Client,
+    path: PathBuf,
+    resume: Option<UploadState>,
+    part_size: u64,
+    concurrency: usize,
+    part_retries: u32,
+    progress: Option<ProgressFn>,
+    state_file: Option<PathBuf>,
+    file_name: Option<String>,
+    content_type: Option<String>,
+    project_id: Option<Value>,
+}
+
+impl fmt::Debug for ChunkedUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkedUpload")
+            .field("path", &self.path)
+            .field("resume", &self.resume.as_ref().map(|s| &s.upload_id))
+            .field("part_size", &self.part_size)
+            .field("concurrency", &self.concurrency)
+            .field("part_retries", &self.part_retries)
+            .field("state_file", &self.state_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChunkedUpload {
+    fn new(client: Client, path: PathBuf, resume: Option<UploadState>) -> Self {
+        ChunkedUpload {
+            client,
+            path,
+            resume,
+            part_size: DEFAULT_PART_SIZE,
+            concurrency: DEFAULT_CONCURRENCY,
+            part_retries: DEFAULT_PART_RETRIES,
+            progress: None,
+            state_file: None,
+            file_name: None,
+            content_type: None,
+            project_id: None,
+        }
+    }
+
+    /// Bytes per part asked for (default 8 MiB; at least 1). The server's choice wins.
+    pub fn part_size(mut self, bytes: u64) -> Self {
+        self.part_size = bytes.max(1);
+        self
+    }
+
+    /// Parts in flight at once (default 4; at least 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Retries per part after a failed `PUT` (default 3).
+    pub fn part_retries(mut self, n: u32) -> Self {
+        self.part_retries = n;
+        self
+    }
+
+    /// Called as part bytes are sent (all parts together; a failed attempt's bytes are taken
+    /// back).
+    pub fn on_progress(mut self, f: impl Fn(TransferProgress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(progress_fn(f));
+        self
+    }
+
+    /// Saves the [`UploadState`] to this file after every part (and removes it on success).
+    pub fn state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.state_file = Some(path.into());
+        self
+    }
+
+    /// The file name sent to the server (default: the path's last component).
+    pub fn file_name(mut self, name: impl Into<String>) -> Self {
+        self.file_name = Some(name.into());
+        self
+    }
+
+    /// The content type sent to the server.
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// The project the file belongs to.
+    pub fn project_id(mut self, id: impl Into<Value>) -> Self {
+        self.project_id = Some(id.into());
+        self
+    }
+
+    /// Uploads the (missing) parts and completes the upload.
+    pub async fn send(self) -> Result<ChunkedUploadResult> {
+        let meta = tokio::fs::metadata(&self.path)
+            .await
+            .map_err(|source| Error::Io {
+                operation: ENGINE_UPLOAD_START.id,
+                path: Some(self.path.clone()),
+                source,
+            })?;
+        let size = meta.len();
+        let modified_ms = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as u64);
+
+        // The whole file's hash, computed alongside the parts.
+        let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+        let hashing = {
+            let path = self.path.clone();
+            let cancel = cancel.0.clone();
+            tokio::task::spawn_blocking(move || hash_file(&path, &cancel))
+        };
+
+        let state = match self.resume.clone() {
+            Some(state) => {
+                check_resume(&state, size, modified_ms)?;
+                state
+            }
+            None => self.start(size, modified_ms).await?,
+        };
+        if let Some(path) = &self.state_file {
+            state.save(path).await?;
+        }
+
+        let missing = state.missing_parts();
+        let parts_sent = missing.len() as u32;
+        let shared = Arc::new(Shared {
+            client: self.client.clone(),
+            path: self.path.clone(),
+            upload_id: state.upload_id.clone(),
+            urls: Mutex::new(HashMap::new()),
+            state: Mutex::new(state.clone()),
+            save_lock: tokio::sync::Mutex::new(()),
+            state_file: self.state_file.clone(),
+            sent: AtomicU64::new(state.completed_bytes()),
+            total: size,
+            progress: self.progress.clone(),
+            label: Arc::from(state.file_name.as_str()),
+            part_retries: self.part_retries,
+        });
+        shared.report(0);
+
+        for batch in missing.chunks(URL_BATCH) {
+            let urls = shared.sign(batch).await?;
+            shared.urls.lock().expect("urls lock").extend(urls);
+        }
+        stream::iter(missing.into_iter().map(|n| {
+            let shared = shared.clone();
+            async move { shared.upload_part(n).await }
+        }))
+        .buffer_unordered(self.concurrency)
+        .try_for_each(|()| async { Ok(()) })
+        .await?;
+
+        let state = shared.state.lock().expect("state lock").clone();
+        let parts: Vec<Value> = state
+            .completed
+            .iter()
+            .map(|(n, etag)| json!({"part_number": n, "etag": etag}))
+            .collect();
+        let mut body = Map::new();
+        body.insert("upload_id".into(), Value::from(state.upload_id.clone()));
+        body.insert("parts".into(), Value::from(parts));
+        let req = self
+            .client
+            .engine_upload()
+            .complete()
+            .body(body)
+            .idempotent_retries(true)
+            .into_request()?;
+        let response = self.client.execute::<Value>(req).await?.into_inner();
+
+        let local_sha = match hashing.await {
+            Ok(Ok(sha)) => sha,
+            Ok(Err(source)) => {
+                return Err(Error::Io {
+                    operation: ENGINE_UPLOAD_COMPLETE.id,
+                    path: Some(self.path.clone()),
+                    source,
+                });
+            }
+            Err(e) => {
+                return Err(Error::Io {
+                    operation: ENGINE_UPLOAD_COMPLETE.id,
+                    path: Some(self.path.clone()),
+                    source: std::io::Error::other(e),
+                });
+            }
+        };
+        drop(cancel);
+        let what = || state.file_name.clone();
+        if let Some(reported) = response.get("size").and_then(Value::as_u64)
+            && reported != size
+        {
+            return Err(MediaError::SizeMismatch {
+                what: what(),
+                expected: size,
+                actual: reported,
+            }
+            .into_error(ENGINE_UPLOAD_COMPLETE.id));
+        }
+        if let Some(reported) = response.get("sha256").and_then(Value::as_str)
+            && !reported.eq_ignore_ascii_case(&local_sha)
+        {
+            return Err(MediaError::ChecksumMismatch {
+                what: what(),
+                expected: local_sha,
+                actual: reported.to_owned(),
+            }
+            .into_error(ENGINE_UPLOAD_COMPLETE.id));
+        }
+        if let Some(path) = &self.state_file {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+        let text = |k: &str| response.get(k).and_then(Value::as_str).map(str::to_owned);
+        Ok(ChunkedUploadResult {
+            upload_id: state.upload_id.clone(),
+            uuid: text("uuid"),
+            key: text("key").or(state.key.clone()),
+            url: text("url").unwrap_or_default(),
+            size,
+            sha256: local_sha,
+            parts: state.part_count,
+            parts_sent,
+            response,
+        })
+    }
+
+    async fn start(&self, size: u64, modified_ms: Option<u64>) -> Result<UploadState> {
+        let file_name = self.file_name.clone().unwrap_or_else(|| {
+            self.path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "upload.bin".into())
+        });
+        let mut body = Map::new();
+        body.insert("filename".into(), Value::from(file_name.clone()));
+        body.insert("size".into(), Value::from(size));
+        body.insert("part_size".into(), Value::from(self.part_size));
+        body.insert(
+            "parts".into(),
+            Value::from(size.div_ceil(self.part_size).max(1)),
+        );
+        if let Some(ct) = &self.content_type {
+            body.insert("content_type".into(), Value::from(ct.clone()));
+        }
+        if let Some(id) = &self.project_id {
+            body.insert("project_id".into(), id.clone());
+        }
+        let req = self.client.engine_upload().start().body(body).into_request()?;
+        let answer = self.client.execute::<Value>(req).await?.into_inner();
+        let upload_id = answer
+            .get("upload_id")
+            .or_else(|| answer.get("uploadId"))
+            .or_else(|| answer.get("id"))
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+            .ok_or_else(|| Error::Decode {
+                operation: ENGINE_UPLOAD_START.id,
+                path: "upload_id".into(),
+                message: "the answer has no upload_id".into(),
+                snippet: crate::error::snippet(answer.to_string().as_bytes()),
+            })?;
+        let part_size = answer
+            .get("part_size")
+            .and_then(Value::as_u64)
+            .filter(|p| *p > 0)
+            .unwrap_or(self.part_size);
+        Ok(UploadState {
+            version: 1,
+            upload_id,
+            key: answer.get("key").and_then(Value::as_str).map(str::to_owned),
+            file: self.path.clone(),
+            file_size: size,
+            modified_ms,
+            file_name,
+            content_type: self.content_type.clone(),
+            part_size,
+            part_count: size.div_ceil(part_size).max(1) as u32,
+            completed: BTreeMap::new(),
+        })
+    }
+}
+
+fn check_resume(state: &UploadState, size: u64, modified_ms: Option<u64>) -> Result<()> {
+    let mismatch = |message: String| {
+        Err(MediaError::ResumeMismatch { message }.into_error(ENGINE_UPLOAD_START.id))
+    };
+    if state.version != 1 {
+        return mismatch(format!("unknown state version {}", state.version));
+    }
+    if state.file_size != size {
+        return mismatch(format!(
+            "{} is {size} bytes, the upload started with {}",
+            state.file.display(),
+            state.file_size
+        ));
+    }
+    if let (Some(then), Some(now)) = (state.modified_ms, modified_ms)
+        && then != now
+    {
+        return mismatch(format!(
+            "{} was modified since the upload started",
+            state.file.display()
+        ));
+    }
+    if state.part_size == 0 || state.part_count as u64 != size.div_ceil(state.part_size).max(1) {
+        return mismatch("the part layout does not match the file".into());
+    }
+    Ok(())
+}
+
+/// Stops the background hashing when the upload future is dropped.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+fn hash_file(path: &Path, cancel: &AtomicBool) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(sha256_hex(hasher));
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+/// What the part tasks share.
+struct Shared {
+    client: Client,
+    path: PathBuf,
+    upload_id: String,
+    urls: Mutex<HashMap<u32, String>>,
+    state: Mutex<UploadState>,
+    save_lock: tokio::sync::Mutex<()>,
+    state_file: Option<PathBuf>,
+    sent: AtomicU64,
+    total: u64,
+    progress: Option<ProgressFn>,
+    label: Arc<str>,
+    part_retries: u32,
+}
+
+impl Shared {
+    fn report(&self, delta: i64) {
+        let bytes = if delta >= 0 {
+            self.sent.fetch_add(delta as u64, Ordering::Relaxed) + delta as u64
+        } else {
+            let d = delta.unsigned_abs();
+            self.sent.fetch_sub(d, Ordering::Relaxed).saturating_sub(d)
+        };
+        if let Some(cb) = &self.progress {
+            cb(TransferProgress {
+                bytes,
+                total: Some(self.total),
+                label: self.label.clone(),
+            });
+        }
+    }
+
+    /// Signed URLs for `parts`.
+    async fn sign(&self, parts: &[u32]) -> Result<HashMap<u32, String>> {
+        let mut body = Map::new();
+        body.insert("upload_id".into(), Value::from(self.upload_id.clone()));
+        body.insert("part_numbers".into(), Value::from(parts.to_vec()));
+        body.insert("parts".into(), Value::from(parts.len()));
+        let req = self
+            .client
+            .engine_upload()
+            .signed_urls()
+            .body(body)
+            .idempotent_retries(true)
+            .into_request()?;
+        let answer = self.client.execute::<Value>(req).await?.into_inner();
+        let list = answer.get("urls").unwrap_or(&answer);
+        let mut out = HashMap::new();
+        match list {
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(url) => {
+                            if let Some(n) = parts.get(i) {
+                                out.insert(*n, url.clone());
+                            }
+                        }
+                        Value::Object(o) => {
+                            let n = ["part_number", "partNumber", "PartNumber"]
+                                .iter()
+                                .find_map(|k| o.get(*k).and_then(Value::as_u64));
+                            let url = ["url", "signed_url", "signedUrl"]
+                                .iter()
+                                .find_map(|k| o.get(*k).and_then(Value::as_str));
+                            if let (Some(n), Some(url)) = (n, url) {
+                                out.insert(n as u32, url.to_owned());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    if let (Ok(n), Some(url)) = (k.parse::<u32>(), v.as_str()) {
+                        out.insert(n, url.to_owned());
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(missing) = parts.iter().find(|n| !out.contains_key(n)) {
+            return Err(Error::Decode {
+                operation: ENGINE_UPLOAD_SIGNED_URLS.id,
+                path: "urls".into(),
+                message: format!("no signed url for part {missing}"),
+                snippet: crate::error::snippet(answer.to_string().as_bytes()),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn upload_part(self: Arc<Self>, n: u32) -> Result<()> {
+        let (offset, len) = {
+            let st = self.state.lock().expect("state lock");
+            (u64::from(n - 1) * st.part_size, st.part_len(n))
+        };
+        let mut attempt = 0;
+        loop {
+            let url = self
+                .urls
+                .lock()
+                .expect("urls lock")
+                .get(&n)
+                .cloned()
+                .unwrap_or_default();
+            let counted = Arc::new(AtomicU64::new(0));
+            match self.put_part(n, &url, offset, len, &counted).await {
+                Ok(etag) => {
+                    self.record(n, etag).await?;
+                    return Ok(());
+                }
+                Err(PartFailure { error, retryable, resign }) => {
+                    self.report(-(counted.load(Ordering::Relaxed) as i64));
+                    if !retryable || attempt >= self.part_retries {
+                        return Err(error);
+                    }
+                    tracing::debug!(part = n, attempt, error = %error, "retrying part");
+                    tokio::time::sleep(self.client.inner.backoff.delay(attempt)).await;
+                    if resign {
+                        let urls = self.sign(&[n]).await?;
+                        self.urls.lock().expect("urls lock").extend(urls);
+                    }
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// One `PUT` of part `n`: its `ETag` (or its SHA-256 when the storage sends none).
+    async fn put_part(
+        self: &Arc<Self>,
+        n: u32,
+        url: &str,
+        offset: u64,
+        len: u64,
+        counted: &Arc<AtomicU64>,
+    ) -> std::result::Result<String, PartFailure> {
+        let io = |source: std::io::Error| PartFailure {
+            error: Error::Io {
+                operation: PART_OPERATION,
+                path: Some(self.path.clone()),
+                source,
+            },
+            retryable: false,
+            resign: false,
+        };
+        let mut file = tokio::fs::File::open(&self.path).await.map_err(io)?;
+        file.seek(SeekFrom::Start(offset)).await.map_err(io)?;
+        let hasher = Arc::new(Mutex::new(Sha256::new()));
+        let body = {
+            let hasher = hasher.clone();
+            let counted = counted.clone();
+            let shared = self.clone();
+            tokio_util::io::ReaderStream::with_capacity(file.take(len), super::body::CHUNK)
+                .inspect_ok(move |chunk| {
+                    hasher.lock().expect("hasher lock").update(chunk);
+                    counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    shared.report(chunk.len() as i64);
+                })
+        };
+        let result = self
+            .client
+            .inner
+            .http
+            .put(url)
+            .header(header::CONTENT_LENGTH, HeaderValue::from(len))
+            .timeout(self.client.timeout())
+            .body(reqwest::Body::wrap_stream(body))
+            .send()
+            .await;
+        let resp = result.map_err(|e| PartFailure {
+            error: transfer_error(PART_OPERATION, e),
+            retryable: true,
+            resign: false,
+        })?;
+        let status = resp.status();
+        if !status.is_success() {
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.unwrap_or_default();
+            let expired = matches!(status.as_u16(), 400 | 401 | 403);
+            return Err(PartFailure {
+                error: Error::Api {
+                    operation: PART_OPERATION,
+                    status,
+                    body: Box::new(ApiErrorBody::parse(&body[..body.len().min(64 * 1024)])),
+                    request_id: request_id_from_headers(&headers),
+                    retry_after: None,
+                    headers: Box::new(headers),
+                },
+                retryable: expired || crate::retry::is_retryable_status(status),
+                resign: expired,
+            });
+        }
+        let sent = counted.load(Ordering::Relaxed);
+        if sent != len {
+            return Err(PartFailure {
+                error: MediaError::SizeMismatch {
+                    what: format!("part {n}"),
+                    expected: len,
+                    actual: sent,
+                }
+                .into_error(PART_OPERATION),
+                retryable: true,
+                resign: false,
+            });
+        }
+        let sha = {
+            let hasher = std::mem::take(&mut *hasher.lock().expect("hasher lock"));
+            sha256_hex(hasher)
+        };
+        let etag = resp
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_owned())
+            .filter(|v| !v.is_empty());
+        match etag {
+            // Storage that reports the part's SHA-256 as its ETag: verify it.
+            Some(etag) if etag.len() == 64 && etag.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                if etag.eq_ignore_ascii_case(&sha) {
+                    Ok(etag)
+                } else {
+                    Err(PartFailure {
+                        error: MediaError::ChecksumMismatch {
+                            what: format!("part {n}"),
+                            expected: sha,
+                            actual: etag,
+                        }
+                        .into_error(PART_OPERATION),
+                        retryable: true,
+                        resign: false,
+                    })
+                }
+            }
+            Some(etag) => Ok(etag),
+            None => Ok(sha),
+        }
+    }
+
+    /// Marks part `n` done and saves the state.
+    async fn record(&self, n: u32, etag: String) -> Result<()> {
+        let snapshot = {
+            let mut st = self.state.lock().expect("state lock");
+            st.completed.insert(n, etag);
+            st.clone()
+        };
+        if let Some(path) = &self.state_file {
+            let _guard = self.save_lock.lock().await;
+            // Save the newest state (another part may have finished meanwhile).
+            let newest = self.state.lock().expect("state lock").clone();
+            let newest = if newest.completed.len() >= snapshot.completed.len() {
+                newest
+            } else {
+                snapshot
+            };
+            newest.save(path).await?;
+        }
+        Ok(())
+    }
+}
+
+struct PartFailure {
+    error: Error,
+    retryable: bool,
+    resign: bool,
+}

@@ -1,0 +1,543 @@
+//! Downloads of generated media: streamed to disk, hashed on the way, atomically renamed.
+//!
+//! Each file is written to a hidden temporary file (`.<name>.<random>.part`) in the target
+//! directory and renamed to its final name only once every byte announced arrived; a failed,
+//! interrupted or cancelled download removes its temporary file and leaves nothing under the
+//! final name. Media URLs are absolute and often on another host (a CDN): they are fetched
+//! directly, with the API key only when the URL is on the API's own origin.
+//!
+//! ```no_run
+//! use rostro_sdk::Client;
+//! use rostro_sdk::media::Download;
+//!
+//! # async fn run(client: Client) -> rostro_sdk::Result<()> {
+//! let done = client.imagine().resume("b9ae-6f64957f986a").wait().await?;
+//! let media = done
+//!     .download("./out/") // a directory: files keep their names from the URLs
+//!     .on_progress(|p| eprintln!("{}: {} / {:?}", p.label, p.bytes, p.total))
+//!     .await?;
+//! for file in std::iter::once(&media.primary).chain(&media.secondary) {
+//!     println!("{} {} {} bytes sha256 {}", file.label, file.path.display(), file.size, file.sha256);
+//! }
+//!
+//! // Any URL, to a file path.
+//! let one = Download::url(&client, "https://cdn.example/a.png", "a.png").await?;
+//! # let _ = one;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt as _;
+use tokio::time::timeout;
+
+use super::upload::progress_fn;
+use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
+use crate::error::ApiErrorBody;
+use crate::response::request_id_from_headers;
+use crate::{Client, Error, Result};
+
+/// The operation name downloads report in errors.
+pub const DOWNLOAD_OPERATION: &str = "download_media";
+
+/// One downloaded file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadedFile {
+    /// `primary`, or the secondary media's name (`texture`, ...).
+    pub label: String,
+    /// Where it came from.
+    pub url: String,
+    /// Where it is now.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Hex SHA-256 of its bytes.
+    pub sha256: String,
+    /// The `Content-Type` it was served with.
+    pub content_type: Option<String>,
+}
+
+/// The files of a generation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DownloadedMedia {
+    /// The primary media.
+    pub primary: DownloadedFile,
+    /// Secondary media (textures, ...), in name order.
+    pub secondary: Vec<DownloadedFile>,
+}
+
+/// A pending download of one or more media files; `.await` it (or call
+/// [`send`](Self::send)).
+#[must_use = "a download does nothing until awaited"]
+pub struct Download {
+    client: Client,
+    name: String,
+    files: Vec<(String, String)>,
+    target: PathBuf,
+    progress: Option<ProgressFn>,
+    max_retries: Option<u32>,
+}
+
+impl fmt::Debug for Download {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Download")
+            .field("files", &self.files)
+            .field("target", &self.target)
+            .field("max_retries", &self.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Download {
+    pub(crate) fn new(
+        client: &Client,
+        name: String,
+        files: Vec<(String, String)>,
+        target: PathBuf,
+    ) -> Self {
+        Download {
+            client: client.clone(),
+            name,
+            files,
+            target,
+            progress: None,
+            max_retries: None,
+        }
+    }
+
+    /// A download of any URL to `target` (a directory or a file path).
+    pub fn url(client: &Client, url: impl Into<String>, target: impl Into<PathBuf>) -> Self {
+        Download::new(
+            client,
+            "download".into(),
+            vec![("primary".into(), url.into())],
+            target.into(),
+        )
+    }
+
+    /// Called as bytes arrive (per file: `label` names it).
+    pub fn on_progress(mut self, f: impl Fn(TransferProgress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(progress_fn(f));
+        self
+    }
+
+    /// Retries per file after connection errors, broken transfers, 408, 429 and 5xx
+    /// (default: the client's `max_retries`). A retry starts the file over.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// Downloads every file, one after the other.
+    pub async fn send(self) -> Result<DownloadedMedia> {
+        let Some(((primary_label, primary_url), rest)) = self.files.split_first() else {
+            return Err(MediaError::NoMedia {
+                generation_uuid: self.name.clone(),
+            }
+            .into_error(DOWNLOAD_OPERATION));
+        };
+        let into_dir = is_dir_target(&self.target);
+        let (dir, primary_path) = if into_dir {
+            (self.target.clone(), None)
+        } else {
+            let dir = match self.target.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            (dir, Some(self.target.clone()))
+        };
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|source| io_error(&dir, source))?;
+        let mut taken: Vec<PathBuf> = Vec::new();
+        let primary = self
+            .fetch(primary_label, primary_url, &dir, primary_path, &mut taken)
+            .await?;
+        let mut secondary = Vec::with_capacity(rest.len());
+        for (label, url) in rest {
+            let path = if into_dir {
+                None
+            } else {
+                let stem = self
+                    .target
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "media".into());
+                let ext = url_file_name(url)
+                    .and_then(|n| n.rsplit_once('.').map(|(_, e)| e.to_owned()))
+                    .map(|e| format!(".{e}"))
+                    .unwrap_or_default();
+                Some(dir.join(format!("{stem}-{}{ext}", sanitize(label))))
+            };
+            secondary.push(self.fetch(label, url, &dir, path, &mut taken).await?);
+        }
+        Ok(DownloadedMedia { primary, secondary })
+    }
+
+    async fn fetch(
+        &self,
+        label: &str,
+        url: &str,
+        dir: &Path,
+        path: Option<PathBuf>,
+        taken: &mut Vec<PathBuf>,
+    ) -> Result<DownloadedFile> {
+        let url = resolve_url(&self.client, url)?;
+        let max_retries = self.max_retries.unwrap_or(self.client.max_retries());
+        let label: Arc<str> = Arc::from(label);
+        let mut retry = 0;
+        loop {
+            match self.fetch_once(&label, &url, dir, path.as_deref(), taken).await {
+                Ok(file) => {
+                    taken.push(file.path.clone());
+                    return Ok(file);
+                }
+                Err((error, retryable)) => {
+                    if !retryable || retry >= max_retries {
+                        return Err(error);
+                    }
+                    let wait = self.client.inner.backoff.delay(retry);
+                    tracing::debug!(%url, retry, error = %error, "retrying download");
+                    tokio::time::sleep(wait).await;
+                    retry += 1;
+                }
+            }
+        }
+    }
+
+    /// One attempt; the flag says whether another attempt may succeed.
+    async fn fetch_once(
+        &self,
+        label: &Arc<str>,
+        url: &reqwest::Url,
+        dir: &Path,
+        path: Option<&Path>,
+        taken: &[PathBuf],
+    ) -> std::result::Result<DownloadedFile, (Error, bool)> {
+        let inner = &*self.client.inner;
+        let mut headers = HeaderMap::new();
+        let same_origin = reqwest::Url::parse(&inner.api_base)
+            .is_ok_and(|base| base.origin() == url.origin());
+        if same_origin {
+            headers = inner.default_headers.clone();
+        } else if let Some(ua) = inner.default_headers.get(header::USER_AGENT) {
+            headers.insert(header::USER_AGENT, ua.clone());
+        }
+        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        let request = inner.http.get(url.clone()).headers(headers);
+        let mut resp = match timeout(inner.timeout, request.send()).await {
+            Err(_) => return Err((timeout_error(inner.timeout), true)),
+            Ok(Err(e)) => return Err(reqwest_error(e)),
+            Ok(Ok(resp)) => resp,
+        };
+        let status = resp.status();
+        if !status.is_success() {
+            let headers = resp.headers().clone();
+            let mut body = Vec::new();
+            while let Ok(Ok(Some(chunk))) = timeout(inner.timeout, resp.chunk()).await {
+                body.extend_from_slice(&chunk);
+                if body.len() >= 64 * 1024 {
+                    break;
+                }
+            }
+            let retryable = crate::retry::is_retryable_status(status);
+            return Err((
+                Error::Api {
+                    operation: DOWNLOAD_OPERATION,
+                    status,
+                    body: Box::new(ApiErrorBody::parse(&body)),
+                    request_id: request_id_from_headers(&headers),
+                    retry_after: None,
+                    headers: Box::new(headers),
+                },
+                retryable,
+            ));
+        }
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let total = resp.content_length();
+        let final_path = match path {
+            Some(p) => p.to_path_buf(),
+            None => dir.join(file_name_for(&self.name, label, url, content_type.as_deref(), taken, dir)),
+        };
+        let final_name = final_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "media".into());
+        let temp_path = final_path.with_file_name(format!(
+            ".{final_name}.{}.part",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        ));
+        let mut guard = TempFile(Some(temp_path.clone()));
+        let mut file = tokio::fs::File::create(&temp_path)
+            .await
+            .map_err(|e| (io_error(&temp_path, e), false))?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        if let Some(cb) = &self.progress {
+            cb(TransferProgress {
+                bytes: 0,
+                total,
+                label: label.clone(),
+            });
+        }
+        loop {
+            let chunk = match timeout(inner.timeout, resp.chunk()).await {
+                Err(_) => return Err((timeout_error(inner.timeout), true)),
+                Ok(Err(e)) => return Err(reqwest_error(e)),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            hasher.update(&chunk);
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| (io_error(&temp_path, e), false))?;
+            size += chunk.len() as u64;
+            if let Some(cb) = &self.progress {
+                cb(TransferProgress {
+                    bytes: size,
+                    total,
+                    label: label.clone(),
+                });
+            }
+        }
+        if let Some(expected) = total
+            && expected != size
+        {
+            return Err((
+                MediaError::SizeMismatch {
+                    what: url.to_string(),
+                    expected,
+                    actual: size,
+                }
+                .into_error(DOWNLOAD_OPERATION),
+                true,
+            ));
+        }
+        file.flush()
+            .await
+            .map_err(|e| (io_error(&temp_path, e), false))?;
+        file.sync_all()
+            .await
+            .map_err(|e| (io_error(&temp_path, e), false))?;
+        drop(file);
+        tokio::fs::rename(&temp_path, &final_path)
+            .await
+            .map_err(|e| (io_error(&final_path, e), false))?;
+        guard.disarm();
+        Ok(DownloadedFile {
+            label: label.to_string(),
+            url: url.to_string(),
+            path: final_path,
+            size,
+            sha256: sha256_hex(hasher),
+            content_type,
+        })
+    }
+}
+
+impl IntoFuture for Download {
+    type Output = Result<DownloadedMedia>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Result<DownloadedMedia>> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.send())
+    }
+}
+
+/// Removes the temporary file unless disarmed (also when the future is dropped).
+struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn is_dir_target(target: &Path) -> bool {
+    let text = target.as_os_str().to_string_lossy();
+    target.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)
+}
+
+/// An absolute URL, or a path relative to the API base (`/img.png`).
+fn resolve_url(client: &Client, url: &str) -> Result<reqwest::Url> {
+    let invalid = |e: url::ParseError| Error::InvalidRequest {
+        operation: DOWNLOAD_OPERATION,
+        message: format!("invalid media url `{url}`: {e}"),
+    };
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(u),
+        Ok(u) => Err(Error::InvalidRequest {
+            operation: DOWNLOAD_OPERATION,
+            message: format!("unsupported media url scheme `{}`", u.scheme()),
+        }),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            let base = reqwest::Url::parse(&format!("{}/", client.base_url())).map_err(invalid)?;
+            base.join(url.trim_start_matches('/')).map_err(invalid)
+        }
+        Err(e) => Err(invalid(e)),
+    }
+}
+
+fn url_file_name(url: &str) -> Option<String> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let last = parsed.path_segments()?.next_back()?.to_owned();
+    let decoded = percent_decode(&last);
+    let clean = sanitize(&decoded);
+    (!clean.is_empty()).then_some(clean)
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_owned())
+}
+
+/// Keeps `A-Z a-z 0-9 . _ -`, replaces the rest, never starts with a dot.
+fn sanitize(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(200)
+        .collect();
+    while out.starts_with('.') {
+        out.remove(0);
+    }
+    out
+}
+
+fn extension_for(content_type: &str) -> Option<&'static str> {
+    let mime = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    Some(match mime.as_str() {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
+        "audio/mpeg" => "mp3",
+        "audio/ogg" => "ogg",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "model/gltf-binary" => "glb",
+        "model/obj" => "obj",
+        "application/json" => "json",
+        _ => return None,
+    })
+}
+
+/// The file name inside a target directory: the URL's, else `<name>-<label>.<ext>`; made
+/// unique among the files of this download.
+fn file_name_for(
+    name: &str,
+    label: &str,
+    url: &reqwest::Url,
+    content_type: Option<&str>,
+    taken: &[PathBuf],
+    dir: &Path,
+) -> String {
+    let from_url = url_file_name(url.as_str()).filter(|n| n.contains('.'));
+    let base = from_url.unwrap_or_else(|| {
+        let ext = content_type.and_then(extension_for).unwrap_or("bin");
+        format!("{}-{}.{ext}", sanitize(name), sanitize(label))
+    });
+    if !taken.contains(&dir.join(&base)) {
+        return base;
+    }
+    format!("{}-{base}", sanitize(label))
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        operation: DOWNLOAD_OPERATION,
+        path: Some(path.to_path_buf()),
+        source,
+    }
+}
+
+fn timeout_error(timeout: std::time::Duration) -> Error {
+    Error::Timeout {
+        operation: DOWNLOAD_OPERATION,
+        timeout,
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+/// A reqwest failure of a download, and whether retrying may help (always).
+fn reqwest_error(e: reqwest::Error) -> (Error, bool) {
+    (transfer_error(DOWNLOAD_OPERATION, e), true)
+}
+
+/// A reqwest failure outside the client's send path (media and signed URLs).
+pub(crate) fn transfer_error(operation: &'static str, e: reqwest::Error) -> Error {
+    let message = root_cause(&e);
+    if e.is_connect() {
+        Error::Connect {
+            operation,
+            message,
+            source: e.without_url(),
+        }
+    } else if e.is_timeout() {
+        Error::Transport {
+            operation,
+            message: format!("timed out: {message}"),
+            source: e.without_url(),
+        }
+    } else {
+        Error::Transport {
+            operation,
+            message,
+            source: e.without_url(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_sanitized() {
+        assert_eq!(sanitize("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(sanitize(".hidden"), "hidden");
+        assert_eq!(
+            url_file_name("https://cdn.x/media/a%20b.png?sig=1").as_deref(),
+            Some("a_b.png")
+        );
+        assert_eq!(url_file_name("https://cdn.x/").as_deref(), None);
+        assert_eq!(extension_for("image/png; charset=binary"), Some("png"));
+    }
+}

@@ -1,0 +1,450 @@
+//! Items across pages.
+//!
+//! Every list operation marked `pagination` in `openapi/tuning.toml` gets `.stream()` (and
+//! `.stream_limit(n)`) on its generated builder: a [`futures::Stream`] of
+//! `Result<Item>` that fetches the next page only when the items of the previous one were
+//! consumed, so `.take(n)` or a limit stops fetching. Page numbers (`page`) and cursors
+//! (`cursor` in, `cursor` out) are followed; the first request is the builder as configured
+//! (its page size, filters and starting page or cursor).
+//!
+//! Items are `nodes`, `items`, `data` or another list field of the page, at the top level or
+//! under `data` (`{"data": {"nodes": [...], "cursor": ...}}`). Builders typed by the generated
+//! code decode the page with their response type first, which only knows the top level;
+//! [`Client::paginate`] reads the raw page and finds items in either place.
+//!
+//! | builder | items | pages by |
+//! | --- | --- | --- |
+//! | `client.search().list()`, `.list_post()` | [`SearchNode`](crate::types::SearchNode) | cursor |
+//! | `client.gallery().list()`, `.list_for_project(id)`, `client.images().mine()` | [`GalleryItem`](crate::types::GalleryItem) | page |
+//! | `client.imagine().history()` | [`ImaginedItem`](crate::types::ImaginedItem) | cursor |
+//! | `client.chats().list()`, `client.projects().forks(id)` | `serde_json::Value` | cursor |
+//! | `client.follows().following(u)`, `.followers(u)`, `client.logs().search()`, `client.ratings().list(id)`, `client.favorites().list()` | `serde_json::Value` | page |
+//!
+//! ```no_run
+//! use futures::{StreamExt, TryStreamExt};
+//! use rostro_sdk::Client;
+//!
+//! # async fn run(client: Client) -> rostro_sdk::Result<()> {
+//! // At most 12 results, 5 per page: three requests.
+//! let names: Vec<String> = client
+//!     .search()
+//!     .list()
+//!     .search("dragon")
+//!     .first(5)
+//!     .stream_limit(12)
+//!     .map_ok(|node| node.name.unwrap_or_default())
+//!     .try_collect()
+//!     .await?;
+//!
+//! // All of the imagine history, whatever the envelope.
+//! let mut history = client.paginate(client.imagine().history().first(50));
+//! while let Some(item) = history.next().await {
+//!     println!("{:?}", item?.uuid);
+//! }
+//! # let _ = names;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream};
+use futures::{Stream, StreamExt as _, TryStreamExt as _};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::request::{CallOptions, Request};
+use crate::{Client, Error, Result};
+
+/// A stream of items across pages, from `.stream()` or [`Client::paginate`].
+#[must_use = "streams do nothing unless polled"]
+pub struct ItemStream<T> {
+    inner: BoxStream<'static, Result<T>>,
+    remaining: Option<usize>,
+}
+
+impl<T> fmt::Debug for ItemStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemStream")
+            .field("remaining", &self.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> ItemStream<T> {
+    /// Ends the stream after `n` items; no page is fetched after the one holding the
+    /// `n`-th item.
+    pub fn limit(mut self, n: usize) -> Self {
+        self.remaining = Some(self.remaining.map_or(n, |r| r.min(n)));
+        self
+    }
+}
+
+impl<T> Stream for ItemStream<T> {
+    type Item = Result<T>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
+        if self.remaining == Some(0) {
+            return Poll::Ready(None);
+        }
+        let next = self.inner.as_mut().poll_next(cx);
+        if let Poll::Ready(Some(Ok(_))) = &next
+            && let Some(r) = &mut self.remaining
+        {
+            *r -= 1;
+        }
+        next
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A generated builder of a paginated list operation (marked `pagination` in
+/// `openapi/tuning.toml`): it has `.stream()` and `.stream_limit(n)`, and
+/// [`Client::paginate`] accepts it.
+pub trait Paginated: sealed::Sealed + Clone + Send + Sync + 'static {
+    /// What the pages list.
+    type Item: DeserializeOwned + Send + 'static;
+
+    /// `true` for cursor pagination, `false` for page numbers.
+    #[doc(hidden)]
+    fn uses_cursor() -> bool;
+    /// This builder set to a page number.
+    #[doc(hidden)]
+    fn at_page(self, page: i64) -> Self;
+    /// This builder set to a cursor.
+    #[doc(hidden)]
+    fn at_cursor(self, cursor: String) -> Self;
+    /// Sends through the builder's own typed `send` and returns the page as JSON.
+    #[doc(hidden)]
+    fn fetch_typed(self) -> BoxFuture<'static, Result<Value>>;
+    /// The builder's request.
+    #[doc(hidden)]
+    fn into_page_request(self) -> Result<Request>;
+}
+
+type Fetcher<B> = Arc<dyn Fn(B) -> BoxFuture<'static, Result<Value>> + Send + Sync>;
+
+impl Client {
+    /// Items across the pages of a paginated builder. Unlike the builder's `.stream()`, pages
+    /// are read as raw JSON, so items under `data` (`{"data": {"nodes": [...]}}`) are found
+    /// too.
+    pub fn paginate<B: Paginated>(&self, builder: B) -> ItemStream<B::Item> {
+        let client = self.clone();
+        let fetch: Fetcher<B> = Arc::new(move |b: B| {
+            let client = client.clone();
+            Box::pin(async move {
+                let req = b.into_page_request()?;
+                Ok(client.execute::<Value>(req).await?.into_inner())
+            })
+        });
+        item_stream(builder, fetch)
+    }
+}
+
+fn typed_stream<B: Paginated>(builder: B) -> ItemStream<B::Item> {
+    item_stream(builder, Arc::new(|b: B| b.fetch_typed()))
+}
+
+enum Next {
+    Initial,
+    Page(i64),
+    Cursor(String),
+}
+
+struct State<B> {
+    builder: B,
+    fetch: Fetcher<B>,
+    next: Next,
+    done: bool,
+    /// Items on the first page: a shorter page is the last one.
+    page_len: Option<usize>,
+    /// First and last item of the previous page: a server ignoring the page parameter
+    /// repeats it.
+    previous: Option<(Value, Value)>,
+}
+
+fn item_stream<B: Paginated>(builder: B, fetch: Fetcher<B>) -> ItemStream<B::Item> {
+    let state = State {
+        builder,
+        fetch,
+        next: Next::Initial,
+        done: false,
+        page_len: None,
+        previous: None,
+    };
+    let pages = stream::try_unfold(state, |mut st| async move {
+        if st.done {
+            return Ok(None);
+        }
+        let (builder, asked) = match std::mem::replace(&mut st.next, Next::Initial) {
+            Next::Initial => (st.builder.clone(), None),
+            Next::Page(n) => (st.builder.clone().at_page(n), Some(n)),
+            Next::Cursor(c) => (st.builder.clone().at_cursor(c), None),
+        };
+        let value = (st.fetch)(builder).await?;
+        let page = split_page(value)?;
+        let n = page.items.len();
+        let signature = page
+            .items
+            .first()
+            .cloned()
+            .zip(page.items.last().cloned());
+        if n == 0 || (signature.is_some() && signature == st.previous) {
+            st.done = true;
+            return Ok(Some((Vec::new(), st)));
+        }
+        st.previous = signature;
+        let page_len = *st.page_len.get_or_insert(n);
+        if B::uses_cursor() {
+            match page.cursor {
+                Some(c) => st.next = Next::Cursor(c),
+                None => st.done = true,
+            }
+        } else {
+            // Without a page number in the answer, the first request is taken as page 1.
+            let current = page.page.or(asked).unwrap_or(1);
+            let short = n < page_len;
+            let last_page = page.pages.is_some_and(|p| current >= p);
+            let all_counted = page
+                .count
+                .is_some_and(|c| (current - 1).max(0) * page_len as i64 + n as i64 >= c);
+            if short || last_page || all_counted {
+                st.done = true;
+            } else {
+                st.next = Next::Page(current + 1);
+            }
+        }
+        let items = page
+            .items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                serde_json::from_value::<B::Item>(v).map_err(|e| Error::Decode {
+                    operation: "paginate",
+                    path: format!("{}[{i}]", page.items_key),
+                    message: e.to_string(),
+                    snippet: String::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((items, st)))
+    });
+    ItemStream {
+        inner: pages
+            .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed(),
+        remaining: None,
+    }
+}
+
+/// The parts of one page.
+struct PageParts {
+    items: Vec<Value>,
+    items_key: String,
+    cursor: Option<String>,
+    page: Option<i64>,
+    pages: Option<i64>,
+    count: Option<i64>,
+}
+
+/// Fields that hold a page's items, in the order they are looked for.
+const ITEM_KEYS: &[&str] = &[
+    "nodes",
+    "items",
+    "results",
+    "data",
+    "chats",
+    "ratings",
+    "favorites",
+    "followers",
+    "following",
+    "logs",
+    "projects",
+    "forks",
+    "images",
+];
+
+fn number(map: &Map<String, Value>, key: &str) -> Option<i64> {
+    match map.get(key)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn cursor_of(map: &Map<String, Value>) -> Option<String> {
+    ["cursor", "next_cursor", "nextCursor"]
+        .iter()
+        .find_map(|k| match map.get(*k)? {
+            Value::String(s) if !s.is_empty() && s != "null" => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}
+
+fn split_page(value: Value) -> Result<PageParts> {
+    let no_items = |what: &str| Error::Decode {
+        operation: "paginate",
+        path: ".".into(),
+        message: format!(
+            "{what}: no list of items (looked for {} at the top level and under `data`)",
+            ITEM_KEYS.join(", ")
+        ),
+        snippet: String::new(),
+    };
+    let mut map = match value {
+        Value::Array(items) => {
+            return Ok(PageParts {
+                items,
+                items_key: String::new(),
+                cursor: None,
+                page: None,
+                pages: None,
+                count: None,
+            });
+        }
+        Value::Object(map) => map,
+        Value::Null => return Err(no_items("empty page")),
+        _ => return Err(no_items("the page is not a json object")),
+    };
+    let key = ITEM_KEYS
+        .iter()
+        .find(|k| map.get(**k).is_some_and(Value::is_array));
+    let outer = |map: &Map<String, Value>, items: Vec<Value>, key: String| PageParts {
+        items,
+        items_key: key,
+        cursor: cursor_of(map),
+        page: number(map, "page"),
+        pages: number(map, "pages"),
+        count: number(map, "count").or_else(|| number(map, "total")),
+    };
+    if let Some(key) = key {
+        let Some(Value::Array(items)) = map.remove(*key) else {
+            unreachable!("checked above")
+        };
+        return Ok(outer(&map, items, (*key).to_owned()));
+    }
+    if let Some(Value::Object(data)) = map.remove("data") {
+        let mut inner = split_page(Value::Object(data))?;
+        inner.items_key = format!("data.{}", inner.items_key);
+        let top = outer(&map, Vec::new(), String::new());
+        inner.cursor = inner.cursor.or(top.cursor);
+        inner.page = inner.page.or(top.page);
+        inner.pages = inner.pages.or(top.pages);
+        inner.count = inner.count.or(top.count);
+        return Ok(inner);
+    }
+    Err(no_items("unrecognised page"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The builders.
+
+macro_rules! paginated {
+    ($builder:ty => $item:ty, $style:ident) => {
+        impl sealed::Sealed for $builder {}
+
+        impl Paginated for $builder {
+            type Item = $item;
+
+            fn uses_cursor() -> bool {
+                paginated!(@cursor $style)
+            }
+
+            #[allow(unused_variables)]
+            fn at_page(self, page: i64) -> Self {
+                paginated!(@page $style, self, page)
+            }
+
+            #[allow(unused_variables)]
+            fn at_cursor(self, cursor: String) -> Self {
+                paginated!(@at_cursor $style, self, cursor)
+            }
+
+            fn fetch_typed(self) -> BoxFuture<'static, Result<Value>> {
+                Box::pin(async move {
+                    let page = self.send().await?;
+                    serde_json::to_value(page).map_err(|e| Error::Decode {
+                        operation: "paginate",
+                        path: ".".into(),
+                        message: e.to_string(),
+                        snippet: String::new(),
+                    })
+                })
+            }
+
+            fn into_page_request(self) -> Result<Request> {
+                self.into_request()
+            }
+        }
+
+        impl $builder {
+            /// Items across pages, fetched lazily (see [`crate::media::paginate`]).
+            pub fn stream(self) -> ItemStream<$item> {
+                typed_stream(self)
+            }
+
+            /// At most `n` items across pages; stops fetching once they arrived.
+            pub fn stream_limit(self, n: usize) -> ItemStream<$item> {
+                typed_stream(self).limit(n)
+            }
+        }
+    };
+    (@cursor cursor) => { true };
+    (@cursor $other:ident) => { false };
+    (@page page, $b:expr, $n:expr) => { $b.page($n) };
+    (@page query_page, $b:expr, $n:expr) => { $b.extra_query("page", $n.to_string()) };
+    (@page cursor, $b:expr, $n:expr) => { $b };
+    (@at_cursor cursor, $b:expr, $c:expr) => { $b.cursor($c) };
+    (@at_cursor $other:ident, $b:expr, $c:expr) => { $b };
+}
+
+use crate::generated::{chats, favorites, follows, gallery, images, imagine, logs, projects};
+use crate::generated::{ratings, search};
+use crate::types::{GalleryItem, ImaginedItem, SearchNode};
+
+paginated!(search::SearchList => SearchNode, cursor);
+paginated!(search::SearchListPost => SearchNode, cursor);
+paginated!(gallery::GalleryList => GalleryItem, page);
+paginated!(gallery::GalleryListForProject => GalleryItem, page);
+paginated!(images::ImagesMine => GalleryItem, page);
+paginated!(imagine::ImagineHistory => ImaginedItem, cursor);
+paginated!(chats::ChatsList => Value, cursor);
+paginated!(projects::ProjectsForks => Value, cursor);
+paginated!(follows::FollowsFollowing => Value, page);
+paginated!(follows::FollowsFollowers => Value, page);
+paginated!(logs::LogsSearch => Value, page);
+paginated!(ratings::RatingsList => Value, query_page);
+paginated!(favorites::FavoritesList => Value, query_page);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pages_are_found_flat_or_under_data() {
+        let p = split_page(json!({"nodes": [1, 2], "cursor": "c2", "count": 9})).unwrap();
+        assert_eq!(p.items.len(), 2);
+        assert_eq!(p.cursor.as_deref(), Some("c2"));
+        assert_eq!(p.count, Some(9));
+        let p = split_page(json!({"data": {"nodes": [1], "cursor": "x"}, "page": 2})).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.cursor.as_deref(), Some("x"));
+        assert_eq!(p.page, Some(2));
+        assert_eq!(p.items_key, "data.nodes");
+        let p = split_page(json!({"items": [], "cursor": null})).unwrap();
+        assert!(p.items.is_empty() && p.cursor.is_none());
+        let p = split_page(json!([{"a": 1}])).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert!(split_page(json!({"count": 3})).is_err());
+    }
+}
