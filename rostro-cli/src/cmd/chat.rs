@@ -1,18 +1,625 @@
-//! `rostro chat`.
+//! `rostro chat [PROMPT]`: OpenAI-compatible chat on the mimic endpoint, streamed token by
+//! token to stdout. Without a prompt on a terminal (or with `--repl`) it is a REPL with line
+//! history, multi-line input (`"""` blocks or a trailing `\`), `/reset` and `/exit`;
+//! Ctrl-C stops the current reply, not the REPL.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, IsTerminal, Read};
+use std::path::PathBuf;
 
 use clap::Args;
+use futures::StreamExt;
+use serde_json::{Map, Value, json};
 
-use crate::ctx::Ctx;
-use crate::exit::CliResult;
+use crate::ctx::{Ctx, Session, ctrl_c};
+use crate::exit::{CliError, CliResult};
+use crate::output::style;
+
+/// The model used when neither `--model` nor the profile's `default_model` is set.
+pub const FALLBACK_MODEL: &str = "mobile";
 
 /// `rostro chat`
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  rostro chat \"Write a haiku about tea\"
+  git diff | rostro chat \"Write a commit message for this diff\"
+  rostro chat --character 1234            # REPL in character
+  rostro chat --json \"hi\" | jq .usage
+  rostro chat --stream-json \"hi\"          # NDJSON chunks
+
+REPL: /reset clears the conversation, /model NAME switches models, /exit (or Ctrl-D) quits;
+a line with \"\"\" starts and ends a multi-line message, a trailing \\ continues the line;
+Ctrl-C stops the current reply.")]
 pub struct ChatArgs {
-    /// The prompt
+    /// The prompt (piped stdin is added to it)
     pub prompt: Option<String>,
+    /// Model (default: the profile's default_model, else `mobile`)
+    #[arg(long, short = 'm')]
+    pub model: Option<String>,
+    /// System prompt
+    #[arg(long, short = 's')]
+    pub system: Option<String>,
+    /// Use a character's definition as the system prompt (character id)
+    #[arg(long, value_name = "ID")]
+    pub character: Option<i64>,
+    /// Wait for the whole reply instead of streaming it
+    #[arg(long)]
+    pub no_stream: bool,
+    /// With --json: print every streamed chunk as one NDJSON line
+    #[arg(long)]
+    pub stream_json: bool,
+    /// Maximum tokens in the reply
+    #[arg(long)]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature
+    #[arg(long)]
+    pub temperature: Option<f64>,
+    /// Start the REPL even when stdin is not a terminal (reads one message per line)
+    #[arg(long)]
+    pub repl: bool,
 }
 
 /// Runs `rostro chat`.
-pub fn run(_ctx: &Ctx, _a: ChatArgs) -> CliResult {
+pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
+    let stdin_piped = !std::io::stdin().is_terminal();
+    let repl = a.repl || (a.prompt.is_none() && !stdin_piped);
+    if repl && !a.repl && !ctx.out.stdout_tty {
+        return Err(CliError::usage(
+            "no prompt given: pass a PROMPT, pipe text on stdin, or use --repl",
+        ));
+    }
+    let rt = ctx.runtime()?;
+    let session = rt.block_on(ctx.session(true))?;
+    let model = a
+        .model
+        .clone()
+        .or(session.profile.default_model.clone())
+        .unwrap_or_else(|| FALLBACK_MODEL.to_owned());
+    let system = match (a.character, &a.system) {
+        (Some(id), sys) => {
+            let mut p = rt.block_on(character_prompt(&session, id))?;
+            if let Some(s) = sys {
+                p = format!("{s}\n\n{p}");
+            }
+            Some(p)
+        }
+        (None, s) => s.clone(),
+    };
+    let mut conv = Conversation {
+        model,
+        system,
+        messages: Vec::new(),
+    };
+    if repl {
+        return run_repl(ctx, &rt, &session, &a, &mut conv);
+    }
+    let mut prompt = a.prompt.clone().unwrap_or_default();
+    if stdin_piped {
+        let mut piped = String::new();
+        std::io::stdin()
+            .read_to_string(&mut piped)
+            .map_err(|e| CliError::io("stdin", e))?;
+        let piped = piped.trim_end();
+        if !piped.is_empty() {
+            prompt = if prompt.is_empty() {
+                piped.to_owned()
+            } else {
+                format!("{prompt}\n\n{piped}")
+            };
+        }
+    }
+    if prompt.trim().is_empty() {
+        return Err(CliError::usage("the prompt is empty"));
+    }
+    conv.messages.push(json!({"role": "user", "content": prompt}));
+    let reply = rt.block_on(async {
+        tokio::select! {
+            r = send(ctx, &session, &a, &conv) => r,
+            _ = ctrl_c() => {
+                if !ctx.out.json {
+                    let _ = ctx.out.write("\n");
+                }
+                Err(CliError::Interrupted)
+            }
+        }
+    })?;
+    drop(reply);
     Ok(())
+}
+
+/// The conversation so far.
+struct Conversation {
+    model: String,
+    system: Option<String>,
+    messages: Vec<Value>,
+}
+
+impl Conversation {
+    fn body(&self, a: &ChatArgs, stream: bool) -> Value {
+        let mut messages = Vec::new();
+        if let Some(s) = &self.system {
+            messages.push(json!({"role": "system", "content": s}));
+        }
+        messages.extend(self.messages.iter().cloned());
+        let mut b = Map::new();
+        b.insert("model".into(), Value::from(self.model.clone()));
+        b.insert("messages".into(), Value::Array(messages));
+        b.insert("stream".into(), Value::Bool(stream));
+        if stream {
+            b.insert("stream_options".into(), json!({"include_usage": true}));
+        }
+        if let Some(m) = a.max_tokens {
+            b.insert("max_tokens".into(), Value::from(m));
+        }
+        if let Some(t) = a.temperature {
+            b.insert("temperature".into(), Value::from(t));
+        }
+        Value::Object(b)
+    }
+}
+
+/// Builds a system prompt from a character's definition.
+async fn character_prompt(s: &Session, id: i64) -> CliResult<String> {
+    let req = s
+        .client
+        .projects()
+        .get_public_by_id("characters", id)
+        .full(true)
+        .into_request()?;
+    let v = s.json(req).await?;
+    let node = v.get("node").unwrap_or(&v);
+    let def = node.get("definition").unwrap_or(node);
+    let get = |k: &str| -> Option<String> {
+        def.get(k)
+            .or_else(|| node.get(k))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_owned)
+    };
+    let name = get("name").unwrap_or_else(|| format!("character {id}"));
+    let mut parts = Vec::new();
+    if let Some(p) = get("system_prompt") {
+        parts.push(p);
+    }
+    parts.push(format!("You are {name}. Stay in character."));
+    for (label, key) in [
+        ("Description", "description"),
+        ("Personality", "personality"),
+        ("Scenario", "scenario"),
+        ("Example dialogue", "example_dialogs"),
+    ] {
+        if let Some(x) = get(key) {
+            parts.push(format!("{label}: {x}"));
+        }
+    }
+    if parts.len() == 1 && get("tagline").is_none() {
+        return Err(CliError::NotFound(format!(
+            "character {id} has no definition to chat with"
+        )));
+    }
+    if let Some(t) = get("tagline") {
+        parts.push(format!("Tagline: {t}"));
+    }
+    Ok(parts.join("\n\n"))
+}
+
+/// One reply: streamed (tokens to stdout, or NDJSON chunks) or whole. Returns the text.
+async fn send(ctx: &Ctx, s: &Session, a: &ChatArgs, conv: &Conversation) -> CliResult<String> {
+    let stream = !a.no_stream;
+    let req = s
+        .client
+        .chat()
+        .create_untyped()
+        .body(conv.body(a, stream))
+        .into_request()?;
+    if !stream {
+        let v = s.json(req).await?;
+        let text = message_text(&v);
+        if ctx.out.json {
+            ctx.out.json_value(&v)?;
+        } else {
+            ctx.out.line(&text)?;
+        }
+        return Ok(text);
+    }
+    let resp = s.raw(req).await?;
+    let mut acc = Accumulator::default();
+    let mut parser = SseParser::default();
+    let mut body = resp.bytes_stream();
+    let print_tokens = !ctx.out.json;
+    let mut done = false;
+    'outer: while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                if print_tokens && !acc.text.is_empty() {
+                    ctx.out.write("\n")?;
+                }
+                return Err(CliError::msg(format!(
+                    "the reply stream broke off after {} characters: {e}",
+                    acc.text.len()
+                )));
+            }
+        };
+        for data in parser.feed(&chunk) {
+            if data == "[DONE]" {
+                done = true;
+                break 'outer;
+            }
+            let v: Value = match serde_json::from_str(&data) {
+                Ok(v) => v,
+                Err(_) => continue,
+            };
+            if let Some(err) = v.get("error") {
+                if print_tokens && !acc.text.is_empty() {
+                    ctx.out.write("\n")?;
+                }
+                let msg = err
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| err.to_string());
+                return Err(CliError::msg(format!("the model failed mid-reply: {msg}")));
+            }
+            if a.stream_json && ctx.out.json {
+                ctx.out.json_line(&v)?;
+            }
+            let piece = acc.add(&v);
+            if print_tokens && !piece.is_empty() {
+                ctx.out.write(&piece)?;
+            }
+        }
+    }
+    if !done && acc.finish_reason.is_none() {
+        if print_tokens {
+            ctx.out.write("\n")?;
+        }
+        return Err(CliError::msg(
+            "the reply stream ended early (no [DONE]); the answer may be incomplete",
+        ));
+    }
+    if print_tokens {
+        ctx.out.write("\n")?;
+    } else if !a.stream_json {
+        ctx.out.json_value(&acc.completion(&conv.model))?;
+    }
+    Ok(acc.text)
+}
+
+fn message_text(v: &Value) -> String {
+    v.get("choices")
+        .and_then(|c| c.get(0))
+        .and_then(|c| {
+            c.get("message")
+                .and_then(|m| m.get("content"))
+                .or_else(|| c.get("text"))
+        })
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Splits an SSE byte stream into `data:` payloads (events joined by newlines; comments and
+/// other fields ignored).
+#[derive(Default)]
+pub struct SseParser {
+    buf: Vec<u8>,
+    data: Vec<String>,
+}
+
+impl SseParser {
+    /// Feeds bytes; returns the payloads of the events completed by them.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
+        self.buf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        while let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
+            let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            let line = String::from_utf8_lossy(&line);
+            if line.is_empty() {
+                if !self.data.is_empty() {
+                    out.push(self.data.join("\n"));
+                    self.data.clear();
+                }
+            } else if let Some(rest) = line.strip_prefix("data:") {
+                self.data
+                    .push(rest.strip_prefix(' ').unwrap_or(rest).to_owned());
+            }
+        }
+        out
+    }
+}
+
+/// Builds the final completion from streamed chunks.
+#[derive(Default)]
+struct Accumulator {
+    id: Option<String>,
+    model: Option<String>,
+    created: Option<Value>,
+    text: String,
+    finish_reason: Option<String>,
+    usage: Option<Value>,
+}
+
+impl Accumulator {
+    /// Adds a chunk; returns its new text.
+    fn add(&mut self, v: &Value) -> String {
+        if self.id.is_none() {
+            self.id = v.get("id").and_then(Value::as_str).map(str::to_owned);
+        }
+        if self.model.is_none() {
+            self.model = v.get("model").and_then(Value::as_str).map(str::to_owned);
+        }
+        if self.created.is_none() {
+            self.created = v.get("created").cloned();
+        }
+        if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
+            self.usage = Some(u.clone());
+        }
+        let mut piece = String::new();
+        if let Some(c) = v.get("choices").and_then(|c| c.get(0)) {
+            let text = c
+                .get("delta")
+                .and_then(|d| d.get("content"))
+                .or_else(|| c.get("text"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            piece.push_str(text);
+            if let Some(r) = c.get("finish_reason").and_then(Value::as_str) {
+                self.finish_reason = Some(r.to_owned());
+            }
+        }
+        self.text.push_str(&piece);
+        piece
+    }
+
+    fn completion(&self, model: &str) -> Value {
+        json!({
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model.clone().unwrap_or_else(|| model.to_owned()),
+            "choices": [{
+                "index": 0,
+                "message": {"role": "assistant", "content": self.text},
+                "finish_reason": self.finish_reason,
+            }],
+            "usage": self.usage,
+        })
+    }
+}
+
+/// REPL line history, persisted in the state directory.
+struct FileHistory {
+    lines: VecDeque<String>,
+    path: Option<PathBuf>,
+}
+
+const HISTORY_MAX: usize = 1000;
+
+impl FileHistory {
+    fn load() -> FileHistory {
+        let path = crate::config::state_dir().map(|d| d.join("chat_history"));
+        let lines = path
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|t| t.lines().rev().map(str::to_owned).collect())
+            .unwrap_or_default();
+        FileHistory { lines, path }
+    }
+
+    fn save(&self) {
+        let Some(p) = &self.path else { return };
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let text: Vec<&str> = self.lines.iter().rev().map(String::as_str).collect();
+        let _ = std::fs::write(p, text.join("\n") + "\n");
+    }
+}
+
+impl dialoguer::History<String> for FileHistory {
+    fn read(&self, pos: usize) -> Option<String> {
+        self.lines.get(pos).cloned()
+    }
+
+    fn write(&mut self, val: &String) {
+        if val.trim().is_empty() || self.lines.front() == Some(val) {
+            return;
+        }
+        self.lines.push_front(val.clone());
+        self.lines.truncate(HISTORY_MAX);
+    }
+}
+
+/// Where REPL lines come from.
+enum LineSource {
+    Terminal(FileHistory),
+    Piped(std::io::StdinLock<'static>),
+}
+
+impl LineSource {
+    /// The next line; `None` at end of input.
+    fn next(&mut self, prompt: &str) -> CliResult<Option<String>> {
+        match self {
+            LineSource::Terminal(h) => {
+                let r = dialoguer::Input::<String>::new()
+                    .with_prompt(prompt)
+                    .allow_empty(true)
+                    .history_with(h)
+                    .interact_text();
+                match r {
+                    Ok(s) => Ok(Some(s)),
+                    Err(dialoguer::Error::IO(e))
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::Interrupted
+                        ) =>
+                    {
+                        Ok(None)
+                    }
+                    Err(e) => Err(CliError::msg(format!("cannot read input: {e}"))),
+                }
+            }
+            LineSource::Piped(lock) => {
+                let mut line = String::new();
+                let n = lock
+                    .read_line(&mut line)
+                    .map_err(|e| CliError::io("stdin", e))?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                Ok(Some(line.trim_end_matches(['\n', '\r']).to_owned()))
+            }
+        }
+    }
+}
+
+/// Reads one message: handles `"""` blocks and trailing backslashes.
+fn read_message(src: &mut LineSource) -> CliResult<Option<String>> {
+    let Some(first) = src.next(">")? else {
+        return Ok(None);
+    };
+    if first.trim() == "\"\"\"" {
+        let mut lines = Vec::new();
+        loop {
+            match src.next("…")? {
+                None => break,
+                Some(l) if l.trim() == "\"\"\"" => break,
+                Some(l) => lines.push(l),
+            }
+        }
+        return Ok(Some(lines.join("\n")));
+    }
+    let mut msg = first;
+    while msg.ends_with('\\') {
+        msg.pop();
+        msg.push('\n');
+        match src.next("…")? {
+            Some(l) => msg.push_str(&l),
+            None => break,
+        }
+    }
+    Ok(Some(msg))
+}
+
+fn run_repl(
+    ctx: &Ctx,
+    rt: &tokio::runtime::Runtime,
+    s: &Session,
+    a: &ChatArgs,
+    conv: &mut Conversation,
+) -> CliResult {
+    let terminal = std::io::stdin().is_terminal();
+    let mut src = if terminal {
+        LineSource::Terminal(FileHistory::load())
+    } else {
+        LineSource::Piped(std::io::stdin().lock())
+    };
+    if terminal {
+        ctx.out.eprint(&format!(
+            "{}rostro chat · model {} · /help for commands, /exit or Ctrl-D to quit{}",
+            style::DIM,
+            conv.model,
+            style::RESET
+        ));
+    }
+    loop {
+        let Some(msg) = read_message(&mut src)? else {
+            break;
+        };
+        let trimmed = msg.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        match trimmed {
+            "/exit" | "/quit" | "/q" => break,
+            "/reset" | "/clear" => {
+                conv.messages.clear();
+                ctx.out.note("conversation cleared");
+                if !terminal {
+                    ctx.out.eprint("(conversation reset)");
+                }
+                continue;
+            }
+            "/help" | "/?" => {
+                ctx.out.eprint(
+                    "/reset  clear the conversation\n/model NAME  switch models\n/exit  quit\n\"\"\"  start or end a multi-line message; a trailing \\ continues a line\nCtrl-C stops the current reply",
+                );
+                continue;
+            }
+            _ => {}
+        }
+        if let Some(m) = trimmed.strip_prefix("/model") {
+            let m = m.trim();
+            if m.is_empty() {
+                ctx.out.eprint(&format!("model: {}", conv.model));
+            } else {
+                conv.model = m.to_owned();
+                ctx.out.eprint(&format!("model set to {m}"));
+            }
+            continue;
+        }
+        conv.messages.push(json!({"role": "user", "content": msg}));
+        let r = rt.block_on(async {
+            tokio::select! {
+                r = send(ctx, s, a, conv) => Some(r),
+                _ = ctrl_c() => None,
+            }
+        });
+        match r {
+            Some(Ok(text)) => conv
+                .messages
+                .push(json!({"role": "assistant", "content": text})),
+            Some(Err(CliError::BrokenPipe)) => return Err(CliError::BrokenPipe),
+            Some(Err(e)) => {
+                conv.messages.pop();
+                ctx.out.eprint(&format!(
+                    "{}error:{} {e}",
+                    style::RED,
+                    style::RESET
+                ));
+            }
+            None => {
+                conv.messages.pop();
+                let _ = ctx.out.write("\n");
+                ctx.out.eprint("(reply stopped)");
+            }
+        }
+    }
+    if let LineSource::Terminal(h) = &src {
+        h.save();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_parsing_handles_split_frames_and_comments() {
+        let mut p = SseParser::default();
+        let mut out = p.feed(b": keep-alive\n\ndata: {\"a\"");
+        assert!(out.is_empty());
+        out.extend(p.feed(b":1}\r\n\r\ndata: [DONE]\n\n"));
+        assert_eq!(out, vec!["{\"a\":1}".to_owned(), "[DONE]".to_owned()]);
+    }
+
+    #[test]
+    fn accumulates_chunks() {
+        let mut acc = Accumulator::default();
+        acc.add(&json!({"id": "c1", "model": "m", "choices": [{"delta": {"content": "he"}}]}));
+        acc.add(&json!({"choices": [{"delta": {"content": "llo"}, "finish_reason": "stop"}]}));
+        acc.add(&json!({"choices": [], "usage": {"total_tokens": 3}}));
+        let c = acc.completion("x");
+        assert_eq!(c["choices"][0]["message"]["content"], "hello");
+        assert_eq!(c["choices"][0]["finish_reason"], "stop");
+        assert_eq!(c["usage"]["total_tokens"], 3);
+        assert_eq!(c["model"], "m");
+    }
 }
