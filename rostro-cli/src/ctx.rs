@@ -244,6 +244,14 @@ impl Session {
         let _ = std::io::Write::write_all(&mut e, format!("{line}\n").as_bytes());
     }
 
+    /// Logs a request line with `-v` for calls made through the SDK's higher layers.
+    pub fn trace_line(&self, method: &str, url: &str) {
+        if self.verbose {
+            let mut e = anstream::stderr().lock();
+            let _ = std::io::Write::write_all(&mut e, format!("> {method} {url}\n").as_bytes());
+        }
+    }
+
     /// Sends a request and decodes the JSON answer.
     pub async fn exec<T: DeserializeOwned>(&self, req: Request) -> CliResult<Response<T>> {
         self.trace_request(&req);

@@ -134,6 +134,12 @@ pub fn sdk_code(e: &rostro_sdk::Error) -> u8 {
             _ => 1,
         },
         E::Timeout { .. } => 7,
+        E::InvalidRequest { .. } => 2,
+        E::Media { source, .. } => match **source {
+            rostro_sdk::media::MediaError::GenerationFailed { .. } => 6,
+            rostro_sdk::media::MediaError::WaitTimedOut { .. } => 7,
+            _ => 1,
+        },
         E::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe => 0,
         _ => 1,
     }

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use futures::StreamExt;
-use serde_json::{Map, Value, json};
+use rostro_sdk::chat::{ChatCompletionRequest, Message};
+use serde_json::Value;
 
 use crate::ctx::{Ctx, Session, ctrl_c};
 use crate::exit::{CliError, CliResult};
@@ -111,7 +112,7 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
     if prompt.trim().is_empty() {
         return Err(CliError::usage("the prompt is empty"));
     }
-    conv.messages.push(json!({"role": "user", "content": prompt}));
+    conv.messages.push(Message::user(prompt));
     let reply = rt.block_on(async {
         tokio::select! {
             r = send(ctx, &session, &a, &conv) => r,
@@ -131,30 +132,24 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
 struct Conversation {
     model: String,
     system: Option<String>,
-    messages: Vec<Value>,
+    messages: Vec<Message>,
 }
 
 impl Conversation {
-    fn body(&self, a: &ChatArgs, stream: bool) -> Value {
+    fn request(&self, a: &ChatArgs) -> ChatCompletionRequest {
         let mut messages = Vec::new();
         if let Some(s) = &self.system {
-            messages.push(json!({"role": "system", "content": s}));
+            messages.push(Message::system(s.clone()));
         }
         messages.extend(self.messages.iter().cloned());
-        let mut b = Map::new();
-        b.insert("model".into(), Value::from(self.model.clone()));
-        b.insert("messages".into(), Value::Array(messages));
-        b.insert("stream".into(), Value::Bool(stream));
-        if stream {
-            b.insert("stream_options".into(), json!({"include_usage": true}));
-        }
+        let mut r = ChatCompletionRequest::new(self.model.clone(), messages);
         if let Some(m) = a.max_tokens {
-            b.insert("max_tokens".into(), Value::from(m));
+            r = r.max_tokens(m);
         }
         if let Some(t) = a.temperature {
-            b.insert("temperature".into(), Value::from(t));
+            r = r.temperature(t);
         }
-        Value::Object(b)
+        r
     }
 }
 
@@ -204,193 +199,53 @@ async fn character_prompt(s: &Session, id: i64) -> CliResult<String> {
     Ok(parts.join("\n\n"))
 }
 
-/// One reply: streamed (tokens to stdout, or NDJSON chunks) or whole. Returns the text.
+/// One reply: streamed (tokens to stdout, or NDJSON chunks) or whole, through the SDK's chat
+/// layer. Returns the text.
 async fn send(ctx: &Ctx, s: &Session, a: &ChatArgs, conv: &Conversation) -> CliResult<String> {
-    let stream = !a.no_stream;
-    let req = s
-        .client
-        .chat()
-        .create_untyped()
-        .body(conv.body(a, stream))
-        .into_request()?;
-    if !stream {
-        let v = s.json(req).await?;
-        let text = message_text(&v);
+    let req = conv.request(a);
+    s.trace_line(
+        "POST",
+        &format!("{}/v1/chat/completions", s.client.mimic_base_url()),
+    );
+    if a.no_stream {
+        let c = s.client.chat().create(req).await?;
+        let text = c.content().unwrap_or_default().to_owned();
         if ctx.out.json {
-            ctx.out.json_value(&v)?;
+            ctx.out.json_value(&serde_json::to_value(&c)?)?;
         } else {
             ctx.out.line(&text)?;
         }
         return Ok(text);
     }
-    let resp = s.raw(req).await?;
-    let mut acc = Accumulator::default();
-    let mut parser = SseParser::default();
-    let mut body = resp.bytes_stream();
+    let mut stream = s.client.chat().stream(req.include_usage(true)).await?;
     let print_tokens = !ctx.out.json;
-    let mut done = false;
-    'outer: while let Some(chunk) = body.next().await {
+    let mut printed = false;
+    while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(c) => c,
             Err(e) => {
-                if print_tokens && !acc.text.is_empty() {
+                if printed {
                     ctx.out.write("\n")?;
                 }
-                return Err(CliError::msg(format!(
-                    "the reply stream broke off after {} characters: {e}",
-                    acc.text.len()
-                )));
+                return Err(e.into());
             }
         };
-        for data in parser.feed(&chunk) {
-            if data == "[DONE]" {
-                done = true;
-                break 'outer;
-            }
-            let v: Value = match serde_json::from_str(&data) {
-                Ok(v) => v,
-                Err(_) => continue,
-            };
-            if let Some(err) = v.get("error") {
-                if print_tokens && !acc.text.is_empty() {
-                    ctx.out.write("\n")?;
-                }
-                let msg = err
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| err.to_string());
-                return Err(CliError::msg(format!("the model failed mid-reply: {msg}")));
-            }
-            if a.stream_json && ctx.out.json {
-                ctx.out.json_line(&v)?;
-            }
-            let piece = acc.add(&v);
-            if print_tokens && !piece.is_empty() {
-                ctx.out.write(&piece)?;
+        if a.stream_json && ctx.out.json {
+            ctx.out.json_line(&serde_json::to_value(&chunk)?)?;
+        }
+        if let Some(piece) = chunk.content().filter(|p| !p.is_empty()) {
+            if print_tokens {
+                ctx.out.write(piece)?;
+                printed = true;
             }
         }
-    }
-    if !done && acc.finish_reason.is_none() {
-        if print_tokens {
-            ctx.out.write("\n")?;
-        }
-        return Err(CliError::msg(
-            "the reply stream ended early (no [DONE]); the answer may be incomplete",
-        ));
     }
     if print_tokens {
         ctx.out.write("\n")?;
     } else if !a.stream_json {
-        ctx.out.json_value(&acc.completion(&conv.model))?;
+        ctx.out.json_value(&serde_json::to_value(stream.completion())?)?;
     }
-    Ok(acc.text)
-}
-
-fn message_text(v: &Value) -> String {
-    v.get("choices")
-        .and_then(|c| c.get(0))
-        .and_then(|c| {
-            c.get("message")
-                .and_then(|m| m.get("content"))
-                .or_else(|| c.get("text"))
-        })
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned()
-}
-
-/// Splits an SSE byte stream into `data:` payloads (events joined by newlines; comments and
-/// other fields ignored).
-#[derive(Default)]
-pub struct SseParser {
-    buf: Vec<u8>,
-    data: Vec<String>,
-}
-
-impl SseParser {
-    /// Feeds bytes; returns the payloads of the events completed by them.
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<String> {
-        self.buf.extend_from_slice(bytes);
-        let mut out = Vec::new();
-        while let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
-            let mut line: Vec<u8> = self.buf.drain(..=pos).collect();
-            line.pop();
-            if line.last() == Some(&b'\r') {
-                line.pop();
-            }
-            let line = String::from_utf8_lossy(&line);
-            if line.is_empty() {
-                if !self.data.is_empty() {
-                    out.push(self.data.join("\n"));
-                    self.data.clear();
-                }
-            } else if let Some(rest) = line.strip_prefix("data:") {
-                self.data
-                    .push(rest.strip_prefix(' ').unwrap_or(rest).to_owned());
-            }
-        }
-        out
-    }
-}
-
-/// Builds the final completion from streamed chunks.
-#[derive(Default)]
-struct Accumulator {
-    id: Option<String>,
-    model: Option<String>,
-    created: Option<Value>,
-    text: String,
-    finish_reason: Option<String>,
-    usage: Option<Value>,
-}
-
-impl Accumulator {
-    /// Adds a chunk; returns its new text.
-    fn add(&mut self, v: &Value) -> String {
-        if self.id.is_none() {
-            self.id = v.get("id").and_then(Value::as_str).map(str::to_owned);
-        }
-        if self.model.is_none() {
-            self.model = v.get("model").and_then(Value::as_str).map(str::to_owned);
-        }
-        if self.created.is_none() {
-            self.created = v.get("created").cloned();
-        }
-        if let Some(u) = v.get("usage").filter(|u| !u.is_null()) {
-            self.usage = Some(u.clone());
-        }
-        let mut piece = String::new();
-        if let Some(c) = v.get("choices").and_then(|c| c.get(0)) {
-            let text = c
-                .get("delta")
-                .and_then(|d| d.get("content"))
-                .or_else(|| c.get("text"))
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            piece.push_str(text);
-            if let Some(r) = c.get("finish_reason").and_then(Value::as_str) {
-                self.finish_reason = Some(r.to_owned());
-            }
-        }
-        self.text.push_str(&piece);
-        piece
-    }
-
-    fn completion(&self, model: &str) -> Value {
-        json!({
-            "id": self.id,
-            "object": "chat.completion",
-            "created": self.created,
-            "model": self.model.clone().unwrap_or_else(|| model.to_owned()),
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": self.text},
-                "finish_reason": self.finish_reason,
-            }],
-            "usage": self.usage,
-        })
-    }
+    Ok(stream.text())
 }
 
 /// REPL line history, persisted in the state directory.
@@ -564,7 +419,7 @@ fn run_repl(
             }
             continue;
         }
-        conv.messages.push(json!({"role": "user", "content": msg}));
+        conv.messages.push(Message::user(msg));
         let r = rt.block_on(async {
             tokio::select! {
                 r = send(ctx, s, a, conv) => Some(r),
@@ -572,9 +427,7 @@ fn run_repl(
             }
         });
         match r {
-            Some(Ok(text)) => conv
-                .messages
-                .push(json!({"role": "assistant", "content": text})),
+            Some(Ok(text)) => conv.messages.push(Message::assistant(text)),
             Some(Err(CliError::BrokenPipe)) => return Err(CliError::BrokenPipe),
             Some(Err(e)) => {
                 conv.messages.pop();
@@ -602,24 +455,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sse_parsing_handles_split_frames_and_comments() {
-        let mut p = SseParser::default();
-        let mut out = p.feed(b": keep-alive\n\ndata: {\"a\"");
-        assert!(out.is_empty());
-        out.extend(p.feed(b":1}\r\n\r\ndata: [DONE]\n\n"));
-        assert_eq!(out, vec!["{\"a\":1}".to_owned(), "[DONE]".to_owned()]);
-    }
-
-    #[test]
-    fn accumulates_chunks() {
-        let mut acc = Accumulator::default();
-        acc.add(&json!({"id": "c1", "model": "m", "choices": [{"delta": {"content": "he"}}]}));
-        acc.add(&json!({"choices": [{"delta": {"content": "llo"}, "finish_reason": "stop"}]}));
-        acc.add(&json!({"choices": [], "usage": {"total_tokens": 3}}));
-        let c = acc.completion("x");
-        assert_eq!(c["choices"][0]["message"]["content"], "hello");
-        assert_eq!(c["choices"][0]["finish_reason"], "stop");
-        assert_eq!(c["usage"]["total_tokens"], 3);
-        assert_eq!(c["model"], "m");
+    fn requests_carry_system_and_history() {
+        let a = ChatArgs {
+            prompt: None,
+            model: None,
+            system: None,
+            character: None,
+            no_stream: false,
+            stream_json: false,
+            max_tokens: Some(5),
+            temperature: None,
+            repl: false,
+        };
+        let conv = Conversation {
+            model: "m".into(),
+            system: Some("be brief".into()),
+            messages: vec![Message::user("hi"), Message::assistant("hello")],
+        };
+        let v = serde_json::to_value(conv.request(&a)).unwrap();
+        assert_eq!(v["model"], "m");
+        assert_eq!(v["messages"][0]["role"], "system");
+        assert_eq!(v["messages"][2]["content"], "hello");
+        assert_eq!(v["max_tokens"], 5);
     }
 }

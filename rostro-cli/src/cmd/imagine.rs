@@ -2,19 +2,25 @@
 //! (status and elapsed time on stderr), and downloads the results with `--out`.
 //! Ctrl-C while waiting leaves the generation running and prints how to resume.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
+use indicatif::ProgressBar;
+use rostro_sdk::media::{
+    CompletedGeneration, Generation, GenerationSpec, GenerationState, ImageInput, MediaError,
+    PollEndpoint, WaitProgress,
+};
 use rostro_sdk::types;
 use serde_json::{Value, json};
-use tokio::io::AsyncWriteExt;
 
 use crate::ctx::{Ctx, Session, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
-use crate::util::{self, first_of, items_of, s};
+use crate::util::{self, first_of};
 
 /// `rostro imagine ...`
 #[derive(Debug, Subcommand)]
@@ -331,14 +337,38 @@ fn parse_aspect(v: &str) -> Result<String, String> {
 
 /// What to start.
 enum Start {
-    /// `POST /imagine` with this body, polled with `/imagine/check`.
-    Imagine(types::GenerationRequest),
-    /// `POST /images/upscale`, polled with `/check`.
+    /// `POST /imagine` (polled with `/imagine/check`).
+    Imagine(Box<GenerationSpec>),
+    /// `POST /images/upscale` (polled with `/check`).
     Upscale {
-        image: String,
+        image: ImageInput,
         prompt: Option<String>,
         seed: Option<i64>,
     },
+}
+
+/// A file path or a URL (`http(s)://`, `data:`) given as an image.
+fn image_input(arg: &str) -> CliResult<ImageInput> {
+    if arg.starts_with("http://") || arg.starts_with("https://") || arg.starts_with("data:") {
+        return Ok(ImageInput::url(arg));
+    }
+    let p = Path::new(arg);
+    if !p.is_file() {
+        return Err(CliError::usage(format!(
+            "{arg}: no such file (give a file or an http(s) URL)"
+        )));
+    }
+    Ok(ImageInput::path(p))
+}
+
+fn spec_from(r: types::GenerationRequest) -> GenerationSpec {
+    let t = r
+        .generation_type
+        .clone()
+        .unwrap_or(types::GenerationType::TextToImage);
+    let mut spec = GenerationSpec::new(t);
+    *spec.request_mut() = r;
+    spec
 }
 
 /// Runs `rostro imagine`.
@@ -353,27 +383,35 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
             r.guidance_scale = a.guidance;
             r.strength = a.strength;
             r.remove_background = a.remove_background.then_some(true);
-            r.generation_type = Some(types::GenerationType::TextToImage);
+            r.generation_type = Some(if a.init_image.is_some() {
+                types::GenerationType::ImageToImage
+            } else {
+                types::GenerationType::TextToImage
+            });
+            let mut spec = spec_from(r);
             if let Some(i) = &a.init_image {
-                r.init_image = Some(util::media_arg(i)?);
-                r.generation_type = Some(types::GenerationType::ImageToImage);
+                spec = spec.init_image(image_input(i)?);
             }
-            ("image", Start::Imagine(r), a.wait)
+            ("image", Start::Imagine(Box::new(spec)), a.wait)
         }
         ImagineCmd::Video(a) => {
             let mut r = base(&a.common);
             r.prompt = Some(a.prompt);
             r.duration = a.duration;
             r.fps = a.fps;
-            r.generation_type = Some(types::GenerationType::TextToVideo);
+            r.generation_type = Some(if a.init_image.is_some() {
+                types::GenerationType::ImageToVideo
+            } else {
+                types::GenerationType::TextToVideo
+            });
+            let mut spec = spec_from(r);
             if let Some(i) = &a.init_image {
-                r.init_image = Some(util::media_arg(i)?);
-                r.generation_type = Some(types::GenerationType::ImageToVideo);
+                spec = spec.init_image(image_input(i)?);
             }
             if let Some(i) = &a.end_image {
-                r.end_image = Some(util::media_arg(i)?);
+                spec = spec.end_image(image_input(i)?);
             }
-            ("video", Start::Imagine(r), a.wait)
+            ("video", Start::Imagine(Box::new(spec)), a.wait)
         }
         ImagineCmd::Speech(a) => {
             let text = if a.text == "-" {
@@ -388,15 +426,12 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
                 generation_type: Some(types::GenerationType::TextToSpeech),
                 ..Default::default()
             };
-            ("speech", Start::Imagine(r), a.wait)
+            ("speech", Start::Imagine(Box::new(spec_from(r))), a.wait)
         }
         ImagineCmd::Music(a) => {
             let lyrics = a.lyrics.as_deref().map(util::read_text).transpose()?;
             if a.prompt.is_none() && lyrics.is_none() {
                 return Err(CliError::usage("give a PROMPT, --lyrics, or both"));
-            }
-            if matches!(a.music_type.as_deref(), Some("vocals" | "mixed")) && lyrics.is_none() {
-                return Err(CliError::usage("--music-type vocals/mixed needs --lyrics"));
             }
             let r = types::GenerationRequest {
                 prompt: a.prompt,
@@ -407,7 +442,7 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
                 generation_type: Some(types::GenerationType::TextToMusic),
                 ..Default::default()
             };
-            ("music", Start::Imagine(r), a.wait)
+            ("music", Start::Imagine(Box::new(spec_from(r))), a.wait)
         }
         ImagineCmd::Sfx(a) => {
             let r = types::GenerationRequest {
@@ -417,25 +452,19 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
                 generation_type: Some(types::GenerationType::TextToSfx),
                 ..Default::default()
             };
-            ("sound effect", Start::Imagine(r), a.wait)
+            ("sound effect", Start::Imagine(Box::new(spec_from(r))), a.wait)
         }
         ImagineCmd::Model3d(a) => {
             if a.prompt.is_none() && a.init_images.is_empty() {
                 return Err(CliError::usage("give a PROMPT or --init-image"));
             }
-            let images = a
-                .init_images
-                .iter()
-                .map(|i| util::media_arg(i))
-                .collect::<CliResult<Vec<_>>>()?;
             let r = types::GenerationRequest {
-                generation_type: Some(if images.is_empty() {
+                generation_type: Some(if a.init_images.is_empty() {
                     types::GenerationType::TextTo3d
                 } else {
                     types::GenerationType::ImageTo3d
                 }),
                 prompt: a.prompt,
-                init_images: (!images.is_empty()).then_some(images),
                 output_type: a.output_type.map(types::Output3Dtype::from),
                 do_texture: a.texture.then_some(true),
                 do_autorig: a.autorig.then_some(true),
@@ -446,39 +475,51 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
                 seed: a.seed,
                 ..Default::default()
             };
-            ("3D model", Start::Imagine(r), a.wait)
+            let mut spec = spec_from(r);
+            for i in &a.init_images {
+                spec = spec.add_init_image(image_input(i)?);
+            }
+            ("3D model", Start::Imagine(Box::new(spec)), a.wait)
         }
         ImagineCmd::Edit(a) => {
             let mut r = base(&a.common);
             r.prompt = Some(a.prompt);
-            r.init_image = Some(util::media_arg(&a.image)?);
-            r.mask_image = a.mask.as_deref().map(util::media_arg).transpose()?;
             r.i2i_type = a.i2i_type.map(types::I2Itype::from);
             r.strength = a.strength;
             r.preserve_transparency = a.preserve_transparency.then_some(true);
             r.generation_type = Some(types::GenerationType::ImageToImage);
-            ("edit", Start::Imagine(r), a.wait)
+            let mut spec = spec_from(r).init_image(image_input(&a.image)?);
+            if let Some(m) = &a.mask {
+                spec = spec.mask_image(image_input(m)?);
+            }
+            ("edit", Start::Imagine(Box::new(spec)), a.wait)
         }
         ImagineCmd::Animate(a) => {
             let mut r = base(&a.common);
             r.prompt = a.prompt;
-            r.init_image = Some(util::media_arg(&a.image)?);
-            r.end_image = a.end_image.as_deref().map(util::media_arg).transpose()?;
             r.duration = a.duration;
             r.fps = a.fps;
             r.generation_type = Some(types::GenerationType::ImageToVideo);
-            ("animation", Start::Imagine(r), a.wait)
+            let mut spec = spec_from(r).init_image(image_input(&a.image)?);
+            if let Some(i) = &a.end_image {
+                spec = spec.end_image(image_input(i)?);
+            }
+            ("animation", Start::Imagine(Box::new(spec)), a.wait)
         }
         ImagineCmd::Upscale(a) => (
             "upscale",
             Start::Upscale {
-                image: util::media_arg(&a.image)?,
+                image: image_input(&a.image)?,
                 prompt: a.prompt,
                 seed: a.seed,
             },
             a.wait,
         ),
     };
+    if let Start::Imagine(spec) = &start {
+        // Checked locally: nothing is sent when the spec is incomplete.
+        spec.validate().map_err(|e| CliError::usage(e.to_string()))?;
+    }
     generate(ctx, label, start, wait)
 }
 
@@ -497,56 +538,60 @@ fn generate(ctx: &Ctx, label: &str, start: Start, wait: WaitOpts) -> CliResult {
         let s = ctx.session(true).await?;
         let started = Instant::now();
         let spinner = ctx.out.spinner(format!("starting {label}"));
-        let timed = matches!(start, Start::Upscale { .. });
-        let req = match start {
-            Start::Imagine(body) => s
-                .client
-                .imagine()
-                .create()
-                .body(body)
-                .return_immediate(true)
-                .into_request()?,
-            Start::Upscale {
-                image,
-                prompt,
-                seed,
-            } => {
-                let mut b = s.client.images().upscale().init_image(image);
-                if let Some(p) = prompt {
-                    b = b.prompt(p);
+        let imagine = s.client.imagine();
+        let starting = async {
+            match start {
+                Start::Imagine(spec) => {
+                    s.trace_line("POST", &format!("{}/imagine?return_immediate=true", s.client.base_url()));
+                    imagine.generate(*spec).await
                 }
-                if let Some(x) = seed {
-                    b = b.seed(x);
+                Start::Upscale {
+                    image,
+                    prompt,
+                    seed,
+                } => {
+                    s.trace_line("POST", &format!("{}/images/upscale", s.client.base_url()));
+                    let mut b = s
+                        .client
+                        .images()
+                        .upscale()
+                        .init_image(image.to_request_string().await?);
+                    if let Some(p) = prompt {
+                        b = b.prompt(p);
+                    }
+                    if let Some(x) = seed {
+                        b = b.seed(x);
+                    }
+                    imagine.generate_with(b).await
                 }
-                b.into_request()?
             }
         };
-        let first = tokio::select! {
-            r = s.json(req) => r,
+        let generation = tokio::select! {
+            r = starting => r,
             _ = ctrl_c() => {
                 spinner.finish_and_clear();
                 ctx.out.eprint("interrupted before the generation started");
                 return Err(CliError::Interrupted);
             }
         };
-        let first = match first {
-            Ok(v) => v,
+        let generation = match generation {
+            Ok(g) => g,
             Err(e) => {
                 spinner.finish_and_clear();
-                return Err(e);
+                return Err(e.into());
             }
         };
-        let uuid = first_of(&first, &["generation_uuid", "uuid"]);
-        if uuid.is_empty() {
-            spinner.finish_and_clear();
-            return Err(CliError::msg(format!(
-                "the API did not return a generation uuid: {first}"
-            )));
-        }
+        let uuid = generation.generation_uuid().to_owned();
+        let timed = generation.endpoint() == PollEndpoint::Check;
         if wait.no_wait {
             spinner.finish_and_clear();
             if ctx.out.json {
-                return ctx.out.json_value(&first);
+                let item = generation
+                    .last_status()
+                    .map(|st| serde_json::to_value(&st.item))
+                    .transpose()?
+                    .unwrap_or_else(|| json!({ "generation_uuid": uuid }));
+                return ctx.out.json_value(&item);
             }
             ctx.out.line(&uuid)?;
             let flag = if timed { " --timed" } else { "" };
@@ -554,14 +599,9 @@ fn generate(ctx: &Ctx, label: &str, start: Start, wait: WaitOpts) -> CliResult {
                 .note(&format!("wait for it with: rostro imagine wait {uuid}{flag}"));
             return Ok(());
         }
-        let item = if is_done(&first) || is_failed(&first) {
-            check_failed(&first, &uuid)?;
-            first
-        } else {
-            wait_for(ctx, &s, &uuid, timed, &wait, &spinner, label, started).await?
-        };
+        let done = wait_for(ctx, generation, &wait, &spinner, label, timed).await;
         spinner.finish_and_clear();
-        finish(ctx, &s, &uuid, item, &wait, label, started).await
+        finish(ctx, &s, done?, &wait, label, started).await
     })
 }
 
@@ -571,9 +611,14 @@ fn resume(ctx: &Ctx, a: WaitArgs) -> CliResult {
         let s = ctx.session(true).await?;
         let started = Instant::now();
         let spinner = ctx.out.spinner("waiting");
-        let item = wait_for(ctx, &s, &a.uuid, a.timed, &a.wait, &spinner, "generation", started).await;
+        let generation = if a.timed {
+            s.client.imagine().resume_check(&a.uuid)
+        } else {
+            s.client.imagine().resume(&a.uuid)
+        };
+        let done = wait_for(ctx, generation, &a.wait, &spinner, "generation", a.timed).await;
         spinner.finish_and_clear();
-        finish(ctx, &s, &a.uuid, item?, &a.wait, "generation", started).await
+        finish(ctx, &s, done?, &a.wait, "generation", started).await
     })
 }
 
@@ -584,154 +629,83 @@ fn check_out(w: &WaitOpts) -> CliResult {
     if !(w.poll_interval.is_finite() && w.poll_interval > 0.0) {
         return Err(CliError::usage("--poll-interval must be positive"));
     }
-    Ok(())
-}
-
-fn is_done(v: &Value) -> bool {
-    v.get("is_done").and_then(Value::as_bool) == Some(true)
-}
-
-fn is_failed(v: &Value) -> bool {
-    v.get("is_failed").and_then(Value::as_bool) == Some(true)
-}
-
-fn check_failed(v: &Value, uuid: &str) -> CliResult {
-    if is_failed(v) {
-        let reason = v
-            .get("error")
-            .and_then(|e| e.get("reason"))
-            .and_then(Value::as_str)
-            .unwrap_or("unknown reason")
-            .to_owned();
-        return Err(CliError::GenerationFailed {
-            uuid: uuid.to_owned(),
-            reason,
-        });
+    if w.wait_timeout.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
+        return Err(CliError::usage("--wait-timeout must be a number of seconds"));
     }
     Ok(())
 }
 
-/// Polls until the generation is done or failed, with a growing pause (250 ms, x1.5, up to
-/// `--poll-interval`). Ctrl-C prints how to resume and exits 130.
-#[allow(clippy::too_many_arguments)]
+/// Waits with the SDK's poller (first check after 250 ms, doubling up to `--poll-interval`),
+/// showing state and elapsed time on the spinner. Ctrl-C prints how to resume and exits 130;
+/// `--wait-timeout` exits 7 with the same hint.
 async fn wait_for(
     ctx: &Ctx,
-    s: &Session,
-    uuid: &str,
-    timed: bool,
+    generation: Generation,
     w: &WaitOpts,
-    spinner: &indicatif::ProgressBar,
+    spinner: &ProgressBar,
     label: &str,
-    started: Instant,
-) -> CliResult<Value> {
+    timed: bool,
+) -> CliResult<CompletedGeneration> {
+    let uuid = generation.generation_uuid().to_owned();
     let max = Duration::from_secs_f64(w.poll_interval);
-    let mut pause = Duration::from_millis(250).min(max);
-    let deadline = w
-        .wait_timeout
-        .map(|t| started + Duration::from_secs_f64(t.max(0.0)));
+    let mut generation = generation.poll_interval(Duration::from_millis(250).min(max), max);
+    if let Some(t) = w.wait_timeout {
+        generation = generation.timeout(Duration::from_secs_f64(t));
+    }
+    let pb = spinner.clone();
+    let tag = format!("{label} {uuid}");
+    pb.set_message(format!("{tag}: queued"));
+    let generation = generation.on_progress(move |p: &WaitProgress| {
+        let state = match (p.state, p.queue_length) {
+            (GenerationState::Pending, Some(q)) if q > 0 => format!("queued (position {q})"),
+            (GenerationState::Pending, _) => "generating".to_owned(),
+            (GenerationState::Done, _) => "done".to_owned(),
+            (GenerationState::Failed, _) => "failed".to_owned(),
+            _ => "checking".to_owned(),
+        };
+        pb.set_message(format!("{tag}: {state} (check {})", p.attempt));
+    });
     let flag = if timed { " --timed" } else { "" };
     let out_flag = match &w.out {
         Some(o) => format!(" --out {o}"),
         None => String::new(),
     };
-    let resume_hint = format!("rostro imagine wait {uuid}{flag}{out_flag}");
-    spinner.set_message(format!("{label} {uuid}: queued"));
-    loop {
-        let req = if timed {
-            s.client
-                .tasks()
-                .check()
-                .generation_uuid(uuid)
-                .into_request()?
-        } else {
-            s.client
-                .imagine()
-                .check()
-                .generation_uuid(uuid)
-                .into_request()?
-        };
-        let interrupted = |spinner: &indicatif::ProgressBar| {
+    let hint = format!("rostro imagine wait {uuid}{flag}{out_flag}");
+    let r = tokio::select! {
+        r = generation.wait() => r,
+        _ = ctrl_c() => {
             spinner.finish_and_clear();
             ctx.out.eprint(&format!(
-                "{}interrupted:{} generation {uuid} keeps running on the server.\nResume with: {resume_hint}",
+                "{}interrupted:{} generation {uuid} keeps running on the server.\nResume with: {hint}",
                 style::YELLOW,
                 style::RESET
             ));
-            CliError::Interrupted
-        };
-        let v = tokio::select! {
-            r = s.json(req) => r?,
-            _ = ctrl_c() => return Err(interrupted(spinner)),
-        };
-        if is_failed(&v) {
-            spinner.finish_and_clear();
-            check_failed(&v, uuid)?;
-        }
-        if is_done(&v) {
-            return Ok(v);
-        }
-        let status = status_text(&v);
-        spinner.set_message(format!("{label} {uuid}: {status}"));
-        if let Some(d) = deadline {
-            if Instant::now() + pause > d {
-                spinner.finish_and_clear();
-                return Err(CliError::Timeout(format!(
-                    "gave up waiting for generation {uuid} after {:.1}s (it keeps running); resume with: {resume_hint}",
-                    started.elapsed().as_secs_f64()
-                )));
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
-            _ = ctrl_c() => return Err(interrupted(spinner)),
-        }
-        pause = (pause.mul_f64(1.5)).min(max);
-    }
-}
-
-fn status_text(v: &Value) -> String {
-    if let Some(q) = v.get("queue_length").and_then(Value::as_i64) {
-        if q > 0 {
-            return format!("queued (position {q})");
-        }
-    }
-    "generating".to_owned()
-}
-
-/// The result URLs of a finished item: `(name, url)`, primary first.
-fn result_urls(v: &Value, base: &str) -> Vec<(String, String)> {
-    let abs = |u: &str| -> String {
-        if u.starts_with("http://") || u.starts_with("https://") || u.starts_with("data:") {
-            u.to_owned()
-        } else {
-            format!("{base}/{}", u.trim_start_matches('/'))
+            return Err(CliError::Interrupted);
         }
     };
-    let mut out = Vec::new();
-    let primary = first_of(v, &["primary_media_url", "primary_image_path", "url"]);
-    if !primary.is_empty() {
-        out.push(("primary".to_owned(), abs(&primary)));
-    }
-    if let Some(Value::Object(m)) = v.get("secondary_media_urls") {
-        for (k, u) in m {
-            if let Some(u) = u.as_str().filter(|u| !u.is_empty()) {
-                out.push((k.clone(), abs(u)));
+    r.map_err(|e| {
+        spinner.finish_and_clear();
+        if let rostro_sdk::Error::Media { source, .. } = &e {
+            if matches!(**source, MediaError::WaitTimedOut { .. }) {
+                return CliError::Timeout(format!(
+                    "gave up waiting for generation {uuid} (it keeps running); resume with: {hint}"
+                ));
             }
         }
-    }
-    out
+        e.into()
+    })
 }
 
 async fn finish(
     ctx: &Ctx,
     s: &Session,
-    uuid: &str,
-    item: Value,
+    done: CompletedGeneration,
     w: &WaitOpts,
     label: &str,
     started: Instant,
 ) -> CliResult {
-    let urls = result_urls(&item, s.client.base_url());
+    let uuid = done.generation_uuid().to_owned();
+    let urls = done.media_urls();
     let mut files: Vec<Value> = Vec::new();
     if let Some(out) = &w.out {
         if urls.is_empty() {
@@ -739,43 +713,46 @@ async fn finish(
                 "generation {uuid} finished without a media URL"
             )));
         }
-        let media_id = first_of(&item, &["uuid", "generation_uuid"]);
-        let media_id = if media_id.is_empty() {
-            uuid.to_owned()
-        } else {
-            media_id
-        };
         if out == "-" {
-            download_to_stdout(ctx, s, &urls[0].1).await?;
-            return Ok(());
+            return download_to_stdout(ctx, s, &urls[0].1).await;
         }
-        let dir_mode = out.ends_with('/') || out.ends_with('\\') || Path::new(out).is_dir();
-        for (i, (name, url)) in urls.iter().enumerate() {
-            let dest = if dir_mode {
-                let stem = if i == 0 {
-                    media_id.clone()
-                } else {
-                    format!("{media_id}-{name}")
-                };
-                Dest::Dir(PathBuf::from(out), stem)
-            } else if i == 0 {
-                Dest::File(PathBuf::from(out))
-            } else {
-                let p = Path::new(out);
-                let stem = p
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| media_id.clone());
-                let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
-                Dest::Dir(dir, format!("{stem}-{name}"))
-            };
-            let (path, size) = download(ctx, s, url, dest).await?;
-            files.push(json!({"name": name, "url": url, "path": path.display().to_string(), "size": size}));
+        let multi = ctx.out.multi();
+        let bars: Arc<Mutex<HashMap<String, ProgressBar>>> = Arc::default();
+        let (m, b) = (multi.clone(), bars.clone());
+        let download = done.download(PathBuf::from(out)).on_progress(move |p| {
+            let mut bars = b.lock().unwrap_or_else(|e| e.into_inner());
+            let bar = bars.entry(p.label.to_string()).or_insert_with(|| {
+                let bar = m.add(ProgressBar::new(p.total.unwrap_or(0)));
+                bar.set_style(crate::output::bytes_style(p.total.is_some()));
+                bar.set_message(p.label.to_string());
+                bar
+            });
+            if let Some(t) = p.total {
+                bar.set_length(t);
+            }
+            bar.set_position(p.bytes);
+        });
+        let media = tokio::select! {
+            r = download.send() => r,
+            _ = ctrl_c() => return Err(CliError::Interrupted),
+        };
+        for bar in bars.lock().unwrap_or_else(|e| e.into_inner()).values() {
+            bar.finish_and_clear();
+        }
+        let media = media?;
+        for f in std::iter::once(&media.primary).chain(&media.secondary) {
+            files.push(json!({
+                "name": f.label,
+                "url": f.url,
+                "path": f.path.display().to_string(),
+                "size": f.size,
+                "sha256": f.sha256,
+            }));
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
     if ctx.out.json {
-        let mut v = item;
+        let mut v = serde_json::to_value(done.item())?;
         if let Value::Object(m) = &mut v {
             if !files.is_empty() {
                 m.insert("files".into(), Value::Array(files));
@@ -801,21 +778,8 @@ async fn finish(
     Ok(())
 }
 
-enum Dest {
-    File(PathBuf),
-    /// Directory and file stem; the extension comes from the URL or content type.
-    Dir(PathBuf, String),
-}
-
-fn url_ext(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next()?;
-    let last = path.rsplit('/').next()?;
-    let (_, ext) = last.rsplit_once('.')?;
-    (!ext.is_empty() && ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()))
-        .then(|| ext.to_ascii_lowercase())
-}
-
-async fn fetch(s: &Session, url: &str) -> CliResult<reqwest::Response> {
+/// `--out -`: the primary media to stdout.
+async fn download_to_stdout(ctx: &Ctx, s: &Session, url: &str) -> CliResult {
     // Media URLs may point at a CDN: sent without the API key.
     let resp = s
         .client
@@ -831,11 +795,6 @@ async fn fetch(s: &Session, url: &str) -> CliResult<reqwest::Response> {
     if !status.is_success() {
         return Err(CliError::msg(format!("download {url}: HTTP {status}")));
     }
-    Ok(resp)
-}
-
-async fn download_to_stdout(ctx: &Ctx, s: &Session, url: &str) -> CliResult {
-    let resp = fetch(s, url).await?;
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| CliError::msg(format!("download {url}: {e}")))?;
@@ -844,117 +803,34 @@ async fn download_to_stdout(ctx: &Ctx, s: &Session, url: &str) -> CliResult {
     Ok(())
 }
 
-/// Downloads `url` with a progress bar (to `<file>.part`, renamed when complete).
-async fn download(ctx: &Ctx, s: &Session, url: &str, dest: Dest) -> CliResult<(PathBuf, u64)> {
-    let resp = fetch(s, url).await?;
-    let path = match dest {
-        Dest::File(p) => p,
-        Dest::Dir(dir, stem) => {
-            let ext = url_ext(url)
-                .or_else(|| {
-                    resp.headers()
-                        .get(reqwest::header::CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(util::ext_for_mime)
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| "bin".to_owned());
-            dir.join(format!("{stem}.{ext}"))
-        }
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        tokio::fs::create_dir_all(parent)
-            .await
-            .map_err(|e| CliError::io(parent.display(), e))?;
-    }
-    let bar = ctx.out.byte_bar(
-        resp.content_length(),
-        format!(
-            "{}",
-            path.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        ),
-    );
-    let part = path.with_extension(match path.extension() {
-        Some(e) => format!("{}.part", e.to_string_lossy()),
-        None => "part".to_owned(),
-    });
-    let mut file = tokio::fs::File::create(&part)
-        .await
-        .map_err(|e| CliError::io(part.display(), e))?;
-    let mut stream = resp.bytes_stream();
-    let mut size = 0u64;
-    let result: CliResult = async {
-        loop {
-            let next = tokio::select! {
-                n = stream.next() => n,
-                _ = ctrl_c() => return Err(CliError::Interrupted),
-            };
-            let Some(chunk) = next else { break };
-            let chunk = chunk.map_err(|e| CliError::msg(format!("download {url}: {e}")))?;
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| CliError::io(part.display(), e))?;
-            size += chunk.len() as u64;
-            bar.inc(chunk.len() as u64);
-        }
-        file.flush()
-            .await
-            .map_err(|e| CliError::io(part.display(), e))?;
-        Ok(())
-    }
-    .await;
-    bar.finish_and_clear();
-    if let Err(e) = result {
-        let _ = tokio::fs::remove_file(&part).await;
-        return Err(e);
-    }
-    drop(file);
-    tokio::fs::rename(&part, &path)
-        .await
-        .map_err(|e| CliError::io(path.display(), e))?;
-    Ok((path, size))
-}
-
 fn history(ctx: &Ctx, a: HistoryArgs) -> CliResult {
     let items = ctx.block_on(async {
         let s = ctx.session(true).await?;
-        let mut out: Vec<Value> = Vec::new();
-        let mut cursor: Option<String> = None;
-        while out.len() < a.limit {
-            let want = (a.limit - out.len()).min(100) as i64;
-            let mut b = s.client.imagine().history().first(want);
-            if !a.types.is_empty() {
-                b = b.media_types(
-                    a.types
-                        .iter()
-                        .map(|t| types::GenerationType::from(t.as_str()))
-                        .collect(),
-                );
-            }
-            if a.asc {
-                b = b.asc(true);
-            }
-            if let Some(c) = &cursor {
-                b = b.cursor(c);
-            }
-            let page = s.json(b.into_request()?).await?;
-            let got = items_of(&page, &["items"]);
-            let n = got.len();
-            out.extend(got);
-            cursor = page
-                .get("cursor")
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned);
-            if n == 0 || cursor.is_none() {
-                break;
-            }
+        let mut b = s
+            .client
+            .imagine()
+            .history()
+            .first(a.limit.clamp(1, 100) as i64);
+        if !a.types.is_empty() {
+            b = b.media_types(
+                a.types
+                    .iter()
+                    .map(|t| types::GenerationType::from(t.as_str()))
+                    .collect(),
+            );
         }
-        out.truncate(a.limit);
-        Ok(out)
+        if a.asc {
+            b = b.asc(true);
+        }
+        let items: Vec<types::ImaginedItem> = b.stream_limit(a.limit).try_collect().await?;
+        items
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(CliError::from)
     })?;
+    let done = |v: &Value| v.get("is_done").and_then(Value::as_bool) == Some(true);
+    let failed = |v: &Value| v.get("is_failed").and_then(Value::as_bool) == Some(true);
     super::print_list(
         ctx,
         &items,
@@ -968,9 +844,9 @@ fn history(ctx: &Ctx, a: HistoryArgs) -> CliResult {
                     .to_owned()
             }),
             ("STATUS", &|v| {
-                if is_failed(v) {
+                if failed(v) {
                     "failed".into()
-                } else if is_done(v) {
+                } else if done(v) {
                     "done".into()
                 } else {
                     "running".into()
@@ -983,7 +859,7 @@ fn history(ctx: &Ctx, a: HistoryArgs) -> CliResult {
                     .unwrap_or("")
                     .to_owned()
             }),
-            ("URL", &|v| s(v, "primary_media_url")),
+            ("URL", &|v| util::s(v, "primary_media_url")),
         ],
     )
 }
@@ -998,18 +874,5 @@ mod tests {
         assert_eq!(parse_aspect("1x1").unwrap(), "w1h1");
         assert_eq!(parse_aspect("w9h16").unwrap(), "w9h16");
         assert!(parse_aspect("7:5").is_err());
-    }
-
-    #[test]
-    fn urls_and_extensions() {
-        let v = json!({
-            "primary_media_url": "/media/a.png",
-            "secondary_media_urls": {"texture": "https://cdn/x-texture.png?sig=1"}
-        });
-        let u = result_urls(&v, "http://h:1");
-        assert_eq!(u[0], ("primary".into(), "http://h:1/media/a.png".into()));
-        assert_eq!(u[1].0, "texture");
-        assert_eq!(url_ext(&u[1].1).as_deref(), Some("png"));
-        assert_eq!(url_ext("https://x/y"), None);
     }
 }
