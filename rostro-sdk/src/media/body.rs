@@ -45,7 +45,8 @@ impl Source {
     pub(crate) async fn open(&self) -> io::Result<(BoxReader, u64)> {
         match self {
             Source::Path(path) => {
-                let with_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+                let with_path =
+                    |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
                 let file = tokio::fs::File::open(path).await.map_err(with_path)?;
                 let len = file.metadata().await.map_err(with_path)?.len();
                 Ok((Box::new(file), len))
@@ -55,7 +56,10 @@ impl Source {
                 Ok((Box::new(io::Cursor::new(bytes.clone())), len))
             }
             Source::Reader { reader, len } => {
-                let taken = reader.lock().map_err(|_| io::Error::other("reader lock poisoned"))?.take();
+                let taken = reader
+                    .lock()
+                    .map_err(|_| io::Error::other("reader lock poisoned"))?
+                    .take();
                 match taken {
                     Some(r) => Ok((r, *len)),
                     None => Err(io::Error::other(
@@ -160,66 +164,66 @@ pub(crate) async fn open_stream(
     segments: &[Segment],
     progress: Option<ProgressFn>,
 ) -> io::Result<(futures::stream::BoxStream<'static, io::Result<Bytes>>, u64)> {
-            let mut opened = Vec::with_capacity(segments.len());
-            let mut body_len = 0u64;
-            let mut file_len = 0u64;
-            for segment in segments.iter() {
-                match segment {
-                    Segment::Literal(bytes) => {
-                        body_len += bytes.len() as u64;
-                        opened.push(Opened::Literal(bytes.clone()));
-                    }
-                    Segment::File {
-                        source,
-                        encoding,
-                        label,
-                    } => {
-                        let (reader, len) = source.open().await?;
-                        file_len += len;
-                        body_len += match encoding {
-                            Encoding::Raw => len,
-                            Encoding::Base64 => base64_len(len),
-                        };
-                        opened.push(Opened::File {
-                            reader,
-                            len,
-                            encoding: *encoding,
-                            label: label.clone(),
-                        });
-                    }
-                }
+    let mut opened = Vec::with_capacity(segments.len());
+    let mut body_len = 0u64;
+    let mut file_len = 0u64;
+    for segment in segments.iter() {
+        match segment {
+            Segment::Literal(bytes) => {
+                body_len += bytes.len() as u64;
+                opened.push(Opened::Literal(bytes.clone()));
             }
-            let tracker = Arc::new(Tracker {
-                callback: progress,
-                bytes: AtomicU64::new(0),
-                total: file_len,
-            });
-            if let Some(cb) = &tracker.callback {
-                let label = opened
-                    .iter()
-                    .find_map(|o| match o {
-                        Opened::File { label, .. } => Some(label.clone()),
-                        Opened::Literal(_) => None,
-                    })
-                    .unwrap_or_else(|| Arc::from(""));
-                cb(TransferProgress {
-                    bytes: 0,
-                    total: Some(file_len),
-                    label,
+            Segment::File {
+                source,
+                encoding,
+                label,
+            } => {
+                let (reader, len) = source.open().await?;
+                file_len += len;
+                body_len += match encoding {
+                    Encoding::Raw => len,
+                    Encoding::Base64 => base64_len(len),
+                };
+                opened.push(Opened::File {
+                    reader,
+                    len,
+                    encoding: *encoding,
+                    label: label.clone(),
                 });
             }
-            let body = stream::iter(opened)
-                .map(move |piece| match piece {
-                    Opened::Literal(bytes) => stream::once(async move { Ok(bytes) }).boxed(),
-                    Opened::File {
-                        reader,
-                        len,
-                        encoding,
-                        label,
-                    } => file_stream(reader, len, encoding, label, tracker.clone()).boxed(),
-                })
-                .flatten();
-            Ok((body.boxed(), body_len))
+        }
+    }
+    let tracker = Arc::new(Tracker {
+        callback: progress,
+        bytes: AtomicU64::new(0),
+        total: file_len,
+    });
+    if let Some(cb) = &tracker.callback {
+        let label = opened
+            .iter()
+            .find_map(|o| match o {
+                Opened::File { label, .. } => Some(label.clone()),
+                Opened::Literal(_) => None,
+            })
+            .unwrap_or_else(|| Arc::from(""));
+        cb(TransferProgress {
+            bytes: 0,
+            total: Some(file_len),
+            label,
+        });
+    }
+    let body = stream::iter(opened)
+        .map(move |piece| match piece {
+            Opened::Literal(bytes) => stream::once(async move { Ok(bytes) }).boxed(),
+            Opened::File {
+                reader,
+                len,
+                encoding,
+                label,
+            } => file_stream(reader, len, encoding, label, tracker.clone()).boxed(),
+        })
+        .flatten();
+    Ok((body.boxed(), body_len))
 }
 
 struct FileState {
@@ -325,7 +329,17 @@ mod tests {
 
     #[tokio::test]
     async fn base64_segments_match_a_one_shot_encoding() {
-        for size in [0usize, 1, 2, 3, 4, B64_CHUNK - 1, B64_CHUNK, B64_CHUNK + 1, 3 * B64_CHUNK + 2] {
+        for size in [
+            0usize,
+            1,
+            2,
+            3,
+            4,
+            B64_CHUNK - 1,
+            B64_CHUNK,
+            B64_CHUNK + 1,
+            3 * B64_CHUNK + 2,
+        ] {
             let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
             let segments = vec![
                 Segment::literal(&b"{\"image\":\""[..]),

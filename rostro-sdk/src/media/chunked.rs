@@ -462,7 +462,12 @@ impl ChunkedUpload {
         if let Some(id) = &self.project_id {
             body.insert("project_id".into(), id.clone());
         }
-        let req = self.client.engine_upload().start().body(body).into_request()?;
+        let req = self
+            .client
+            .engine_upload()
+            .start()
+            .body(body)
+            .into_request()?;
         let answer = self.client.execute::<Value>(req).await?.into_inner();
         let upload_id = answer
             .get("upload_id")
@@ -667,7 +672,11 @@ impl Shared {
                     self.record(n, etag).await?;
                     return Ok(());
                 }
-                Err(PartFailure { error, retryable, resign }) => {
+                Err(PartFailure {
+                    error,
+                    retryable,
+                    resign,
+                }) => {
                     self.report(-(counted.load(Ordering::Relaxed) as i64));
                     if !retryable || attempt >= self.part_retries {
                         return Err(error);
@@ -770,7 +779,12 @@ impl Shared {
             .headers()
             .get(header::ETAG)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_owned())
+            .map(|v| {
+                v.trim()
+                    .trim_start_matches("W/")
+                    .trim_matches('"')
+                    .to_owned()
+            })
             .filter(|v| !v.is_empty());
         match etag {
             // Storage that reports the part's SHA-256 as its ETag: verify it.

@@ -196,7 +196,10 @@ impl Download {
         let label: Arc<str> = Arc::from(label);
         let mut retry = 0;
         loop {
-            match self.fetch_once(&label, &url, dir, path.as_deref(), taken).await {
+            match self
+                .fetch_once(&label, &url, dir, path.as_deref(), taken)
+                .await
+            {
                 Ok(file) => {
                     taken.push(file.path.clone());
                     return Ok(file);
@@ -225,8 +228,8 @@ impl Download {
     ) -> std::result::Result<DownloadedFile, (Error, bool)> {
         let inner = &*self.client.inner;
         let mut headers = HeaderMap::new();
-        let same_origin = reqwest::Url::parse(&inner.api_base)
-            .is_ok_and(|base| base.origin() == url.origin());
+        let same_origin =
+            reqwest::Url::parse(&inner.api_base).is_ok_and(|base| base.origin() == url.origin());
         if same_origin {
             headers = inner.default_headers.clone();
         } else if let Some(ua) = inner.default_headers.get(header::USER_AGENT) {
@@ -270,7 +273,14 @@ impl Download {
         let total = resp.content_length();
         let final_path = match path {
             Some(p) => p.to_path_buf(),
-            None => dir.join(file_name_for(&self.name, label, url, content_type.as_deref(), taken, dir)),
+            None => dir.join(file_name_for(
+                &self.name,
+                label,
+                url,
+                content_type.as_deref(),
+                taken,
+                dir,
+            )),
         };
         let final_name = final_path
             .file_name()

@@ -419,14 +419,49 @@ impl GenerationSpec {
             .generation_type
             .as_ref()
             .ok_or_else(|| invalid("`generation_type` is required"))?;
-        check_enum("generation_type", Some(kind), GenerationType::KNOWN, GenerationType::is_known)?;
-        check_enum("aspect_ratio", r.aspect_ratio.as_ref(), ASPECT_RATIOS, AspectRatio::is_known)?;
-        check_enum("music_type", r.music_type.as_ref(), MusicGenType::KNOWN, MusicGenType::is_known)?;
-        check_enum("genre", r.genre.as_ref(), MusicGenre::KNOWN, MusicGenre::is_known)?;
-        check_enum("i2i_type", r.i2i_type.as_ref(), I2Itype::KNOWN, I2Itype::is_known)?;
-        check_enum("output_type", r.output_type.as_ref(), Output3Dtype::KNOWN, Output3Dtype::is_known)?;
+        check_enum(
+            "generation_type",
+            Some(kind),
+            GenerationType::KNOWN,
+            GenerationType::is_known,
+        )?;
+        check_enum(
+            "aspect_ratio",
+            r.aspect_ratio.as_ref(),
+            ASPECT_RATIOS,
+            AspectRatio::is_known,
+        )?;
+        check_enum(
+            "music_type",
+            r.music_type.as_ref(),
+            MusicGenType::KNOWN,
+            MusicGenType::is_known,
+        )?;
+        check_enum(
+            "genre",
+            r.genre.as_ref(),
+            MusicGenre::KNOWN,
+            MusicGenre::is_known,
+        )?;
+        check_enum(
+            "i2i_type",
+            r.i2i_type.as_ref(),
+            I2Itype::KNOWN,
+            I2Itype::is_known,
+        )?;
+        check_enum(
+            "output_type",
+            r.output_type.as_ref(),
+            Output3Dtype::KNOWN,
+            Output3Dtype::is_known,
+        )?;
         check_enum("speed", r.speed.as_ref(), Speed::KNOWN, Speed::is_known)?;
-        check_enum("autorig_type", r.autorig_type.as_ref(), RigType::KNOWN, RigType::is_known)?;
+        check_enum(
+            "autorig_type",
+            r.autorig_type.as_ref(),
+            RigType::KNOWN,
+            RigType::is_known,
+        )?;
 
         let text = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
         let need = |field: &str, ok: bool| {
@@ -493,12 +528,16 @@ impl GenerationSpec {
         if let Some(s) = r.strength
             && !(0.0..=1.0).contains(&s)
         {
-            return Err(invalid(format!("`strength` must be between 0 and 1, not {s}")));
+            return Err(invalid(format!(
+                "`strength` must be between 0 and 1, not {s}"
+            )));
         }
         if let Some(g) = r.guidance_scale
             && !(g >= 0.0 && g.is_finite())
         {
-            return Err(invalid(format!("`guidance_scale` must be zero or positive, not {g}")));
+            return Err(invalid(format!(
+                "`guidance_scale` must be zero or positive, not {g}"
+            )));
         }
         Ok(())
     }
@@ -753,7 +792,8 @@ impl GenerationStatus {
                 ImaginedItem {
                     generation_uuid: text("generation_uuid"),
                     cost: map.get("cost").and_then(Value::as_f64),
-                    primary_media_url: text("primary_media_url").or_else(|| text("primary_image_path")),
+                    primary_media_url: text("primary_media_url")
+                        .or_else(|| text("primary_image_path")),
                     description: text("description"),
                     prompt: map.get("prompt").filter(|p| !p.is_null()).cloned(),
                     is_done: flag("is_done"),
@@ -816,7 +856,12 @@ impl ImagineApi {
         let req = spec.into_request(self)?;
         let value = self.client.execute::<Value>(req).await?.into_inner();
         let status = GenerationStatus::from_value(value, PollEndpoint::Imagine, IMAGINE_CREATE.id)?;
-        Generation::started(&self.client, PollEndpoint::Imagine, status, IMAGINE_CREATE.id)
+        Generation::started(
+            &self.client,
+            PollEndpoint::Imagine,
+            status,
+            IMAGINE_CREATE.id,
+        )
     }
 
     /// Starts a generation on a per-type endpoint (e.g.
@@ -833,18 +878,26 @@ impl ImagineApi {
     /// A handle to a generation started earlier with `POST /imagine` (e.g. by another
     /// process), checked with `POST /imagine/check`.
     pub fn resume(&self, generation_uuid: impl Into<String>) -> Generation {
-        Generation::new(self.client.clone(), generation_uuid.into(), PollEndpoint::Imagine)
+        Generation::new(
+            self.client.clone(),
+            generation_uuid.into(),
+            PollEndpoint::Imagine,
+        )
     }
 
     /// A handle to a generation started earlier on a per-type endpoint, checked with
     /// `POST /check`.
     pub fn resume_check(&self, generation_uuid: impl Into<String>) -> Generation {
-        Generation::new(self.client.clone(), generation_uuid.into(), PollEndpoint::Check)
+        Generation::new(
+            self.client.clone(),
+            generation_uuid.into(),
+            PollEndpoint::Check,
+        )
     }
 }
 
-/// A running (or finished) generation. Cheap to clone; [`wait`](Self::wait) as often as
-/// needed.
+/// A running (or finished) generation. Cheap to clone; keep a clone (or its uuid) to wait
+/// again or [`resume`](ImagineApi::resume) later.
 #[derive(Clone)]
 #[must_use = "a generation handle does nothing until you `.wait()` for it"]
 pub struct Generation {
@@ -976,7 +1029,10 @@ impl Generation {
     /// Polls until the generation is done (then returns it) or failed (then
     /// [`MediaError::GenerationFailed`] with the reason), within the timeout. Cancel-safe:
     /// dropping the future stops polling.
-    pub async fn wait(&self) -> Result<CompletedGeneration> {
+    ///
+    /// Takes the handle by value so the future is `'static` (spawnable); clone the handle
+    /// first to keep it.
+    pub async fn wait(self) -> Result<CompletedGeneration> {
         let operation = self.endpoint.operation();
         let start = Instant::now();
         let deadline = self.timeout.map(|t| start + t);
@@ -1043,7 +1099,10 @@ impl Generation {
                         "check failed, will check again"
                     );
                     // Keep the previous state (pending) so the loop waits before retrying.
-                    if status.as_ref().is_none_or(|s| s.state != GenerationState::Pending) {
+                    if status
+                        .as_ref()
+                        .is_none_or(|s| s.state != GenerationState::Pending)
+                    {
                         status = Some(GenerationStatus {
                             state: GenerationState::Pending,
                             item: ImaginedItem::default(),
@@ -1145,8 +1204,14 @@ mod tests {
         assert_eq!(normalize_aspect_ratio("16:9".into()), AspectRatio::W16h9);
         assert_eq!(normalize_aspect_ratio("1x1".into()), AspectRatio::W1h1);
         assert_eq!(normalize_aspect_ratio("w2h3".into()), AspectRatio::W2h3);
-        assert!(matches!(normalize_aspect_ratio("7:5".into()), AspectRatio::Unknown(_)));
-        let err = GenerationSpec::text_to_image("x").aspect_ratio("7:5").validate().unwrap_err();
+        assert!(matches!(
+            normalize_aspect_ratio("7:5".into()),
+            AspectRatio::Unknown(_)
+        ));
+        let err = GenerationSpec::text_to_image("x")
+            .aspect_ratio("7:5")
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("aspect_ratio"), "{err}");
     }
 
@@ -1164,14 +1229,25 @@ mod tests {
             .music_type(MusicGenType::Instrumental)
             .validate()
             .unwrap();
-        GenerationSpec::text_to_music("shanty").lyrics("[verse]\nyo ho\n\n").validate().unwrap();
+        GenerationSpec::text_to_music("shanty")
+            .lyrics("[verse]\nyo ho\n\n")
+            .validate()
+            .unwrap();
         assert!(msg(GenerationSpec::image_to_video()).contains("`init_image`"));
         assert!(msg(GenerationSpec::image_to_3d()).contains("`init_image`"));
         assert!(msg(GenerationSpec::image_to_image("x")).contains("`init_image`"));
-        GenerationSpec::image_to_3d().add_init_image("https://x/a.png").validate().unwrap();
+        GenerationSpec::image_to_3d()
+            .add_init_image("https://x/a.png")
+            .validate()
+            .unwrap();
         assert!(msg(GenerationSpec::new("text_to_smell")).contains("`generation_type`"));
         assert!(msg(GenerationSpec::text_to_video("x").duration(0)).contains("`duration`"));
-        assert!(msg(GenerationSpec::image_to_image("x").init_image("u").strength(1.5)).contains("`strength`"));
+        assert!(
+            msg(GenerationSpec::image_to_image("x")
+                .init_image("u")
+                .strength(1.5))
+            .contains("`strength`")
+        );
         assert!(msg(GenerationSpec::image_to_video().init_image("")).contains("`init_image`"));
     }
 
@@ -1179,9 +1255,13 @@ mod tests {
     fn files_are_spliced_as_data_urls() {
         let files = vec![("ph0".to_owned(), Upload::bytes("a.png", &b"abc"[..]))];
         let segments = splice_files(br#"{"a":1,"init_image":"ph0","z":2}"#, &files).unwrap();
-        let Segment::Literal(head) = &segments[0] else { panic!() };
+        let Segment::Literal(head) = &segments[0] else {
+            panic!()
+        };
         assert_eq!(&head[..], br#"{"a":1,"init_image":"data:image/png;base64,"#);
-        let Segment::Literal(tail) = &segments[3] else { panic!() };
+        let Segment::Literal(tail) = &segments[3] else {
+            panic!()
+        };
         assert_eq!(&tail[..], br#","z":2}"#);
     }
 }

@@ -55,8 +55,8 @@ use std::time::Duration;
 pub use chunked::{ChunkedUpload, ChunkedUploadResult, UploadState};
 pub use download::{Download, DownloadedFile, DownloadedMedia};
 pub use imagine::{
-    CompletedGeneration, Generation, GenerationSpec, GenerationState, GenerationStatus,
-    ImageInput, PollEndpoint, TimedOperation, WaitProgress,
+    CompletedGeneration, Generation, GenerationSpec, GenerationState, GenerationStatus, ImageInput,
+    PollEndpoint, TimedOperation, WaitProgress,
 };
 pub use paginate::{ItemStream, Paginated};
 pub use upload::{GalleryUploadFile, MultipartOperation, MultipartUpload, Upload};

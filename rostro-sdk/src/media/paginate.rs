@@ -191,11 +191,7 @@ fn item_stream<B: Paginated>(builder: B, fetch: Fetcher<B>) -> ItemStream<B::Ite
         let value = (st.fetch)(builder).await?;
         let page = split_page(value)?;
         let n = page.items.len();
-        let signature = page
-            .items
-            .first()
-            .cloned()
-            .zip(page.items.last().cloned());
+        let signature = page.items.first().cloned().zip(page.items.last().cloned());
         if n == 0 || (signature.is_some() && signature == st.previous) {
             st.done = true;
             return Ok(Some((Vec::new(), st)));

@@ -172,7 +172,9 @@ impl Upload {
             UploadKind::File(s) => Ok(s.clone()),
             UploadKind::Url(_) => Err(Error::InvalidRequest {
                 operation,
-                message: format!("`{field}` needs the file's bytes; this endpoint does not take a URL"),
+                message: format!(
+                    "`{field}` needs the file's bytes; this endpoint does not take a URL"
+                ),
             }),
         }
     }

@@ -1,0 +1,197 @@
+//! Pagination against the mock: search (cursor, flat and `data` envelopes) with a limit,
+//! imagine history (cursor), the gallery (page numbers).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use rostro_mock::{RostroMock, SearchEnvelope};
+use rostro_sdk::media::Upload;
+use rostro_sdk::{CallOptions, Client, Error};
+
+fn client(mock: &RostroMock) -> Client {
+    Client::builder()
+        .api_key("test-key")
+        .base_url(mock.uri())
+        .initial_retry_delay(Duration::from_millis(5))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn search_pages_stop_at_the_limit() {
+    let mock = RostroMock::start().await;
+    let client = client(&mock);
+    let nodes: Vec<_> = client
+        .search()
+        .list()
+        .first(5)
+        .stream_limit(12)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(nodes.len(), 12);
+    let ids: HashSet<i64> = nodes.iter().map(|n| n.id).collect();
+    assert_eq!(ids.len(), 12, "no repeats across pages");
+    assert_eq!(
+        mock.attempts("GET", "/search"),
+        3,
+        "no more pages than needed"
+    );
+    // Pages after the first followed the cursor.
+    let requests = mock.requests_to("GET", "/search");
+    assert!(requests[0].query_pairs().iter().all(|(k, _)| k != "cursor"));
+    assert!(requests[1].query_pairs().iter().any(|(k, _)| k == "cursor"));
+
+    // `take` has the same effect.
+    mock.clear_received();
+    let taken: Vec<_> = client
+        .search()
+        .list()
+        .first(10)
+        .stream()
+        .take(10)
+        .collect()
+        .await;
+    assert_eq!(taken.len(), 10);
+    assert_eq!(mock.attempts("GET", "/search"), 1);
+}
+
+#[tokio::test]
+async fn search_runs_to_the_end() {
+    let mock = RostroMock::builder().catalog_size(23, 0).start().await;
+    let client = client(&mock);
+    let all: Vec<_> = client
+        .search()
+        .list()
+        .first(10)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 23);
+    assert_eq!(mock.attempts("GET", "/search"), 3);
+}
+
+#[tokio::test]
+async fn search_results_under_data_are_found_by_paginate() {
+    let mock = RostroMock::builder()
+        .search_envelope(SearchEnvelope::Data)
+        .start()
+        .await;
+    let client = client(&mock);
+    let nodes: Vec<_> = client
+        .paginate(client.search().list().first(10))
+        .limit(25)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(nodes.len(), 25);
+    assert!(nodes.iter().all(|n| n.name.is_some()));
+    assert_eq!(mock.attempts("GET", "/search"), 3);
+
+    // Also per request (`x-mock-envelope`), and through the POST variant.
+    let nodes: Vec<_> = client
+        .paginate(
+            client
+                .search()
+                .list_post()
+                .first(4)
+                .extra_header("x-mock-envelope", "data"),
+        )
+        .limit(6)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(nodes.len(), 6);
+
+    // The typed `.stream()` cannot see inside `data`: it says so instead of ending quietly.
+    let err = client
+        .search()
+        .list()
+        .stream()
+        .try_next()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("data"), "{err}");
+}
+
+#[tokio::test]
+async fn imagine_history_follows_cursors() {
+    let mock = RostroMock::builder().imagine_checks(0).start().await;
+    let client = client(&mock);
+    for i in 0..7 {
+        client
+            .imagine()
+            .create()
+            .prompt(format!("picture {i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let items: Vec<_> = client
+        .imagine()
+        .history()
+        .first(3)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 7);
+    let uuids: HashSet<_> = items.iter().map(|i| i.uuid.clone().unwrap()).collect();
+    assert_eq!(uuids.len(), 7);
+    let requests = mock.requests_to("POST", "/imagine/history");
+    assert_eq!(requests.len(), 3);
+    assert!(requests[0].body_json().unwrap().get("cursor").is_none());
+    let second = requests[1].body_json().unwrap();
+    assert!(second["cursor"].is_string());
+    assert_eq!(second["first"], 3);
+
+    // The same through `paginate`, stopping early.
+    mock.clear_received();
+    let two: Vec<_> = client
+        .paginate(client.imagine().history().first(2))
+        .limit(3)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(two.len(), 3);
+    assert_eq!(mock.requests_to("POST", "/imagine/history").len(), 2);
+}
+
+#[tokio::test]
+async fn gallery_pages_by_number() {
+    let mock = RostroMock::start().await;
+    let client = client(&mock);
+    for i in 0..5 {
+        client
+            .gallery()
+            .upload_file(9, Upload::bytes(format!("{i}.png"), vec![i as u8; 10]))
+            .send()
+            .await
+            .unwrap();
+    }
+    let items: Vec<_> = client
+        .gallery()
+        .list_for_project(9)
+        .limit(2)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 5);
+    let pages: Vec<String> = mock
+        .requests_to("GET", "/api/gallery/project/{project_id}")
+        .iter()
+        .map(|r| {
+            r.query_pairs()
+                .into_iter()
+                .find(|(k, _)| k == "page")
+                .map(|(_, v)| v)
+                .unwrap_or_default()
+        })
+        .collect();
+    // The short third page is the last one.
+    assert_eq!(pages, vec!["", "2", "3"]);
+}
