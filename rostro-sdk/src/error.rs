@@ -422,6 +422,12 @@ pub struct Rejection {
     pub reason: Option<String>,
     /// Where the rejected content was found.
     pub location: Option<String>,
+    /// The `type` field, when sent (Routstr: `minimum_balance_required`).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Any other fields (Routstr: `amount_required_msat`, `model`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The OpenAI-style envelope `{error: {message, type, code, param}}` (mimic API, Routstr).
@@ -633,6 +639,12 @@ fn classify(map: &Map<String, Value>, top_level: bool) -> Option<ApiErrorBody> {
         return Some(ApiErrorBody::Rejection(Rejection {
             reason: Some(reason.to_owned()),
             location: str_field(map, "location"),
+            kind: str_field(map, "type"),
+            extra: map
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "reason" | "location" | "type"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }));
     }
     None

@@ -86,6 +86,7 @@ pub mod media;
 pub mod request;
 pub mod response;
 mod retry;
+pub mod routstr;
 mod transport;
 
 pub use client::{
