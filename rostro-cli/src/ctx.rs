@@ -34,14 +34,12 @@ pub struct Session {
     pub client: Client,
     /// Where the key came from (`None`: no key).
     pub credential: Option<Credential>,
-    /// The profile in use.
-    pub profile_name: String,
     /// The profile settings.
     pub profile: Profile,
     verbose: bool,
+    /// The in-process mock of `--mock`, kept running as long as the session.
     #[cfg(feature = "mock")]
-    /// The in-process mock of `--mock`.
-    pub mock: Option<rostro_mock::RostroMock>,
+    _mock: Option<rostro_mock::RostroMock>,
 }
 
 impl Ctx {
@@ -207,11 +205,10 @@ impl Ctx {
         Ok(Session {
             client,
             credential,
-            profile_name,
             profile,
             verbose: self.g.verbose,
             #[cfg(feature = "mock")]
-            mock,
+            _mock: mock,
         })
     }
 }

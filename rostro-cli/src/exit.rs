@@ -40,13 +40,6 @@ pub enum CliError {
     Auth(String),
     /// Something looked up locally was not found (exit 4).
     NotFound(String),
-    /// A generation finished as failed (exit 6).
-    GenerationFailed {
-        /// The generation uuid.
-        uuid: String,
-        /// The server's reason.
-        reason: String,
-    },
     /// A wait ran out (exit 7).
     Timeout(String),
     /// Ctrl-C (exit 130). The message, if any, was already printed.
@@ -85,7 +78,6 @@ impl CliError {
             CliError::Usage(_) => 2,
             CliError::Auth(_) => 3,
             CliError::NotFound(_) => 4,
-            CliError::GenerationFailed { .. } => 6,
             CliError::Timeout(_) => 7,
             CliError::Interrupted => 130,
             CliError::BrokenPipe => 0,
@@ -155,9 +147,6 @@ impl fmt::Display for CliError {
             | CliError::Timeout(m)
             | CliError::Partial(m)
             | CliError::Other(m) => f.write_str(m),
-            CliError::GenerationFailed { uuid, reason } => {
-                write!(f, "generation {uuid} failed: {reason}")
-            }
             CliError::Interrupted => f.write_str("interrupted"),
             CliError::BrokenPipe => f.write_str("broken pipe"),
         }
@@ -213,11 +202,6 @@ mod tests {
         assert_eq!(CliError::usage("x").code(), 2);
         assert_eq!(CliError::Auth("x".into()).code(), 3);
         assert_eq!(CliError::NotFound("x".into()).code(), 4);
-        let g = CliError::GenerationFailed {
-            uuid: "u".into(),
-            reason: "r".into(),
-        };
-        assert_eq!(g.code(), 6);
         assert_eq!(CliError::Timeout("x".into()).code(), 7);
         assert_eq!(CliError::Interrupted.code(), 130);
         assert_eq!(CliError::BrokenPipe.code(), 0);

@@ -148,12 +148,6 @@ impl Output {
         }
     }
 
-    /// Prints a value as human output (pretty JSON) or as `--json`, for commands with no
-    /// better human form.
-    pub fn value(&self, v: &Value) -> CliResult {
-        self.json_value(v)
-    }
-
     fn jq_print(&self, jq: &Jq, v: &Value) -> CliResult {
         let outs = jq.run(v).map_err(CliError::Other)?;
         for o in outs {

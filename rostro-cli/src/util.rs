@@ -1,9 +1,6 @@
 //! Small helpers shared by commands.
 
 use std::io::Read;
-use std::path::Path;
-
-use base64::Engine;
 use serde_json::Value;
 
 use crate::exit::{CliError, CliResult};
@@ -32,70 +29,6 @@ pub fn read_json(path: &str) -> CliResult<Value> {
     let bytes = read_input(path)?;
     serde_json::from_slice(&bytes)
         .map_err(|e| CliError::usage(format!("{path}: invalid JSON: {e}")))
-}
-
-/// An image (or other media) argument: an `http(s)://` or `data:` URL is passed on; anything
-/// else is a local file sent as a `data:<mime>;base64,...` URL.
-pub fn media_arg(arg: &str) -> CliResult<String> {
-    if arg.starts_with("http://") || arg.starts_with("https://") || arg.starts_with("data:") {
-        return Ok(arg.to_owned());
-    }
-    let bytes = std::fs::read(arg).map_err(|e| CliError::io(arg, e))?;
-    Ok(data_url(&bytes, mime_for(Path::new(arg))))
-}
-
-/// `data:<mime>;base64,<bytes>`.
-pub fn data_url(bytes: &[u8], mime: &str) -> String {
-    format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
-}
-
-/// A content type from a file extension.
-pub fn mime_for(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "ogg" => "audio/ogg",
-        "flac" => "audio/flac",
-        "mp4" => "video/mp4",
-        "webm" => "video/webm",
-        "glb" => "model/gltf-binary",
-        "json" => "application/json",
-        "txt" => "text/plain",
-        "md" => "text/markdown",
-        "zip" => "application/zip",
-        _ => "application/octet-stream",
-    }
-}
-
-/// A file extension for a content type.
-pub fn ext_for_mime(ct: &str) -> Option<&'static str> {
-    let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    Some(match ct.as_str() {
-        "image/png" => "png",
-        "image/jpeg" => "jpg",
-        "image/webp" => "webp",
-        "image/gif" => "gif",
-        "audio/mpeg" => "mp3",
-        "audio/wav" | "audio/x-wav" => "wav",
-        "audio/ogg" => "ogg",
-        "video/mp4" => "mp4",
-        "video/webm" => "webm",
-        "model/gltf-binary" => "glb",
-        "application/json" => "json",
-        _ => return None,
-    })
 }
 
 /// Splits `key=value`.

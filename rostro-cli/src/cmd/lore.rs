@@ -67,14 +67,11 @@ pub struct RemoveArgs {
 pub fn run(ctx: &Ctx, cmd: LoreCmd) -> CliResult {
     match cmd {
         LoreCmd::Add(a) => {
-            if !a.file.is_file() {
-                return Err(CliError::usage(format!("{}: no such file", a.file.display())));
-            }
+            let (size, name) = super::file_info(&a.file)?;
             if let Some(m) = &a.metadata {
                 serde_json::from_str::<Value>(m)
                     .map_err(|e| CliError::usage(format!("--metadata is not JSON: {e}")))?;
             }
-            let size = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
                 let mut b = s
@@ -88,9 +85,10 @@ pub fn run(ctx: &Ctx, cmd: LoreCmd) -> CliResult {
                 if let Some(o) = a.owner {
                     b = b.text("owner_id", o.to_string());
                 }
-                let pb = ctx.out.spinner(format!("uploading {}", a.file.display()));
-                let r = s.json(b.into_request()?).await;
-                pb.finish_and_clear();
+                let (bar, progress) = super::transfer_bar(ctx, size, &name);
+                let req = s.client.upload(b).on_progress(progress).into_request()?;
+                let r = s.json(req).await;
+                bar.finish_and_clear();
                 r
             })?;
             if ctx.out.json {

@@ -127,3 +127,39 @@ pub fn confirm(ctx: &Ctx, what: &str, yes: bool) -> CliResult {
         Err(crate::exit::CliError::Interrupted)
     }
 }
+
+/// A byte bar on stderr and a progress callback for the SDK's transfers that drives it.
+pub fn transfer_bar(
+    ctx: &Ctx,
+    size: u64,
+    name: &str,
+) -> (
+    indicatif::ProgressBar,
+    impl Fn(rostro_sdk::media::TransferProgress) + Send + Sync + 'static,
+) {
+    let bar = ctx.out.byte_bar(Some(size), name.to_owned());
+    let b = bar.clone();
+    let f = move |p: rostro_sdk::media::TransferProgress| {
+        if let Some(t) = p.total {
+            b.set_length(t);
+        }
+        b.set_position(p.bytes);
+    };
+    (bar, f)
+}
+
+/// The size and display name of a file to upload.
+pub fn file_info(path: &std::path::Path) -> CliResult<(u64, String)> {
+    let meta = std::fs::metadata(path).map_err(|e| crate::exit::CliError::io(path.display(), e))?;
+    if !meta.is_file() {
+        return Err(crate::exit::CliError::usage(format!(
+            "{}: not a file",
+            path.display()
+        )));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok((meta.len(), name))
+}

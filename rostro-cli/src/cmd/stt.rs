@@ -6,7 +6,7 @@ use clap::Args;
 use rostro_sdk::request::FilePart;
 
 use crate::ctx::Ctx;
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
 use crate::util::first_of;
 
 /// `rostro stt`
@@ -18,20 +18,18 @@ pub struct SttArgs {
 
 /// Runs `rostro stt`.
 pub fn run(ctx: &Ctx, a: SttArgs) -> CliResult {
-    if !a.file.is_file() {
-        return Err(CliError::usage(format!("{}: no such file", a.file.display())));
-    }
+    let (size, name) = super::file_info(&a.file)?;
     let v = ctx.block_on(async {
         let s = ctx.session(true).await?;
-        let req = s
+        let b = s
             .client
             .audio()
             .transcribe()
-            .sample(FilePart::from_path(&a.file))
-            .into_request()?;
-        let pb = ctx.out.spinner(format!("transcribing {}", a.file.display()));
+            .sample(FilePart::from_path(&a.file));
+        let (bar, progress) = super::transfer_bar(ctx, size, &name);
+        let req = s.client.upload(b).on_progress(progress).into_request()?;
         let r = s.json(req).await;
-        pb.finish_and_clear();
+        bar.finish_and_clear();
         r
     })?;
     if ctx.out.json {

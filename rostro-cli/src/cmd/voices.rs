@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use rostro_sdk::request::FilePart;
 
 use crate::ctx::Ctx;
-use crate::exit::{CliError, CliResult};
+use crate::exit::CliResult;
 use crate::util::{first_of, items_of, s};
 
 /// `rostro voices ...`
@@ -66,9 +66,7 @@ pub fn run(ctx: &Ctx, cmd: VoicesCmd) -> CliResult {
             )
         }
         VoicesCmd::Clone(a) => {
-            if !a.file.is_file() {
-                return Err(CliError::usage(format!("{}: no such file", a.file.display())));
-            }
+            let (size, name) = super::file_info(&a.file)?;
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
                 let mut b = s
@@ -88,9 +86,10 @@ pub fn run(ctx: &Ctx, cmd: VoicesCmd) -> CliResult {
                 if let Some(c) = &a.character {
                     b = b.character_id_str(c);
                 }
-                let pb = ctx.out.spinner(format!("uploading {}", a.file.display()));
-                let r = s.json(b.into_request()?).await;
-                pb.finish_and_clear();
+                let (bar, progress) = super::transfer_bar(ctx, size, &name);
+                let req = s.client.upload(b).on_progress(progress).into_request()?;
+                let r = s.json(req).await;
+                bar.finish_and_clear();
                 r
             })?;
             if ctx.out.json {
