@@ -190,6 +190,27 @@ async fn usage_is_kept_after_the_stream_ends() {
 }
 
 #[tokio::test]
+async fn discard_text_keeps_usage_but_not_text() {
+    let mock = RostroMock::start().await;
+    let mut stream = client(&mock)
+        .chat()
+        .stream(hello().include_usage(true))
+        .await
+        .unwrap()
+        .discard_text();
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        text.push_str(chunk.unwrap().content().unwrap_or_default());
+    }
+    assert_eq!(text, ECHO, "every chunk still reaches the caller");
+    assert_eq!(stream.text(), "");
+    assert_eq!(stream.usage().map(|u| u.completion_tokens), Some(4));
+    let completion = stream.completion();
+    assert_eq!(completion.content(), None);
+    assert_eq!(completion.finish_reason(), Some(&FinishReason::Stop));
+}
+
+#[tokio::test]
 async fn tool_call_fragments_are_assembled_by_index() {
     let mock = RostroMock::start().await;
     let client = client(&mock);

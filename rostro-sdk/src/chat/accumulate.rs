@@ -40,6 +40,7 @@ pub struct ChatAccumulator {
     usage: Option<Usage>,
     choices: Vec<ChoiceState>,
     chunks: u64,
+    discard_text: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -95,9 +96,17 @@ impl ChatAccumulator {
         Self::default()
     }
 
+    /// Stops (or resumes) keeping text: content, refusal and reasoning text and tool-call
+    /// arguments are no longer appended, so memory stays constant however long the stream.
+    /// Ids, names, finish reasons and usage are still kept.
+    pub fn set_discard_text(&mut self, on: bool) {
+        self.discard_text = on;
+    }
+
     /// Adds one chunk.
     pub fn push(&mut self, chunk: &ChatCompletionChunk) {
         self.chunks += 1;
+        let keep_text = !self.discard_text;
         if self.id.is_empty() && !chunk.id.is_empty() {
             self.id.clone_from(&chunk.id);
         }
@@ -123,14 +132,16 @@ impl ChatAccumulator {
             if let Some(role) = &delta.role {
                 state.role = Some(role.clone());
             }
-            if let Some(text) = &delta.content {
-                append(&mut state.content, text);
-            }
-            if let Some(text) = &delta.refusal {
-                append(&mut state.refusal, text);
-            }
-            if let Some(text) = &delta.reasoning {
-                append(&mut state.reasoning, text);
+            if keep_text {
+                if let Some(text) = &delta.content {
+                    append(&mut state.content, text);
+                }
+                if let Some(text) = &delta.refusal {
+                    append(&mut state.refusal, text);
+                }
+                if let Some(text) = &delta.reasoning {
+                    append(&mut state.reasoning, text);
+                }
             }
             for frag in &delta.tool_calls {
                 let pos = match state.tool_calls.iter().position(|(i, _)| *i == frag.index) {
@@ -153,7 +164,7 @@ impl ChatAccumulator {
                     if let Some(name) = f.name.as_deref().filter(|n| !n.is_empty()) {
                         merge_name(&mut call.function.name, name);
                     }
-                    if let Some(args) = &f.arguments {
+                    if let Some(args) = f.arguments.as_deref().filter(|_| keep_text) {
                         call.function.arguments.push_str(args);
                     }
                 }
@@ -165,7 +176,7 @@ impl ChatAccumulator {
                 if let Some(name) = f.name.as_deref().filter(|n| !n.is_empty()) {
                     merge_name(&mut call.name, name);
                 }
-                if let Some(args) = &f.arguments {
+                if let Some(args) = f.arguments.as_deref().filter(|_| keep_text) {
                     call.arguments.push_str(args);
                 }
             }
@@ -285,12 +296,19 @@ pub struct CompletionAccumulator {
     usage: Option<Usage>,
     choices: Vec<CompletionChoice>,
     chunks: u64,
+    discard_text: bool,
 }
 
 impl CompletionAccumulator {
     /// An empty accumulator.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Stops (or resumes) keeping the text, so memory stays constant however long the
+    /// stream; finish reasons and usage are still kept.
+    pub fn set_discard_text(&mut self, on: bool) {
+        self.discard_text = on;
     }
 
     /// Adds one streamed event.
@@ -324,7 +342,9 @@ impl CompletionAccumulator {
                 }
             };
             let state = &mut self.choices[pos];
-            state.text.push_str(&choice.text);
+            if !self.discard_text {
+                state.text.push_str(&choice.text);
+            }
             if let Some(reason) = &choice.finish_reason {
                 state.finish_reason = Some(reason.clone());
             }

@@ -28,6 +28,7 @@ pub(crate) trait SseChunk: DeserializeOwned {
 pub(crate) trait Assemble<C>: Default {
     fn push(&mut self, chunk: &C);
     fn text(&self) -> String;
+    fn discard_text(&mut self);
 }
 
 /// Cuts the body into pieces that end at event boundaries before they reach

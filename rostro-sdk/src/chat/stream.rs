@@ -34,6 +34,10 @@ impl Assemble<ChatCompletionChunk> for ChatAccumulator {
     fn text(&self) -> String {
         ChatAccumulator::text(self)
     }
+
+    fn discard_text(&mut self) {
+        self.set_discard_text(true);
+    }
 }
 
 impl Assemble<Completion> for CompletionAccumulator {
@@ -43,6 +47,10 @@ impl Assemble<Completion> for CompletionAccumulator {
 
     fn text(&self) -> String {
         CompletionAccumulator::text(self)
+    }
+
+    fn discard_text(&mut self) {
+        self.set_discard_text(true);
     }
 }
 
@@ -116,6 +124,16 @@ macro_rules! sse_stream_type {
             /// would carry as `partial`).
             pub fn text(&self) -> String {
                 self.core.acc.text()
+            }
+
+            /// Stops keeping the text of the events that pass through, for consumers that
+            /// handle every chunk themselves: memory then stays constant however long the
+            /// stream, but [`text`](Self::text), the `partial` of a stream error and the
+            /// assembled completion no longer carry text (usage, finish reasons, ids still
+            /// do).
+            pub fn discard_text(mut self) -> Self {
+                self.core.acc.discard_text();
+                self
             }
 
             /// Everything received so far, assembled.
