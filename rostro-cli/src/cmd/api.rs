@@ -418,6 +418,12 @@ struct CallParams {
     body_file: Option<String>,
 }
 
+/// Global options, which `api call` cannot take after the operation id (everything there is
+/// a parameter).
+const GLOBAL_FLAGS: &[&str] = &[
+    "jq", "json", "verbose", "no-color", "timeout", "retries", "profile", "base-url", "mock",
+];
+
 fn parse_call_args(rest: &[String]) -> CliResult<CallParams> {
     let mut out = CallParams::default();
     let mut it = rest.iter().peekable();
@@ -440,6 +446,13 @@ fn parse_call_args(rest: &[String]) -> CliResult<CallParams> {
         } else if let Some(name) = arg.strip_prefix("--") {
             if name.is_empty() {
                 continue;
+            }
+            let flag = name.split('=').next().unwrap_or(name);
+            if GLOBAL_FLAGS.contains(&flag) {
+                return Err(CliError::usage(format!(
+                    "--{flag} is a global option: put it before the operation id, e.g. \
+                     `rostro api call --{flag} ... OPERATION_ID --param value`"
+                )));
             }
             match name.split_once('=') {
                 Some((k, v)) => out.params.push((k.to_owned(), v.to_owned())),

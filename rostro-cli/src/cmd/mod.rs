@@ -150,7 +150,13 @@ pub fn transfer_bar(
 
 /// The size and display name of a file to upload.
 pub fn file_info(path: &std::path::Path) -> CliResult<(u64, String)> {
-    let meta = std::fs::metadata(path).map_err(|e| crate::exit::CliError::io(path.display(), e))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            crate::exit::CliError::usage(format!("{}: no such file", path.display()))
+        } else {
+            crate::exit::CliError::io(path.display(), e)
+        }
+    })?;
     if !meta.is_file() {
         return Err(crate::exit::CliError::usage(format!(
             "{}: not a file",
