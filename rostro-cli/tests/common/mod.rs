@@ -37,7 +37,16 @@ impl Env {
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
-        let mut c = Command::cargo_bin("rostro").expect("binary");
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// The same as a `std::process::Command` (for spawning and signalling).
+    pub fn std_cmd<I, S>(&self, args: I) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("rostro"));
         c.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.path())
