@@ -47,6 +47,8 @@ pub(crate) struct ChatPlan {
     finish_reason: &'static str,
     prompt_tokens: usize,
     include_usage: bool,
+    /// Extra `usage` fields (Routstr cost); also forces a final usage chunk when streaming.
+    usage_extra: Option<Map<String, Value>>,
 }
 
 fn text_of(content: &Value) -> String {
@@ -349,6 +351,7 @@ pub(crate) fn plan(
         finish_reason,
         prompt_tokens,
         include_usage,
+        usage_extra: None,
     })
 }
 
@@ -370,7 +373,19 @@ impl ChatPlan {
         (0..self.pieces).map(|i| self.piece(i)).collect()
     }
 
-    fn completion_tokens(&self) -> usize {
+    /// Prompt tokens counted for `usage`.
+    pub(crate) fn prompt_tokens(&self) -> usize {
+        self.prompt_tokens
+    }
+
+    /// Adds fields to `usage` (Routstr's `cost`, `cost_sats`, `remaining_balance_msats`)
+    /// and makes streams end with a usage chunk before `[DONE]` even without
+    /// `stream_options.include_usage`.
+    pub(crate) fn set_usage_extra(&mut self, extra: Map<String, Value>) {
+        self.usage_extra = Some(extra);
+    }
+
+    pub(crate) fn completion_tokens(&self) -> usize {
         let per_choice = if self.tool_calls.is_empty() {
             self.pieces
         } else {
@@ -384,11 +399,15 @@ impl ChatPlan {
 
     fn usage(&self) -> Value {
         let completion = self.completion_tokens();
-        json!({
+        let mut usage = json!({
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": completion,
             "total_tokens": self.prompt_tokens + completion,
-        })
+        });
+        if let (Some(extra), Some(map)) = (&self.usage_extra, usage.as_object_mut()) {
+            map.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        usage
     }
 
     fn tool_calls_json(&self) -> Value {
@@ -521,7 +540,7 @@ impl ChatPlan {
         let mut out: Vec<String> = (0..self.n)
             .map(|c| self.delta_chunk(c, json!({}), Some(self.finish_reason)))
             .collect();
-        if self.include_usage {
+        if self.include_usage || self.usage_extra.is_some() {
             let object = match self.kind {
                 ChatKind::Chat => "chat.completion.chunk",
                 ChatKind::Completion => "text_completion",

@@ -11,6 +11,11 @@
 //! * `GET /_mock/uploads` → stored uploads (sizes, hashes, parts).
 //! * `GET /_mock/generations` → generation jobs and their progress.
 //! * `POST /_mock/reset` → forgets requests, counters and faults.
+//! * Routstr mode only: `POST /_mock/routstr/tokens` `{"msats": N, "mint"?:
+//!   "<url>"}` → `{"token"}` (a fresh fake Cashu token);
+//!   `POST /_mock/routstr/keys` `{"msats": N}` → `{"api_key"}`;
+//!   `GET /_mock/routstr/keys` → `{"keys": [{"api_key", "balance_msats",
+//!   "total_spent_msats", "total_requests", "parent"}]}`.
 
 use std::time::Duration;
 
@@ -159,12 +164,45 @@ pub(crate) fn handle(shared: &Shared, method: &str, path: &str, body: &[u8]) -> 
                 .map(generation_json)
                 .collect(),
         )),
+        (_, n) if n.starts_with("routstr/") => {
+            routstr(shared, method, &n["routstr/".len()..], body)
+        }
         ("POST", "reset") => {
             lock(&shared.log).clear();
             lock(&shared.attempts).clear();
             lock(&shared.faults).clear();
             Reply::ok(json!({"reset": true}))
         }
+        _ => Reply::user_error(404, "Unknown mock control endpoint."),
+    }
+}
+
+fn routstr(shared: &Shared, method: &str, name: &str, body: &[u8]) -> Reply {
+    let Some(node) = &shared.routstr else {
+        return Reply::user_error(404, "The mock is not in Routstr mode.");
+    };
+    let body = match parse_json_body(body) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let msats = body.get("msats").and_then(Value::as_u64);
+    match (method, name) {
+        ("POST", "tokens") => match msats {
+            Some(m) => Reply::ok(json!({
+                "token": node.new_token(body.get("mint").and_then(Value::as_str), m)
+            })),
+            None => Reply::user_error(400, "`msats` is required"),
+        },
+        ("POST", "keys") => Reply::ok(json!({"api_key": node.new_key(msats.unwrap_or(0))})),
+        ("GET", "keys") => Reply::ok(json!({
+            "keys": node.keys().iter().map(|k| json!({
+                "api_key": k.api_key,
+                "balance_msats": k.balance_msats,
+                "total_spent_msats": k.total_spent_msats,
+                "total_requests": k.total_requests,
+                "parent": k.parent,
+            })).collect::<Vec<_>>(),
+        })),
         _ => Reply::user_error(404, "Unknown mock control endpoint."),
     }
 }

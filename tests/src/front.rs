@@ -193,8 +193,14 @@ impl Front {
         body_len: u64,
         mut resp: Response<Body>,
     ) -> Response<Body> {
+        // Routstr nodes send only their own request id header.
+        let id_header = if self.shared.routstr.is_some() {
+            "x-routstr-request-id"
+        } else {
+            "x-request-id"
+        };
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
-            resp.headers_mut().insert("x-request-id", v);
+            resp.headers_mut().insert(id_header, v);
         }
         let status = resp.status().as_u16();
         tracing::debug!(
@@ -206,6 +212,52 @@ impl Front {
             "rostro-mock served a request"
         );
         self.record(ctx, body, body_len, status);
+        resp
+    }
+
+    /// Turns a Routstr answer into a response (an X-Cashu stream is produced
+    /// whole, then sent, like routstr-core's buffered replay).
+    async fn routstr_response(&self, answer: crate::routstr::Answer) -> Response<Body> {
+        let (plan, settings, headers, buffered) = match answer {
+            crate::routstr::Answer::Reply(reply) => return reply_response(reply),
+            crate::routstr::Answer::Sse {
+                plan,
+                settings,
+                headers,
+                buffered,
+            } => (plan, settings, headers, buffered),
+        };
+        let stream = sse_stream(*plan, settings.scenarios, settings.delay);
+        let mut resp = if buffered {
+            let frames: Vec<_> = stream.collect().await;
+            let mut buf = Vec::new();
+            for frame in frames.into_iter().flatten() {
+                if let Ok(d) = frame.into_data() {
+                    buf.extend_from_slice(&d);
+                }
+            }
+            Response::new(full(Bytes::from(buf)))
+        } else {
+            let stream = stream.map(|r| r.map_err(|e| Box::new(e) as BoxError));
+            Response::new(BodyExt::boxed(StreamBody::new(stream)))
+        };
+        let h = resp.headers_mut();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream; charset=utf-8"),
+        );
+        h.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+        for (k, v) in headers {
+            if let (Ok(k), Ok(v)) = (
+                http::HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(&v),
+            ) {
+                h.append(k, v);
+            }
+        }
         resp
     }
 
@@ -226,13 +278,24 @@ impl Front {
             }
             return Ok(resp);
         }
-        let resolution = shared.router.resolve(&method, &path);
+        // Routstr mode serves its own routes (crate::routstr), not the document's.
+        let resolution = match shared.routstr {
+            Some(_) => Resolution::NotFound,
+            None => shared.router.resolve(&method, &path),
+        };
         let (route_idx, params) = match &resolution {
             Resolution::Found { route, params } => (Some(*route), params.clone()),
             _ => (None, Vec::new()),
         };
         let route = route_idx.map(|i| &shared.router.routes[i]);
-        let route_key = route.map(|r| r.key());
+        let route_key = match shared.routstr {
+            Some(_) => crate::routstr::route_key(&method, &path),
+            None => route.map(|r| r.key()),
+        };
+        let fault_template = route_key
+            .as_deref()
+            .and_then(|k| k.split_once(' '))
+            .map(|(_, t)| t.to_string());
         *lock(&shared.attempts)
             .entry(
                 route_key
@@ -256,7 +319,7 @@ impl Front {
         }
 
         let mut drop_mid_body = false;
-        if let Some(fault) = shared.take_fault(&method, &path, route.map(|r| r.template.as_str())) {
+        if let Some(fault) = shared.take_fault(&method, &path, fault_template.as_deref()) {
             ctx.fault = Some(fault.label());
             match fault {
                 Fault::Delay(d) => tokio::time::sleep(d).await,
@@ -348,6 +411,23 @@ impl Front {
             return Ok(self.finish(ctx, Bytes::new(), n, resp));
         }
         let len = bytes.len() as u64;
+
+        if let Some(node) = &shared.routstr {
+            let answer = crate::routstr::respond(
+                shared,
+                node,
+                crate::routstr::Incoming {
+                    method: &method,
+                    path: &path,
+                    query: parts.uri.query(),
+                    headers: &parts.headers,
+                    body: &bytes,
+                    request_id: &ctx.request_id,
+                },
+            );
+            let resp = self.routstr_response(answer).await;
+            return Ok(self.finish(ctx, bytes, len, resp));
+        }
 
         if let Some(route) = route
             && matches!(route.handler, Handler::Chat | Handler::Completions)

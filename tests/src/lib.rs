@@ -87,6 +87,15 @@
 //!   "times"?, "method"?, "route"?}`, `DELETE /_mock/faults`,
 //!   `GET /_mock/attempts`, `GET /_mock/requests`, `GET /_mock/uploads`,
 //!   `GET /_mock/generations`, `POST /_mock/reset`.
+//!
+//! # Routstr mode
+//!
+//! [`RostroMock::builder().routstr()`](RostroMockBuilder::routstr) (or
+//! [`RoutstrMock::start`]) makes the mock play a Routstr node instead: an
+//! OpenAI-compatible router paid with (fake) Cashu eCash, with msat balances,
+//! `/v1/balance/*` and `/v1/wallet/*`, X-Cashu payments with change, cost
+//! headers and usage, Lightning invoices and Routstr's error envelopes. See
+//! [`routstr`] for the token format and the `x-mock-routstr-*` headers.
 
 #![warn(missing_docs)]
 
@@ -101,6 +110,7 @@ pub mod media;
 mod records;
 mod reply;
 mod router;
+pub mod routstr;
 pub mod schema;
 pub mod spec;
 mod state;
@@ -118,6 +128,7 @@ pub use catalog::{Catalog, CatalogEntry};
 pub use faults::{Fault, FaultRule};
 pub use media::MediaKind;
 pub use records::{GenerationRecord, PartRecord, ReceivedRequest, UploadKind, UploadRecord};
+pub use routstr::{RoutstrKey, RoutstrMock, RoutstrMockBuilder, RoutstrModel};
 pub use spec::{AuthRequirement, Operation, Spec};
 pub use state::{ChatScenario, SearchEnvelope};
 
@@ -166,6 +177,12 @@ impl RostroMock {
     /// Panics if no local port can be bound.
     pub async fn start() -> RostroMock {
         RostroMock::builder().start().await
+    }
+
+    /// Starts a mock Routstr node with the default settings (see
+    /// [`RoutstrMock`] and [`routstr`]).
+    pub async fn routstr() -> RoutstrMock {
+        RoutstrMock::start().await
     }
 
     /// A builder for a mock with scenario options.
@@ -446,6 +463,16 @@ impl RostroMockBuilder {
     pub fn retain_upload_bytes(mut self, limit: u64) -> Self {
         self.config.retain_upload_bytes = limit;
         self
+    }
+
+    /// Switches to Routstr mode: the mock plays a Routstr node (see
+    /// [`routstr`]) instead of the Rostro API. General options set so far
+    /// (port, host, seed, latency, faults) are kept.
+    pub fn routstr(mut self) -> RoutstrMockBuilder {
+        self.config
+            .routstr
+            .get_or_insert_with(routstr::RoutstrConfig::default);
+        RoutstrMockBuilder { base: self }
     }
 
     /// Starts the mock.

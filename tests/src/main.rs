@@ -37,6 +37,16 @@ struct Args {
     /// no-done, slow, drop); repeatable.
     #[arg(long = "scenario")]
     scenarios: Vec<ChatScenario>,
+    /// Play a Routstr node (`/v1/balance/*`, `/v1/wallet/*`, `/lightning/*`,
+    /// X-Cashu payments) instead of the Rostro API.
+    #[arg(long)]
+    routstr: bool,
+    /// Routstr mode: status checks after which an invoice is paid.
+    #[arg(long, default_value_t = 2)]
+    invoice_checks: u32,
+    /// Routstr mode: the first N refunds of each key answer 425.
+    #[arg(long, default_value_t = 0)]
+    refund_pending: u32,
 }
 
 #[tokio::main]
@@ -55,14 +65,29 @@ async fn main() -> std::io::Result<()> {
     for s in args.scenarios {
         builder = builder.chat_scenario(s);
     }
-    let mock = builder.try_start().await?;
+    let (mock, node) = if args.routstr {
+        let node = builder
+            .routstr()
+            .invoice_checks(args.invoice_checks)
+            .refund_pending(args.refund_pending)
+            .try_start()
+            .await?;
+        (None, Some(node))
+    } else {
+        (Some(builder.try_start().await?), None)
+    };
+    let uri = match (&mock, &node) {
+        (Some(m), _) => m.uri(),
+        (_, Some(n)) => n.uri(),
+        _ => unreachable!("one of them is started"),
+    };
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", mock.uri())?;
+        writeln!(out, "{uri}")?;
         out.flush()?;
     }
     shutdown_signal().await;
-    drop(mock);
+    drop((mock, node));
     Ok(())
 }
 

@@ -134,6 +134,8 @@ pub(crate) struct Config {
     pub(crate) faults: Vec<FaultRule>,
     pub(crate) retain_upload_bytes: u64,
     pub(crate) max_buffered_body: usize,
+    /// Routstr mode: the mock plays a Routstr node instead of the Rostro API.
+    pub(crate) routstr: Option<crate::routstr::RoutstrConfig>,
 }
 
 impl Default for Config {
@@ -161,6 +163,7 @@ impl Default for Config {
             faults: Vec::new(),
             retain_upload_bytes: 8 * 1024 * 1024,
             max_buffered_body: 64 * 1024 * 1024,
+            routstr: None,
         }
     }
 }
@@ -191,6 +194,8 @@ pub(crate) struct Shared {
     pub(crate) generations: Mutex<Vec<GenerationRecord>>,
     pub(crate) uploads: Mutex<Vec<UploadRecord>>,
     pub(crate) chunked: Mutex<HashMap<String, Arc<ChunkedUpload>>>,
+    /// The Routstr node, in Routstr mode.
+    pub(crate) routstr: Option<crate::routstr::Node>,
     seq: AtomicU64,
 }
 
@@ -199,6 +204,10 @@ impl Shared {
         let router = Arc::new(Router::new(&spec));
         let catalog = Catalog::generate(config.seed, config.characters, config.lorebooks);
         let faults = config.faults.clone();
+        let routstr = config
+            .routstr
+            .clone()
+            .map(|c| crate::routstr::Node::new(c, config.seed));
         Shared {
             base_url,
             config,
@@ -211,6 +220,7 @@ impl Shared {
             generations: Mutex::new(Vec::new()),
             uploads: Mutex::new(Vec::new()),
             chunked: Mutex::new(HashMap::new()),
+            routstr,
             seq: AtomicU64::new(0),
         }
     }
