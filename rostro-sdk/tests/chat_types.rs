@@ -205,3 +205,26 @@ fn accumulator_joins_tool_calls_by_index() {
     );
     assert_eq!(done.usage.unwrap().total_tokens, 3);
 }
+
+#[test]
+fn streams_calls_and_futures_are_send() {
+    use rostro_sdk::Client;
+    use rostro_sdk::chat::{ChatCall, ChatStream, CompletionRequest, CompletionStream};
+
+    fn send_sync<T: Send + Sync + Unpin + 'static>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync::<ChatStream>();
+    send_sync::<CompletionStream>();
+    send_sync::<ChatCall>();
+
+    let client = Client::builder().build().unwrap();
+    let req = ChatCompletionRequest::new("m", vec![Message::user("x")]);
+    let chat = client.chat();
+    send(&chat.stream(req.clone()));
+    send(&chat.create(req.clone()));
+    send(&chat.request(req.clone()).stream());
+    let completions = client.completions();
+    send(&completions.stream(CompletionRequest::new("m", "x")));
+    let prompt = client.prompt();
+    send(&prompt.stream(req));
+}

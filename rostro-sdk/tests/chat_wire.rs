@@ -331,8 +331,11 @@ async fn request_body_shape() {
 
 /// A raw HTTP/1.1 server that streams one event every few milliseconds (at most a few
 /// thousand, so it always stops by itself) and reports whether its writes started failing,
-/// i.e. whether the client closed the connection.
-async fn endless_sse_server() -> (String, tokio::sync::oneshot::Receiver<bool>) {
+/// i.e. whether the client closed the connection. With `stall_after`, it goes silent after
+/// that many events (keeping the connection open for a while).
+async fn endless_sse_server(
+    stall_after: Option<usize>,
+) -> (String, tokio::sync::oneshot::Receiver<bool>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -359,6 +362,10 @@ async fn endless_sse_server() -> (String, tokio::sync::oneshot::Receiver<bool>) 
         sock.write_all(head.as_bytes()).await.unwrap();
         let mut closed = false;
         for i in 0..4000 {
+            if stall_after == Some(i) {
+                tokio::time::sleep(Duration::from_secs(20)).await;
+                break;
+            }
             let event = format!(
                 "data: {{\"id\":\"c\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"w{i} \"}}}}]}}\n\n"
             );
@@ -376,7 +383,7 @@ async fn endless_sse_server() -> (String, tokio::sync::oneshot::Receiver<bool>) 
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
-    let (url, closed) = endless_sse_server().await;
+    let (url, closed) = endless_sse_server(None).await;
     let mut stream = client(&url).chat().stream(req()).await.unwrap();
     for i in 0..3 {
         let chunk = stream.next().await.unwrap().unwrap();
@@ -390,4 +397,27 @@ async fn dropping_the_stream_closes_the_connection() {
         .expect("the server finished")
         .unwrap();
     assert!(closed, "the server saw the connection close");
+}
+
+#[tokio::test]
+async fn an_idle_stream_times_out_keeping_the_partial_text() {
+    let (url, _closed) = endless_sse_server(Some(2)).await;
+    let result = client(&url)
+        .chat()
+        .request(req())
+        .idle_timeout(Duration::from_millis(300))
+        .stream()
+        .await
+        .unwrap()
+        .collect_completion()
+        .await;
+    match result {
+        Err(Error::Stream {
+            message, partial, ..
+        }) => {
+            assert!(message.contains("no data received"), "{message}");
+            assert_eq!(partial, "w0 w1 ");
+        }
+        other => panic!("{other:?}"),
+    }
 }

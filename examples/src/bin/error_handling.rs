@@ -101,10 +101,12 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_err();
     println!("slow server          -> {}", describe(&err));
 
-    // A stream that breaks after it started: never retried; the text received is kept.
+    // A stream that breaks after it started: never retried; the text received is kept. An
+    // idle timeout also ends a stream that goes silent.
     let err = client
         .chat()
         .request(req)
+        .idle_timeout(Duration::from_secs(10))
         .extra_header("x-mock-scenario", "error-mid-stream")
         .extra_header("x-mock-chunks", "8")
         .stream()

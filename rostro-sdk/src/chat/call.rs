@@ -2,6 +2,7 @@
 //! [`Client::execute`] / [`Client::execute_raw`].
 
 use std::fmt;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
@@ -90,6 +91,7 @@ async fn send_json<T: DeserializeOwned + ErrorMarked>(
 async fn open_stream<C: SseChunk, A: Assemble<C>>(
     client: &Client,
     req: Request,
+    idle_timeout: Option<Duration>,
 ) -> Result<(SseCore<C, A>, ResponseMeta)> {
     let op = req.operation();
     let mut resp = client.execute_raw(req).await?;
@@ -104,7 +106,12 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
         return Err(unexpected_json(op.id, status, resp).await);
     }
     let meta = ResponseMeta::new(status, headers, 1);
-    let core = SseCore::new(op.id, client.clone(), Box::pin(resp.bytes_stream()));
+    let core = SseCore::new(
+        op.id,
+        client.clone(),
+        Box::pin(resp.bytes_stream()),
+        idle_timeout,
+    );
     Ok((core, meta))
 }
 
@@ -185,6 +192,7 @@ pub struct ChatCall {
     model: Option<String>,
     body: ChatCompletionRequest,
     options: RequestOptions,
+    idle_timeout: Option<Duration>,
 }
 
 impl ChatCall {
@@ -195,6 +203,14 @@ impl ChatCall {
             ChatEndpoint::Chat => self.model = Some(model.to_string()),
             ChatEndpoint::Prompt => self.body.model = model.to_string(),
         }
+        self
+    }
+
+    /// Fails a stream with [`Error::Stream`] (keeping the text received) when nothing
+    /// arrives for `d`, keep-alive comments included. Off by default: the client's timeout
+    /// only covers the wait for the response to start.
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.idle_timeout = Some(d);
         self
     }
 
@@ -230,8 +246,9 @@ impl ChatCall {
     /// Sends the request with `"stream": true` and returns the stream of chunks as soon as
     /// the response headers arrived.
     pub async fn stream(self) -> Result<ChatStream> {
+        let idle = self.idle_timeout;
         let (client, req) = self.into_request(true)?;
-        let (core, meta) = open_stream::<ChatCompletionChunk, _>(&client, req).await?;
+        let (core, meta) = open_stream::<ChatCompletionChunk, _>(&client, req, idle).await?;
         Ok(ChatStream::new(core, meta))
     }
 }
@@ -251,12 +268,21 @@ pub struct CompletionCall {
     model: Option<String>,
     body: CompletionRequest,
     options: RequestOptions,
+    idle_timeout: Option<Duration>,
 }
 
 impl CompletionCall {
     /// Sends to the per-model route `/{model}/v1/completions`.
     pub fn for_model(mut self, model: impl fmt::Display) -> Self {
         self.model = Some(model.to_string());
+        self
+    }
+
+    /// Fails a stream with [`Error::Stream`] (keeping the text received) when nothing
+    /// arrives for `d`, keep-alive comments included. Off by default: the client's timeout
+    /// only covers the wait for the response to start.
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.idle_timeout = Some(d);
         self
     }
 
@@ -289,8 +315,9 @@ impl CompletionCall {
 
     /// Sends the request with `"stream": true` and returns the stream of events.
     pub async fn stream(self) -> Result<CompletionStream> {
+        let idle = self.idle_timeout;
         let (client, req) = self.into_request(true)?;
-        let (core, meta) = open_stream::<Completion, _>(&client, req).await?;
+        let (core, meta) = open_stream::<Completion, _>(&client, req, idle).await?;
         Ok(CompletionStream::new(core, meta))
     }
 }
@@ -310,6 +337,7 @@ impl ChatApi {
             model: None,
             body: req,
             options: RequestOptions::default(),
+            idle_timeout: None,
         }
     }
 
@@ -352,6 +380,7 @@ impl CompletionsApi {
             model: None,
             body: req,
             options: RequestOptions::default(),
+            idle_timeout: None,
         }
     }
 
@@ -395,6 +424,7 @@ impl PromptApi {
             model: None,
             body: req,
             options: RequestOptions::default(),
+            idle_timeout: None,
         }
     }
 

@@ -3,9 +3,12 @@
 //! decoded straight from each event's data, `[DONE]` handling, mid-stream errors and the
 //! running accumulator that keeps the text received so far.
 
+use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::Bytes;
 use eventsource_stream::{EventStream, EventStreamError};
@@ -31,36 +34,72 @@ pub(crate) trait Assemble<C>: Default {
     fn discard_text(&mut self);
 }
 
+/// Why the body stream failed.
+#[derive(Debug)]
+pub(crate) enum BodyError {
+    /// The connection broke.
+    Http(reqwest::Error),
+    /// Nothing arrived for this long.
+    Idle(Duration),
+}
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BodyError::Http(e) => f.write_str(&root_cause(e)),
+            BodyError::Idle(d) => write!(f, "no data received for {d:?}"),
+        }
+    }
+}
+
 /// Cuts the body into pieces that end at event boundaries before they reach
 /// `eventsource-stream`. Its parser copies the rest of its buffer after every line, which is
 /// quadratic in the size of a network read holding many events; fed one event at a time it
-/// stays linear. Pieces are zero-copy slices of the received `Bytes`.
+/// stays linear. Pieces are zero-copy slices of the received `Bytes`. Also enforces the
+/// optional idle timeout (reset by every read, keep-alive comments included).
 pub(crate) struct EventSplit {
     inner: ByteStream,
     pending: Bytes,
+    idle: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
 }
 
 impl EventSplit {
-    pub(crate) fn new(inner: ByteStream) -> Self {
+    pub(crate) fn new(inner: ByteStream, idle_timeout: Option<Duration>) -> Self {
         EventSplit {
             inner,
             pending: Bytes::new(),
+            idle: idle_timeout.map(|d| (d, Box::pin(tokio::time::sleep(d)))),
         }
     }
 }
 
 impl Stream for EventSplit {
-    type Item = reqwest::Result<Bytes>;
+    type Item = Result<Bytes, BodyError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
         loop {
-            if !self.pending.is_empty() {
-                let cut = event_end(&self.pending).unwrap_or(self.pending.len());
-                return Poll::Ready(Some(Ok(self.pending.split_to(cut))));
+            if !this.pending.is_empty() {
+                let cut = event_end(&this.pending).unwrap_or(this.pending.len());
+                return Poll::Ready(Some(Ok(this.pending.split_to(cut))));
             }
-            match ready!(self.inner.as_mut().poll_next(cx)) {
-                Some(Ok(bytes)) => self.pending = bytes,
-                other => return Poll::Ready(other),
+            match this.inner.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(bytes))) => {
+                    if let Some((after, sleep)) = &mut this.idle {
+                        sleep.as_mut().reset(tokio::time::Instant::now() + *after);
+                    }
+                    this.pending = bytes;
+                }
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(BodyError::Http(e)))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => {
+                    if let Some((after, sleep)) = &mut this.idle
+                        && sleep.as_mut().poll(cx).is_ready()
+                    {
+                        return Poll::Ready(Some(Err(BodyError::Idle(*after))));
+                    }
+                    return Poll::Pending;
+                }
             }
         }
     }
@@ -125,9 +164,14 @@ pub(crate) struct SseCore<C, A> {
 }
 
 impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
-    pub(crate) fn new(operation: &'static str, client: Client, body: ByteStream) -> Self {
+    pub(crate) fn new(
+        operation: &'static str,
+        client: Client,
+        body: ByteStream,
+        idle_timeout: Option<Duration>,
+    ) -> Self {
         SseCore {
-            events: Some(EventStream::new(EventSplit::new(body))),
+            events: Some(EventStream::new(EventSplit::new(body, idle_timeout))),
             acc: A::default(),
             operation,
             client,
@@ -155,9 +199,10 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
                 Some(Ok(event)) => event,
                 Some(Err(e)) => {
                     let message = match e {
-                        EventStreamError::Transport(e) => {
+                        EventStreamError::Transport(BodyError::Http(e)) => {
                             format!("the connection failed mid-stream: {}", root_cause(&e))
                         }
+                        EventStreamError::Transport(idle @ BodyError::Idle(_)) => idle.to_string(),
                         EventStreamError::Utf8(_) => "the event stream is not valid utf-8".into(),
                         EventStreamError::Parser(e) => format!("malformed event stream: {e}"),
                     };
@@ -280,7 +325,7 @@ mod tests {
     fn core_over(pieces: Vec<Vec<u8>>) -> SseCore<ChatCompletionChunk, ChatAccumulator> {
         let body = futures::stream::iter(pieces.into_iter().map(|p| Ok(Bytes::from(p))));
         let client = Client::builder().api_key("sk-secret").build().unwrap();
-        SseCore::new("test", client, Box::pin(body))
+        SseCore::new("test", client, Box::pin(body), None)
     }
 
     async fn drain(
