@@ -6,7 +6,8 @@ use crate::cmd;
 use crate::ctx::Ctx;
 use crate::exit::{CliError, CliResult};
 
-const ABOUT: &str = "Work with the Rostro API from the command line: characters, chat, lore, media generation.";
+const ABOUT: &str =
+    "Work with the Rostro API from the command line: characters, chat, lore, media generation.";
 
 const EXAMPLES: &str = "Examples:
   rostro --mock imagine image \"a lighthouse at dusk\" --out lighthouse.png

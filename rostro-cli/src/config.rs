@@ -68,7 +68,10 @@ pub const PROFILE_KEYS: &[(&str, &str)] = &[
     ),
     ("auth_header", "bearer | ch-api-key | none"),
     ("default_model", "model for `rostro chat`"),
-    ("provider", "rostro (routstr is reserved for a later version)"),
+    (
+        "provider",
+        "rostro (routstr is reserved for a later version)",
+    ),
 ];
 
 /// Known providers.
@@ -262,10 +265,7 @@ future_key = 3
         let p = c.profile("work");
         assert_eq!(p.base_url.as_deref(), Some("https://example.test"));
         assert_eq!(p.get("future_key").as_deref(), Some("3"));
-        assert_eq!(
-            p.auth_style().unwrap(),
-            rostro_sdk::AuthStyle::ChubHeaders
-        );
+        assert_eq!(p.auth_style().unwrap(), rostro_sdk::AuthStyle::ChubHeaders);
         let again: Config = toml::from_str(&toml::to_string_pretty(&c).unwrap()).unwrap();
         assert_eq!(again, c);
     }

@@ -198,8 +198,9 @@ pub fn remove(profile: &str) -> CliResult<Vec<Source>> {
 
 fn read_file(path: &Path) -> CliResult<CredFile> {
     match std::fs::read_to_string(path) {
-        Ok(t) => toml::from_str(&t)
-            .map_err(|e| CliError::msg(format!("invalid credentials file {}: {e}", path.display()))),
+        Ok(t) => toml::from_str(&t).map_err(|e| {
+            CliError::msg(format!("invalid credentials file {}: {e}", path.display()))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CredFile::default()),
         Err(e) => Err(CliError::io(path.display(), e)),
     }
@@ -220,7 +221,9 @@ fn write_file(path: &Path, file: &CredFile) -> CliResult {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let mut f = opts.open(&tmp).map_err(|e| CliError::io(tmp.display(), e))?;
+        let mut f = opts
+            .open(&tmp)
+            .map_err(|e| CliError::io(tmp.display(), e))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -63,7 +63,9 @@ impl Ctx {
 
     /// The name of the profile in use.
     pub fn profile_name(&self) -> CliResult<String> {
-        Ok(self.config()?.active_profile_name(self.g.profile.as_deref()))
+        Ok(self
+            .config()?
+            .active_profile_name(self.g.profile.as_deref()))
     }
 
     /// A multi-threaded tokio runtime (two workers: the mock and progress drawing run
@@ -178,17 +180,20 @@ impl Ctx {
         }
         if let Some(t) = self.g.timeout {
             if !(t.is_finite() && t > 0.0) {
-                return Err(CliError::usage("--timeout must be a positive number of seconds"));
+                return Err(CliError::usage(
+                    "--timeout must be a positive number of seconds",
+                ));
             }
             b = b.timeout(Duration::from_secs_f64(t));
         }
         if let Some(r) = self.g.retries {
             b = b.max_retries(r);
         }
-        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS") {
-            if let Ok(ms) = ms.parse::<u64>() {
-                b = b.initial_retry_delay(Duration::from_millis(ms));
-            }
+        // Test hook: a short first backoff keeps retry tests fast.
+        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
+            && let Ok(ms) = ms.parse::<u64>()
+        {
+            b = b.initial_retry_delay(Duration::from_millis(ms));
         }
         let client = b.build()?;
         if self.g.verbose {

@@ -6,13 +6,25 @@ use std::process::ExitCode;
 /// The exit codes of `rostro`, in the order they are documented (README and `rostro --help`).
 pub const EXIT_CODES: &[(u8, &str)] = &[
     (0, "success"),
-    (1, "error (anything not listed below; also some files of a batch upload failed)"),
-    (2, "usage error (bad flags or arguments, a prompt needed but no terminal)"),
-    (3, "authentication failed (HTTP 401/403, or no credentials where they are required)"),
+    (
+        1,
+        "error (anything not listed below; also some files of a batch upload failed)",
+    ),
+    (
+        2,
+        "usage error (bad flags or arguments, a prompt needed but no terminal)",
+    ),
+    (
+        3,
+        "authentication failed (HTTP 401/403, or no credentials where they are required)",
+    ),
     (4, "not found (HTTP 404)"),
     (5, "rate limited (HTTP 429 after the retries)"),
     (6, "a generation failed (imagine)"),
-    (7, "timed out (request timeout, or --wait-timeout while waiting)"),
+    (
+        7,
+        "timed out (request timeout, or --wait-timeout while waiting)",
+    ),
     (130, "interrupted (Ctrl-C)"),
 ];
 

@@ -174,7 +174,9 @@ pub fn placement(op: OperationId) -> Placement {
         OperationId::ImagesExpressions => ApiOnly,
         OperationId::ImagineGetProject => ApiOnly,
         OperationId::ImagineUpdateProject => ApiOnly,
-        OperationId::ImagineCreate => Cli("imagine image|video|speech|music|sfx|model3d|edit|animate"),
+        OperationId::ImagineCreate => {
+            Cli("imagine image|video|speech|music|sfx|model3d|edit|animate")
+        }
         OperationId::ImagineHistory => Cli("imagine history"),
         OperationId::ImagineDelete => ApiOnly,
         OperationId::ImagineCheck => Cli("imagine wait"),

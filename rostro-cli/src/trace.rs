@@ -19,11 +19,9 @@ use tracing_subscriber::registry::LookupSpan;
 pub fn install() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let subscriber = tracing_subscriber::registry().with(
-            HttpTrace.with_filter(tracing_subscriber::filter::filter_fn(|m| {
-                m.target().starts_with("rostro_sdk")
-            })),
-        );
+        let subscriber = tracing_subscriber::registry().with(HttpTrace.with_filter(
+            tracing_subscriber::filter::filter_fn(|m| m.target().starts_with("rostro_sdk")),
+        ));
         let _ = tracing::subscriber::set_global_default(subscriber);
     });
 }
@@ -97,10 +95,10 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id) {
-            if let Some(f) = span.extensions_mut().get_mut::<Fields>() {
-                values.record(f);
-            }
+        if let Some(span) = ctx.span(id)
+            && let Some(f) = span.extensions_mut().get_mut::<Fields>()
+        {
+            values.record(f);
         }
     }
 

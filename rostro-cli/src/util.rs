@@ -1,7 +1,7 @@
 //! Small helpers shared by commands.
 
-use std::io::Read;
 use serde_json::Value;
+use std::io::Read;
 
 use crate::exit::{CliError, CliResult};
 

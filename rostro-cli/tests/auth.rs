@@ -87,7 +87,14 @@ async fn profiles_keep_separate_keys() {
     let env = Env::new();
     for (profile, key) in [("a", "key-for-a-000000"), ("b", "key-for-b-000000")] {
         let o = run_stdin(
-            env.cmd(["--profile", profile, "auth", "login", "--with-token", "--no-verify"]),
+            env.cmd([
+                "--profile",
+                profile,
+                "auth",
+                "login",
+                "--with-token",
+                "--no-verify",
+            ]),
             key,
         )
         .await;

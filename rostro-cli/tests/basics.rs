@@ -77,7 +77,15 @@ async fn config_profiles() {
     let env = Env::new();
     let o = run(env.cmd(["config", "set", "base_url", "https://example.test"])).await;
     assert_code(&o, 0);
-    let o = run(env.cmd(["--profile", "work", "config", "set", "default_model", "asha"])).await;
+    let o = run(env.cmd([
+        "--profile",
+        "work",
+        "config",
+        "set",
+        "default_model",
+        "asha",
+    ]))
+    .await;
     assert_code(&o, 0);
     let o = run(env.cmd(["config", "set", "profile", "work"])).await;
     assert_code(&o, 0);
@@ -91,7 +99,8 @@ async fn config_profiles() {
         env.cmd(["config", "get", "base_url"]),
         "ROSTRO_PROFILE",
         "default",
-    )).await;
+    ))
+    .await;
     assert_eq!(stdout(&o).trim(), "https://example.test");
     // Unset keys are "not found".
     let o = run(env.cmd(["config", "get", "mimic_base_url"])).await;

@@ -17,10 +17,24 @@ fn keyed(env: &Env, base: &str, args: &[&str]) -> assert_cmd::Command {
 async fn streams_tokens_and_reports_usage() {
     let mock = RostroMock::start().await;
     let env = Env::new();
-    let o = run(keyed(&env, &mock.uri(), &["chat", "tell me a story", "--model", "asha", "--system", "be brief"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "chat",
+            "tell me a story",
+            "--model",
+            "asha",
+            "--system",
+            "be brief",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "echo: tell me a story\n");
-    let body = mock.requests_to("POST", "/v1/chat/completions")[0].body_json().unwrap();
+    let body = mock.requests_to("POST", "/v1/chat/completions")[0]
+        .body_json()
+        .unwrap();
     assert_eq!(body["model"], "asha");
     assert_eq!(body["stream"], true);
     assert_eq!(body["messages"][0]["role"], "system");
@@ -34,11 +48,20 @@ async fn streams_tokens_and_reports_usage() {
     assert!(v["usage"]["total_tokens"].as_u64().unwrap() > 0);
 
     // --stream-json: one chunk per line.
-    let o = run(keyed(&env, &mock.uri(), &["--json", "chat", "--stream-json", "one two three"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["--json", "chat", "--stream-json", "one two three"],
+    ))
+    .await;
     assert_code(&o, 0);
     let chunks = ndjson(&o);
     assert!(chunks.len() >= 4, "{chunks:?}");
-    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk")
+    );
 
     // --no-stream.
     let o = run(keyed(&env, &mock.uri(), &["chat", "--no-stream", "whole"])).await;
@@ -60,10 +83,19 @@ async fn streams_tokens_and_reports_usage() {
 async fn piped_stdin_is_added_to_the_prompt() {
     let mock = RostroMock::start().await;
     let env = Env::new();
-    let o = run_stdin(keyed(&env, &mock.uri(), &["chat", "summarise:"]), "some piped text\n").await;
+    let o = run_stdin(
+        keyed(&env, &mock.uri(), &["chat", "summarise:"]),
+        "some piped text\n",
+    )
+    .await;
     assert_code(&o, 0);
-    let body = mock.requests_to("POST", "/v1/chat/completions")[0].body_json().unwrap();
-    assert_eq!(body["messages"][0]["content"], "summarise:\n\nsome piped text");
+    let body = mock.requests_to("POST", "/v1/chat/completions")[0]
+        .body_json()
+        .unwrap();
+    assert_eq!(
+        body["messages"][0]["content"],
+        "summarise:\n\nsome piped text"
+    );
     // Stdin alone is the prompt.
     let o = run_stdin(keyed(&env, &mock.uri(), &["chat"]), "only stdin").await;
     assert_code(&o, 0);
@@ -104,20 +136,38 @@ async fn stream_errors_fail_with_partial_output() {
         .start()
         .await;
     let env = Env::new();
-    let o = run(keyed(&env, &mock.uri(), &["chat", "one two three four five six"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["chat", "one two three four five six"],
+    ))
+    .await;
     assert_code(&o, 1);
-    assert!(stdout(&o).starts_with("echo:"), "partial text kept: {}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("echo:"),
+        "partial text kept: {}",
+        stdout(&o)
+    );
     assert!(stderr(&o).contains("error"), "{}", stderr(&o));
 
     // In the REPL an error does not end the session.
-    let o = run_stdin(keyed(&env, &mock.uri(), &["chat", "--repl"]), "a b c d\nagain\n").await;
+    let o = run_stdin(
+        keyed(&env, &mock.uri(), &["chat", "--repl"]),
+        "a b c d\nagain\n",
+    )
+    .await;
     assert_code(&o, 0);
-    assert_eq!(stderr(&o).matches("error").count() >= 2, true, "{}", stderr(&o));
+    assert!(stderr(&o).matches("error").count() >= 2, "{}", stderr(&o));
 
     let dropping = RostroMock::builder()
         .chat_scenario(ChatScenario::DropMidStream)
         .start()
         .await;
-    let o = run(keyed(&env, &dropping.uri(), &["chat", "one two three four"])).await;
+    let o = run(keyed(
+        &env,
+        &dropping.uri(),
+        &["chat", "one two three four"],
+    ))
+    .await;
     assert_code(&o, 1);
 }

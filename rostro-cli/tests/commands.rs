@@ -35,8 +35,18 @@ async fn search_filters_and_pages() {
         &env,
         &base,
         &[
-            "--json", "search", "--tag", "Dragon", "--min-tokens", "1000", "--max-tokens", "6000",
-            "--sort", "star_count", "--limit", "20",
+            "--json",
+            "search",
+            "--tag",
+            "Dragon",
+            "--min-tokens",
+            "1000",
+            "--max-tokens",
+            "6000",
+            "--sort",
+            "star_count",
+            "--limit",
+            "20",
         ],
     ))
     .await;
@@ -45,7 +55,12 @@ async fn search_filters_and_pages() {
     assert!(!nodes.is_empty());
     let mut last = i64::MAX;
     for n in &nodes {
-        let tags: Vec<&str> = n["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        let tags: Vec<&str> = n["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
         assert!(tags.contains(&"Dragon"), "{tags:?}");
         let t = n["nTokens"].as_i64().unwrap();
         assert!((1000..=6000).contains(&t));
@@ -54,11 +69,21 @@ async fn search_filters_and_pages() {
         last = stars;
     }
     let creator = nodes[0]["creator"].as_str().unwrap().to_owned();
-    let o = run(keyed(&env, &base, &["--json", "search", "--creator", &creator, "--limit", "5"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["--json", "search", "--creator", &creator, "--limit", "5"],
+    ))
+    .await;
     for n in ndjson(&o) {
         assert_eq!(n["creator"], creator.as_str());
     }
-    let o = run(keyed(&env, &base, &["--json", "search", "--lorebooks", "--limit", "3"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["--json", "search", "--lorebooks", "--limit", "3"],
+    ))
+    .await;
     for n in ndjson(&o) {
         assert_eq!(n["projectSpace"], "lorebooks");
     }
@@ -77,7 +102,12 @@ async fn search_reads_the_data_envelope() {
         .start()
         .await;
     let env = Env::new();
-    let o = run(keyed(&env, &mock.uri(), &["--json", "search", "--limit", "45"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["--json", "search", "--limit", "45"],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(ndjson(&o).len(), 45);
 }
@@ -90,7 +120,16 @@ async fn resource_commands_answer() {
         vec!["account", "tokens"],
         vec!["characters", "get", "1001"],
         vec!["characters", "get", "alice/some-slug"],
-        vec!["characters", "create", "--name", "Hero", "--tag", "fantasy", "-F", "definition.personality=brave"],
+        vec![
+            "characters",
+            "create",
+            "--name",
+            "Hero",
+            "--tag",
+            "fantasy",
+            "-F",
+            "definition.personality=brave",
+        ],
         vec!["characters", "update", "alice/hero", "--tagline", "new"],
         vec!["characters", "fork", "1001"],
         vec!["characters", "favorite", "1001"],
@@ -98,7 +137,14 @@ async fn resource_commands_answer() {
         vec!["characters", "delete", "1001", "--yes"],
         vec!["characters", "expressions", "1001"],
         vec!["personas", "list"],
-        vec!["personas", "create", "--name", "Me", "--description", "a traveller"],
+        vec![
+            "personas",
+            "create",
+            "--name",
+            "Me",
+            "--description",
+            "a traveller",
+        ],
         vec!["personas", "update", "7", "--name", "Me too"],
         vec!["personas", "delete", "7", "--yes"],
         vec!["chats", "list"],
@@ -144,7 +190,15 @@ async fn models_and_chat_export() {
         .collect();
     assert!(ids.contains(&"mobile".to_owned()), "{ids:?}");
     let file = env.path().join("chat.md");
-    let o = run(env.cmd(["--mock", "chats", "export", "5", "-o", file.to_str().unwrap()])).await;
+    let o = run(env.cmd([
+        "--mock",
+        "chats",
+        "export",
+        "5",
+        "-o",
+        file.to_str().unwrap(),
+    ]))
+    .await;
     assert_code(&o, 0);
     assert!(std::fs::read_to_string(&file).unwrap().starts_with("# "));
 }
@@ -163,21 +217,64 @@ async fn uploads_of_single_files() {
     assert_code(&o, 0);
     assert!(stdout(&o).contains("40000 bytes"), "{}", stdout(&o));
 
-    let o = run(keyed(&env, &base, &["--json", "voices", "clone", audio.to_str().unwrap(), "--name", "Narrator"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "--json",
+            "voices",
+            "clone",
+            audio.to_str().unwrap(),
+            "--name",
+            "Narrator",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(json(&o)["name"], "Narrator");
 
-    let o = run(keyed(&env, &base, &["--json", "lore", "add", notes.to_str().unwrap(), "--metadata", "{\"topic\":\"north\"}"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "--json",
+            "lore",
+            "add",
+            notes.to_str().unwrap(),
+            "--metadata",
+            "{\"topic\":\"north\"}",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(json(&o)["status"], "indexed");
 
     // Small asset: one multipart request; large one (threshold 0): chunked parts.
-    let o = run(keyed(&env, &base, &["--json", "assets", "upload", notes.to_str().unwrap()])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["--json", "assets", "upload", notes.to_str().unwrap()],
+    ))
+    .await;
     assert_code(&o, 0);
     let big = env.path().join("big.bin");
     let data: Vec<u8> = (0..3_500_000u32).map(|i| (i % 251) as u8).collect();
     std::fs::write(&big, &data).unwrap();
-    let o = run(keyed(&env, &base, &["--json", "assets", "upload", big.to_str().unwrap(), "--chunk-threshold", "0", "--part-size", "1"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "--json",
+            "assets",
+            "upload",
+            big.to_str().unwrap(),
+            "--chunk-threshold",
+            "0",
+            "--part-size",
+            "1",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     let v = json(&o);
     assert_eq!(v["chunked"], true);
@@ -190,7 +287,11 @@ async fn uploads_of_single_files() {
     assert_eq!(v["sha256"], expected.as_str());
 
     let uploads = mock.uploads();
-    assert!(uploads.iter().any(|u| u.sha256 == expected && u.size == 3_500_000));
+    assert!(
+        uploads
+            .iter()
+            .any(|u| u.sha256 == expected && u.size == 3_500_000)
+    );
     // Missing files are usage errors.
     let o = run(keyed(&env, &base, &["stt", "nope.wav"])).await;
     assert_code(&o, 2);
@@ -202,12 +303,32 @@ async fn api_raw_requests() {
     let env = Env::new();
     let base = mock.uri();
 
-    let o = run(keyed(&env, &base, &["api", "/search?first=3", "--jq", ".nodes | length"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["api", "/search?first=3", "--jq", ".nodes | length"],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(stdout(&o).trim(), "3");
 
     // Fields on POST become the JSON body; -F is typed.
-    let o = run(keyed(&env, &base, &["api", "POST", "/imagine", "-f", "prompt=a red fox", "-f", "generation_type=text_to_image", "--jq", ".generation_uuid"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "api",
+            "POST",
+            "/imagine",
+            "-f",
+            "prompt=a red fox",
+            "-f",
+            "generation_type=text_to_image",
+            "--jq",
+            ".generation_uuid",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     let uuid = stdout(&o).trim().to_owned();
     assert!(!uuid.is_empty());
@@ -216,7 +337,11 @@ async fn api_raw_requests() {
 
     // --input - reads the body from stdin.
     let o = run_stdin(
-        keyed(&env, &base, &["api", "POST", "/imagine/check", "--input", "-"]),
+        keyed(
+            &env,
+            &base,
+            &["api", "POST", "/imagine/check", "--input", "-"],
+        ),
         &format!("{{\"generation_uuid\": \"{uuid}\"}}"),
     )
     .await;
@@ -224,13 +349,32 @@ async fn api_raw_requests() {
     assert_eq!(json(&o)["generation_uuid"], uuid.as_str());
 
     // GET fields go to the query string; --paginate follows the cursor.
-    let o = run(keyed(&env, &base, &["api", "GET", "/search", "-F", "first=50", "--paginate", "--jq", ".nodes | length"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "api",
+            "GET",
+            "/search",
+            "-F",
+            "first=50",
+            "--paginate",
+            "--jq",
+            ".nodes | length",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     let pages: Vec<u64> = stdout(&o).lines().map(|l| l.parse().unwrap()).collect();
     assert_eq!(pages.iter().sum::<u64>(), 600, "{pages:?}");
 
     // Headers, -i.
-    let o = run(keyed(&env, &base, &["api", "/api/self", "-i", "-H", "X-Trace: abc"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["api", "/api/self", "-i", "-H", "X-Trace: abc"],
+    ))
+    .await;
     assert_code(&o, 0);
     assert!(stdout(&o).contains("x-request-id"), "{}", stdout(&o));
     let req = mock.requests_to("GET", "/api/self");
@@ -239,7 +383,21 @@ async fn api_raw_requests() {
     // Multipart with --form: files as parts.
     let f = env.path().join("lore.txt");
     std::fs::write(&f, "hello").unwrap();
-    let o = run(keyed(&env, &base, &["api", "POST", "/lore/item", "--form", "-F", &format!("file=@{}", f.display()), "-f", "metadata={}"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "api",
+            "POST",
+            "/lore/item",
+            "--form",
+            "-F",
+            &format!("file=@{}", f.display()),
+            "-f",
+            "metadata={}",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(json(&o)["size"], 5);
 }
@@ -249,15 +407,48 @@ async fn api_call_by_operation_id() {
     let mock = RostroMock::start().await;
     let env = Env::new();
     let base = mock.uri();
-    let o = run(keyed(&env, &base, &["api", "call", "--jq", ".nodes | length", "search_projects", "--first", "4"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "api",
+            "call",
+            "--jq",
+            ".nodes | length",
+            "search_projects",
+            "--first",
+            "4",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(stdout(&o).trim(), "4");
     // group.method names, path parameters, body from a file.
-    let o = run(keyed(&env, &base, &["api", "call", "gallery.delete", "--uuid", "nope"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["api", "call", "gallery.delete", "--uuid", "nope"],
+    ))
+    .await;
     assert_code(&o, 4);
     let body = env.path().join("body.json");
-    std::fs::write(&body, r#"{"prompt": "fox", "generation_type": "text_to_image"}"#).unwrap();
-    let o = run(keyed(&env, &base, &["api", "call", "imagine.create", "--body", body.to_str().unwrap()])).await;
+    std::fs::write(
+        &body,
+        r#"{"prompt": "fox", "generation_type": "text_to_image"}"#,
+    )
+    .unwrap();
+    let o = run(keyed(
+        &env,
+        &base,
+        &[
+            "api",
+            "call",
+            "imagine.create",
+            "--body",
+            body.to_str().unwrap(),
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert!(json(&o)["generation_uuid"].is_string());
     // Missing path parameters and unknown operations are usage errors.
@@ -267,11 +458,21 @@ async fn api_call_by_operation_id() {
     let o = run(keyed(&env, &base, &["api", "call", "no_such_operation"])).await;
     assert_code(&o, 2);
     // Mimic operations go to the mimic base.
-    let o = run(keyed(&env, &base, &["--jq", ".data[0].id", "api", "call", "models.list"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["--jq", ".data[0].id", "api", "call", "models.list"],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(stdout(&o).trim(), "mobile");
     // A global option after the operation id is explained, not sent as a parameter.
-    let o = run(keyed(&env, &base, &["api", "call", "search.list", "--first", "2", "--jq", ".x"])).await;
+    let o = run(keyed(
+        &env,
+        &base,
+        &["api", "call", "search.list", "--first", "2", "--jq", ".x"],
+    ))
+    .await;
     assert_code(&o, 2);
     assert!(stderr(&o).contains("before the operation id"));
 }

@@ -70,10 +70,21 @@ async fn rate_limited_after_retries_is_5() {
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_recover_from_transient_errors() {
     let mock = RostroMock::start().await;
-    mock.inject_fault(FaultRule::new(Fault::Status(503)).times(2).on("GET", "/search"));
+    mock.inject_fault(
+        FaultRule::new(Fault::Status(503))
+            .times(2)
+            .on("GET", "/search"),
+    );
     let env = Env::new();
     let o = run(with_env(
-        env.cmd(["--base-url", &mock.uri(), "--json", "search", "--limit", "1"]),
+        env.cmd([
+            "--base-url",
+            &mock.uri(),
+            "--json",
+            "search",
+            "--limit",
+            "1",
+        ]),
         "ROSTRO_API_KEY",
         KEY,
     ))
@@ -135,7 +146,11 @@ async fn timeouts_are_7() {
     ))
     .await;
     assert_code(&o, 7);
-    assert!(stderr(&o).contains("rostro imagine wait "), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rostro imagine wait "),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -143,7 +158,13 @@ async fn other_errors_are_1() {
     let env = Env::new();
     // Nothing listens there.
     let o = run(with_env(
-        env.cmd(["--base-url", "http://127.0.0.1:9", "--retries", "0", "models"]),
+        env.cmd([
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--retries",
+            "0",
+            "models",
+        ]),
         "ROSTRO_API_KEY",
         KEY,
     ))

@@ -22,7 +22,9 @@ fn make_images(env: &Env, n: usize) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("more")).unwrap();
     for i in 0..n {
         let sub = if i % 2 == 0 { "" } else { "more/" };
-        let bytes: Vec<u8> = (0..(10_000 + i * 1000)).map(|b| (b * (i + 1)) as u8).collect();
+        let bytes: Vec<u8> = (0..(10_000 + i * 1000))
+            .map(|b| (b * (i + 1)) as u8)
+            .collect();
         std::fs::write(dir.join(format!("{sub}img{i}.png")), bytes).unwrap();
     }
     std::fs::write(dir.join("README.txt"), "not an image").unwrap();
@@ -46,14 +48,30 @@ async fn uploads_a_directory_with_a_manifest() {
     let o = run(keyed(
         &env,
         &mock.uri(),
-        &["gallery", "upload", "--project", "42", dir.to_str().unwrap(), "--concurrency", "3", "--manifest", m.to_str().unwrap(), "--caption", "render"],
+        &[
+            "gallery",
+            "upload",
+            "--project",
+            "42",
+            dir.to_str().unwrap(),
+            "--concurrency",
+            "3",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--caption",
+            "render",
+        ],
     ))
     .await;
     assert_code(&o, 0);
     assert!(stderr(&o).contains("6 uploaded"), "{}", stderr(&o));
     let records = manifest(&m);
     assert_eq!(records.len(), 6);
-    let uploads: HashMap<String, _> = mock.uploads().into_iter().map(|u| (u.uuid.clone(), u)).collect();
+    let uploads: HashMap<String, _> = mock
+        .uploads()
+        .into_iter()
+        .map(|u| (u.uuid.clone(), u))
+        .collect();
     for r in &records {
         assert_eq!(r["status"], "ok");
         let path = r["path"].as_str().unwrap();
@@ -67,11 +85,36 @@ async fn uploads_a_directory_with_a_manifest() {
         assert_eq!(u.project_id, Some(42));
     }
     // --json: one record per line on stdout.
-    let o = run(keyed(&env, &mock.uri(), &["--json", "gallery", "upload", "--project", "42", dir.join("img0.png").to_str().unwrap()])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "--json",
+            "gallery",
+            "upload",
+            "--project",
+            "42",
+            dir.join("img0.png").to_str().unwrap(),
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(ndjson(&o)[0]["status"], "ok");
 
-    let o = run(keyed(&env, &mock.uri(), &["--json", "gallery", "list", "--project", "42", "--limit", "50"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "--json",
+            "gallery",
+            "list",
+            "--project",
+            "42",
+            "--limit",
+            "50",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(ndjson(&o).len(), 7);
 }
@@ -83,16 +126,35 @@ async fn failures_are_recorded_and_resumed() {
     let dir = make_images(&env, 5);
     let m = env.path().join("upload.ndjson");
     // Two uploads fail (no retries).
-    mock.inject_fault(FaultRule::new(Fault::Status(500)).times(2).on("POST", "/api/gallery/upload"));
+    mock.inject_fault(
+        FaultRule::new(Fault::Status(500))
+            .times(2)
+            .on("POST", "/api/gallery/upload"),
+    );
     let o = run(keyed(
         &env,
         &mock.uri(),
-        &["--retries", "0", "gallery", "upload", "--project", "7", dir.to_str().unwrap(), "--concurrency", "1", "--manifest", m.to_str().unwrap()],
+        &[
+            "--retries",
+            "0",
+            "gallery",
+            "upload",
+            "--project",
+            "7",
+            dir.to_str().unwrap(),
+            "--concurrency",
+            "1",
+            "--manifest",
+            m.to_str().unwrap(),
+        ],
     ))
     .await;
     assert_code(&o, 1);
     let err = stderr(&o);
-    assert!(err.contains("3 uploaded") && err.contains("2 failed"), "{err}");
+    assert!(
+        err.contains("3 uploaded") && err.contains("2 failed"),
+        "{err}"
+    );
     assert!(err.contains("--resume"), "{err}");
     let records = manifest(&m);
     let failed: Vec<&Value> = records.iter().filter(|r| r["status"] == "error").collect();
@@ -101,7 +163,19 @@ async fn failures_are_recorded_and_resumed() {
 
     // Resume: only the failed files are sent again; records are appended.
     let before = mock.uploads().len();
-    let o = run(keyed(&env, &mock.uri(), &["gallery", "upload", "--project", "7", "--resume", m.to_str().unwrap()])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "gallery",
+            "upload",
+            "--project",
+            "7",
+            "--resume",
+            m.to_str().unwrap(),
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(mock.uploads().len(), before + 2);
     let records = manifest(&m);
@@ -112,19 +186,45 @@ async fn failures_are_recorded_and_resumed() {
     }
     assert!(last.values().all(|r| r["status"] == "ok"));
     // Resuming again uploads nothing.
-    let o = run(keyed(&env, &mock.uri(), &["gallery", "upload", "--project", "7", "--resume", m.to_str().unwrap(), dir.to_str().unwrap()])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "gallery",
+            "upload",
+            "--project",
+            "7",
+            "--resume",
+            m.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(mock.uploads().len(), before + 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn all_rejected_keeps_the_error_class() {
-    let mock = RostroMock::builder().valid_key("the-only-key-1234").start().await;
+    let mock = RostroMock::builder()
+        .valid_key("the-only-key-1234")
+        .start()
+        .await;
     let env = Env::new();
     let dir = make_images(&env, 2);
-    let o = run(keyed(&env, &mock.uri(), &["gallery", "upload", "--project", "7", dir.to_str().unwrap()])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["gallery", "upload", "--project", "7", dir.to_str().unwrap()],
+    ))
+    .await;
     assert_code(&o, 3);
     // Bad input.
-    let o = run(keyed(&env, &mock.uri(), &["gallery", "upload", "--project", "7", "no/such/dir"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["gallery", "upload", "--project", "7", "no/such/dir"],
+    ))
+    .await;
     assert_code(&o, 2);
 }

@@ -25,9 +25,20 @@ async fn image_to_file_with_json_report() {
         &env,
         &mock.uri(),
         &[
-            "--json", "imagine", "image", "a lighthouse at dusk", "--aspect-ratio", "16:9",
-            "--seed", "7", "--negative", "fog", "--out", out.to_str().unwrap(),
-            "--poll-interval", "0.3",
+            "--json",
+            "imagine",
+            "image",
+            "a lighthouse at dusk",
+            "--aspect-ratio",
+            "16:9",
+            "--seed",
+            "7",
+            "--negative",
+            "fog",
+            "--out",
+            out.to_str().unwrap(),
+            "--poll-interval",
+            "0.3",
         ],
     ))
     .await;
@@ -39,7 +50,10 @@ async fn image_to_file_with_json_report() {
     let bytes = std::fs::read(&out).unwrap();
     assert!(bytes.starts_with(b"\x89PNG"), "a PNG");
     assert_eq!(file["size"], bytes.len() as u64);
-    assert_eq!(file["sha256"], hex::encode(sha2::Sha256::digest(&bytes)).as_str());
+    assert_eq!(
+        file["sha256"],
+        hex::encode(sha2::Sha256::digest(&bytes)).as_str()
+    );
     // The request carried the flags.
     let sent = mock.requests_to("POST", "/imagine")[0].body_json().unwrap();
     assert_eq!(sent["aspect_ratio"], "w16h9");
@@ -48,7 +62,18 @@ async fn image_to_file_with_json_report() {
     assert_eq!(sent["generation_type"], "text_to_image");
     assert!(mock.attempts("POST", "/imagine/check") >= 2);
     // Human output: the path on stdout.
-    let o = run(keyed(&env, &mock.uri(), &["imagine", "image", "again", "--out", env.path().to_str().unwrap()])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "imagine",
+            "image",
+            "again",
+            "--out",
+            env.path().to_str().unwrap(),
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     let path = stdout(&o).trim().to_owned();
     assert!(std::path::Path::new(&path).is_file(), "{path}");
@@ -65,13 +90,32 @@ async fn every_kind_starts_the_right_generation() {
     let img = img.to_str().unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["video", "waves", "--duration", "3"], "text_to_video"),
-        (vec!["video", "waves", "--init-image", img], "image_to_video"),
-        (vec!["speech", "Hello there", "--voice", "calm_female_20s"], "text_to_speech"),
-        (vec!["music", "sea shanty", "--lyrics", lyrics.to_str().unwrap(), "--genre", "folk"], "text_to_music"),
+        (
+            vec!["video", "waves", "--init-image", img],
+            "image_to_video",
+        ),
+        (
+            vec!["speech", "Hello there", "--voice", "calm_female_20s"],
+            "text_to_speech",
+        ),
+        (
+            vec![
+                "music",
+                "sea shanty",
+                "--lyrics",
+                lyrics.to_str().unwrap(),
+                "--genre",
+                "folk",
+            ],
+            "text_to_music",
+        ),
         (vec!["sfx", "door creak"], "text_to_sfx"),
         (vec!["model3d", "a chair", "--texture"], "text_to_3d"),
         (vec!["model3d", "--init-image", img], "image_to_3d"),
-        (vec!["edit", img, "make it winter", "--strength", "0.5"], "image_to_image"),
+        (
+            vec!["edit", img, "make it winter", "--strength", "0.5"],
+            "image_to_image",
+        ),
         (vec!["animate", img, "spin"], "image_to_video"),
     ];
     for (args, kind) in cases {
@@ -79,20 +123,45 @@ async fn every_kind_starts_the_right_generation() {
         all.extend_from_slice(&args);
         let o = run(keyed(&env, &mock.uri(), &all)).await;
         assert_code(&o, 0);
-        let sent = mock.requests_to("POST", "/imagine").last().unwrap().body_json().unwrap();
+        let sent = mock
+            .requests_to("POST", "/imagine")
+            .last()
+            .unwrap()
+            .body_json()
+            .unwrap();
         assert_eq!(sent["generation_type"], kind, "{args:?}");
         if args.contains(&img) {
-            let field = if kind == "image_to_3d" { &sent["init_images"][0] } else { &sent["init_image"] };
-            assert!(field.as_str().unwrap().starts_with("data:image/png;base64,"), "{args:?}");
+            let field = if kind == "image_to_3d" {
+                &sent["init_images"][0]
+            } else {
+                &sent["init_image"]
+            };
+            assert!(
+                field
+                    .as_str()
+                    .unwrap()
+                    .starts_with("data:image/png;base64,"),
+                "{args:?}"
+            );
         }
     }
     // Upscale uses its own endpoint and is checked with POST /check.
-    let o = run(keyed(&env, &mock.uri(), &["--json", "imagine", "upscale", "https://example.test/a.png"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["--json", "imagine", "upscale", "https://example.test/a.png"],
+    ))
+    .await;
     assert_code(&o, 0);
     assert_eq!(mock.attempts("POST", "/images/upscale"), 1);
     // Local validation: nothing is sent.
     let before = mock.requests_to("POST", "/imagine").len();
-    let o = run(keyed(&env, &mock.uri(), &["imagine", "music", "shanty", "--music-type", "vocals"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["imagine", "music", "shanty", "--music-type", "vocals"],
+    ))
+    .await;
     assert_code(&o, 2);
     assert_eq!(mock.requests_to("POST", "/imagine").len(), before);
 }
@@ -101,26 +170,55 @@ async fn every_kind_starts_the_right_generation() {
 async fn no_wait_then_resume_and_history() {
     let mock = RostroMock::builder().imagine_checks(2).start().await;
     let env = Env::new();
-    let o = run(keyed(&env, &mock.uri(), &["imagine", "image", "a red fox", "--no-wait"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["imagine", "image", "a red fox", "--no-wait"],
+    ))
+    .await;
     assert_code(&o, 0);
     let uuid = stdout(&o).trim().to_owned();
     assert!(mock.generation(&uuid).is_some());
     assert_eq!(mock.attempts("POST", "/imagine/check"), 0);
 
     let dir = env.path().join("out/");
-    let o = run(keyed(&env, &mock.uri(), &["--json", "imagine", "wait", &uuid, "--out", dir.to_str().unwrap(), "--poll-interval", "0.2"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "--json",
+            "imagine",
+            "wait",
+            &uuid,
+            "--out",
+            dir.to_str().unwrap(),
+            "--poll-interval",
+            "0.2",
+        ],
+    ))
+    .await;
     assert_code(&o, 0);
     let v = json(&o);
     assert_eq!(v["generation_uuid"], uuid.as_str());
     assert!(std::path::Path::new(v["files"][0]["path"].as_str().unwrap()).is_file());
 
-    let o = run(keyed(&env, &mock.uri(), &["--json", "imagine", "history", "--limit", "5"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["--json", "imagine", "history", "--limit", "5"],
+    ))
+    .await;
     assert_code(&o, 0);
     let items = ndjson(&o);
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["generation_uuid"], uuid.as_str());
     // --out - writes the media to stdout.
-    let o = run(keyed(&env, &mock.uri(), &["imagine", "wait", &uuid, "--out", "-"])).await;
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["imagine", "wait", &uuid, "--out", "-"],
+    ))
+    .await;
     assert_code(&o, 0);
     assert!(o.stdout.starts_with(b"\x89PNG"));
 }
@@ -131,9 +229,18 @@ async fn ctrl_c_while_waiting_prints_the_resume_command() {
     let mock = RostroMock::builder().imagine_checks(100_000).start().await;
     let env = Env::new();
     let base = mock.uri();
-    let mut cmd = env.std_cmd(["--base-url", &base, "imagine", "image", "a slow fox", "--poll-interval", "0.2"]);
+    let mut cmd = env.std_cmd([
+        "--base-url",
+        &base,
+        "imagine",
+        "image",
+        "a slow fox",
+        "--poll-interval",
+        "0.2",
+    ]);
     cmd.env("ROSTRO_API_KEY", KEY);
-    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
     // Wait until it polls, then interrupt it.
     for _ in 0..100 {
@@ -148,9 +255,14 @@ async fn ctrl_c_while_waiting_prints_the_resume_command() {
         .status()
         .unwrap();
     assert!(kill.success());
-    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
     assert_code(&o, 130);
     let uuid = &mock.generations()[0].generation_uuid;
     let err = stderr(&o);
-    assert!(err.contains(&format!("rostro imagine wait {uuid}")), "{err}");
+    assert!(
+        err.contains(&format!("rostro imagine wait {uuid}")),
+        "{err}"
+    );
 }

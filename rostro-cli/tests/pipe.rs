@@ -22,14 +22,19 @@ async fn broken_pipe_exits_quietly() {
         );
         let template = env.std_cmd(Vec::<&str>::new());
         let mut cmd = std::process::Command::new("bash");
-        cmd.arg("-c").arg(&script).env_clear().current_dir(env.path());
+        cmd.arg("-c")
+            .arg(&script)
+            .env_clear()
+            .current_dir(env.path());
         // The same isolated environment as the other tests.
         for (k, v) in template.get_envs() {
             if let Some(v) = v {
                 cmd.env(k, v);
             }
         }
-        let o = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+        let o = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
         let out = stdout(&o);
         let err = stderr(&o);
         assert!(out.contains("status=0"), "{args}: {out} {err}");

@@ -75,13 +75,19 @@ enum ApiSub {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Parameters: `--NAME VALUE` or `--NAME=VALUE` fills the path parameter NAME \
-when the path has one, else adds the query parameter NAME. Body: --body FILE|-, or -f/-F fields.")]
+#[command(
+    after_help = "Parameters: `--NAME VALUE` or `--NAME=VALUE` fills the path parameter NAME \
+when the path has one, else adds the query parameter NAME. Body: --body FILE|-, or -f/-F fields."
+)]
 struct CallArgs {
     /// The operation
     operation: String,
     /// Parameters (`--NAME VALUE`), body flags (`--body FILE|-`, `-f k=v`, `-F k=v`, `--form`)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     rest: Vec<String>,
 }
 
@@ -142,7 +148,12 @@ fn match_operation(method: HttpMethod, path: &str) -> Option<OperationId> {
     best.map(|b| b.1)
 }
 
-fn leak_operation(id: &'static str, method: HttpMethod, path: String, base: Base) -> &'static Operation {
+fn leak_operation(
+    id: &'static str,
+    method: HttpMethod,
+    path: String,
+    base: Base,
+) -> &'static Operation {
     Box::leak(Box::new(Operation {
         id,
         method,
@@ -229,8 +240,7 @@ fn apply_body(req: &mut Request, body: &BuiltBody, headers: &[String]) -> CliRes
 fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
     let (method, path) = match (&a.first, &a.path) {
         (Some(m), Some(p)) => (
-            parse_method(m)
-                .ok_or_else(|| CliError::usage(format!("unknown HTTP method `{m}`")))?,
+            parse_method(m).ok_or_else(|| CliError::usage(format!("unknown HTTP method `{m}`")))?,
             p.clone(),
         ),
         (Some(p), None) => {
@@ -245,7 +255,11 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
             };
             (m, p.clone())
         }
-        _ => return Err(CliError::usage("give a PATH, e.g. `rostro api /api/account`")),
+        _ => {
+            return Err(CliError::usage(
+                "give a PATH, e.g. `rostro api /api/account`",
+            ));
+        }
     };
     let path = if path.starts_with('/') {
         path
@@ -265,9 +279,10 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
     let body = build_body(&a.body)?;
     // GET/DELETE/HEAD: fields go into the query string.
     let (query_fields, body) = match (method, body) {
-        (HttpMethod::Get | HttpMethod::Delete | HttpMethod::Head, BuiltBody::Json(Value::Object(m))) => {
-            (Some(m), BuiltBody::None)
-        }
+        (
+            HttpMethod::Get | HttpMethod::Delete | HttpMethod::Head,
+            BuiltBody::Json(Value::Object(m)),
+        ) => (Some(m), BuiltBody::None),
         (_, b) => (None, b),
     };
     ctx.block_on(async {
@@ -402,7 +417,9 @@ async fn send_and_print(
         }
         Err(_) => {
             if ctx.out.json {
-                return Err(CliError::msg("the response is not JSON; drop --json / --jq"));
+                return Err(CliError::msg(
+                    "the response is not JSON; drop --json / --jq",
+                ));
             }
             ctx.out.bytes(&bytes)?;
             Ok(None)
@@ -510,11 +527,10 @@ fn call(ctx: &Ctx, c: CallArgs) -> CliResult {
         )));
     }
     let body = match &parsed.body_file {
-        Some(f) => {
-            let mut b = BodyArgs::default();
-            b.input = Some(f.clone());
-            build_body(&b)?
-        }
+        Some(f) => build_body(&BodyArgs {
+            input: Some(f.clone()),
+            ..BodyArgs::default()
+        })?,
         None => build_body(&parsed.body)?,
     };
     apply_body(&mut req, &body, &[])?;
@@ -572,7 +588,10 @@ mod tests {
             match_operation(HttpMethod::Delete, "/api/gallery/abc"),
             Some(OperationId::GalleryDelete)
         );
-        assert_eq!(match_operation(HttpMethod::Get, "/no/such/thing/here"), None);
+        assert_eq!(
+            match_operation(HttpMethod::Get, "/no/such/thing/here"),
+            None
+        );
     }
 
     #[test]
@@ -604,7 +623,10 @@ mod tests {
             next_page(&json!({"cursor": "abc"}), None),
             Next::Cursor(c) if c == "abc"
         ));
-        assert!(matches!(next_page(&json!({"cursor": null}), None), Next::Done));
+        assert!(matches!(
+            next_page(&json!({"cursor": null}), None),
+            Next::Done
+        ));
         assert!(matches!(
             next_page(&json!({"data": {"cursor": "x"}}), None),
             Next::Cursor(_)
@@ -613,6 +635,9 @@ mod tests {
             next_page(&json!({"page": 1, "pages": 3}), None),
             Next::Page(2)
         ));
-        assert!(matches!(next_page(&json!({"page": 3, "pages": 3}), None), Next::Done));
+        assert!(matches!(
+            next_page(&json!({"page": 3, "pages": 3}), None),
+            Next::Done
+        ));
     }
 }

@@ -123,7 +123,9 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
         return Err(CliError::usage(format!("{}: not a file", a.file.display())));
     }
     if a.concurrency == 0 || a.part_size == 0 {
-        return Err(CliError::usage("--concurrency and --part-size must be at least 1"));
+        return Err(CliError::usage(
+            "--concurrency and --part-size must be at least 1",
+        ));
     }
     let size = meta.len();
     let chunked = size >= a.chunk_threshold * MIB;
@@ -166,7 +168,13 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
             if let Some(pid) = &a.project {
                 up = up.project_id(pid.parse::<i64>().map(Value::from).unwrap_or(json!(pid)));
             }
-            s.trace_line("POST", &format!("{}/engine/api/upload/start-upload (chunked)", s.client.base_url()));
+            s.trace_line(
+                "POST",
+                &format!(
+                    "{}/engine/api/upload/start-upload (chunked)",
+                    s.client.base_url()
+                ),
+            );
             let r = tokio::select! {
                 r = up.send() => r,
                 _ = ctrl_c() => {
@@ -192,7 +200,11 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
                 "chunked": true,
             })
         } else {
-            let mut b = s.client.engine_assets().create().file("file", FilePart::from_path(&a.file));
+            let mut b = s
+                .client
+                .engine_assets()
+                .create()
+                .file("file", FilePart::from_path(&a.file));
             if let Some(pid) = &a.project {
                 b = b.text("project_id", pid);
             }

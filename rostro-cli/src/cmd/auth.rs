@@ -59,8 +59,10 @@ fn read_token(ctx: &Ctx, a: &LoginArgs) -> CliResult<String> {
             .map_err(|e| CliError::io("stdin", e))?;
         s
     } else {
-        ctx.out
-            .require_interactive("`rostro auth login`", "--with-token (reads the key from stdin)")?;
+        ctx.out.require_interactive(
+            "`rostro auth login`",
+            "--with-token (reads the key from stdin)",
+        )?;
         dialoguer::Password::new()
             .with_prompt("Paste your Rostro API key")
             .interact()
@@ -144,9 +146,9 @@ fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
         Some(u) => ctx.out.success(&format!(
             "Logged in as {u} (profile `{profile}`, key stored in {source})"
         )),
-        None => ctx.out.success(&format!(
-            "Key stored for profile `{profile}` in {source}"
-        )),
+        None => ctx
+            .out
+            .success(&format!("Key stored for profile `{profile}` in {source}")),
     }
     Ok(())
 }
@@ -186,7 +188,11 @@ fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
     } else {
         let mut lines = vec![
             format!("Profile:  {profile}"),
-            format!("Key:      {} (from {})", credentials::mask(&cred.token), cred.source),
+            format!(
+                "Key:      {} (from {})",
+                credentials::mask(&cred.token),
+                cred.source
+            ),
         ];
         if let Some(u) = &user {
             lines.push(format!("Account:  {u}"));

@@ -124,7 +124,11 @@ fn split_path(p: &str) -> CliResult<(&str, &str)> {
 pub fn run(ctx: &Ctx, cmd: CharactersCmd) -> CliResult {
     match cmd {
         CharactersCmd::Get(a) => {
-            let space = if a.lorebook { "lorebooks" } else { "characters" };
+            let space = if a.lorebook {
+                "lorebooks"
+            } else {
+                "characters"
+            };
             let v = ctx.block_on(async {
                 let s = ctx.session(false).await?;
                 let p = s.client.projects();
@@ -156,7 +160,9 @@ pub fn run(ctx: &Ctx, cmd: CharactersCmd) -> CliResult {
         CharactersCmd::Create(f) => {
             let b = body(&f)?;
             if b.get("name").is_none() {
-                return Err(CliError::usage("a character needs --name (or a name in --from)"));
+                return Err(CliError::usage(
+                    "a character needs --name (or a name in --from)",
+                ));
             }
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
@@ -184,8 +190,14 @@ pub fn run(ctx: &Ctx, cmd: CharactersCmd) -> CliResult {
         CharactersCmd::Fork(a) => {
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
-                s.json(s.client.projects().fork(a.id).body(json!({})).into_request()?)
-                    .await
+                s.json(
+                    s.client
+                        .projects()
+                        .fork(a.id)
+                        .body(json!({}))
+                        .into_request()?,
+                )
+                .await
             })?;
             done(ctx, &v, &format!("Forked character {}", a.id))
         }
@@ -215,7 +227,8 @@ pub fn run(ctx: &Ctx, cmd: CharactersCmd) -> CliResult {
             super::confirm(ctx, &format!("Delete character {}?", a.id), a.yes)?;
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
-                s.json(s.client.projects().delete(a.id).into_request()?).await
+                s.json(s.client.projects().delete(a.id).into_request()?)
+                    .await
             })?;
             if ctx.out.json {
                 return ctx.out.json_value(&v);
@@ -226,8 +239,13 @@ pub fn run(ctx: &Ctx, cmd: CharactersCmd) -> CliResult {
         CharactersCmd::Expressions(a) => {
             let v = ctx.block_on(async {
                 let s = ctx.session(false).await?;
-                s.json(s.client.characters().list_expressions(a.id).into_request()?)
-                    .await
+                s.json(
+                    s.client
+                        .characters()
+                        .list_expressions(a.id)
+                        .into_request()?,
+                )
+                .await
             })?;
             super::print_value(ctx, &v, None)
         }

@@ -233,17 +233,18 @@ async fn send(ctx: &Ctx, s: &Session, a: &ChatArgs, conv: &Conversation) -> CliR
         if a.stream_json && ctx.out.json {
             ctx.out.json_line(&serde_json::to_value(&chunk)?)?;
         }
-        if let Some(piece) = chunk.content().filter(|p| !p.is_empty()) {
-            if print_tokens {
-                ctx.out.write(piece)?;
-                printed = true;
-            }
+        if let Some(piece) = chunk.content().filter(|p| !p.is_empty())
+            && print_tokens
+        {
+            ctx.out.write(piece)?;
+            printed = true;
         }
     }
     if print_tokens {
         ctx.out.write("\n")?;
     } else if !a.stream_json {
-        ctx.out.json_value(&serde_json::to_value(stream.completion())?)?;
+        ctx.out
+            .json_value(&serde_json::to_value(stream.completion())?)?;
     }
     Ok(stream.text())
 }
@@ -431,11 +432,8 @@ fn run_repl(
             Some(Err(CliError::BrokenPipe)) => return Err(CliError::BrokenPipe),
             Some(Err(e)) => {
                 conv.messages.pop();
-                ctx.out.eprint(&format!(
-                    "{}error:{} {e}",
-                    style::RED,
-                    style::RESET
-                ));
+                ctx.out
+                    .eprint(&format!("{}error:{} {e}", style::RED, style::RESET));
             }
             None => {
                 conv.messages.pop();

@@ -85,7 +85,9 @@ pub fn run(ctx: &Ctx, cmd: ChatsCmd) -> CliResult {
                 &[
                     ("ID", &|v| s(v, "id")),
                     ("NAME", &|v| first_of(v, &["name", "title"])),
-                    ("UPDATED", &|v| first_of(v, &["updated_at", "updatedAt", "created_at"])),
+                    ("UPDATED", &|v| {
+                        first_of(v, &["updated_at", "updatedAt", "created_at"])
+                    }),
                 ],
             )
         }
@@ -106,7 +108,8 @@ pub fn run(ctx: &Ctx, cmd: ChatsCmd) -> CliResult {
                 Some(p) => {
                     std::fs::write(&p, text + "\n")
                         .map_err(|e| crate::exit::CliError::io(p.display(), e))?;
-                    ctx.out.success(&format!("Exported chat {} to {}", a.id, p.display()));
+                    ctx.out
+                        .success(&format!("Exported chat {} to {}", a.id, p.display()));
                     Ok(())
                 }
                 None => ctx.out.line(&text),

@@ -10,7 +10,9 @@ use crate::exit::{CliError, CliResult};
 
 /// `rostro completion`
 #[derive(Debug, Args)]
-#[command(after_help = "Install, e.g.:\n  rostro completion bash > ~/.local/share/bash-completion/completions/rostro\n  rostro completion zsh > \"${fpath[1]}/_rostro\"\n  rostro completion fish > ~/.config/fish/completions/rostro.fish")]
+#[command(
+    after_help = "Install, e.g.:\n  rostro completion bash > ~/.local/share/bash-completion/completions/rostro\n  rostro completion zsh > \"${fpath[1]}/_rostro\"\n  rostro completion fish > ~/.config/fish/completions/rostro.fish"
+)]
 pub struct CompletionArgs {
     /// The shell
     #[arg(value_enum)]
@@ -40,7 +42,8 @@ pub fn run_man(ctx: &Ctx, a: ManArgs) -> CliResult {
         Some(dir) => {
             std::fs::create_dir_all(&dir).map_err(|e| CliError::io(dir.display(), e))?;
             clap_mangen::generate_to(cmd, &dir).map_err(|e| CliError::io(dir.display(), e))?;
-            ctx.out.success(&format!("man pages written to {}", dir.display()));
+            ctx.out
+                .success(&format!("man pages written to {}", dir.display()));
             Ok(())
         }
         None => {

@@ -107,7 +107,11 @@ fn check_key(key: &str) -> CliResult {
     } else {
         Err(CliError::usage(format!(
             "unknown config key `{key}`; known keys: profile, {}",
-            PROFILE_KEYS.iter().map(|k| k.0).collect::<Vec<_>>().join(", ")
+            PROFILE_KEYS
+                .iter()
+                .map(|k| k.0)
+                .collect::<Vec<_>>()
+                .join(", ")
         )))
     }
 }
@@ -125,8 +129,12 @@ fn update(ctx: &Ctx, key: &str, value: Option<String>) -> CliResult {
     }
     let path = config.save()?;
     match value {
-        Some(v) => ctx.out.success(&format!("{key} = {v} ({})", path.display())),
-        None => ctx.out.success(&format!("{key} unset ({})", path.display())),
+        Some(v) => ctx
+            .out
+            .success(&format!("{key} = {v} ({})", path.display())),
+        None => ctx
+            .out
+            .success(&format!("{key} unset ({})", path.display())),
     }
     Ok(())
 }

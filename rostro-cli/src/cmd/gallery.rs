@@ -161,7 +161,9 @@ fn list(ctx: &Ctx, a: ListArgs) -> CliResult {
         &items,
         &[
             ("UUID", &|v| s(v, "uuid")),
-            ("PROJECT", &|v| first_of(v, &["primary_character_id", "project_id"])),
+            ("PROJECT", &|v| {
+                first_of(v, &["primary_character_id", "project_id"])
+            }),
             ("NAME", &|v| first_of(v, &["name", "description"])),
             ("URL", &|v| s(v, "primary_image_path")),
         ],
@@ -203,7 +205,10 @@ fn expand(paths: &[PathBuf]) -> CliResult<Vec<PathBuf>> {
         } else if p.is_file() {
             out.push(p.clone());
         } else {
-            return Err(CliError::usage(format!("{}: no such file or directory", p.display())));
+            return Err(CliError::usage(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
         }
     }
     let mut seen = HashSet::new();
@@ -220,7 +225,11 @@ pub fn read_manifest(path: &Path) -> CliResult<BTreeMap<PathBuf, Record>> {
             continue;
         }
         let r: Record = serde_json::from_str(line).map_err(|e| {
-            CliError::usage(format!("{}:{}: not a manifest record: {e}", path.display(), i + 1))
+            CliError::usage(format!(
+                "{}:{}: not a manifest record: {e}",
+                path.display(),
+                i + 1
+            ))
         })?;
         out.insert(r.path.clone(), r);
     }
@@ -282,7 +291,9 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
     };
     let mut files = if a.paths.is_empty() {
         if a.resume.is_none() {
-            return Err(CliError::usage("give files or directories to upload (or --resume MANIFEST)"));
+            return Err(CliError::usage(
+                "give files or directories to upload (or --resume MANIFEST)",
+            ));
         }
         previous
             .values()
@@ -310,7 +321,10 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
     }
     let manifest_path = a.manifest.clone().or(a.resume.clone());
     let append = a.manifest.is_none() && a.resume.is_some();
-    let writer = Arc::new(Mutex::new(ManifestWriter::open(manifest_path.as_deref(), append)?));
+    let writer = Arc::new(Mutex::new(ManifestWriter::open(
+        manifest_path.as_deref(),
+        append,
+    )?));
 
     let sizes: Vec<u64> = files
         .iter()
@@ -443,7 +457,8 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
         return Ok(());
     }
     summary.push_str(&format!(", {} failed", failed.len()));
-    ctx.out.eprint(&format!("{}✗{} {summary}", style::RED, style::RESET));
+    ctx.out
+        .eprint(&format!("{}✗{} {summary}", style::RED, style::RESET));
     match &manifest_path {
         Some(m) => ctx.out.eprint(&format!(
             "retry the failures with: rostro gallery upload --project {} --resume {}",
@@ -459,10 +474,12 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
         .iter()
         .map(|r| r.1.as_ref().map_or(1, CliError::code))
         .collect();
-    if ok == 0 && codes.len() == 1 && !codes.contains(&1) {
-        if let Some(e) = results.into_iter().find_map(|r| r.1) {
-            return Err(e);
-        }
+    if ok == 0
+        && codes.len() == 1
+        && !codes.contains(&1)
+        && let Some(e) = results.into_iter().find_map(|r| r.1)
+    {
+        return Err(e);
     }
     Err(CliError::Partial(summary))
 }

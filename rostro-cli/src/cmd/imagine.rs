@@ -452,7 +452,11 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
                 generation_type: Some(types::GenerationType::TextToSfx),
                 ..Default::default()
             };
-            ("sound effect", Start::Imagine(Box::new(spec_from(r))), a.wait)
+            (
+                "sound effect",
+                Start::Imagine(Box::new(spec_from(r))),
+                a.wait,
+            )
         }
         ImagineCmd::Model3d(a) => {
             if a.prompt.is_none() && a.init_images.is_empty() {
@@ -518,7 +522,8 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
     };
     if let Start::Imagine(spec) = &start {
         // Checked locally: nothing is sent when the spec is incomplete.
-        spec.validate().map_err(|e| CliError::usage(e.to_string()))?;
+        spec.validate()
+            .map_err(|e| CliError::usage(e.to_string()))?;
     }
     generate(ctx, label, start, wait)
 }
@@ -542,7 +547,10 @@ fn generate(ctx: &Ctx, label: &str, start: Start, wait: WaitOpts) -> CliResult {
         let starting = async {
             match start {
                 Start::Imagine(spec) => {
-                    s.trace_line("POST", &format!("{}/imagine?return_immediate=true", s.client.base_url()));
+                    s.trace_line(
+                        "POST",
+                        &format!("{}/imagine?return_immediate=true", s.client.base_url()),
+                    );
                     imagine.generate(*spec).await
                 }
                 Start::Upscale {
@@ -595,8 +603,9 @@ fn generate(ctx: &Ctx, label: &str, start: Start, wait: WaitOpts) -> CliResult {
             }
             ctx.out.line(&uuid)?;
             let flag = if timed { " --timed" } else { "" };
-            ctx.out
-                .note(&format!("wait for it with: rostro imagine wait {uuid}{flag}"));
+            ctx.out.note(&format!(
+                "wait for it with: rostro imagine wait {uuid}{flag}"
+            ));
             return Ok(());
         }
         let done = wait_for(ctx, generation, &wait, &spinner, label, timed).await;
@@ -630,7 +639,9 @@ fn check_out(w: &WaitOpts) -> CliResult {
         return Err(CliError::usage("--poll-interval must be positive"));
     }
     if w.wait_timeout.is_some_and(|t| !(t.is_finite() && t >= 0.0)) {
-        return Err(CliError::usage("--wait-timeout must be a number of seconds"));
+        return Err(CliError::usage(
+            "--wait-timeout must be a number of seconds",
+        ));
     }
     Ok(())
 }
@@ -685,12 +696,12 @@ async fn wait_for(
     };
     r.map_err(|e| {
         spinner.finish_and_clear();
-        if let rostro_sdk::Error::Media { source, .. } = &e {
-            if matches!(**source, MediaError::WaitTimedOut { .. }) {
-                return CliError::Timeout(format!(
-                    "gave up waiting for generation {uuid} (it keeps running); resume with: {hint}"
-                ));
-            }
+        if let rostro_sdk::Error::Media { source, .. } = &e
+            && matches!(**source, MediaError::WaitTimedOut { .. })
+        {
+            return CliError::Timeout(format!(
+                "gave up waiting for generation {uuid} (it keeps running); resume with: {hint}"
+            ));
         }
         e.into()
     })
@@ -753,10 +764,10 @@ async fn finish(
     let elapsed = started.elapsed().as_secs_f64();
     if ctx.out.json {
         let mut v = serde_json::to_value(done.item())?;
-        if let Value::Object(m) = &mut v {
-            if !files.is_empty() {
-                m.insert("files".into(), Value::Array(files));
-            }
+        if let Value::Object(m) = &mut v
+            && !files.is_empty()
+        {
+            m.insert("files".into(), Value::Array(files));
         }
         return ctx.out.json_value(&v);
     }

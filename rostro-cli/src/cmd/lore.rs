@@ -131,7 +131,8 @@ pub fn run(ctx: &Ctx, cmd: LoreCmd) -> CliResult {
                 if !a.owners.is_empty() {
                     body["owner_ids"] = json!(a.owners);
                 }
-                s.json(s.client.lore().query().body(body).into_request()?).await
+                s.json(s.client.lore().query().body(body).into_request()?)
+                    .await
             })?;
             let items = items_of(&v, &["results", "items"]);
             if items.is_empty() || ctx.out.json {
@@ -149,8 +150,13 @@ pub fn run(ctx: &Ctx, cmd: LoreCmd) -> CliResult {
         LoreCmd::Remove(a) => {
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
-                s.json(s.client.lore().remove_item(&a.uuid, a.owner).into_request()?)
-                    .await
+                s.json(
+                    s.client
+                        .lore()
+                        .remove_item(&a.uuid, a.owner)
+                        .into_request()?,
+                )
+                .await
             })?;
             if ctx.out.json {
                 return ctx.out.json_value(&v);

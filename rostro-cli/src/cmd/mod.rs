@@ -25,12 +25,11 @@ use crate::ctx::Ctx;
 use crate::exit::CliResult;
 use crate::output::table;
 
-/// Prints a list: NDJSON with `--json`, else a table of `columns` (header, value of an item).
-pub fn print_list(
-    ctx: &Ctx,
-    items: &[Value],
-    columns: &[(&str, &dyn Fn(&Value) -> String)],
-) -> CliResult {
+/// A table column: its header and how to show an item's cell.
+pub type Column<'a> = (&'a str, &'a dyn Fn(&Value) -> String);
+
+/// Prints a list: NDJSON with `--json`, else a table of `columns`.
+pub fn print_list(ctx: &Ctx, items: &[Value], columns: &[Column<'_>]) -> CliResult {
     if ctx.out.json {
         for it in items {
             ctx.out.json_line(it)?;

@@ -23,7 +23,9 @@ pub fn run(ctx: &Ctx, _a: ModelsArgs) -> CliResult {
         &[
             ("ID", &|v| s(v, "id")),
             ("OWNED BY", &|v| s(v, "owned_by")),
-            ("CONTEXT", &|v| first_of(v, &["context_length", "max_context_length"])),
+            ("CONTEXT", &|v| {
+                first_of(v, &["context_length", "max_context_length"])
+            }),
         ],
     )
 }

@@ -75,7 +75,9 @@ pub fn run(ctx: &Ctx, cmd: PersonasCmd) -> CliResult {
                 &[
                     ("ID", &|v| s(v, "id")),
                     ("NAME", &|v| s(v, "name")),
-                    ("DESCRIPTION", &|v| first_of(v, &["description", "personality"])),
+                    ("DESCRIPTION", &|v| {
+                        first_of(v, &["description", "personality"])
+                    }),
                 ],
             )
         }
@@ -101,7 +103,8 @@ pub fn run(ctx: &Ctx, cmd: PersonasCmd) -> CliResult {
             super::confirm(ctx, &format!("Delete persona {}?", d.id), d.yes)?;
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
-                s.json(s.client.personas().delete(d.id).into_request()?).await
+                s.json(s.client.personas().delete(d.id).into_request()?)
+                    .await
             })?;
             done(ctx, &v, &format!("Deleted persona {}", d.id))
         }

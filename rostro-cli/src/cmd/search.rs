@@ -122,7 +122,9 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
             ("ID", &|v| s(v, "id")),
             ("NAME", &|v| s(v, "name")),
             ("CREATOR", &|v| first_of(v, &["creator", "username"])),
-            ("TOKENS", &|v| first_of(v, &["nTokens", "n_tokens", "token_count"])),
+            ("TOKENS", &|v| {
+                first_of(v, &["nTokens", "n_tokens", "token_count"])
+            }),
             ("STARS", &|v| first_of(v, &["starCount", "star_count"])),
             ("TAGS", &|v| {
                 v.get("topics")

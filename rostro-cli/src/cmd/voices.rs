@@ -105,7 +105,8 @@ pub fn run(ctx: &Ctx, cmd: VoicesCmd) -> CliResult {
         VoicesCmd::Delete(a) => {
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
-                s.json(s.client.voices().delete(&a.id).into_request()?).await
+                s.json(s.client.voices().delete(&a.id).into_request()?)
+                    .await
             })?;
             if ctx.out.json {
                 return ctx.out.json_value(&v);
