@@ -10,7 +10,8 @@
 //!   `history`, `child_keys`;
 //! - Lightning ([`RoutstrClient::lightning`]): `create_invoice`, `invoice_status` and
 //!   [`wait_paid`](RoutstrCall::wait_paid);
-//! - chat: [`RoutstrClient::chat`], the SDK's typed chat layer bound to the node.
+//! - chat: [`RoutstrClient::chat`], the SDK's typed chat layer bound to the node, with
+//!   [`ChatCharge`] to read what a completion or stream cost.
 //!
 //! Money is integers: [`Msats`] and [`Sats`]. Credentials ([`Credential`]: `sk-...` keys,
 //! [`CashuToken`]s) are validated before anything is sent and never printed by `Debug`.
@@ -66,6 +67,7 @@
 //! ```
 
 mod amount;
+mod charge;
 mod client;
 mod error;
 mod meta;
@@ -73,6 +75,7 @@ mod token;
 mod types;
 
 pub use amount::{Msats, Price, Sats, UsdAmount};
+pub use charge::ChatCharge;
 pub use client::{
     BalanceApi, BalancePrefix, DEFAULT_REFUND_PENDING_RETRIES, LightningApi, MAX_CHILD_KEYS,
     PayWith, RoutstrCall, RoutstrClient, RoutstrClientBuilder,
