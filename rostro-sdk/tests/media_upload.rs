@@ -355,3 +355,53 @@ impl StateForTest for UploadState {
         .unwrap()
     }
 }
+
+#[tokio::test]
+async fn a_paused_upload_stops_between_parts_and_resumes() {
+    use rostro_sdk::media::PauseSignal;
+    let mock = RostroMock::start().await;
+    let client = client(&mock);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, sha) = test_file(dir.path(), "pause.bin", 4 * 1024 * 1024);
+    let state_file = dir.path().join("pause.json");
+    let pause = PauseSignal::new();
+    let pause2 = pause.clone();
+    let err = client
+        .engine_upload()
+        .upload_file(&path)
+        .part_size(1024 * 1024)
+        .concurrency(1)
+        .state_file(&state_file)
+        .pause_signal(pause)
+        .on_progress(move |p| {
+            if p.bytes > 0 {
+                pause2.pause();
+            }
+        })
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Media { source, .. } => assert!(
+            matches!(
+                **source,
+                MediaError::Paused {
+                    parts_done: 1,
+                    part_count: 4,
+                    ..
+                }
+            ),
+            "{source:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        mock.attempts("PUT", PART_ROUTE),
+        1,
+        "the part in flight finished"
+    );
+    let state = UploadState::load(&state_file).await.unwrap();
+    let done = client.engine_upload().resume(state).send().await.unwrap();
+    assert_eq!((done.parts_sent, done.sha256.as_str()), (3, sha.as_str()));
+    assert_eq!(mock.attempts("PUT", PART_ROUTE), 4);
+}

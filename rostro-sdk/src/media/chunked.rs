@@ -6,7 +6,7 @@
 //!   ([`ChunkedUpload::part_retries`], default 3; an expired URL is re-signed).
 //! * The progress is kept in an [`UploadState`] (serde). With
 //!   [`state_file`](ChunkedUpload::state_file) it is saved after every part, so an upload
-//!   interrupted by a crash, an error or a dropped future is continued with
+//!   interrupted by a crash, an error, a dropped future or a [`PauseSignal`] is continued with
 //!   [`EngineUploadApi::resume`], which sends only the parts still missing.
 //! * The file's SHA-256 is computed alongside and compared with what `complete-upload`
 //!   reports (as is its size); each part's hash is compared with its `ETag` when the storage
@@ -221,6 +221,29 @@ pub struct ChunkedUpload {
     file_name: Option<String>,
     content_type: Option<String>,
     project_id: Option<Value>,
+    pause: Option<PauseSignal>,
+}
+
+/// Asks a running [`ChunkedUpload`] to stop after the parts in flight (e.g. on Ctrl-C).
+/// Cheap to clone; all clones control the same upload(s).
+#[derive(Clone, Debug, Default)]
+pub struct PauseSignal(Arc<AtomicBool>);
+
+impl PauseSignal {
+    /// A signal not paused yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops starting new parts.
+    pub fn pause(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`pause`](Self::pause) was called.
+    pub fn is_paused(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 impl fmt::Debug for ChunkedUpload {
@@ -250,6 +273,7 @@ impl ChunkedUpload {
             file_name: None,
             content_type: None,
             project_id: None,
+            pause: None,
         }
     }
 
@@ -275,6 +299,14 @@ impl ChunkedUpload {
     /// back).
     pub fn on_progress(mut self, f: impl Fn(TransferProgress) + Send + Sync + 'static) -> Self {
         self.progress = Some(progress_fn(f));
+        self
+    }
+
+    /// Stops the upload gracefully when `signal` is [paused](PauseSignal::pause): parts in
+    /// flight finish and are saved, no new part starts, and [`send`](Self::send) returns
+    /// [`MediaError::Paused`]. Resume later from the saved [`UploadState`].
+    pub fn pause_signal(mut self, signal: PauseSignal) -> Self {
+        self.pause = Some(signal);
         self
     }
 
@@ -359,15 +391,31 @@ impl ChunkedUpload {
             let urls = shared.sign(batch).await?;
             shared.urls.lock().expect("urls lock").extend(urls);
         }
+        let pause = self.pause.clone();
         stream::iter(missing.into_iter().map(|n| {
             let shared = shared.clone();
-            async move { shared.upload_part(n).await }
+            let pause = pause.clone();
+            async move {
+                // A pause lets the parts in flight finish but starts no new one.
+                if pause.as_ref().is_some_and(PauseSignal::is_paused) {
+                    return Ok(());
+                }
+                shared.upload_part(n).await
+            }
         }))
         .buffer_unordered(self.concurrency)
         .try_for_each(|()| async { Ok(()) })
         .await?;
 
         let state = shared.state.lock().expect("state lock").clone();
+        if !state.missing_parts().is_empty() {
+            return Err(MediaError::Paused {
+                upload_id: state.upload_id.clone(),
+                parts_done: state.completed.len() as u32,
+                part_count: state.part_count,
+            }
+            .into_error(PART_OPERATION));
+        }
         let parts: Vec<Value> = state
             .completed
             .iter()
@@ -382,6 +430,8 @@ impl ChunkedUpload {
             .complete()
             .body(body)
             .idempotent_retries(true)
+            // 409 while parts of an interrupted run are still arriving: retried with backoff.
+            .max_retries(6)
             .into_request()?;
         let response = self.client.execute::<Value>(req).await?.into_inner();
 
@@ -714,16 +764,26 @@ impl Shared {
         let mut file = tokio::fs::File::open(&self.path).await.map_err(io)?;
         file.seek(SeekFrom::Start(offset)).await.map_err(io)?;
         let hasher = Arc::new(Mutex::new(Sha256::new()));
+        // When this future is dropped (the upload was cancelled), the body fails at its next
+        // chunk so the connection is closed instead of left half-sent.
+        let cancelled = CancelOnDrop(Arc::new(AtomicBool::new(false)));
         let body = {
             let hasher = hasher.clone();
             let counted = counted.clone();
             let shared = self.clone();
-            tokio_util::io::ReaderStream::with_capacity(file.take(len), super::body::CHUNK)
-                .inspect_ok(move |chunk| {
-                    hasher.lock().expect("hasher lock").update(chunk);
+            let cancelled = cancelled.0.clone();
+            tokio_util::io::ReaderStream::with_capacity(file.take(len), super::body::CHUNK).map(
+                move |chunk| {
+                    if cancelled.load(Ordering::Relaxed) {
+                        return Err(std::io::Error::other("the upload was cancelled"));
+                    }
+                    let chunk = chunk?;
+                    hasher.lock().expect("hasher lock").update(&chunk);
                     counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
                     shared.report(chunk.len() as i64);
-                })
+                    Ok(chunk)
+                },
+            )
         };
         let result = self
             .client

@@ -52,7 +52,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[cfg(feature = "engine")]
-pub use chunked::{ChunkedUpload, ChunkedUploadResult, UploadState};
+pub use chunked::{ChunkedUpload, ChunkedUploadResult, PauseSignal, UploadState};
 pub use download::{Download, DownloadedFile, DownloadedMedia};
 pub use imagine::{
     CompletedGeneration, Generation, GenerationSpec, GenerationState, GenerationStatus, ImageInput,
@@ -126,6 +126,18 @@ pub enum MediaError {
     ResumeMismatch {
         /// What does not match.
         message: String,
+    },
+    /// A chunked upload stopped at a [`PauseSignal`](chunked::PauseSignal): the parts in
+    /// flight were finished and saved, the others wait for a resume.
+    #[error("upload {upload_id} paused after {parts_done} of {part_count} parts")]
+    #[non_exhaustive]
+    Paused {
+        /// The server's upload id.
+        upload_id: String,
+        /// Parts stored so far.
+        parts_done: u32,
+        /// All parts.
+        part_count: u32,
     },
 }
 
