@@ -135,7 +135,7 @@ impl Visitor<'_> for AmountVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
-        if v.is_finite() && v >= 0.0 && v < 1.8e19 {
+        if (0.0..1.8e19).contains(&v) {
             Ok(v.round() as u64)
         } else {
             Err(E::custom(format!("invalid amount {v}")))
