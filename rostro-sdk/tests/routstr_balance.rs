@@ -61,6 +61,11 @@ async fn info_models_and_providers() {
     );
     assert!(m.extra.contains_key("x_mock_note"), "unknown fields kept");
 
+    // A node URL configured the OpenAI way, with `/v1`, works too.
+    let v1 = RoutstrClient::public(format!("{}/v1/", node.uri())).unwrap();
+    assert_eq!(v1.node_url(), node.uri());
+    v1.info().await.unwrap();
+
     let providers = rc.providers().await.unwrap();
     assert_eq!(providers.providers.len(), 1);
     assert_eq!(

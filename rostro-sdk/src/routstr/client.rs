@@ -182,7 +182,8 @@ impl fmt::Debug for RoutstrClient {
 }
 
 impl RoutstrClient {
-    /// A builder for the node at `node_url` (e.g. `https://api.routstr.com`, without `/v1`).
+    /// A builder for the node at `node_url`, e.g. `https://api.routstr.com` (a trailing `/v1`,
+    /// as OpenAI clients are configured, is dropped).
     pub fn builder(node_url: impl Into<String>) -> RoutstrClientBuilder {
         RoutstrClientBuilder {
             node_url: node_url.into(),
@@ -325,7 +326,9 @@ impl RoutstrClientBuilder {
     }
 
     /// Starts from these HTTP settings (timeouts, retries, headers, `reqwest` client). The
-    /// base URLs, auth style and key are set by this builder.
+    /// base URLs and auth style are set by this builder; set the key with
+    /// [`credential`](Self::credential), not on `builder` (a key set there is sent unchecked
+    /// when no credential is given).
     pub fn client_builder(mut self, builder: ClientBuilder) -> Self {
         self.http = builder;
         self
@@ -382,10 +385,12 @@ impl RoutstrClientBuilder {
             .as_deref()
             .map(parse_credential)
             .transpose()?;
+        let url = self.node_url.trim().trim_end_matches('/');
+        let url = url.strip_suffix("/v1").unwrap_or(url);
         let base = self
             .http
-            .base_url(self.node_url.as_str())
-            .mimic_base_url(self.node_url.as_str())
+            .base_url(url)
+            .mimic_base_url(url)
             .auth_style(AuthStyle::Bearer);
         let mut first = base.clone();
         if let Some(c) = &credential {
