@@ -35,15 +35,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if !e.is_silent() {
-                let color = !std::env::args().any(|a| a == "--no-color");
-                report(&e, color);
+                report(&e);
             }
             e.exit_code()
         }
     }
 }
 
-fn report(e: &exit::CliError, _color: bool) {
+/// Prints an error (and its hint) on stderr; colours follow `--no-color` / `NO_COLOR`.
+fn report(e: &exit::CliError) {
     use std::io::Write;
     let mut err = anstream::stderr().lock();
     let _ = writeln!(
