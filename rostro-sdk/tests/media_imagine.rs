@@ -348,6 +348,7 @@ async fn local_init_images_are_sent_as_data_urls() {
         )
         .await
         .unwrap()
+        .poll_interval(FAST, FAST)
         .wait()
         .await
         .unwrap();
@@ -373,6 +374,7 @@ async fn an_interrupted_download_leaves_no_file_under_the_final_name() {
         .generate(GenerationSpec::text_to_image("a cat"))
         .await
         .unwrap()
+        .poll_interval(FAST, FAST)
         .wait()
         .await
         .unwrap();

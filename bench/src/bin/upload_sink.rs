@@ -27,14 +27,10 @@ async fn main() -> std::io::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("http://{}", listener.local_addr()?);
     // Exit when the parent closes our stdin.
-    tokio::spawn(async {
-        let mut stdin = tokio::io::stdin();
+    std::thread::spawn(|| {
+        use std::io::Read as _;
         let mut buf = [0u8; 64];
-        while let Ok(n) = stdin.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
+        while std::io::stdin().read(&mut buf).is_ok_and(|n| n > 0) {}
         std::process::exit(0);
     });
     loop {
@@ -146,13 +142,12 @@ enum Extractor {
 impl Extractor {
     fn for_content_type(content_type: &str) -> Extractor {
         let lower = content_type.to_ascii_lowercase();
-        if lower.starts_with("multipart/form-data") {
-            if let Some(b) = content_type
+        if lower.starts_with("multipart/form-data")
+            && let Some(b) = content_type
                 .split(';')
                 .find_map(|p| p.trim().strip_prefix("boundary="))
-            {
-                return Extractor::Multipart(Multipart::new(b.trim_matches('"')));
-            }
+        {
+            return Extractor::Multipart(Multipart::new(b.trim_matches('"')));
         }
         if lower.starts_with("application/json") {
             return Extractor::Base64(Base64Json::default());
