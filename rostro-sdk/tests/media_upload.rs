@@ -157,7 +157,7 @@ async fn gallery_upload_streams_base64_json() {
             .fields
             .contains(&("caption".into(), "The \"cover\"".into()))
     );
-    let progress = progress.lock().unwrap();
+    let progress = progress.lock().unwrap().clone();
     assert_eq!(*progress.last().unwrap(), 1_000_003);
     assert!(progress.len() > 2, "progress in several steps");
     // Exact Content-Length: 4/3 of the file plus the JSON around it.

@@ -3,7 +3,7 @@
 //! * [`GenerationSpec`]: one constructor per generation type; [`GenerationSpec::validate`]
 //!   checks before sending what the type needs (a prompt, a transcript, lyrics for sung music,
 //!   an init image for `image_to_*`, enum values) and fails with
-//!   [`Error::InvalidRequest`](crate::Error::InvalidRequest) naming the field. Image inputs
+//!   [`Error::InvalidRequest`] naming the field. Image inputs
 //!   are URLs or base64 strings (passed through) or local files (streamed into the request as
 //!   base64 `data:` URLs).
 //! * [`ImagineApi::generate`] (`POST /imagine`) and [`ImagineApi::generate_with`] (the

@@ -127,7 +127,7 @@ pub enum MediaError {
         /// What does not match.
         message: String,
     },
-    /// A chunked upload stopped at a [`PauseSignal`](chunked::PauseSignal): the parts in
+    /// A chunked upload stopped at a [`PauseSignal`]: the parts in
     /// flight were finished and saved, the others wait for a resume.
     #[error("upload {upload_id} paused after {parts_done} of {part_count} parts")]
     #[non_exhaustive]
