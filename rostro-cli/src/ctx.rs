@@ -278,3 +278,26 @@ pub async fn ctrl_c() {
         std::future::pending::<()>().await;
     }
 }
+
+/// Installs the Ctrl-C handler now (and keeps it for the returned guard's lifetime), so that
+/// Ctrl-C never kills the process while it is held: the REPL uses it to make Ctrl-C stop a
+/// reply or drop the line being typed instead of ending the session.
+pub fn hold_ctrl_c(rt: &tokio::runtime::Runtime) -> Option<Box<dyn std::any::Any>> {
+    let _enter = rt.enter();
+    #[cfg(unix)]
+    {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn std::any::Any>)
+    }
+    #[cfg(windows)]
+    {
+        tokio::signal::windows::ctrl_c()
+            .ok()
+            .map(|s| Box::new(s) as Box<dyn std::any::Any>)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        None
+    }
+}

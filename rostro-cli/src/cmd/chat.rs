@@ -298,9 +298,17 @@ enum LineSource {
     Piped(std::io::StdinLock<'static>),
 }
 
+/// One read from a [`LineSource`].
+enum LineRead {
+    Line(String),
+    /// Ctrl-C at the prompt: the line is dropped.
+    Cancelled,
+    /// Ctrl-D or end of input.
+    Eof,
+}
+
 impl LineSource {
-    /// The next line; `None` at end of input.
-    fn next(&mut self, prompt: &str) -> CliResult<Option<String>> {
+    fn next(&mut self, prompt: &str) -> CliResult<LineRead> {
         match self {
             LineSource::Terminal(h) => {
                 let r = dialoguer::Input::<String>::new()
@@ -309,14 +317,14 @@ impl LineSource {
                     .history_with(h)
                     .interact_text();
                 match r {
-                    Ok(s) => Ok(Some(s)),
+                    Ok(s) => Ok(LineRead::Line(s)),
+                    Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                        Ok(LineRead::Cancelled)
+                    }
                     Err(dialoguer::Error::IO(e))
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::Interrupted
-                        ) =>
+                        if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                     {
-                        Ok(None)
+                        Ok(LineRead::Eof)
                     }
                     Err(e) => Err(CliError::msg(format!("cannot read input: {e}"))),
                 }
@@ -327,26 +335,32 @@ impl LineSource {
                     .read_line(&mut line)
                     .map_err(|e| CliError::io("stdin", e))?;
                 if n == 0 {
-                    return Ok(None);
+                    return Ok(LineRead::Eof);
                 }
-                Ok(Some(line.trim_end_matches(['\n', '\r']).to_owned()))
+                Ok(LineRead::Line(
+                    line.trim_end_matches(['\n', '\r']).to_owned(),
+                ))
             }
         }
     }
 }
 
-/// Reads one message: handles `"""` blocks and trailing backslashes.
+/// Reads one message: handles `"""` blocks and trailing backslashes. `Ok(None)` at the end
+/// of input; an empty message after Ctrl-C.
 fn read_message(src: &mut LineSource) -> CliResult<Option<String>> {
-    let Some(first) = src.next(">")? else {
-        return Ok(None);
+    let first = match src.next("you")? {
+        LineRead::Line(l) => l,
+        LineRead::Cancelled => return Ok(Some(String::new())),
+        LineRead::Eof => return Ok(None),
     };
     if first.trim() == "\"\"\"" {
         let mut lines = Vec::new();
         loop {
-            match src.next("…")? {
-                None => break,
-                Some(l) if l.trim() == "\"\"\"" => break,
-                Some(l) => lines.push(l),
+            match src.next("...")? {
+                LineRead::Eof => break,
+                LineRead::Cancelled => return Ok(Some(String::new())),
+                LineRead::Line(l) if l.trim() == "\"\"\"" => break,
+                LineRead::Line(l) => lines.push(l),
             }
         }
         return Ok(Some(lines.join("\n")));
@@ -355,9 +369,10 @@ fn read_message(src: &mut LineSource) -> CliResult<Option<String>> {
     while msg.ends_with('\\') {
         msg.pop();
         msg.push('\n');
-        match src.next("…")? {
-            Some(l) => msg.push_str(&l),
-            None => break,
+        match src.next("...")? {
+            LineRead::Line(l) => msg.push_str(&l),
+            LineRead::Cancelled => return Ok(Some(String::new())),
+            LineRead::Eof => break,
         }
     }
     Ok(Some(msg))
@@ -376,6 +391,7 @@ fn run_repl(
     } else {
         LineSource::Piped(std::io::stdin().lock())
     };
+    let _ctrl_c = crate::ctx::hold_ctrl_c(rt);
     if terminal {
         ctx.out.eprint(&format!(
             "{}rostro chat · model {} · /help for commands, /exit or Ctrl-D to quit{}",
