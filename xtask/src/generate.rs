@@ -1491,7 +1491,7 @@ fn gen_operation(
     if o.tuning.streaming {
         b.push_str("///\n/// With `\"stream\": true` the server answers with server-sent events; the SDK's streaming layer handles that.\n");
     }
-    writeln!(b, "#[derive(Debug, Clone)]\n#[must_use = \"a request builder does nothing until `.send().await`\"]\npub struct {builder} {{\n    client: Client,\n    options: RequestOptions,\n{fields}}}\n").ok();
+    writeln!(b, "#[derive(Debug, Clone)]\n#[must_use = \"a request builder does nothing until `.send().await`\"]\npub struct {builder} {{\n    pub(crate) client: Client,\n    options: RequestOptions,\n{fields}}}\n").ok();
     writeln!(
         b,
         "impl {builder} {{\n    fn new(client: Client{}{}) -> Self {{\n        Self {{ {} }}\n    }}\n\n{setters}    /// Builds the request without sending it: checks required inputs and encodes the body.\n    pub fn into_request(self) -> Result<Request> {{\n{into}    }}\n}}\n",

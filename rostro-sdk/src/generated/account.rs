@@ -139,7 +139,7 @@ pub static ACCOUNT_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     stripe_url: Option<String>,
     tokens: Option<bool>,
@@ -242,7 +242,7 @@ pub static ACCOUNT_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -279,7 +279,7 @@ pub static ACCOUNT_BLOCK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountBlock {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     block_type: String,
     name: String,
@@ -322,7 +322,7 @@ pub static ACCOUNT_UNBLOCK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountUnblock {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     block_type: String,
     name: String,
@@ -365,7 +365,7 @@ pub static ACCOUNT_BLACKLIST_WORD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountBlacklistWord {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -413,7 +413,7 @@ pub static ACCOUNT_UNBLACKLIST_WORD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountUnblacklistWord {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -461,7 +461,7 @@ pub static ACCOUNT_SET_SORT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountSetSort {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     order: String,
 }
@@ -501,7 +501,7 @@ pub static ACCOUNT_ME: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountMe {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -538,7 +538,7 @@ pub static ACCOUNT_USERINFO: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountUserinfo {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -575,7 +575,7 @@ pub static ACCOUNT_CHANGE_USERNAME: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountChangeUsername {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -623,7 +623,7 @@ pub static ACCOUNT_CHECK_USERNAME: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountCheckUsername {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

@@ -70,7 +70,7 @@ pub static AUDIO_MUSIC: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioMusic {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     lyrics: Option<String>,
     genre: Option<crate::types::MusicGenre>,
@@ -446,7 +446,7 @@ pub static AUDIO_SPEECH: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioSpeech {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     transcript: Option<String>,
     voice: Option<crate::types::Voice>,
@@ -794,7 +794,7 @@ pub static AUDIO_SOUND_EFFECT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioSoundEffect {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     duration: Option<i64>,
     chat_id: Option<String>,
@@ -1072,7 +1072,7 @@ pub static AUDIO_TRANSCRIBE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioTranscribe {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     sample: Option<crate::request::FilePart>,
 }

@@ -56,7 +56,7 @@ pub static BADGES_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct BadgesList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -93,7 +93,7 @@ pub static BADGES_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct BadgesGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     badge_id: String,
 }

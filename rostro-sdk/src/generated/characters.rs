@@ -144,7 +144,7 @@ pub static CHARACTERS_LIST_EXPRESSIONS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersListExpressions {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -184,7 +184,7 @@ pub static CHARACTERS_UPSERT_EXPRESSIONS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersUpsertExpressions {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Value>,
@@ -235,7 +235,7 @@ pub static CHARACTERS_DELETE_EXPRESSIONS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersDeleteExpressions {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     tagname: String,
@@ -278,7 +278,7 @@ pub static CHARACTERS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -326,7 +326,7 @@ pub static CHARACTERS_UNLINK_LOREBOOK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersUnlinkLorebook {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
     pathname: String,
@@ -372,7 +372,7 @@ pub static CHARACTERS_LINK_LOREBOOK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersLinkLorebook {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
     pathname: String,
@@ -418,7 +418,7 @@ pub static CHARACTERS_UPDATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersUpdate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
     pathname: String,
@@ -472,7 +472,7 @@ pub static CHARACTERS_INFER_EMOTION: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersInferEmotion {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

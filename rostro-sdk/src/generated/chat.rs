@@ -61,7 +61,7 @@ pub static CHAT_CREATE_FOR_MODEL_UNTYPED: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatCreateForModelUntyped {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     model: String,
     body: Option<serde_json::Value>,
@@ -115,7 +115,7 @@ pub static CHAT_CREATE_UNTYPED: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatCreateUntyped {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

@@ -230,7 +230,7 @@ pub static CHATS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -278,7 +278,7 @@ pub static CHATS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     limit: Option<String>,
     offset: Option<String>,
@@ -645,7 +645,7 @@ pub static CHATS_IMPORT_CHAT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsImportChat {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -693,7 +693,7 @@ pub static CHATS_GET_MESSAGE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsGetMessage {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     msgid: String,
@@ -736,7 +736,7 @@ pub static CHATS_LIST_PUBLIC: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsListPublic {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
 }
@@ -776,7 +776,7 @@ pub static CHATS_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
 }
@@ -816,7 +816,7 @@ pub static CHATS_UPDATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsUpdate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     body: Option<serde_json::Value>,
@@ -867,7 +867,7 @@ pub static CHATS_DELETE_MANY: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsDeleteMany {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -915,7 +915,7 @@ pub static CHATS_MESSAGE_TEXTS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsMessageTexts {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     body: Option<serde_json::Value>,
@@ -966,7 +966,7 @@ pub static CHATS_REMOVE_CHARACTER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsRemoveCharacter {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     char_id: String,
@@ -1009,7 +1009,7 @@ pub static CHATS_ADD_CHARACTER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsAddCharacter {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     char_id: String,
@@ -1052,7 +1052,7 @@ pub static CHATS_ADD_CHARACTERS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsAddCharacters {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     body: Option<serde_json::Value>,
@@ -1103,7 +1103,7 @@ pub static CHATS_REMOVE_CHARACTERS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsRemoveCharacters {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     body: Option<serde_json::Value>,
@@ -1154,7 +1154,7 @@ pub static CHATS_INVITE_USER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsInviteUser {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     tagname: String,
@@ -1197,7 +1197,7 @@ pub static CHATS_REMOVE_USER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsRemoveUser {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     user_id: String,
@@ -1240,7 +1240,7 @@ pub static CHATS_META_TREE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsMetaTree {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
 }
@@ -1280,7 +1280,7 @@ pub static CHATS_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     include_messages: Option<bool>,
@@ -1353,7 +1353,7 @@ pub static CHATS_MODIFY_MESSAGES: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsModifyMessages {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     body: Option<serde_json::Value>,
@@ -1404,7 +1404,7 @@ pub static CHATS_CREATE_OR_LATEST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsCreateOrLatest {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -1452,7 +1452,7 @@ pub static CHATS_GET_USER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsGetUser {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     user_id: String,

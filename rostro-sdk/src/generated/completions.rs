@@ -61,7 +61,7 @@ pub static COMPLETIONS_CREATE_FOR_MODEL_UNTYPED: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CompletionsCreateForModelUntyped {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     model: String,
     body: Option<serde_json::Value>,
@@ -118,7 +118,7 @@ pub static COMPLETIONS_CREATE_UNTYPED: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CompletionsCreateUntyped {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

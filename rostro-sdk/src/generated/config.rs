@@ -95,7 +95,7 @@ pub static CONFIG_UPSERT_PART: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigUpsertPart {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     config_id: String,
     sub_id: String,
@@ -149,7 +149,7 @@ pub static CONFIG_DELETE_PART: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigDeletePart {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     config_id: String,
     sub_id: String,
@@ -192,7 +192,7 @@ pub static CONFIG_UPSERT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigUpsert {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -240,7 +240,7 @@ pub static CONFIG_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -288,7 +288,7 @@ pub static CONFIG_FETCH: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigFetch {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

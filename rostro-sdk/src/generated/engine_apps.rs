@@ -79,7 +79,7 @@ pub static ENGINE_APPS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -128,7 +128,7 @@ pub static ENGINE_APPS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     tags: Option<String>,
 }
@@ -176,7 +176,7 @@ pub static ENGINE_APPS_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     app_id: String,
 }
@@ -216,7 +216,7 @@ pub static ENGINE_APPS_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     app_id: String,
 }
@@ -256,7 +256,7 @@ pub static ENGINE_APPS_DOWNLOAD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsDownload {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }

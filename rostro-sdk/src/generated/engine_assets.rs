@@ -134,7 +134,7 @@ pub static ENGINE_ASSETS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     search: Option<String>,
     regex: Option<String>,
@@ -248,7 +248,7 @@ pub static ENGINE_ASSETS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     parts: Vec<(String, crate::request::Part)>,
 }
@@ -302,7 +302,7 @@ pub static ENGINE_ASSETS_DELETE_MANY: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsDeleteMany {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     branch_id: Option<String>,
     body: Option<Vec<String>>,
@@ -362,7 +362,7 @@ pub static ENGINE_ASSETS_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     asset_id: String,
 }
@@ -402,7 +402,7 @@ pub static ENGINE_ASSETS_UPDATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsUpdate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     asset_id: String,
     parts: Vec<(String, crate::request::Part)>,
@@ -459,7 +459,7 @@ pub static ENGINE_ASSETS_GET_FILE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsGetFile {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     asset_id: String,
     filename: String,
@@ -524,7 +524,7 @@ pub static ENGINE_ASSETS_GET_THUMBNAIL: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsGetThumbnail {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     asset_id: String,
     size: String,
@@ -578,7 +578,7 @@ pub static ENGINE_ASSETS_REIMPORT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsReimport {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     asset_id: String,
     branch_id: Option<String>,
@@ -641,7 +641,7 @@ pub static ENGINE_ASSETS_DUPLICATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsDuplicate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     asset_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -693,7 +693,7 @@ pub static ENGINE_ASSETS_PASTE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsPaste {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }

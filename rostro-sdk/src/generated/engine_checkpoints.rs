@@ -74,7 +74,7 @@ pub static ENGINE_CHECKPOINTS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -123,7 +123,7 @@ pub static ENGINE_CHECKPOINTS_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     checkpoint_id: String,
 }
@@ -163,7 +163,7 @@ pub static ENGINE_CHECKPOINTS_RESTORE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsRestore {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     checkpoint_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -215,7 +215,7 @@ pub static ENGINE_CHECKPOINTS_HARD_RESET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsHardReset {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     checkpoint_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,

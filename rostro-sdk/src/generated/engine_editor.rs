@@ -96,7 +96,7 @@ pub static ENGINE_EDITOR_HOME_BRANCH: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorHomeBranch {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -136,7 +136,7 @@ pub static ENGINE_EDITOR_FILE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorFile {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     url: Option<String>,
 }
@@ -187,7 +187,7 @@ pub static ENGINE_EDITOR_SCENE_OPENED: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorSceneOpened {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     scene_id: String,
 }
@@ -227,7 +227,7 @@ pub static ENGINE_EDITOR_SCENE_EVENT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorSceneEvent {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     scene_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -279,7 +279,7 @@ pub static ENGINE_EDITOR_SCENE_TIP: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorSceneTip {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     scene_id: String,
     tip: String,
@@ -322,7 +322,7 @@ pub static ENGINE_EDITOR_SCENE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorScene {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     scene_id: String,
 }

@@ -81,7 +81,7 @@ pub static ENGINE_ENTITIES_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -118,7 +118,7 @@ pub static ENGINE_ENTITIES_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -167,7 +167,7 @@ pub static ENGINE_ENTITIES_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     entity_id: String,
 }
@@ -207,7 +207,7 @@ pub static ENGINE_ENTITIES_UPDATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesUpdate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     entity_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -259,7 +259,7 @@ pub static ENGINE_ENTITIES_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     entity_id: String,
 }

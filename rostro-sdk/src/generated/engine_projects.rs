@@ -311,7 +311,7 @@ pub static ENGINE_PROJECTS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -360,7 +360,7 @@ pub static ENGINE_PROJECTS_UPDATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsUpdate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -412,7 +412,7 @@ pub static ENGINE_PROJECTS_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -452,7 +452,7 @@ pub static ENGINE_PROJECTS_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -492,7 +492,7 @@ pub static ENGINE_PROJECTS_IMPORT_PROJECT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsImportProject {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -541,7 +541,7 @@ pub static ENGINE_PROJECTS_EXPORT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsExport {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -581,7 +581,7 @@ pub static ENGINE_PROJECTS_UNLOCK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsUnlock {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -621,7 +621,7 @@ pub static ENGINE_PROJECTS_TRANSFER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsTransfer {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -673,7 +673,7 @@ pub static ENGINE_PROJECTS_ACCEPT_TRANSFER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsAcceptTransfer {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -713,7 +713,7 @@ pub static ENGINE_PROJECTS_DECLINE_TRANSFER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsDeclineTransfer {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -753,7 +753,7 @@ pub static ENGINE_PROJECTS_ACTIVITY: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsActivity {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -793,7 +793,7 @@ pub static ENGINE_PROJECTS_LIST_COLLABORATORS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListCollaborators {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -833,7 +833,7 @@ pub static ENGINE_PROJECTS_ADD_COLLABORATOR: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsAddCollaborator {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Map<String, serde_json::Value>>,
@@ -885,7 +885,7 @@ pub static ENGINE_PROJECTS_UPDATE_COLLABORATOR: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsUpdateCollaborator {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     collab_id: String,
@@ -940,7 +940,7 @@ pub static ENGINE_PROJECTS_REMOVE_COLLABORATOR: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsRemoveCollaborator {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     collab_id: String,
@@ -983,7 +983,7 @@ pub static ENGINE_PROJECTS_SET_IMAGE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsSetImage {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     parts: Vec<(String, crate::request::Part)>,
@@ -1040,7 +1040,7 @@ pub static ENGINE_PROJECTS_LIST_ASSETS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListAssets {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     branch_id: Option<String>,
@@ -1102,7 +1102,7 @@ pub static ENGINE_PROJECTS_LIST_SCENES: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListScenes {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     branch_id: Option<String>,
@@ -1153,7 +1153,7 @@ pub static ENGINE_PROJECTS_LIST_BRANCHES: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListBranches {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     limit: Option<String>,
@@ -1237,7 +1237,7 @@ pub static ENGINE_PROJECTS_LIST_APPS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListApps {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     limit: Option<String>,
@@ -1299,7 +1299,7 @@ pub static ENGINE_PROJECTS_LIST_REPOSITORIES: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListRepositories {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -1339,7 +1339,7 @@ pub static ENGINE_PROJECTS_LIST_SOURCE_FILES: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListSourceFiles {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     repo_service: String,
@@ -1382,7 +1382,7 @@ pub static ENGINE_PROJECTS_GET_SOURCE_FILE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsGetSourceFile {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     repo_service: String,
@@ -1433,7 +1433,7 @@ pub static ENGINE_PROJECTS_DELETE_SOURCE_FILE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsDeleteSourceFile {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     repo_service: String,

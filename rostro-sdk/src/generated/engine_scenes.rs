@@ -65,7 +65,7 @@ pub static ENGINE_SCENES_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineScenesCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -114,7 +114,7 @@ pub static ENGINE_SCENES_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineScenesDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     scene_id: String,
     branch_id: Option<String>,
@@ -165,7 +165,7 @@ pub static ENGINE_SCENES_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineScenesGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     scene_id: String,
     branch_id: Option<String>,

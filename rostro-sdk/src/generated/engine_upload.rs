@@ -61,7 +61,7 @@ pub static ENGINE_UPLOAD_START: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineUploadStart {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -110,7 +110,7 @@ pub static ENGINE_UPLOAD_SIGNED_URLS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineUploadSignedUrls {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -159,7 +159,7 @@ pub static ENGINE_UPLOAD_COMPLETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineUploadComplete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }

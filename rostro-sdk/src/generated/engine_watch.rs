@@ -56,7 +56,7 @@ pub static ENGINE_WATCH_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineWatchCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Map<String, serde_json::Value>>,
 }
@@ -105,7 +105,7 @@ pub static ENGINE_WATCH_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineWatchDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     watch_id: String,
 }

@@ -81,7 +81,7 @@ pub static EXTENSIONS_FETCH: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsFetch {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     extension_id: String,
 }
@@ -121,7 +121,7 @@ pub static EXTENSIONS_FETCH_MANY: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsFetchMany {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     extension_id: String,
 }
@@ -161,7 +161,7 @@ pub static EXTENSIONS_SEMANTIC_CONTEXT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsSemanticContext {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -209,7 +209,7 @@ pub static EXTENSIONS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -257,7 +257,7 @@ pub static EXTENSIONS_UPLOAD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsUpload {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     extension_id: String,
     parts: Vec<(String, crate::request::Part)>,

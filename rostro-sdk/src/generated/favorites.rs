@@ -65,7 +65,7 @@ pub static FAVORITES_REMOVE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FavoritesRemove {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -105,7 +105,7 @@ pub static FAVORITES_ADD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FavoritesAdd {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -145,7 +145,7 @@ pub static FAVORITES_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FavoritesList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 

@@ -101,7 +101,7 @@ pub static FOLLOWS_FOLLOWING: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowing {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
     page: Option<i64>,
@@ -207,7 +207,7 @@ pub static FOLLOWS_FOLLOWERS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowers {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
     page: Option<i64>,
@@ -313,7 +313,7 @@ pub static FOLLOWS_TIMELINE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsTimeline {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     page: Option<i64>,
     count: Option<String>,
@@ -416,7 +416,7 @@ pub static FOLLOWS_UNFOLLOW_TAG: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsUnfollowTag {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     tagname: String,
 }
@@ -456,7 +456,7 @@ pub static FOLLOWS_FOLLOW_TAG: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowTag {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     tagname: String,
 }
@@ -496,7 +496,7 @@ pub static FOLLOWS_UNFOLLOW_USER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsUnfollowUser {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
 }
@@ -536,7 +536,7 @@ pub static FOLLOWS_FOLLOW_USER: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowUser {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
 }

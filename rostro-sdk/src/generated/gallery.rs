@@ -72,7 +72,7 @@ pub static GALLERY_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     nsfw: Option<String>,
     page: Option<i64>,
@@ -153,7 +153,7 @@ pub static GALLERY_LIST_FOR_PROJECT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryListForProject {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     nsfw: Option<String>,
@@ -237,7 +237,7 @@ pub static GALLERY_UPLOAD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryUpload {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -285,7 +285,7 @@ pub static GALLERY_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     uuid: String,
     project_id: Option<String>,

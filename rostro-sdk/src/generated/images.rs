@@ -103,7 +103,7 @@ pub static IMAGES_COSTS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesCosts {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -140,7 +140,7 @@ pub static IMAGES_MINE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesMine {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     first: Option<i64>,
     page: Option<i64>,
@@ -289,7 +289,7 @@ pub static IMAGES_INPAINT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesInpaint {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     mask_image: Option<String>,
     preserve_transparency: Option<bool>,
@@ -578,7 +578,7 @@ pub static IMAGES_REMOVE_BACKGROUND: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesRemoveBackground {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: Option<String>,
     uuid: Option<String>,
@@ -923,7 +923,7 @@ pub static IMAGES_TEXT_TO_IMAGE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesTextToImage {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: Option<String>,
     uuid: Option<String>,
@@ -1190,7 +1190,7 @@ pub static IMAGES_IMAGE_TO_IMAGE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesImageToImage {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     i2i_type: Option<crate::types::I2Itype>,
     chat_id: Option<String>,
@@ -1483,7 +1483,7 @@ pub static IMAGES_ANIMATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesAnimate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     end_image: Option<String>,
     fps: Option<i64>,
@@ -1800,7 +1800,7 @@ pub static IMAGES_UPSCALE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesUpscale {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     seed: Option<i64>,
     prompt: Option<String>,
@@ -2091,7 +2091,7 @@ pub static IMAGES_EXPRESSIONS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesExpressions {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

@@ -86,7 +86,7 @@ pub static IMAGINE_GET_PROJECT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineGetProject {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     uuid: String,
 }
@@ -126,7 +126,7 @@ pub static IMAGINE_UPDATE_PROJECT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineUpdateProject {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     uuid: String,
     description: Option<String>,
@@ -431,7 +431,7 @@ pub static IMAGINE_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     return_immediate: Option<bool>,
     lyrics: Option<String>,
@@ -848,7 +848,7 @@ pub static IMAGINE_HISTORY: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineHistory {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     first: Option<i64>,
     generation_uuids: Option<Vec<String>>,
@@ -1000,7 +1000,7 @@ pub static IMAGINE_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     uuids: Option<Vec<String>>,
 }
@@ -1056,7 +1056,7 @@ pub static IMAGINE_CHECK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineCheck {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     generation_uuid: Option<String>,
     cost: Option<f64>,

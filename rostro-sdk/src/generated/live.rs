@@ -81,7 +81,7 @@ pub static LIVE_INVITE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveInvite {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -129,7 +129,7 @@ pub static LIVE_UPDATE_PERMISSIONS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveUpdatePermissions {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -177,7 +177,7 @@ pub static LIVE_TOKEN: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveToken {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -225,7 +225,7 @@ pub static LIVE_VOICE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveVoice {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -273,7 +273,7 @@ pub static LIVE_END_VOICE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveEndVoice {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     chat_id: String,
     agent_id: String,

@@ -92,7 +92,7 @@ pub static LOGS_LIST_COMMENTS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsListComments {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     log_id: String,
 }
@@ -132,7 +132,7 @@ pub static LOGS_SEARCH: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsSearch {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     first: Option<i64>,
     page: Option<i64>,
@@ -356,7 +356,7 @@ pub static LOGS_COMMENT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsComment {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     log_id: String,
     body: Option<serde_json::Value>,
@@ -407,7 +407,7 @@ pub static LOGS_DELETE_COMMENT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsDeleteComment {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     log_id: String,
     rid: String,
@@ -450,7 +450,7 @@ pub static LOGS_REACT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsReact {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     rid: String,
     target_type: Option<i64>,
@@ -523,7 +523,7 @@ pub static LOGS_UNREACT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsUnreact {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     rid: String,
     target_type: Option<i64>,

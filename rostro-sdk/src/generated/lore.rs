@@ -70,7 +70,7 @@ pub static LORE_LIST_ITEMS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreListItems {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -118,7 +118,7 @@ pub static LORE_QUERY: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreQuery {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -166,7 +166,7 @@ pub static LORE_ADD_ITEM: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreAddItem {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     parts: Vec<(String, crate::request::Part)>,
 }
@@ -220,7 +220,7 @@ pub static LORE_REMOVE_ITEM: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreRemoveItem {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     uuid: String,
     owner_id: String,

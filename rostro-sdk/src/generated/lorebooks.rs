@@ -56,7 +56,7 @@ pub static LOREBOOKS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LorebooksCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -104,7 +104,7 @@ pub static LOREBOOKS_UPDATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LorebooksUpdate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Value>,

@@ -47,7 +47,7 @@ pub static MEDIA_UPLOAD_VIDEO: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct MediaUploadVideo {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     parts: Vec<(String, crate::request::Part)>,
 }

@@ -56,7 +56,7 @@ pub static MODELS_LIST_FOR_MODEL: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ModelsListForModel {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     model: String,
 }
@@ -96,7 +96,7 @@ pub static MODELS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ModelsList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 

@@ -72,7 +72,7 @@ pub static NOTIFICATIONS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -120,7 +120,7 @@ pub static NOTIFICATIONS_DISMISS_ALL: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsDismissAll {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -157,7 +157,7 @@ pub static NOTIFICATIONS_DISMISS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsDismiss {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     notification_id: String,
 }
@@ -197,7 +197,7 @@ pub static NOTIFICATIONS_DISMISS_ANNOUNCEMENT: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsDismissAnnouncement {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     announcement_id: String,
 }

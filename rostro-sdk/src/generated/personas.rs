@@ -72,7 +72,7 @@ pub static PERSONAS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -109,7 +109,7 @@ pub static PERSONAS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -157,7 +157,7 @@ pub static PERSONAS_UPDATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasUpdate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     persona_id: String,
     body: Option<serde_json::Value>,
@@ -208,7 +208,7 @@ pub static PERSONAS_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     persona_id: String,
 }

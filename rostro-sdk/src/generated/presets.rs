@@ -63,7 +63,7 @@ pub static PRESETS_SET_ACTIVE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PresetsSetActive {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     preset_id: String,
 }
@@ -103,7 +103,7 @@ pub static PRESETS_ACTIVE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PresetsActive {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -151,7 +151,7 @@ pub static PRESETS_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PresetsCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

@@ -150,7 +150,7 @@ pub static PROJECTS_GET_PUBLIC: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsGetPublic {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     namespace: String,
     creator_name: String,
@@ -207,7 +207,7 @@ pub static PROJECTS_GET_PUBLIC_BY_ID: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsGetPublicById {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     space: String,
     project_id: String,
@@ -261,7 +261,7 @@ pub static PROJECTS_SIMILAR: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsSimilar {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     no_nsfl_enum: String,
     no_nsfw_enum: String,
@@ -307,7 +307,7 @@ pub static PROJECTS_UPDATE_METADATA: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsUpdateMetadata {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Value>,
@@ -358,7 +358,7 @@ pub static PROJECTS_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -398,7 +398,7 @@ pub static PROJECTS_FORKS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsForks {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     limit: Option<i64>,
@@ -482,7 +482,7 @@ pub static PROJECTS_FORK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsFork {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Value>,
@@ -533,7 +533,7 @@ pub static PROJECTS_DELETE_BY_PATH: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsDeleteByPath {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     namespace: String,
     username: String,

@@ -49,7 +49,7 @@ pub static PROMPT_CREATE_UNTYPED: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PromptCreateUntyped {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     messages: Option<Vec<crate::types::MarsRequestMessagesItem>>,
     model: Option<String>,

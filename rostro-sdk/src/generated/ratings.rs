@@ -76,7 +76,7 @@ pub static RATINGS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -116,7 +116,7 @@ pub static RATINGS_DISABLE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsDisable {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -156,7 +156,7 @@ pub static RATINGS_ENABLE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsEnable {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
 }
@@ -196,7 +196,7 @@ pub static RATINGS_RATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsRate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     body: Option<serde_json::Value>,

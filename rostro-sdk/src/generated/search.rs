@@ -61,7 +61,7 @@ pub static SEARCH_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     search: Option<String>,
     exact_search: Option<String>,
@@ -571,7 +571,7 @@ pub static SEARCH_LIST_POST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchListPost {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     search: Option<String>,
     exact_search: Option<String>,
@@ -1081,7 +1081,7 @@ pub static SEARCH_NAMES: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchNames {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

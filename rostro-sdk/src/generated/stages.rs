@@ -58,7 +58,7 @@ pub static STAGES_FETCH_STORAGE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct StagesFetchStorage {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     stage_id: String,
     body: Option<serde_json::Value>,
@@ -109,7 +109,7 @@ pub static STAGES_UPDATE_STORAGE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct StagesUpdateStorage {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     stage_id: String,
     body: Option<serde_json::Value>,

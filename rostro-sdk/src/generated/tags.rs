@@ -87,7 +87,7 @@ pub static TAGS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -135,7 +135,7 @@ pub static TAGS_ADD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsAdd {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     tagname: String,
@@ -178,7 +178,7 @@ pub static TAGS_REMOVE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsRemove {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
     tagname: String,
@@ -221,7 +221,7 @@ pub static TAGS_SUGGEST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsSuggest {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }
@@ -269,7 +269,7 @@ pub static TAGS_REQUEST_MERGE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsRequestMerge {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     body: Option<serde_json::Value>,
 }

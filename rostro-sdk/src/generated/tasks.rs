@@ -47,7 +47,7 @@ pub static TASKS_CHECK: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TasksCheck {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     generation_uuid: Option<String>,
     cost: Option<f64>,

@@ -70,7 +70,7 @@ pub static TOKENS_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -107,7 +107,7 @@ pub static TOKENS_CREATE_INFERENCE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensCreateInference {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -144,7 +144,7 @@ pub static TOKENS_CREATE_PROJECTS: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensCreateProjects {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -181,7 +181,7 @@ pub static TOKENS_REVOKE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensRevoke {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     token_id: String,
 }

@@ -65,7 +65,7 @@ pub static USERS_GET: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct UsersGet {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
     nsfw: Option<String>,
@@ -149,7 +149,7 @@ pub static USERS_LEADERBOARD: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct UsersLeaderboard {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     order_by: Option<String>,
 }
@@ -197,7 +197,7 @@ pub static USERS_ATPROTO: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct UsersAtproto {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     username: String,
 }

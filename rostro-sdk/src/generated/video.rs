@@ -49,7 +49,7 @@ pub static VIDEO_CREATE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VideoCreate {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     end_image: Option<String>,
     fps: Option<i64>,

@@ -63,7 +63,7 @@ pub static VOICES_LIST: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VoicesList {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
 }
 
@@ -100,7 +100,7 @@ pub static VOICES_DELETE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VoicesDelete {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     voice_id: String,
 }
@@ -140,7 +140,7 @@ pub static VOICES_CLONE_VOICE: Operation = Operation {
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VoicesCloneVoice {
-    client: Client,
+    pub(crate) client: Client,
     options: RequestOptions,
     sample: Option<crate::request::FilePart>,
     transcript: Option<String>,
