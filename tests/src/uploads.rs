@@ -1165,6 +1165,25 @@ impl ChunkedUpload {
     }
 }
 
+/// Releases a part upload that ended without reaching its bookkeeping (the client went away).
+struct InFlight<'a> {
+    upload: &'a ChunkedUpload,
+    snapshot: Option<Sha256>,
+    armed: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let mut st = lock(&self.upload.state);
+            st.in_flight -= 1;
+            if let Some(h) = self.snapshot.take() {
+                st.hasher = Some(h);
+            }
+        }
+    }
+}
+
 /// `PUT /_mock/upload/{upload_id}/{part_number}`: one part, streamed.
 pub(crate) async fn put_part(
     shared: &Shared,
@@ -1216,6 +1235,16 @@ pub(crate) async fn put_part(
             Mode::Spool(Spool::Mem(Vec::new()))
         }
     };
+    // A client that drops the connection mid-part drops this future: the guard still
+    // releases the in-flight count and puts the whole-file hasher back.
+    let mut guard = InFlight {
+        upload: &upload,
+        snapshot: match &mode {
+            Mode::Direct(_, snapshot) => Some(snapshot.clone()),
+            _ => None,
+        },
+        armed: true,
+    };
     let mut part_hasher = Sha256::new();
     let mut size = 0u64;
     let mut body = body;
@@ -1250,6 +1279,7 @@ pub(crate) async fn put_part(
         size,
         sha256: sha.clone(),
     };
+    guard.armed = false;
     {
         let mut st = lock(&upload.state);
         st.in_flight -= 1;

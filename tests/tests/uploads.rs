@@ -419,3 +419,67 @@ async fn one_gibibyte_chunked_upload_streams_in_constant_memory() {
     assert_eq!(done["size"], PART * PARTS);
     assert_eq!(done["sha256"], hex::encode(expected.finalize()).as_str());
 }
+
+#[tokio::test]
+async fn a_part_whose_client_goes_away_mid_body_can_be_sent_again() {
+    let mock = RostroMock::start().await;
+    let file = data(300_000, 9);
+    let (_, start) = post_json(
+        &mock,
+        "/engine/api/upload/start-upload",
+        &json!({"filename": "big.bin", "size": file.len(), "part_size": 200_000}),
+    )
+    .await;
+    let id = start["upload_id"].as_str().unwrap().to_string();
+    let (_, urls) = post_json(
+        &mock,
+        "/engine/api/upload/signed-urls",
+        &json!({"upload_id": id}),
+    )
+    .await;
+    let urls: Vec<String> = urls["urls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["url"].as_str().unwrap().to_string())
+        .collect();
+    // The first attempt at part 1 dies half way: the body stream fails, so the client
+    // closes the connection before the part is complete.
+    let half = file[..100_000].to_vec();
+    let broken = futures::stream::iter(vec![
+        Ok::<_, std::io::Error>(bytes::Bytes::from(half)),
+        Err(std::io::Error::other("client crashed")),
+    ]);
+    let attempt = client()
+        .put(&urls[0])
+        .header("content-length", "200000")
+        .body(reqwest::Body::wrap_stream(broken))
+        .send()
+        .await;
+    assert!(attempt.is_err(), "the broken body must fail the request");
+    // Then the client sends every part properly and completes.
+    let mut parts = Vec::new();
+    for (i, url) in urls.iter().enumerate() {
+        let chunk = file[i * 200_000..((i + 1) * 200_000).min(file.len())].to_vec();
+        let (s, etag) = put(&mock, url, chunk).await;
+        assert_eq!(s, 200);
+        parts.push(json!({"part_number": i + 1, "etag": etag}));
+    }
+    let mut done = Value::Null;
+    // The server may still be winding down the broken request; it must settle quickly.
+    for _ in 0..50 {
+        let (s, body) = post_json(
+            &mock,
+            "/engine/api/upload/complete-upload",
+            &json!({"upload_id": id, "parts": parts}),
+        )
+        .await;
+        if s == 200 {
+            done = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(done["sha256"], sha(&file).as_str(), "{done}");
+    assert_eq!(done["size"], file.len());
+}
