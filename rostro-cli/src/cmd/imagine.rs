@@ -156,7 +156,7 @@ pub struct SpeechArgs {
 pub struct MusicArgs {
     /// Style description
     pub prompt: Option<String>,
-    /// Lyrics file (`-` for stdin); sections start with tags like [verse], [chorus]
+    /// Lyrics file (`-` for stdin); sections start with tags such as `[verse]` or `[chorus]`
     #[arg(long, value_name = "FILE")]
     pub lyrics: Option<String>,
     /// Genre
