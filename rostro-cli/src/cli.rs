@@ -42,6 +42,7 @@ pub struct Cli {
 
 /// Options accepted by every command.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Configuration profile to use [env: ROSTRO_PROFILE]
     #[arg(long, global = true, value_name = "NAME")]
