@@ -1342,110 +1342,36 @@ fn gen_operation(
             ty,
             fields: bf,
             nullable_required,
-        } => {
-            for f in bf {
-                writeln!(fields, "    {}: Option<{}>,", f.ident, f.ty).ok();
-                init.push(format!("{}: None", f.ident));
-                setters.push_str(&setter_code(f, "body field"));
-            }
-            // The whole body at once.
-            let destructure: Vec<String> = bf
-                .iter()
-                .map(|f| format!("{}: b_{}", f.wire, f.wire))
-                .collect();
-            let assign: Vec<String> = bf
-                .iter()
-                .map(|f| {
-                    let nullable_req = nullable_required.contains(&f.wire);
-                    if f.required || nullable_req {
-                        if nullable_req {
-                            format!("        self.{} = b_{};", f.ident, f.wire)
-                        } else {
-                            format!("        self.{} = Some(b_{});", f.ident, f.wire)
-                        }
-                    } else {
-                        format!("        self.{} = b_{};", f.ident, f.wire)
-                    }
-                })
-                .collect();
-            writeln!(
-                setters,
-                "    /// Sets the whole body at once, replacing any body field set before.\n    pub fn body(mut self, body: {ty}) -> Self {{\n        let {ty} {{ {} }} = body;\n{}\n        self\n    }}\n",
-                destructure.join(", "),
-                assign.join("\n")
-            )
-            .ok();
-            let build: Vec<String> = bf
-                .iter()
-                .map(|f| {
-                    if f.required {
-                        format!(
-                            "{}: self.{}.ok_or_else(|| crate::codec::missing(&{static_name}, {}))?",
-                            f.wire,
-                            f.ident,
-                            rust_str(&f.wire)
-                        )
-                    } else {
-                        init_field(&f.wire, &format!("self.{}", f.ident))
-                    }
-                })
-                .collect();
-            writeln!(
-                into,
-                "        let body = {ty} {{ {} }};\n        req.json_body(&body)?;",
-                build.join(", ")
-            )
-            .ok();
-        }
-        BodyKind::FormFields { ty, fields: ff, .. } => {
-            for f in ff {
-                writeln!(fields, "    {}: Option<{}>,", f.ident, f.ty).ok();
-                init.push(format!("{}: None", f.ident));
-                setters.push_str(&setter_code(f, "form field"));
-            }
-            let destructure: Vec<String> = ff
-                .iter()
-                .map(|f| format!("{}: b_{}", f.wire, f.wire))
-                .collect();
-            let assign: Vec<String> = ff
-                .iter()
-                .map(|f| {
-                    if f.required {
-                        format!("        self.{} = Some(b_{});", f.ident, f.wire)
-                    } else {
-                        format!("        self.{} = b_{};", f.ident, f.wire)
-                    }
-                })
-                .collect();
-            writeln!(
-                setters,
-                "    /// Sets the whole form at once, replacing any field set before.\n    pub fn form(mut self, form: {ty}) -> Self {{\n        let {ty} {{ {} }} = form;\n{}\n        self\n    }}\n",
-                destructure.join(", "),
-                assign.join("\n")
-            )
-            .ok();
-            let build: Vec<String> = ff
-                .iter()
-                .map(|f| {
-                    if f.required {
-                        format!(
-                            "{}: self.{}.ok_or_else(|| crate::codec::missing(&{static_name}, {}))?",
-                            f.wire,
-                            f.ident,
-                            rust_str(&f.wire)
-                        )
-                    } else {
-                        init_field(&f.wire, &format!("self.{}", f.ident))
-                    }
-                })
-                .collect();
-            writeln!(
-                into,
-                "        let form = {ty} {{ {} }};\n        req.multipart(form.to_parts());",
-                build.join(", ")
-            )
-            .ok();
-        }
+        } => flattened(
+            &Flattened {
+                ty,
+                fields: bf,
+                nullable_required,
+                setter: "body",
+                what: "body field",
+                encode: "req.json_body(&body)?;",
+                static_name: &static_name,
+            },
+            &mut fields,
+            &mut init,
+            &mut setters,
+            &mut into,
+        ),
+        BodyKind::FormFields { ty, fields: ff } => flattened(
+            &Flattened {
+                ty,
+                fields: ff,
+                nullable_required: &[],
+                setter: "form",
+                what: "form field",
+                encode: "req.multipart(form.to_parts());",
+                static_name: &static_name,
+            },
+            &mut fields,
+            &mut init,
+            &mut setters,
+            &mut into,
+        ),
         BodyKind::JsonWhole { ty, required } => {
             writeln!(fields, "    body: Option<{ty}>,").ok();
             init.push("body: None".into());
@@ -1613,6 +1539,89 @@ fn gen_tests(calls: &[(String, String)]) -> String {
         writeln!(code, "    h.finish({});\n}}", rust_str(group)).ok();
     }
     code
+}
+
+/// A body (JSON object or multipart form) whose fields become the builder's own setters.
+struct Flattened<'a> {
+    /// The body type, assembled from the fields at send time.
+    ty: &'a str,
+    fields: &'a [Setter],
+    /// Fields the schema requires but allows to be null: always sent.
+    nullable_required: &'a [String],
+    /// The whole-value setter: `body` or `form`.
+    setter: &'static str,
+    /// How a field's setter docs name it.
+    what: &'static str,
+    /// The statement that puts the assembled value (bound to `setter`) into `req`.
+    encode: &'static str,
+    static_name: &'a str,
+}
+
+/// Emits the fields, setters and request assembly of a flattened body.
+fn flattened(
+    f: &Flattened<'_>,
+    fields: &mut String,
+    init: &mut Vec<String>,
+    setters: &mut String,
+    into: &mut String,
+) {
+    let (ty, var, static_name) = (f.ty, f.setter, f.static_name);
+    for field in f.fields {
+        writeln!(fields, "    {}: Option<{}>,", field.ident, field.ty).ok();
+        init.push(format!("{}: None", field.ident));
+        setters.push_str(&setter_code(field, f.what));
+    }
+    let destructure: Vec<String> = f
+        .fields
+        .iter()
+        .map(|x| format!("{}: b_{}", x.wire, x.wire))
+        .collect();
+    let assign: Vec<String> = f
+        .fields
+        .iter()
+        .map(|x| {
+            if x.required && !f.nullable_required.contains(&x.wire) {
+                format!("        self.{} = Some(b_{});", x.ident, x.wire)
+            } else {
+                format!("        self.{} = b_{};", x.ident, x.wire)
+            }
+        })
+        .collect();
+    let replaced = if var == "body" {
+        "any body field"
+    } else {
+        "any field"
+    };
+    writeln!(
+        setters,
+        "    /// Sets the whole {var} at once, replacing {replaced} set before.\n    pub fn {var}(mut self, {var}: {ty}) -> Self {{\n        let {ty} {{ {} }} = {var};\n{}\n        self\n    }}\n",
+        destructure.join(", "),
+        assign.join("\n")
+    )
+    .ok();
+    let build: Vec<String> = f
+        .fields
+        .iter()
+        .map(|x| {
+            if x.required {
+                format!(
+                    "{}: self.{}.ok_or_else(|| crate::codec::missing(&{static_name}, {}))?",
+                    x.wire,
+                    x.ident,
+                    rust_str(&x.wire)
+                )
+            } else {
+                init_field(&x.wire, &format!("self.{}", x.ident))
+            }
+        })
+        .collect();
+    writeln!(
+        into,
+        "        let {var} = {ty} {{ {} }};\n        {}",
+        build.join(", "),
+        f.encode
+    )
+    .ok();
 }
 
 fn path_arg(ty: &str) -> &'static str {
