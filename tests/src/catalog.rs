@@ -199,6 +199,21 @@ pub struct CatalogEntry {
 }
 
 impl CatalogEntry {
+    /// The character's (or lorebook's) definition, derived from the entry so tests can assert
+    /// what a client builds from it.
+    pub fn definition(&self) -> Value {
+        json!({
+            "name": self.name,
+            "description": self.description,
+            "personality": format!("{} Curious and kind.", self.tagline),
+            "scenario": format!("{} meets the user for the first time.", self.name),
+            "first_message": format!("Hello, I am {}.", self.name),
+            "example_dialogs": format!("{{{{user}}}}: Who are you?\n{{{{char}}}}: I am {}.", self.name),
+            "system_prompt": "",
+            "tavern_personality": "",
+        })
+    }
+
     /// The search node JSON for this entry (`base` is the mock's URL, used
     /// for avatar URLs).
     pub fn node(&self, base: &str) -> Value {

@@ -120,6 +120,27 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
                 Err(e) => e,
             }
         }),
+        Handler::Project => {
+            let wanted = |e: &&crate::catalog::CatalogEntry| match param(&params, "project_id") {
+                Some(id) => id == e.id.to_string(),
+                None => {
+                    let path = format!(
+                        "{}/{}",
+                        param(&params, "creator_name").unwrap_or_default(),
+                        param(&params, "project_name").unwrap_or_default()
+                    );
+                    e.full_path.eq_ignore_ascii_case(&path)
+                }
+            };
+            match shared.catalog.entries().iter().find(wanted) {
+                Some(e) => {
+                    let mut node = e.node(&shared.base_url);
+                    node["definition"] = e.definition();
+                    Reply::ok(json!({ "node": node }))
+                }
+                None => Reply::user_error(404, "Project not found."),
+            }
+        }
         Handler::Minisearch => with_body(&request.body, |body| {
             let mut p = Params::from_query(&query);
             p.merge_json(&body);

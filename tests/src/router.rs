@@ -18,6 +18,8 @@ pub(crate) enum Handler {
     /// The operation's example (or a value synthesized from its schema).
     Example,
     Search,
+    /// A catalog entry with its definition, by id or by `creator/slug`.
+    Project,
     Minisearch,
     Tags,
     Chat,
@@ -67,6 +69,13 @@ const BUILTINS: &[(&str, &str, Handler, AuthRequirement)] = {
         ("GET", "/search", Search, Opt),
         ("POST", "/search", Search, Opt),
         ("POST", "/minisearch", Minisearch, Opt),
+        ("GET", "/api/public/{space}/{project_id}", Project, Opt),
+        (
+            "GET",
+            "/api/public/{namespace}/{creator_name}/{project_name}",
+            Project,
+            Opt,
+        ),
         ("POST", "/tags", Tags, Opt),
         ("POST", "/v1/chat/completions", Chat, Opt),
         ("POST", "/{model}/v1/chat/completions", Chat, Opt),

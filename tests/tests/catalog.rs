@@ -255,3 +255,33 @@ async fn tags_and_minisearch() {
             .all(|r| r["name"].as_str().unwrap().contains(&first_word))
     );
 }
+
+#[tokio::test]
+async fn catalog_entries_are_served_with_their_definition_by_id_and_by_path() {
+    let mock = RostroMock::start().await;
+    let entry = mock.catalog().entries()[3].clone();
+    let (s, by_id) = get_json(
+        &mock,
+        &format!("/api/public/characters/{}?full=true", entry.id),
+    )
+    .await;
+    assert_eq!(s, 200, "{by_id}");
+    assert_eq!(by_id["node"]["id"], entry.id);
+    assert_eq!(by_id["node"]["fullPath"], entry.full_path.as_str());
+    assert_eq!(by_id["node"]["definition"]["name"], entry.name.as_str());
+    assert!(
+        by_id["node"]["definition"]["personality"]
+            .as_str()
+            .is_some_and(|p| p.starts_with(&entry.tagline))
+    );
+    let (s, by_path) = get_json(
+        &mock,
+        &format!("/api/public/characters/{}", entry.full_path),
+    )
+    .await;
+    assert_eq!(s, 200, "{by_path}");
+    assert_eq!(by_path, by_id);
+    let (s, missing) = get_json(&mock, "/api/public/characters/999999999").await;
+    assert_eq!(s, 404);
+    assert_eq!(missing["errorCode"], 404);
+}

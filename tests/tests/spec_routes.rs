@@ -73,6 +73,14 @@ async fn fixtures(mock: &RostroMock) -> BTreeMap<&'static str, String> {
         start["upload_id"].as_str().unwrap().to_string(),
     );
     m.insert("model", "mobile".into());
+    // A real catalog entry, for the routes that look projects up.
+    let entry = &mock.catalog().entries()[0];
+    let (creator, slug) = entry.full_path.split_once('/').expect("creator/slug");
+    m.insert("project_id", entry.id.to_string());
+    m.insert("space", "characters".into());
+    m.insert("namespace", "characters".into());
+    m.insert("creator_name", creator.to_string());
+    m.insert("project_name", slug.to_string());
     m
 }
 
