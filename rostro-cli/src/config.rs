@@ -9,7 +9,12 @@
 //! mimic_base_url = "https://api.rostro.dev"
 //! auth_header = "bearer"       # bearer | ch-api-key | none
 //! default_model = "mobile"
-//! provider = "rostro"          # the only provider today; the field is reserved for "routstr"
+//! provider = "rostro"          # rostro (default) | routstr
+//!
+//! [profiles.node]              # a Routstr node (OpenAI-compatible, paid with Cashu eCash)
+//! provider = "routstr"
+//! base_url = "https://node.example"
+//! balance_prefix = "balance"   # balance (/v1/balance/*) | wallet (/v1/wallet/*, older nodes)
 //! ```
 
 use std::collections::BTreeMap;
@@ -38,8 +43,8 @@ pub struct Config {
 /// One profile: where to connect and how.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Profile {
-    /// Which service this profile talks to. Only `rostro` exists today; `routstr` (an
-    /// OpenAI-compatible router paid with Cashu) will be a second value.
+    /// Which service this profile talks to: `rostro` (the default) or `routstr` (an
+    /// OpenAI-compatible router paid with Cashu eCash).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<String>,
     /// API base URL.
@@ -54,6 +59,10 @@ pub struct Profile {
     /// Model for `rostro chat` when `--model` is not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_model: Option<String>,
+    /// Routstr: where the node mounts its balance endpoints, `balance` (`/v1/balance/*`,
+    /// default) or `wallet` (`/v1/wallet/*`, older nodes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_prefix: Option<String>,
     /// Keys this version does not know, kept as they are.
     #[serde(flatten)]
     pub extra: BTreeMap<String, toml::Value>,
@@ -70,12 +79,26 @@ pub const PROFILE_KEYS: &[(&str, &str)] = &[
     ("default_model", "model for `rostro chat`"),
     (
         "provider",
-        "rostro (routstr is reserved for a later version)",
+        "rostro (default) | routstr (a Routstr node, paid with Cashu)",
+    ),
+    (
+        "balance_prefix",
+        "routstr: balance (/v1/balance/*, default) | wallet (/v1/wallet/*, older nodes)",
+    ),
+    (
+        WALLET_PREFIX,
+        "routstr: true = balance_prefix wallet, false = balance_prefix balance",
     ),
 ];
 
+/// `wallet_prefix`: a boolean view of `balance_prefix` (not stored on its own).
+pub const WALLET_PREFIX: &str = "wallet_prefix";
+
 /// Known providers.
-pub const PROVIDERS: &[&str] = &["rostro"];
+pub const PROVIDERS: &[&str] = &["rostro", "routstr"];
+
+/// The provider of Routstr nodes.
+pub const ROUTSTR: &str = "routstr";
 
 impl Profile {
     /// Reads one key.
@@ -86,6 +109,11 @@ impl Profile {
             "auth_header" => self.auth_header.clone(),
             "default_model" => self.default_model.clone(),
             "provider" => self.provider.clone(),
+            "balance_prefix" => self.balance_prefix.clone(),
+            WALLET_PREFIX => self
+                .balance_prefix
+                .as_deref()
+                .map(|p| (p == "wallet").to_string()),
             other => self.extra.get(other).map(|v| match v {
                 toml::Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -104,6 +132,13 @@ impl Profile {
             "auth_header" => self.auth_header = value.map(|v| v.to_ascii_lowercase()),
             "default_model" => self.default_model = value,
             "provider" => self.provider = value.map(|v| v.to_ascii_lowercase()),
+            "balance_prefix" => self.balance_prefix = value.map(|v| v.to_ascii_lowercase()),
+            WALLET_PREFIX => {
+                self.balance_prefix = match value {
+                    Some(v) => Some(if parse_bool(&v)? { "wallet" } else { "balance" }.to_owned()),
+                    None => None,
+                }
+            }
             other => {
                 return Err(CliError::usage(format!(
                     "unknown config key `{other}`; known keys: profile, {}",
@@ -121,6 +156,16 @@ impl Profile {
     /// The auth style, validated.
     pub fn auth_style(&self) -> CliResult<rostro_sdk::AuthStyle> {
         parse_auth_style(self.auth_header.as_deref().unwrap_or("bearer"))
+    }
+
+    /// Whether this profile talks to a Routstr node.
+    pub fn is_routstr(&self) -> bool {
+        self.provider.as_deref() == Some(ROUTSTR)
+    }
+
+    /// The Routstr balance prefix, validated.
+    pub fn routstr_prefix(&self) -> CliResult<rostro_sdk::routstr::BalancePrefix> {
+        parse_balance_prefix(self.balance_prefix.as_deref().unwrap_or("balance"))
     }
 
     /// Checks the provider.
@@ -148,6 +193,28 @@ pub fn parse_auth_style(v: &str) -> CliResult<rostro_sdk::AuthStyle> {
     }
 }
 
+/// Parses a `balance_prefix` value.
+pub fn parse_balance_prefix(v: &str) -> CliResult<rostro_sdk::routstr::BalancePrefix> {
+    use rostro_sdk::routstr::BalancePrefix;
+    match v.trim().trim_matches('/').to_ascii_lowercase().as_str() {
+        "balance" | "v1/balance" => Ok(BalancePrefix::Balance),
+        "wallet" | "v1/wallet" => Ok(BalancePrefix::Wallet),
+        other => Err(CliError::usage(format!(
+            "invalid balance_prefix `{other}`: expected balance or wallet"
+        ))),
+    }
+}
+
+fn parse_bool(v: &str) -> CliResult<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        other => Err(CliError::usage(format!(
+            "invalid boolean `{other}`: expected true or false"
+        ))),
+    }
+}
+
 fn validate(key: &str, v: &str) -> CliResult {
     match key {
         "base_url" | "mimic_base_url" => {
@@ -161,6 +228,8 @@ fn validate(key: &str, v: &str) -> CliResult {
             Ok(())
         }
         "auth_header" => parse_auth_style(v).map(|_| ()),
+        "balance_prefix" => parse_balance_prefix(v).map(|_| ()),
+        WALLET_PREFIX => parse_bool(v).map(|_| ()),
         "provider" => Profile {
             provider: Some(v.to_ascii_lowercase()),
             ..Profile::default()
@@ -275,8 +344,21 @@ future_key = 3
         let mut p = Profile::default();
         assert!(p.set("base_url", Some("not a url".into())).is_err());
         assert!(p.set("auth_header", Some("cookie".into())).is_err());
-        assert!(p.set("provider", Some("routstr".into())).is_err());
+        assert!(p.set("provider", Some("openai".into())).is_err());
         assert!(p.set("nope", Some("x".into())).is_err());
+        assert!(p.set("balance_prefix", Some("v2".into())).is_err());
+        assert!(p.set("wallet_prefix", Some("maybe".into())).is_err());
+        p.set("provider", Some("Routstr".into())).unwrap();
+        assert!(p.is_routstr());
+        p.set("wallet_prefix", Some("true".into())).unwrap();
+        assert_eq!(p.get("balance_prefix").as_deref(), Some("wallet"));
+        assert_eq!(p.get("wallet_prefix").as_deref(), Some("true"));
+        assert_eq!(
+            p.routstr_prefix().unwrap(),
+            rostro_sdk::routstr::BalancePrefix::Wallet
+        );
+        p.set("balance_prefix", Some("balance".into())).unwrap();
+        assert_eq!(p.get("wallet_prefix").as_deref(), Some("false"));
         p.set("provider", Some("rostro".into())).unwrap();
         p.set("default_model", Some("asha".into())).unwrap();
         assert_eq!(p.get("default_model").as_deref(), Some("asha"));

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use rostro_sdk::request::Request;
+use rostro_sdk::routstr::RoutstrClient;
 use rostro_sdk::{Client, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -18,6 +19,30 @@ use crate::output::Output;
 
 /// The key sent to the in-process mock when no key is configured.
 pub const MOCK_KEY: &str = "rostro-mock-key";
+
+/// With `--mock` on a Routstr profile and no key configured: the balance of the key the
+/// in-process node makes up (msat).
+#[cfg(feature = "mock")]
+const MOCK_ROUTSTR_BALANCE_MSATS: u64 = 1_000_000;
+
+/// How a session with a Routstr node authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeAuth {
+    /// The profile's key (or `ROSTRO_API_KEY`) is required.
+    Required,
+    /// Sent when there is one.
+    Optional,
+    /// Never sent: the request pays for itself (`--pay-with`) or needs no key.
+    Anonymous,
+}
+
+/// The mock server of `--mock`, kept alive with the session.
+#[cfg(feature = "mock")]
+#[allow(dead_code)]
+enum MockGuard {
+    Rostro(rostro_mock::RostroMock),
+    Routstr(rostro_mock::RoutstrMock),
+}
 
 /// Everything a command gets.
 pub struct Ctx {
@@ -36,10 +61,14 @@ pub struct Session {
     pub credential: Option<Credential>,
     /// The profile settings.
     pub profile: Profile,
+    /// The profile's name.
+    pub profile_name: String,
+    /// On a Routstr profile: the node client (`client` is its underlying client).
+    pub node: Option<RoutstrClient>,
     verbose: bool,
     /// The in-process mock of `--mock`, kept running as long as the session.
     #[cfg(feature = "mock")]
-    _mock: Option<rostro_mock::RostroMock>,
+    _mock: Option<MockGuard>,
 }
 
 impl Ctx {
@@ -102,6 +131,14 @@ impl Ctx {
         let profile_name = self.profile_name()?;
         let profile = self.config()?.profile(&profile_name);
         profile.check_provider()?;
+        if profile.is_routstr() {
+            let auth = if require_key {
+                NodeAuth::Required
+            } else {
+                NodeAuth::Optional
+            };
+            return self.node_session_with(auth, key).await;
+        }
         let mut credential = match key {
             Some(k) => Some(k),
             None => credentials::load(&profile_name)?,
@@ -109,12 +146,12 @@ impl Ctx {
 
         #[cfg(feature = "mock")]
         let mock = if self.g.mock {
-            Some(
+            Some(MockGuard::Rostro(
                 rostro_mock::RostroMock::builder()
                     .try_start()
                     .await
                     .map_err(|e| CliError::msg(format!("cannot start the mock server: {e}")))?,
-            )
+            ))
         } else {
             None
         };
@@ -133,7 +170,10 @@ impl Ctx {
             .filter(|v| !v.trim().is_empty());
 
         #[cfg(feature = "mock")]
-        let mock_uri = mock.as_ref().map(|m| m.uri());
+        let mock_uri = match &mock {
+            Some(MockGuard::Rostro(m)) => Some(m.uri()),
+            _ => None,
+        };
         #[cfg(not(feature = "mock"))]
         let mock_uri: Option<String> = None;
 
@@ -211,14 +251,200 @@ impl Ctx {
             client,
             credential,
             profile,
+            profile_name,
+            node: None,
             verbose: self.g.verbose,
             #[cfg(feature = "mock")]
             _mock: mock,
         })
     }
+
+    /// Fails with a usage error unless the profile in use is a Routstr profile.
+    pub fn require_routstr(&self, what: &str) -> CliResult {
+        let name = self.profile_name()?;
+        let profile = self.config()?.profile(&name);
+        profile.check_provider()?;
+        if profile.is_routstr() {
+            Ok(())
+        } else {
+            Err(CliError::usage(format!(
+                "{what} needs a Routstr profile; profile `{name}` is a {} profile (set one up: \
+                 `rostro config set profile.NAME.provider routstr` and \
+                 `rostro config set profile.NAME.base_url https://node.example`, then use \
+                 --profile NAME)",
+                profile.provider.as_deref().unwrap_or("rostro")
+            )))
+        }
+    }
+
+    /// A session with the Routstr node of the profile in use (which must be a Routstr
+    /// profile).
+    pub async fn node_session(&self, auth: NodeAuth) -> CliResult<Session> {
+        self.require_routstr("this command")?;
+        self.node_session_with(auth, None).await
+    }
+
+    /// Builds the [`RoutstrClient`] of a Routstr profile (`--mock`: an in-process Routstr
+    /// node). `key`: use this credential instead of the stored one.
+    pub async fn node_session_with(
+        &self,
+        auth: NodeAuth,
+        key: Option<Credential>,
+    ) -> CliResult<Session> {
+        let profile_name = self.profile_name()?;
+        let profile = self.config()?.profile(&profile_name);
+        let prefix = profile.routstr_prefix()?;
+        let mut credential = match (key, auth) {
+            (Some(k), _) => Some(k),
+            (None, NodeAuth::Anonymous) => None,
+            (None, _) => credentials::load(&profile_name)?,
+        };
+
+        #[cfg(feature = "mock")]
+        let mock = if self.g.mock {
+            Some(
+                rostro_mock::RoutstrMock::builder()
+                    .try_start()
+                    .await
+                    .map_err(|e| CliError::msg(format!("cannot start the mock server: {e}")))?,
+            )
+        } else {
+            None
+        };
+        #[cfg(not(feature = "mock"))]
+        if self.g.mock {
+            return Err(CliError::usage(
+                "this rostro was built without the `mock` feature; --mock is not available",
+            ));
+        }
+        #[cfg(feature = "mock")]
+        let mock_uri = mock.as_ref().map(|m| m.uri());
+        #[cfg(not(feature = "mock"))]
+        let mock_uri: Option<String> = None;
+
+        #[cfg(feature = "mock")]
+        if let Some(m) = &mock
+            && credential.is_none()
+            && auth != NodeAuth::Anonymous
+        {
+            credential = Some(Credential {
+                token: m.create_key(MOCK_ROUTSTR_BALANCE_MSATS),
+                source: credentials::Source::Mock,
+            });
+        }
+
+        let env_base = std::env::var(rostro_sdk::ENV_BASE_URL)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        let base = mock_uri
+            .or(self.g.base_url.clone())
+            .or(env_base)
+            .or(profile.base_url.clone())
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "Routstr profile `{profile_name}` has no node URL: \
+                     `rostro config set profile.{profile_name}.base_url https://node.example` \
+                     (or --base-url)"
+                ))
+            })?;
+        if auth == NodeAuth::Required && credential.is_none() {
+            return Err(CliError::Auth(format!(
+                "no key for Routstr profile `{profile_name}`: create one with \
+                 `rostro wallet create --token TOKEN`, or pay per request with --pay-with TOKEN"
+            )));
+        }
+        if let Some(c) = &credential
+            && let Err(e) = rostro_sdk::routstr::Credential::parse(&c.token)
+        {
+            return Err(CliError::Auth(format!(
+                "the key of profile `{profile_name}` (from {}) cannot be used with a Routstr \
+                 node: {}",
+                c.source,
+                e.reason()
+            )));
+        }
+
+        let mut b = RoutstrClient::builder(&base)
+            .balance_prefix(prefix)
+            .user_agent(concat!(
+                "rostro-cli/",
+                env!("CARGO_PKG_VERSION"),
+                " (rostro-sdk)"
+            ));
+        if let Some(c) = &credential {
+            b = b.credential(&c.token);
+        }
+        if let Some(t) = self.g.timeout {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(CliError::usage(
+                    "--timeout must be a positive number of seconds",
+                ));
+            }
+            b = b.timeout(Duration::from_secs_f64(t));
+        }
+        if let Some(r) = self.g.retries {
+            b = b.max_retries(r);
+        }
+        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
+            && let Ok(ms) = ms.parse::<u64>()
+        {
+            b = b.initial_retry_delay(Duration::from_millis(ms));
+        }
+        let node = b.build().map_err(|e| match e {
+            rostro_sdk::Error::Config { .. } => CliError::usage(e.to_string()),
+            other => CliError::Sdk(other),
+        })?;
+        if self.g.verbose {
+            let key = match &credential {
+                Some(c) => format!("key from {} (redacted)", c.source),
+                None => "no key".to_owned(),
+            };
+            self.out.eprint(&format!(
+                "* profile `{profile_name}` (routstr), node {}, balance at {}/*, {key}",
+                node.node_url(),
+                node.balance_prefix().as_path()
+            ));
+        }
+        Ok(Session {
+            client: node.client().clone(),
+            credential,
+            profile,
+            profile_name,
+            node: Some(node),
+            verbose: self.g.verbose,
+            #[cfg(feature = "mock")]
+            _mock: mock.map(MockGuard::Routstr),
+        })
+    }
 }
 
 impl Session {
+    /// The Routstr node client (only on Routstr profiles).
+    pub fn node(&self) -> CliResult<&RoutstrClient> {
+        self.node.as_ref().ok_or_else(|| {
+            CliError::usage(format!(
+                "profile `{}` is not a Routstr profile",
+                self.profile_name
+            ))
+        })
+    }
+
+    /// Wraps an SDK error: on a Routstr profile its exit code follows the node's error kind.
+    pub fn err(&self, e: rostro_sdk::Error) -> CliError {
+        if self.node.is_some() {
+            CliError::Routstr(e)
+        } else {
+            CliError::Sdk(e)
+        }
+    }
+
+    /// Logs a call to the node with `-v` (`path` never carries a secret).
+    pub fn trace_node(&self, method: &str, path: &str) {
+        if let Some(n) = &self.node {
+            self.trace_line(method, &format!("{}{path}", n.node_url()));
+        }
+    }
+
     /// Logs the request line with `-v` (the key is never part of it).
     pub fn trace_request(&self, req: &Request) {
         if !self.verbose {
@@ -257,7 +483,7 @@ impl Session {
     /// Sends a request and decodes the JSON answer.
     pub async fn exec<T: DeserializeOwned>(&self, req: Request) -> CliResult<Response<T>> {
         self.trace_request(&req);
-        Ok(self.client.execute::<T>(req).await?)
+        self.client.execute::<T>(req).await.map_err(|e| self.err(e))
     }
 
     /// Sends a request and returns the JSON answer as a `Value`.
@@ -268,7 +494,7 @@ impl Session {
     /// Sends a request and returns the raw response (streams, downloads).
     pub async fn raw(&self, req: Request) -> CliResult<reqwest::Response> {
         self.trace_request(&req);
-        Ok(self.client.execute_raw(req).await?)
+        self.client.execute_raw(req).await.map_err(|e| self.err(e))
     }
 }
 

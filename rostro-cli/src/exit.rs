@@ -16,7 +16,8 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         3,
-        "authentication failed (HTTP 401/403, or no credentials where they are required)",
+        "authentication failed (HTTP 401/403, no credentials where they are required, or a \
+         Routstr node rejected a Cashu token as spent or invalid)",
     ),
     (4, "not found (HTTP 404)"),
     (5, "rate limited (HTTP 429 after the retries)"),
@@ -24,6 +25,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (
         7,
         "timed out (request timeout, or --wait-timeout while waiting)",
+    ),
+    (
+        8,
+        "payment required (HTTP 402; Routstr: balance too low, below the model's minimum, or \
+         balance limit reached)",
     ),
     (130, "interrupted (Ctrl-C)"),
 ];
@@ -46,6 +52,9 @@ pub fn exit_code_help() -> String {
 pub enum CliError {
     /// An SDK call failed; the exit code follows the error kind and HTTP status.
     Sdk(rostro_sdk::Error),
+    /// A call to a Routstr node failed; the exit code also follows the node's error kind
+    /// (payment problems exit 8, rejected tokens and keys 3).
+    Routstr(rostro_sdk::Error),
     /// Wrong usage detected after parsing (exit 2).
     Usage(String),
     /// Missing or rejected credentials (exit 3).
@@ -87,6 +96,7 @@ impl CliError {
     pub fn code(&self) -> u8 {
         match self {
             CliError::Sdk(e) => sdk_code(e),
+            CliError::Routstr(e) => routstr_code(e),
             CliError::Usage(_) => 2,
             CliError::Auth(_) => 3,
             CliError::NotFound(_) => 4,
@@ -111,18 +121,93 @@ impl CliError {
     }
 
     /// A hint printed under the error message.
-    pub fn hint(&self) -> Option<&'static str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            CliError::Sdk(e) => match e.status().map(|s| s.as_u16()) {
-                Some(401) => Some("check your key: `rostro auth status`, or log in again"),
-                Some(403) => Some("the key is valid but not allowed to do this"),
-                Some(429) => Some("rate limited: wait, or raise --retries"),
-                _ if e.is_timeout() => Some("raise --timeout for slow operations"),
-                _ => None,
-            },
-            CliError::Auth(_) => Some("run `rostro auth login`, or set ROSTRO_API_KEY"),
+            CliError::Sdk(e) => sdk_hint(e).map(str::to_owned),
+            CliError::Routstr(e) => routstr_hint(e).or_else(|| sdk_hint(e).map(str::to_owned)),
+            CliError::Auth(_) => Some(
+                "run `rostro auth login` (Routstr: `rostro wallet create --token TOKEN`), or set \
+                 ROSTRO_API_KEY"
+                    .to_owned(),
+            ),
             _ => None,
         }
+    }
+}
+
+fn sdk_hint(e: &rostro_sdk::Error) -> Option<&'static str> {
+    match e.status().map(|s| s.as_u16()) {
+        Some(401) => Some("check your key: `rostro auth status`, or log in again"),
+        Some(402) => Some("payment required"),
+        Some(403) => Some("the key is valid but not allowed to do this"),
+        Some(429) => Some("rate limited: wait, or raise --retries"),
+        _ if e.is_timeout() => Some("raise --timeout for slow operations"),
+        _ => None,
+    }
+}
+
+/// The hint for a Routstr node's error kind.
+fn routstr_hint(e: &rostro_sdk::Error) -> Option<String> {
+    use rostro_sdk::routstr::{RoutstrErrorExt, RoutstrErrorKind as K};
+    Some(match e.routstr_kind()? {
+        K::InsufficientBalance => "the key's balance is too low: top it up with `rostro wallet \
+             topup --token TOKEN` (or `rostro wallet invoice --purpose topup`), or pay with \
+             --pay-with TOKEN"
+            .to_owned(),
+        K::MinimumBalanceRequired {
+            amount_required,
+            model,
+        } => {
+            let need = match amount_required {
+                Some(m) => format!(" ({})", crate::routstr::fmt_msats(m)),
+                None => String::new(),
+            };
+            let model = model.map(|m| format!(" for {m}")).unwrap_or_default();
+            format!(
+                "the node wants at least the model's maximum cost{need}{model} up front: use a \
+                 bigger token or top up; see the MAX column of `rostro models`"
+            )
+        }
+        K::BalanceLimitExceeded => {
+            "this (child) key reached its balance limit; use another key".to_owned()
+        }
+        K::MissingApiKey | K::InvalidApiKey => "create a key with `rostro wallet create --token \
+             TOKEN`, store one with `rostro auth login --with-token`, or pay per request with \
+             --pay-with TOKEN"
+            .to_owned(),
+        K::KeyExpired => "the key is past its validity date: refund it (`rostro wallet refund`) \
+             and create a new one"
+            .to_owned(),
+        K::TokenAlreadySpent => "this Cashu token was already redeemed; use a fresh one".to_owned(),
+        K::InvalidToken => "the node could not use this Cashu token (wrong mint or unit?); \
+             check the mints in the node's /v1/info"
+            .to_owned(),
+        K::MintError | K::MintUnreachable => {
+            "the node could not redeem the token with its mint; the token was not spent, try \
+             again later"
+                .to_owned()
+        }
+        K::RefundPending => "a refund is in progress; try again in a moment".to_owned(),
+        K::BalanceConflict => "the balance changed meanwhile; try again".to_owned(),
+        K::InvalidModel => "list the node's models with `rostro models`".to_owned(),
+        _ => return None,
+    })
+}
+
+/// The exit code of a Routstr node's error: payment problems 8, rejected keys and tokens 3,
+/// else as [`sdk_code`].
+pub fn routstr_code(e: &rostro_sdk::Error) -> u8 {
+    use rostro_sdk::routstr::{RoutstrErrorExt, RoutstrErrorKind as K};
+    match e.routstr_kind() {
+        Some(k) if k.needs_funds() => 8,
+        Some(
+            K::MissingApiKey
+            | K::InvalidApiKey
+            | K::KeyExpired
+            | K::TokenAlreadySpent
+            | K::InvalidToken,
+        ) => 3,
+        _ => sdk_code(e),
     }
 }
 
@@ -132,6 +217,7 @@ pub fn sdk_code(e: &rostro_sdk::Error) -> u8 {
     match e {
         E::Api { status, .. } => match status.as_u16() {
             401 | 403 => 3,
+            402 => 8,
             404 => 4,
             429 => 5,
             408 | 504 => 7,
@@ -152,7 +238,7 @@ pub fn sdk_code(e: &rostro_sdk::Error) -> u8 {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Sdk(e) => write!(f, "{e}"),
+            CliError::Sdk(e) | CliError::Routstr(e) => write!(f, "{e}"),
             CliError::Usage(m)
             | CliError::Auth(m)
             | CliError::NotFound(m)

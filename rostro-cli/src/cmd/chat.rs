@@ -2,19 +2,26 @@
 //! token to stdout. Without a prompt on a terminal (or with `--repl`) it is a REPL with line
 //! history, multi-line input (`"""` blocks or a trailing `\`), `/reset` and `/exit`;
 //! Ctrl-C stops the current reply, not the REPL.
+//!
+//! On a Routstr profile the same command talks to the node (`/v1/chat/completions`),
+//! paid from the profile's key or, with `--pay-with TOKEN`, by the request itself
+//! (`X-Cashu`; the change goes to `--change-out FILE` or stderr, see [`crate::routstr`]).
 
 use std::collections::VecDeque;
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use clap::Args;
 use futures::StreamExt;
 use rostro_sdk::chat::{ChatCompletionRequest, Message};
+use rostro_sdk::routstr::{ChatCharge, PayWith, RoutstrMeta};
 use serde_json::Value;
 
-use crate::ctx::{Ctx, Session, ctrl_c};
+use crate::ctx::{Ctx, NodeAuth, Session, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
+use crate::routstr::{PayArgs, Payment, fmt_msats};
 
 /// The model used when neither `--model` nor the profile's `default_model` is set.
 pub const FALLBACK_MODEL: &str = "mobile";
@@ -58,6 +65,9 @@ pub struct ChatArgs {
     /// Start the REPL even when stdin is not a terminal (reads one message per line)
     #[arg(long)]
     pub repl: bool,
+    /// Routstr payment per request.
+    #[command(flatten)]
+    pub pay: PayArgs,
 }
 
 /// Runs `rostro chat`.
@@ -69,8 +79,27 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
             "no prompt given: pass a PROMPT, pipe text on stdin, or use --repl",
         ));
     }
+    // The token is checked (and --change-out opened) before anything else happens.
+    let mut payment = Payment::from_args(&a.pay)?;
+    if payment.is_some() {
+        ctx.require_routstr("--pay-with")?;
+        if repl {
+            return Err(CliError::usage(
+                "--pay-with pays for one request: give a PROMPT (the REPL is not available)",
+            ));
+        }
+    }
     let rt = ctx.runtime()?;
-    let session = rt.block_on(ctx.session(true))?;
+    let session = match &payment {
+        Some(_) => rt.block_on(ctx.node_session(NodeAuth::Anonymous))?,
+        None => rt.block_on(ctx.session(true))?,
+    };
+    if session.node.is_some() && a.character.is_some() {
+        return Err(CliError::usage(
+            "--character reads a character from the Rostro API; it is not available on a \
+             Routstr profile (use --system)",
+        ));
+    }
     let model = a
         .model
         .clone()
@@ -113,19 +142,42 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
         return Err(CliError::usage("the prompt is empty"));
     }
     conv.messages.push(Message::user(prompt));
+    let settled = payment.as_ref().map(Payment::settled_flag);
     let reply = rt.block_on(async {
+        let fut = send(ctx, &session, &a, &conv, payment.as_mut());
+        tokio::pin!(fut);
         tokio::select! {
-            r = send(ctx, &session, &a, &conv) => r,
+            r = &mut fut => r,
             _ = ctrl_c() => {
+                if let Some(flag) = &settled
+                    && !flag.load(Ordering::SeqCst)
+                {
+                    // A paid request: the node's answer carries the change. Wait for it
+                    // unless asked again.
+                    ctx.out.warn(
+                        "waiting for the node's answer to keep the change of the payment; \
+                         press Ctrl-C again to quit without it",
+                    );
+                    tokio::select! {
+                        r = &mut fut => return r.and(Err(CliError::Interrupted)),
+                        _ = ctrl_c() => {}
+                    }
+                }
                 if !ctx.out.json {
                     let _ = ctx.out.write("\n");
                 }
                 Err(CliError::Interrupted)
             }
         }
-    })?;
-    drop(reply);
-    Ok(())
+    });
+    if let (Some(p), Err(e)) = (&payment, &reply) {
+        p.print_error_json(&ctx.out, e)?;
+    }
+    reply?;
+    match &payment {
+        Some(p) => p.finish(),
+        None => Ok(()),
+    }
 }
 
 /// The conversation so far.
@@ -200,24 +252,66 @@ async fn character_prompt(s: &Session, id: i64) -> CliResult<String> {
 }
 
 /// One reply: streamed (tokens to stdout, or NDJSON chunks) or whole, through the SDK's chat
-/// layer. Returns the text.
-async fn send(ctx: &Ctx, s: &Session, a: &ChatArgs, conv: &Conversation) -> CliResult<String> {
+/// layer. Returns the text. With a payment, the change is kept as soon as the response
+/// headers (or the error) arrive.
+async fn send(
+    ctx: &Ctx,
+    s: &Session,
+    a: &ChatArgs,
+    conv: &Conversation,
+    mut pay: Option<&mut Payment>,
+) -> CliResult<String> {
     let req = conv.request(a);
     s.trace_line(
         "POST",
         &format!("{}/v1/chat/completions", s.client.mimic_base_url()),
     );
+    let mut call = s.client.chat().request(req.include_usage(!a.no_stream));
+    if let Some(p) = &pay {
+        call = call.pay_with(p.token.expose());
+    }
     if a.no_stream {
-        let c = s.client.chat().create(req).await?;
+        let resp = match call.send_with_response().await {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(p) = pay.as_deref_mut() {
+                    p.keep_from_error(&ctx.out, &e);
+                }
+                return Err(s.err(e));
+            }
+        };
+        let charge = s.node.as_ref().map(|_| ChatCharge::from_completion(&resp));
+        if let (Some(p), Some(c)) = (pay.as_deref_mut(), &charge) {
+            p.keep(&ctx.out, c.change_token());
+        }
+        let c = resp.into_inner();
         let text = c.content().unwrap_or_default().to_owned();
         if ctx.out.json {
-            ctx.out.json_value(&serde_json::to_value(&c)?)?;
+            let mut v = serde_json::to_value(&c)?;
+            add_change(&mut v, pay.as_deref());
+            ctx.out.json_value(&v)?;
         } else {
             ctx.out.line(&text)?;
         }
+        if let Some(c) = &charge {
+            note_charge(ctx, c, pay.is_some());
+        }
         return Ok(text);
     }
-    let mut stream = s.client.chat().stream(req.include_usage(true)).await?;
+    let mut stream = match call.stream().await {
+        Ok(st) => st,
+        Err(e) => {
+            if let Some(p) = pay.as_deref_mut() {
+                p.keep_from_error(&ctx.out, &e);
+            }
+            return Err(s.err(e));
+        }
+    };
+    // Before the body is read: the change is in the headers.
+    if let Some(p) = pay.as_deref_mut() {
+        let meta = RoutstrMeta::from_headers(stream.headers());
+        p.keep(&ctx.out, meta.change_token.as_ref());
+    }
     let print_tokens = !ctx.out.json;
     let mut printed = false;
     while let Some(chunk) = stream.next().await {
@@ -227,7 +321,7 @@ async fn send(ctx: &Ctx, s: &Session, a: &ChatArgs, conv: &Conversation) -> CliR
                 if printed {
                     ctx.out.write("\n")?;
                 }
-                return Err(e.into());
+                return Err(s.err(e));
             }
         };
         if a.stream_json && ctx.out.json {
@@ -243,10 +337,41 @@ async fn send(ctx: &Ctx, s: &Session, a: &ChatArgs, conv: &Conversation) -> CliR
     if print_tokens {
         ctx.out.write("\n")?;
     } else if !a.stream_json {
-        ctx.out
-            .json_value(&serde_json::to_value(stream.completion())?)?;
+        let mut v = serde_json::to_value(stream.completion())?;
+        add_change(&mut v, pay.as_deref());
+        ctx.out.json_value(&v)?;
+    } else if let Some(p) = pay.as_deref() {
+        ctx.out.json_line(&serde_json::json!({
+            "object": "routstr.change",
+            "change_token": p.change_json(),
+        }))?;
+    }
+    if s.node.is_some() {
+        note_charge(ctx, &ChatCharge::from_stream(&stream), pay.is_some());
     }
     Ok(stream.text())
+}
+
+/// `--json` with `--pay-with`: the change token goes into the printed object.
+fn add_change(v: &mut Value, pay: Option<&Payment>) {
+    if let (Some(p), Some(obj)) = (pay, v.as_object_mut()) {
+        obj.insert("change_token".into(), p.change_json());
+    }
+}
+
+/// What a Routstr request cost (and the key's balance after it), on stderr: always for
+/// paid requests, else only on a terminal.
+fn note_charge(ctx: &Ctx, c: &ChatCharge, paid: bool) {
+    let Some(total) = c.total else { return };
+    let mut line = format!("cost {}", fmt_msats(total));
+    if let Some(b) = c.remaining_balance {
+        line.push_str(&format!(", balance {}", fmt_msats(b)));
+    }
+    if paid {
+        ctx.out.eprint(&line);
+    } else {
+        ctx.out.note(&line);
+    }
 }
 
 /// REPL line history, persisted in the state directory.
@@ -439,7 +564,7 @@ fn run_repl(
         conv.messages.push(Message::user(msg));
         let r = rt.block_on(async {
             tokio::select! {
-                r = send(ctx, s, a, conv) => Some(r),
+                r = send(ctx, s, a, conv, None) => Some(r),
                 _ = ctrl_c() => None,
             }
         });
@@ -480,6 +605,7 @@ mod tests {
             max_tokens: Some(5),
             temperature: None,
             repl: false,
+            pay: PayArgs::default(),
         };
         let conv = Conversation {
             model: "m".into(),

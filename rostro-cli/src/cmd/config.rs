@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use serde_json::{Map, Value, json};
 
-use crate::config::{Config, PROFILE_KEYS, config_path};
+use crate::config::{Config, PROFILE_KEYS, WALLET_PREFIX, config_path};
 use crate::ctx::Ctx;
 use crate::exit::{CliError, CliResult};
 
@@ -28,8 +28,31 @@ fn keys_help() -> String {
     for (k, d) in PROFILE_KEYS {
         s.push_str(&format!("  {k:<15} {d}\n"));
     }
-    s.push_str("  profile         (global) the profile used by default");
+    s.push_str("  profile         (global) the profile used by default\n\n");
+    s.push_str(
+        "A key can name its profile: `rostro config set profile.NAME.KEY VALUE` (e.g.\n\
+         `rostro config set profile.node.provider routstr`).",
+    );
     s
+}
+
+/// Splits `profile.NAME.KEY` into the profile name and key; any other key applies to the
+/// profile in use.
+fn target(ctx: &Ctx, key: &str) -> CliResult<(String, String)> {
+    if let Some(rest) = key
+        .strip_prefix("profile.")
+        .or_else(|| key.strip_prefix("profiles."))
+    {
+        return match rest.rsplit_once('.') {
+            Some((name, k)) if !name.is_empty() && !k.is_empty() => {
+                Ok((name.to_owned(), k.to_owned()))
+            }
+            _ => Err(CliError::usage(format!(
+                "expected `profile.NAME.KEY`, got `{key}`"
+            ))),
+        };
+    }
+    Ok((ctx.profile_name()?, key.to_owned()))
 }
 
 /// A key.
@@ -56,8 +79,9 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> CliResult {
             let value = if k.key == "profile" {
                 Some(config.active_profile_name(ctx.g.profile.as_deref()))
             } else {
-                check_key(&k.key)?;
-                config.profile(&ctx.profile_name()?).get(&k.key)
+                let (name, key) = target(ctx, &k.key)?;
+                check_key(&key)?;
+                config.profile(&name).get(&key)
             };
             match value {
                 Some(v) if ctx.out.json => ctx.out.json_value(&Value::String(v)),
@@ -84,7 +108,7 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> CliResult {
             let mut lines = vec![format!("profile = {active}")];
             for (name, p) in &config.profiles {
                 lines.push(format!("[{name}]"));
-                for (k, _) in PROFILE_KEYS {
+                for (k, _) in PROFILE_KEYS.iter().filter(|k| k.0 != WALLET_PREFIX) {
                     if let Some(v) = p.get(k) {
                         lines.push(format!("  {k} = {v}"));
                     }
@@ -121,10 +145,10 @@ fn update(ctx: &Ctx, key: &str, value: Option<String>) -> CliResult {
     if key == "profile" {
         config.profile = value.clone();
     } else {
-        check_key(key)?;
-        let name = ctx.profile_name()?;
+        let (name, key) = target(ctx, key)?;
+        check_key(&key)?;
         let mut p = config.profile(&name);
-        p.set(key, value.clone())?;
+        p.set(&key, value.clone())?;
         config.profiles.insert(name, p);
     }
     let path = config.save()?;

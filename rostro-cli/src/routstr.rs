@@ -1,0 +1,343 @@
+//! Routstr helpers shared by `chat`, `api`, `models` and `wallet`: Cashu token arguments
+//! (`TOKEN`, `@FILE`, `-`), paying per request (`--pay-with`) and keeping the change
+//! (`--change-out`), amounts in msat and sat.
+//!
+//! The rule for change tokens: never drop one. The node's change (or its refund of a failed
+//! paid request) is appended to `--change-out FILE` as soon as the response headers arrive,
+//! before the body is read and before anything else can fail; without `--change-out` (or
+//! when the file cannot be written) the token is printed on stderr with a warning to keep it.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use base64::Engine as _;
+use clap::Args;
+use rostro_sdk::routstr::{CashuToken, Msats, RoutstrErrorExt};
+use serde_json::{Value, json};
+
+use crate::exit::{CliError, CliResult};
+use crate::output::Output;
+
+/// `--pay-with` and `--change-out`, for commands that can pay per request.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PayArgs {
+    /// Routstr: pay for this request with a Cashu token (`X-Cashu`), given as TOKEN or @FILE
+    #[arg(long, value_name = "TOKEN|@FILE")]
+    pub pay_with: Option<String>,
+    /// Append the change token to FILE (created 0600, one token per line) instead of
+    /// printing it on stderr
+    #[arg(long, value_name = "FILE", requires = "pay_with")]
+    pub change_out: Option<PathBuf>,
+}
+
+/// `a msat (b sat)`: an amount with both units, clearly labelled.
+pub fn fmt_msats(m: Msats) -> String {
+    format!("{} msat ({} sat)", m.0, sats_text(m.0))
+}
+
+/// An msat amount as exact decimal sats: `12345` -> `12.345`, `5000` -> `5`.
+pub fn sats_text(msats: u64) -> String {
+    let whole = msats / 1000;
+    let frac = msats % 1000;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let f = format!("{frac:03}");
+    format!("{whole}.{}", f.trim_end_matches('0'))
+}
+
+/// An msat amount in sats as a JSON number (for display; the msat field is exact).
+pub fn sats_json(msats: u64) -> Value {
+    if msats % 1000 == 0 {
+        json!(msats / 1000)
+    } else {
+        json!(msats as f64 / 1000.0)
+    }
+}
+
+/// Reads a Cashu token argument: the token itself, `@FILE`, or `-` (stdin, when
+/// `allow_stdin`). The text must hold exactly one token. A malformed token is a usage
+/// error, reported without echoing the token.
+pub fn read_token(arg: &str, flag: &str, allow_stdin: bool) -> CliResult<CashuToken> {
+    let (text, from) = if arg == "-" {
+        if !allow_stdin {
+            return Err(CliError::usage(format!(
+                "{flag}: `-` (stdin) is not available here; give the token or @FILE"
+            )));
+        }
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::io("stdin", e))?;
+        (s, "stdin".to_owned())
+    } else if let Some(path) = arg.strip_prefix('@') {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                CliError::usage(format!("{flag}: {path}: no such file"))
+            } else {
+                CliError::io(path, e)
+            }
+        })?;
+        (text, path.to_owned())
+    } else {
+        (arg.to_owned(), "the argument".to_owned())
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.len() {
+        0 => Err(CliError::usage(format!("{flag}: no token in {from}"))),
+        1 => CashuToken::parse(lines[0])
+            .map_err(|e| CliError::usage(format!("{flag}: {}", e.reason()))),
+        n => Err(CliError::usage(format!(
+            "{flag}: {from} holds {n} lines; give exactly one token"
+        ))),
+    }
+}
+
+/// The value of a `cashuA` (V3, JSON) token, when it can be read: the sum of its proofs, in
+/// its `unit` (`sat` by default, or `msat`). Best effort, for display only.
+pub fn token_amount(token: &str) -> Option<Msats> {
+    let payload = token.trim().strip_prefix("cashuA")?;
+    let body = payload.trim_end_matches('=');
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(body)
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(body))
+        .ok()?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    let mut total: u64 = 0;
+    for entry in v.get("token")?.as_array()? {
+        for proof in entry.get("proofs")?.as_array()? {
+            total = total.checked_add(proof.get("amount")?.as_u64()?)?;
+        }
+    }
+    match v.get("unit").and_then(Value::as_str).unwrap_or("sat") {
+        "msat" => Some(Msats(total)),
+        "sat" => Some(Msats(total.checked_mul(1000)?)),
+        _ => None,
+    }
+}
+
+/// A token's value for messages: ` (5000 msat (5 sat))`, or nothing when unknown.
+fn value_suffix(token: &str) -> String {
+    token_amount(token)
+        .map(|m| format!(" worth {}", fmt_msats(m)))
+        .unwrap_or_default()
+}
+
+/// Opens `path` for appending, creating it with mode `0600` (an existing file is narrowed
+/// to `0600` too: it holds money).
+pub fn open_private_append(path: &Path) -> CliResult<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let f = opts
+        .open(path)
+        .map_err(|e| CliError::io(path.display(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| CliError::io(path.display(), e))?;
+    }
+    Ok(f)
+}
+
+/// Appends one token line to an open file and syncs it to disk.
+pub fn append_token(f: &mut File, token: &str) -> std::io::Result<()> {
+    f.write_all(token.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.flush()?;
+    f.sync_data()
+}
+
+/// A per-request payment: the token to send in `X-Cashu` and where its change goes.
+pub struct Payment {
+    /// The token paying for the request.
+    pub token: CashuToken,
+    out: Option<(PathBuf, File)>,
+    /// Change tokens received (for `--json` output).
+    kept: Vec<String>,
+    /// A change token that could not be written to `--change-out` (it was printed).
+    write_failed: Option<String>,
+    /// Set once the node's response (or error) was read for change.
+    settled: Arc<AtomicBool>,
+}
+
+impl Payment {
+    /// Validates `--pay-with` and opens `--change-out` (both before anything is sent).
+    pub fn from_args(a: &PayArgs) -> CliResult<Option<Payment>> {
+        let Some(arg) = &a.pay_with else {
+            return Ok(None);
+        };
+        let token = read_token(arg, "--pay-with", false)?;
+        let out = match &a.change_out {
+            Some(p) => Some((p.clone(), open_private_append(p)?)),
+            None => None,
+        };
+        Ok(Some(Payment {
+            token,
+            out,
+            kept: Vec::new(),
+            write_failed: None,
+            settled: Arc::new(AtomicBool::new(false)),
+        }))
+    }
+
+    /// A flag set once the node answered (change kept, or known to be absent).
+    pub fn settled_flag(&self) -> Arc<AtomicBool> {
+        self.settled.clone()
+    }
+
+    /// Keeps the change of a response: appended to `--change-out`, else printed on stderr.
+    pub fn keep(&mut self, out: &Output, change: Option<&CashuToken>) {
+        self.settled.store(true, Ordering::SeqCst);
+        let Some(change) = change else {
+            return;
+        };
+        let token = change.expose().to_owned();
+        if token.is_empty() {
+            return;
+        }
+        let value = value_suffix(&token);
+        match &mut self.out {
+            Some((path, f)) => match append_token(f, &token) {
+                Ok(()) => out.success(&format!(
+                    "change token{value} appended to {}",
+                    path.display()
+                )),
+                Err(e) => {
+                    out.warn(&format!(
+                        "cannot write the change token to {}: {e}; keep this Cashu token{value}, \
+                         it is money:",
+                        path.display()
+                    ));
+                    out.eprint(&token);
+                    self.write_failed = Some(format!(
+                        "the change token could not be written to {} (it was printed above)",
+                        path.display()
+                    ));
+                }
+            },
+            None => {
+                out.warn(&format!(
+                    "the node returned change: keep this Cashu token{value}, it is money \
+                     (--change-out FILE saves it):"
+                ));
+                out.eprint(&token);
+            }
+        }
+        self.kept.push(token);
+    }
+
+    /// Keeps the change (or refund) carried by an error response.
+    pub fn keep_from_error(&mut self, out: &Output, e: &rostro_sdk::Error) {
+        let change = e.change_token();
+        self.keep(out, change.as_ref());
+    }
+
+    /// The last change token received, as JSON (`null` when none).
+    pub fn change_json(&self) -> Value {
+        self.kept
+            .last()
+            .map_or(Value::Null, |t| Value::String(t.clone()))
+    }
+
+    /// With `--json`: prints `{"error", "change_token"}` for a failed paid request that
+    /// returned a token, so scripts reading stdout get it too.
+    pub fn print_error_json(&self, out: &Output, err: &CliError) -> CliResult {
+        if !out.json || self.kept.is_empty() {
+            return Ok(());
+        }
+        let kind = match err {
+            CliError::Routstr(e) | CliError::Sdk(e) => {
+                e.routstr_kind().map(|k| k.as_str().to_owned())
+            }
+            _ => None,
+        };
+        out.json_value(&json!({
+            "error": {"message": err.to_string(), "kind": kind},
+            "change_token": self.change_json(),
+        }))
+    }
+
+    /// Fails when a change token could not be written where asked (it was printed).
+    pub fn finish(&self) -> CliResult {
+        match &self.write_failed {
+            Some(m) => Err(CliError::msg(m.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sats_are_exact() {
+        assert_eq!(sats_text(0), "0");
+        assert_eq!(sats_text(5000), "5");
+        assert_eq!(sats_text(12_345), "12.345");
+        assert_eq!(sats_text(1_500), "1.5");
+        assert_eq!(sats_text(7), "0.007");
+        assert_eq!(fmt_msats(Msats(1500)), "1500 msat (1.5 sat)");
+        assert_eq!(sats_json(2000), json!(2));
+        assert_eq!(sats_json(2500), json!(2.5));
+    }
+
+    #[test]
+    fn token_values() {
+        let v3 = |j: &str| {
+            format!(
+                "cashuA{}",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(j)
+            )
+        };
+        let t = v3(r#"{"token":[{"mint":"m","proofs":[{"amount":2},{"amount":8}]}]}"#);
+        assert_eq!(token_amount(&t), Some(Msats(10_000)));
+        let t = v3(r#"{"token":[{"mint":"m","proofs":[{"amount":1500}]}],"unit":"msat"}"#);
+        assert_eq!(token_amount(&t), Some(Msats(1500)));
+        assert_eq!(token_amount("cashuBxyz"), None);
+        assert_eq!(token_amount("cashuA!!"), None);
+    }
+
+    #[test]
+    fn token_arguments() {
+        let good = "cashuAeyJ0b2tlbiI6W3sibWludCI6Imh0dHA6Ly9taW50In1dfQ";
+        assert_eq!(read_token(good, "--token", false).unwrap().expose(), good);
+        let e = read_token("cashuAnope", "--token", false).unwrap_err();
+        assert_eq!(e.code(), 2);
+        assert!(!e.to_string().contains("nope"));
+        assert_eq!(read_token("-", "--pay-with", false).unwrap_err().code(), 2);
+        let dir = tempfile_dir();
+        let p = dir.join("t.txt");
+        std::fs::write(&p, format!("\n{good}\n\n")).unwrap();
+        let arg = format!("@{}", p.display());
+        assert_eq!(read_token(&arg, "--token", false).unwrap().expose(), good);
+        std::fs::write(&p, format!("{good}\n{good}\n")).unwrap();
+        assert_eq!(read_token(&arg, "--token", false).unwrap_err().code(), 2);
+        let missing = format!("@{}", dir.join("missing").display());
+        assert_eq!(read_token(&missing, "--token", false).unwrap_err().code(), 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!(
+            "rostro-routstr-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+}
