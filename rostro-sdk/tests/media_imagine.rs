@@ -237,7 +237,9 @@ async fn a_generation_is_resumed_from_its_uuid() {
         let _ = tokio::time::timeout(Duration::from_millis(15), wait).await;
         generation_uuid(&mock)
     };
-    // The handle is gone: only the uuid is left.
+    // The handle is gone: only the uuid is left. A check that was on the wire when the future
+    // was dropped may still reach the server; let it land before counting.
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let checks_before = mock.requests_to("POST", "/imagine/check").len();
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(
