@@ -6,8 +6,8 @@ use crate::cmd;
 use crate::ctx::Ctx;
 use crate::exit::{CliError, CliResult};
 
-const ABOUT: &str =
-    "Work with the Rostro API from the command line: characters, chat, lore, media generation.";
+const ABOUT: &str = "Work with the Rostro API from the command line: characters, chat, lore, media \
+     generation; and with Routstr nodes (OpenAI-compatible, paid with Cashu eCash).";
 
 const EXAMPLES: &str = "Examples:
   rostro --mock imagine image \"a lighthouse at dusk\" --out lighthouse.png
@@ -15,7 +15,8 @@ const EXAMPLES: &str = "Examples:
   rostro search dragons --tag fantasy --limit 5 --json
   echo 'summarise this' | rostro chat --model mobile
   rostro gallery upload --project 42 ./renders --manifest upload.ndjson
-  rostro api GET /api/account --jq .username";
+  rostro api GET /api/account --jq .username
+  rostro --profile node chat \"hi\" --pay-with @token.txt --change-out change.txt";
 
 fn after_help() -> String {
     format!("{EXAMPLES}\n\n{}", crate::exit::exit_code_help())
@@ -115,8 +116,11 @@ pub enum Command {
     /// Follow users and tags; list followers
     #[command(subcommand)]
     Follow(cmd::follow::FollowCmd),
-    /// List the models available for chat
+    /// List the models available for chat (on a Routstr profile: with prices in sats)
     Models(cmd::models::ModelsArgs),
+    /// Routstr: the key's balance: create, top up, refund, history, child keys, invoices
+    #[command(subcommand)]
+    Wallet(cmd::wallet::WalletCmd),
     /// Make an authenticated API request (raw escape hatch), or call any operation by id
     Api(cmd::api::ApiArgs),
     /// Read and write the configuration
@@ -152,6 +156,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Account(c) => cmd::account::run(&ctx, c),
         Command::Follow(c) => cmd::follow::run(&ctx, c),
         Command::Models(a) => cmd::models::run(&ctx, a),
+        Command::Wallet(c) => cmd::wallet::run(&ctx, c),
         Command::Api(a) => cmd::api::run(&ctx, a),
         Command::Config(c) => cmd::config::run(&ctx, c),
         Command::Completion(a) => cmd::completion::run_completion(&ctx, a),

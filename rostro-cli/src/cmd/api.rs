@@ -6,9 +6,12 @@ use rostro_sdk::OperationId;
 use rostro_sdk::request::{Base, FilePart, HttpMethod, Operation, Part, Request};
 use serde_json::{Map, Value, json};
 
-use crate::ctx::{Ctx, Session};
+use rostro_sdk::routstr::{PayWith, RoutstrMeta};
+
+use crate::ctx::{Ctx, NodeAuth, Session};
 use crate::exit::{CliError, CliResult};
 use crate::ops::{self, Placement};
+use crate::routstr::{PayArgs, Payment};
 use crate::util;
 
 /// `rostro api`
@@ -25,7 +28,9 @@ use crate::util;
   rostro api GET /search --paginate -f first=50 --jq '.nodes[].id'
   rostro api call search_projects --search dragons --first 3
   rostro api call imagine.check --body check.json
-  rostro api operations --jq 'select(.cli == \"api call\") | .id'"
+  rostro api operations --jq 'select(.cli == \"api call\") | .id'
+  rostro --profile node api GET /v1/balance/info          # a Routstr profile: the node
+  rostro --profile node api POST /v1/chat/completions --input req.json --pay-with @token.txt"
 )]
 pub struct ApiArgs {
     #[command(subcommand)]
@@ -42,11 +47,14 @@ pub struct ApiArgs {
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
     headers: Vec<String>,
     /// Follow `cursor` / `page` pagination and print every page
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pay_with")]
     paginate: bool,
     /// Print the response status and headers before the body
     #[arg(short, long)]
     include: bool,
+    /// Routstr payment for the request.
+    #[command(flatten)]
+    pay: PayArgs,
 }
 
 /// Body-building flags shared by `api` and `api call`.
@@ -238,6 +246,11 @@ fn apply_body(req: &mut Request, body: &BuiltBody, headers: &[String]) -> CliRes
 }
 
 fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
+    // The token is checked (and --change-out opened) before anything else happens.
+    let mut payment = Payment::from_args(&a.pay)?;
+    if payment.is_some() {
+        ctx.require_routstr("--pay-with")?;
+    }
     let (method, path) = match (&a.first, &a.path) {
         (Some(m), Some(p)) => (
             parse_method(m).ok_or_else(|| CliError::usage(format!("unknown HTTP method `{m}`")))?,
@@ -285,8 +298,11 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
         ) => (Some(m), BuiltBody::None),
         (_, b) => (None, b),
     };
-    ctx.block_on(async {
-        let s = ctx.session(false).await?;
+    let result = ctx.block_on(async {
+        let s = match &payment {
+            Some(_) => ctx.node_session(NodeAuth::Anonymous).await?,
+            None => ctx.session(false).await?,
+        };
         let mut cursor: Option<String> = None;
         let mut page: Option<i64> = None;
         let mut pages = 0usize;
@@ -325,7 +341,11 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
                 req.query("page", p.to_string());
             }
             apply_body(&mut req, &body_now, &a.headers)?;
-            let value = send_and_print(ctx, &s, req, a.include && pages == 0).await?;
+            if let Some(p) = &payment {
+                req = req.pay_with(p.token.expose());
+            }
+            let value =
+                send_and_print(ctx, &s, req, a.include && pages == 0, payment.as_mut()).await?;
             pages += 1;
             if !a.paginate || pages >= 1000 {
                 break;
@@ -338,7 +358,15 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
             }
         }
         Ok(())
-    })
+    });
+    if let (Some(p), Err(e)) = (&payment, &result) {
+        p.print_error_json(&ctx.out, e)?;
+    }
+    result?;
+    match &payment {
+        Some(p) => p.finish(),
+        None => Ok(()),
+    }
 }
 
 fn body_clone(b: &BuiltBody) -> BuiltBody {
@@ -379,14 +407,28 @@ fn next_page(v: &Value, current: Option<i64>) -> Next {
 }
 
 /// Sends a request and prints the body (JSON pretty/filtered, anything else as bytes).
-/// Returns the JSON value, if the body was JSON.
+/// Returns the JSON value, if the body was JSON. A paid request keeps its change (response
+/// header `X-Cashu`, also on errors) before the body is read.
 async fn send_and_print(
     ctx: &Ctx,
     s: &Session,
     req: Request,
     include: bool,
+    pay: Option<&mut Payment>,
 ) -> CliResult<Option<Value>> {
-    let resp = s.raw(req).await?;
+    let resp = match s.raw(req).await {
+        Ok(r) => r,
+        Err(e) => {
+            if let (Some(p), CliError::Sdk(se) | CliError::Routstr(se)) = (pay, &e) {
+                p.keep_from_error(&ctx.out, se);
+            }
+            return Err(e);
+        }
+    };
+    if let Some(p) = pay {
+        let meta = RoutstrMeta::from_headers(resp.headers());
+        p.keep(&ctx.out, meta.change_token.as_ref());
+    }
     if include {
         let mut head = format!("{:?} {}\n", resp.version(), resp.status());
         for (k, v) in resp.headers() {
@@ -536,7 +578,7 @@ fn call(ctx: &Ctx, c: CallArgs) -> CliResult {
     apply_body(&mut req, &body, &[])?;
     ctx.block_on(async {
         let s = ctx.session(false).await?;
-        send_and_print(ctx, &s, req, false).await?;
+        send_and_print(ctx, &s, req, false, None).await?;
         Ok(())
     })
 }

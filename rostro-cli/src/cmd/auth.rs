@@ -83,7 +83,8 @@ fn read_token(ctx: &Ctx, a: &LoginArgs) -> CliResult<String> {
     Ok(token)
 }
 
-/// Checks a key against `GET /api/account`; returns the account JSON.
+/// Checks a key against `GET /api/account` (a Routstr profile: the key's balance info);
+/// returns the account JSON.
 async fn verify(ctx: &Ctx, token: &str) -> CliResult<Value> {
     let s = ctx
         .session_with(
@@ -94,6 +95,13 @@ async fn verify(ctx: &Ctx, token: &str) -> CliResult<Value> {
             }),
         )
         .await?;
+    if let Some(node) = &s.node {
+        let info = node.balance().info().send().await.map_err(|e| s.err(e))?;
+        return Ok(json!({
+            "balance_msats": info.balance.0,
+            "routstr": true,
+        }));
+    }
     let req = s.client.account().get().into_request()?;
     s.json(req).await
 }
@@ -119,7 +127,9 @@ fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
         None
     } else {
         Some(ctx.block_on(verify(ctx, &token)).map_err(|e| match e {
-            CliError::Sdk(ref s) if matches!(s.status().map(|x| x.as_u16()), Some(401 | 403)) => {
+            CliError::Sdk(ref s) | CliError::Routstr(ref s)
+                if matches!(s.status().map(|x| x.as_u16()), Some(401 | 403)) =>
+            {
                 CliError::Auth(format!("the API rejected this key: {s}"))
             }
             other => other,
@@ -197,10 +207,22 @@ fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
         if let Some(u) = &user {
             lines.push(format!("Account:  {u}"));
         }
+        if let Some(b) = account
+            .as_ref()
+            .and_then(|a| a.get("balance_msats"))
+            .and_then(Value::as_u64)
+        {
+            lines.push(format!(
+                "Balance:  {}",
+                crate::routstr::fmt_msats(rostro_sdk::routstr::Msats(b))
+            ));
+        }
         ctx.out.line(&lines.join("\n"))?;
     }
     match problem {
-        Some(CliError::Sdk(e)) if matches!(e.status().map(|x| x.as_u16()), Some(401 | 403)) => {
+        Some(CliError::Sdk(e) | CliError::Routstr(e))
+            if matches!(e.status().map(|x| x.as_u16()), Some(401 | 403)) =>
+        {
             Err(CliError::Auth(format!("the API rejected the key: {e}")))
         }
         Some(e) => Err(e),

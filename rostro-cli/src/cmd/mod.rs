@@ -18,6 +18,7 @@ pub mod personas;
 pub mod search;
 pub mod stt;
 pub mod voices;
+pub mod wallet;
 
 use serde_json::Value;
 
