@@ -16,7 +16,7 @@ const EXAMPLES: &str = "Examples:
   echo 'summarise this' | rostro chat --model mobile
   rostro gallery upload --project 42 ./renders --manifest upload.ndjson
   rostro api GET /api/account --jq .username
-  rostro --profile node chat \"hi\" --pay-with @token.txt --change-out change.txt";
+  rostro --profile node chat -m gpt-4o-mini \"hi\" --pay-with @token.txt --change-out change.txt";
 
 fn after_help() -> String {
     format!("{EXAMPLES}\n\n{}", crate::exit::exit_code_help())

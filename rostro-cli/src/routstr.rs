@@ -51,7 +51,7 @@ pub fn sats_text(msats: u64) -> String {
 
 /// An msat amount in sats as a JSON number (for display; the msat field is exact).
 pub fn sats_json(msats: u64) -> Value {
-    if msats % 1000 == 0 {
+    if msats.is_multiple_of(1000) {
         json!(msats / 1000)
     } else {
         json!(msats as f64 / 1000.0)
@@ -327,7 +327,10 @@ mod tests {
         std::fs::write(&p, format!("{good}\n{good}\n")).unwrap();
         assert_eq!(read_token(&arg, "--token", false).unwrap_err().code(), 2);
         let missing = format!("@{}", dir.join("missing").display());
-        assert_eq!(read_token(&missing, "--token", false).unwrap_err().code(), 2);
+        assert_eq!(
+            read_token(&missing, "--token", false).unwrap_err().code(),
+            2
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

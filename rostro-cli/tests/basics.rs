@@ -117,13 +117,23 @@ async fn config_profiles() {
     for (k, v) in [
         ("base_url", "not a url"),
         ("auth_header", "cookie"),
-        ("provider", "routstr"),
+        ("provider", "openai"),
+        ("balance_prefix", "v2"),
+        ("profile.x", "routstr"),
     ] {
         let o = run(env.cmd(["config", "set", k, v])).await;
         assert_code(&o, 2);
     }
+    // `profile.NAME.KEY` names the profile; routstr is a provider.
+    let o = run(env.cmd(["config", "set", "profile.node.provider", "routstr"])).await;
+    assert_code(&o, 0);
+    let o = run(env.cmd(["config", "get", "profile.node.provider"])).await;
+    assert_eq!(stdout(&o).trim(), "routstr");
+    let o = run(env.cmd(["--profile", "node", "config", "get", "provider"])).await;
+    assert_eq!(stdout(&o).trim(), "routstr");
     let text = std::fs::read_to_string(env.config_dir().join("config.toml")).unwrap();
     assert!(text.contains("[profiles.work]"), "{text}");
+    assert!(text.contains("[profiles.node]"), "{text}");
 }
 
 #[tokio::test]

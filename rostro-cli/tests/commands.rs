@@ -115,11 +115,15 @@ async fn search_reads_the_data_envelope() {
 #[tokio::test(flavor = "multi_thread")]
 async fn resource_commands_answer() {
     let env = Env::new();
+    // A creator/slug path the mock's catalog serves (`--mock` uses the same default catalog).
+    let full_path = RostroMock::start().await.catalog().entries()[0]
+        .full_path
+        .clone();
     let cases: Vec<Vec<&str>> = vec![
         vec!["account", "show"],
         vec!["account", "tokens"],
         vec!["characters", "get", "1001"],
-        vec!["characters", "get", "alice/some-slug"],
+        vec!["characters", "get", &full_path],
         vec![
             "characters",
             "create",

@@ -34,14 +34,21 @@ pub const FALLBACK_MODEL: &str = "mobile";
   rostro chat --character 1234            # REPL in character
   rostro chat --json \"hi\" | jq .usage
   rostro chat --stream-json \"hi\"          # NDJSON chunks
+  rostro --profile node chat -m gpt-4o-mini \"hi\"   # a Routstr node, paid by the key
+  rostro --profile node chat -m gpt-4o-mini \"hi\" --pay-with @token.txt --change-out change.txt
 
 REPL: /reset clears the conversation, /model NAME switches models, /exit (or Ctrl-D) quits;
 a line with \"\"\" starts and ends a multi-line message, a trailing \\ continues the line;
-Ctrl-C stops the current reply.")]
+Ctrl-C stops the current reply.
+
+Routstr --pay-with: the node's change token (or its refund when the request fails) is appended
+to --change-out FILE as soon as the node answers, else printed on stderr; with --json it is also
+in the output as `change_token`. Ctrl-C while a paid request waits for the node asks for a
+second Ctrl-C (quitting then gives up the change).")]
 pub struct ChatArgs {
     /// The prompt (piped stdin is added to it)
     pub prompt: Option<String>,
-    /// Model (default: the profile's default_model, else `mobile`)
+    /// Model (default: the profile's default_model, else `mobile`; Routstr: required)
     #[arg(long, short = 'm')]
     pub model: Option<String>,
     /// System prompt
@@ -100,11 +107,18 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
              Routstr profile (use --system)",
         ));
     }
-    let model = a
-        .model
-        .clone()
-        .or(session.profile.default_model.clone())
-        .unwrap_or_else(|| FALLBACK_MODEL.to_owned());
+    let model = match a.model.clone().or(session.profile.default_model.clone()) {
+        Some(m) => m,
+        // A node serves its own models: there is no sensible fallback.
+        None if session.node.is_some() => {
+            return Err(CliError::usage(format!(
+                "give --model (see `rostro models`), or set one: `rostro config set \
+                 profile.{}.default_model MODEL`",
+                session.profile_name
+            )));
+        }
+        None => FALLBACK_MODEL.to_owned(),
+    };
     let system = match (a.character, &a.system) {
         (Some(id), sys) => {
             let mut p = rt.block_on(character_prompt(&session, id))?;

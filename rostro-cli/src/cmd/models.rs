@@ -13,10 +13,12 @@ use crate::util::{first_of, items_of, s};
 
 /// `rostro models`
 #[derive(Debug, Args)]
-#[command(after_help = "On a Routstr profile the table shows what the node charges, in sats \
+#[command(
+    after_help = "On a Routstr profile the table shows what the node charges, in sats \
 (SAT/1K IN and OUT: per 1000 prompt and completion tokens; SAT/REQ: per request; MAX SAT: the \
 most one request may cost, which the node wants available up front) and in USD per million \
-tokens. --json adds a `price` object with the same figures (msat amounts exact, rounded up).")]
+tokens. --json adds a `price` object with the same figures (msat amounts exact, rounded up)."
+)]
 pub struct ModelsArgs {}
 
 /// Runs `rostro models`.
@@ -26,11 +28,7 @@ pub fn run(ctx: &Ctx, _a: ModelsArgs) -> CliResult {
         if let Some(node) = &s.node {
             s.trace_node("GET", "/v1/models");
             let list = node.models().send().await.map_err(|e| s.err(e))?;
-            let items: Vec<Value> = list
-                .data
-                .iter()
-                .map(model_json)
-                .collect::<CliResult<_>>()?;
+            let items: Vec<Value> = list.data.iter().map(model_json).collect::<CliResult<_>>()?;
             return Ok((items, true));
         }
         let v = s.json(s.client.models().list().into_request()?).await?;
@@ -114,7 +112,11 @@ fn price_cell(v: &Value, key: &str) -> String {
 }
 
 fn usd_cell(v: &Value, key: &str) -> String {
-    match v.get("price").and_then(|p| p.get(key)).and_then(Value::as_f64) {
+    match v
+        .get("price")
+        .and_then(|p| p.get(key))
+        .and_then(Value::as_f64)
+    {
         Some(x) => {
             let s = format!("{x:.4}");
             let s = s.trim_end_matches('0').trim_end_matches('.');

@@ -199,7 +199,10 @@ fn put_amount(obj: &mut serde_json::Map<String, Value>, name: &str, m: Option<Ms
 fn info(ctx: &Ctx) -> CliResult {
     let (info, source) = ctx.block_on(async {
         let s = ctx.node_session(NodeAuth::Required).await?;
-        s.trace_node("GET", &format!("{}/info", node(&s)?.balance_prefix().as_path()));
+        s.trace_node(
+            "GET",
+            &format!("{}/info", node(&s)?.balance_prefix().as_path()),
+        );
         let r = node(&s)?
             .balance()
             .info()
@@ -469,7 +472,11 @@ fn refund(ctx: &Ctx, a: RefundArgs) -> CliResult {
         let mut obj = serde_json::Map::new();
         obj.insert(
             "token".into(),
-            json!(if saved_to.is_some() { None } else { token.clone() }),
+            json!(if saved_to.is_some() {
+                None
+            } else {
+                token.clone()
+            }),
         );
         obj.insert("saved_to".into(), json!(saved_to));
         put_amount(&mut obj, "amount", amount);
@@ -677,11 +684,10 @@ fn invoice_status(ctx: &Ctx, a: InvoiceStatusArgs) -> CliResult {
     };
     // A paid invoice whose key is not the profile's own: a new key to store.
     let new_key = status.is_paid()
-        && status.api_key.as_ref().is_some_and(|k| {
-            s.credential
-                .as_ref()
-                .is_none_or(|c| c.token != k.expose())
-        });
+        && status
+            .api_key
+            .as_ref()
+            .is_some_and(|k| s.credential.as_ref().is_none_or(|c| c.token != k.expose()));
     let prev = if new_key {
         Some(check_store(ctx, &a.store)?)
     } else {
@@ -755,11 +761,11 @@ fn settle(
         obj.insert("stored_in".into(), json!(stored));
         ctx.out.json_line(&Value::Object(obj))?;
     } else {
-        let what = amount.map(|m| format!(" ({})", fmt_msats(m))).unwrap_or_default();
+        let what = amount
+            .map(|m| format!(" ({})", fmt_msats(m)))
+            .unwrap_or_default();
         match (&status.status, &new_key, &stored) {
-            (st, _, _) if !status.is_paid() => ctx
-                .out
-                .eprint(&format!("Invoice {id}{what}: {st}")),
+            (st, _, _) if !status.is_paid() => ctx.out.eprint(&format!("Invoice {id}{what}: {st}")),
             (_, Some(k), Some(where_)) => ctx.out.success(&format!(
                 "Invoice {id} paid{what}: new key {} stored for profile `{}` in {where_}",
                 credentials::mask(k),
