@@ -307,4 +307,16 @@ mod tests {
             assert!(exit_code_help().contains(&format!("{code:>3}  ")));
         }
     }
+
+    #[test]
+    fn readme_documents_every_code() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<u8> = readme
+            .lines()
+            .filter_map(|l| l.strip_prefix("| "))
+            .filter_map(|l| l.split(' ').next()?.parse().ok())
+            .collect();
+        let codes: Vec<u8> = EXIT_CODES.iter().map(|c| c.0).collect();
+        assert_eq!(rows, codes, "README's exit-code table and EXIT_CODES differ");
+    }
 }
