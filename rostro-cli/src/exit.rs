@@ -317,6 +317,9 @@ mod tests {
             .filter_map(|l| l.split(' ').next()?.parse().ok())
             .collect();
         let codes: Vec<u8> = EXIT_CODES.iter().map(|c| c.0).collect();
-        assert_eq!(rows, codes, "README's exit-code table and EXIT_CODES differ");
+        assert_eq!(
+            rows, codes,
+            "README's exit-code table and EXIT_CODES differ"
+        );
     }
 }

@@ -774,3 +774,60 @@ async fn older_nodes_use_the_wallet_prefix() {
     assert_code(&o, 0);
     assert!(stdout(&o).contains("42000 msat (42 sat)"), "{}", stdout(&o));
 }
+
+/// Ctrl-C while a paid request waits for the node: the CLI waits for the answer (a second
+/// Ctrl-C would give up), keeps the change, then exits 130.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_a_paid_request_still_keeps_the_change() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let mock = RoutstrMock::builder()
+        .latency(Duration::from_millis(1500))
+        .start()
+        .await;
+    let env = node_env(&mock.uri()).await;
+    let change = env.path().join("change.txt");
+    let token = mock.mint_token(30_000);
+    let mut cmd = env.std_cmd([
+        "--profile",
+        PROFILE,
+        "chat",
+        "-m",
+        MODEL,
+        "slow",
+        "--pay-with",
+        &token,
+        "--change-out",
+        change.to_str().unwrap(),
+    ]);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    // Once the node has the request, the CLI is waiting (its Ctrl-C handler is in place).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while mock.attempts("POST", "/v1/chat/completions") == 0 {
+        assert!(Instant::now() < deadline, "the request never arrived");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let ok = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_code(&o, 130);
+    assert!(
+        stderr(&o).contains("waiting for the node's answer"),
+        "{}",
+        stderr(&o)
+    );
+    let kept = lines(&change);
+    assert_eq!(kept.len(), 1, "{}", stderr(&o));
+    assert!(mock.token_value(&kept[0]).unwrap() > 0);
+}
