@@ -461,8 +461,17 @@ impl Session {
             (Some(_), rostro_sdk::AuthStyle::ChubHeaders) => " [CH-API-KEY: ***, samwise: ***]",
             (Some(_), _) => " [Authorization: Bearer ***]",
         };
+        let paid = if req
+            .request_options()
+            .headers()
+            .contains_key(rostro_sdk::routstr::HEADER_CASHU)
+        {
+            " [X-Cashu: ***]"
+        } else {
+            ""
+        };
         let line = format!(
-            "> {} {base}{}{}{}{auth}",
+            "> {} {base}{}{}{}{auth}{paid}",
             op.method,
             req.rendered_path(),
             if q.is_empty() { "" } else { "?" },

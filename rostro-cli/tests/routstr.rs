@@ -731,6 +731,7 @@ async fn verbose_traces_never_show_keys_or_tokens() {
     assert!(all_err.contains("> POST"), "{all_err}");
     assert!(all_err.contains("< 200"), "{all_err}");
     assert!(all_err.contains("(redacted)"), "{all_err}");
+    assert!(all_err.contains("[X-Cashu: ***]"), "{all_err}");
     for s in &secrets {
         assert!(
             !all_err.contains(s.as_str()),
@@ -830,4 +831,28 @@ async fn ctrl_c_during_a_paid_request_still_keeps_the_change() {
     let kept = lines(&change);
     assert_eq!(kept.len(), 1, "{}", stderr(&o));
     assert!(mock.token_value(&kept[0]).unwrap() > 0);
+}
+
+/// `--mock` on a Routstr profile: an in-process node and a made-up key (no URL needed).
+#[tokio::test(flavor = "multi_thread")]
+async fn mock_flag_runs_an_in_process_node() {
+    let env = Env::new();
+    let o = run(env.cmd([
+        "config",
+        "set",
+        &format!("profile.{PROFILE}.provider"),
+        "routstr",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    // Without --mock a node URL is required.
+    let o = run(r(&env, &["models"])).await;
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("base_url"), "{}", stderr(&o));
+    let o = run(r(&env, &["--mock", "--json", "wallet", "info"])).await;
+    assert_code(&o, 0);
+    assert_eq!(json(&o)["balance_msats"], 1_000_000);
+    let o = run(r(&env, &["--mock", "chat", "-m", MODEL, "hi"])).await;
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "echo: hi\n");
 }

@@ -247,10 +247,10 @@ fn apply_body(req: &mut Request, body: &BuiltBody, headers: &[String]) -> CliRes
 
 fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
     // The token is checked (and --change-out opened) before anything else happens.
-    let mut payment = Payment::from_args(&a.pay)?;
-    if payment.is_some() {
+    if a.pay.pay_with.is_some() {
         ctx.require_routstr("--pay-with")?;
     }
+    let mut payment = Payment::from_args(&a.pay)?;
     let (method, path) = match (&a.first, &a.path) {
         (Some(m), Some(p)) => (
             parse_method(m).ok_or_else(|| CliError::usage(format!("unknown HTTP method `{m}`")))?,

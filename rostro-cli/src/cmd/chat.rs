@@ -87,9 +87,11 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
         ));
     }
     // The token is checked (and --change-out opened) before anything else happens.
+    if a.pay.pay_with.is_some() {
+        ctx.require_routstr("--pay-with")?;
+    }
     let mut payment = Payment::from_args(&a.pay)?;
     if payment.is_some() {
-        ctx.require_routstr("--pay-with")?;
         if repl {
             return Err(CliError::usage(
                 "--pay-with pays for one request: give a PROMPT (the REPL is not available)",
@@ -278,7 +280,11 @@ async fn send(
     let req = conv.request(a);
     s.trace_line(
         "POST",
-        &format!("{}/v1/chat/completions", s.client.mimic_base_url()),
+        &format!(
+            "{}/v1/chat/completions{}",
+            s.client.mimic_base_url(),
+            if pay.is_some() { " [X-Cashu: ***]" } else { "" }
+        ),
     );
     let mut call = s.client.chat().request(req.include_usage(!a.no_stream));
     if let Some(p) = &pay {
