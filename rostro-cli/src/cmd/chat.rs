@@ -91,12 +91,10 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
         ctx.require_routstr("--pay-with")?;
     }
     let mut payment = Payment::from_args(&a.pay)?;
-    if payment.is_some() {
-        if repl {
-            return Err(CliError::usage(
-                "--pay-with pays for one request: give a PROMPT (the REPL is not available)",
-            ));
-        }
+    if payment.is_some() && repl {
+        return Err(CliError::usage(
+            "--pay-with pays for one request: give a PROMPT (the REPL is not available)",
+        ));
     }
     let rt = ctx.runtime()?;
     let session = match &payment {
