@@ -171,3 +171,38 @@ async fn stream_errors_fail_with_partial_output() {
     .await;
     assert_code(&o, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn character_definition_becomes_the_system_prompt() {
+    let mock = RostroMock::start().await;
+    let entry = mock.catalog().entries()[5].clone();
+    let env = Env::new();
+    let id = entry.id.to_string();
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["chat", "--character", &id, "who are you?", "--no-stream"],
+    ))
+    .await;
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "echo: who are you?\n");
+    let body = mock.requests_to("POST", "/v1/chat/completions")[0]
+        .body_json()
+        .unwrap();
+    let system = body["messages"][0]["content"].as_str().unwrap_or_default();
+    assert_eq!(body["messages"][0]["role"], "system");
+    assert!(
+        system.contains(&format!("You are {}.", entry.name)),
+        "{system}"
+    );
+    assert!(system.contains(&entry.description), "{system}");
+    // An id the catalog does not have: not found, nothing sent to the model.
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["chat", "--character", "999999999", "hello"],
+    ))
+    .await;
+    assert_code(&o, 4);
+    assert_eq!(mock.requests_to("POST", "/v1/chat/completions").len(), 1);
+}
