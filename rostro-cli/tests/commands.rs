@@ -461,6 +461,23 @@ async fn api_call_by_operation_id() {
     assert!(stderr(&o).contains("--uuid"));
     let o = run(keyed(&env, &base, &["api", "call", "no_such_operation"])).await;
     assert_code(&o, 2);
+    // A parameter the operation does not declare is a usage error, not an extra query
+    // parameter; nothing is sent.
+    let before = mock.received_requests().len();
+    let o = run(keyed(
+        &env,
+        &base,
+        &["api", "call", "search_projects", "--frist", "4"],
+    ))
+    .await;
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("no parameter `frist`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--first"), "{}", stderr(&o));
+    assert_eq!(mock.received_requests().len(), before);
     // Mimic operations go to the mimic base.
     let o = run(keyed(
         &env,

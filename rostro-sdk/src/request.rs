@@ -125,6 +125,27 @@ pub struct Operation {
     pub base: Base,
 }
 
+/// Where an operation parameter goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamLocation {
+    /// A `{name}` segment of the path template.
+    Path,
+    /// A query-string parameter.
+    Query,
+}
+
+/// One parameter of an operation as the spec declares it (see
+/// [`OperationId::parameters`](crate::OperationId::parameters)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ParamSpec {
+    /// The name on the wire.
+    pub name: &'static str,
+    /// Path or query.
+    pub location: ParamLocation,
+    /// Whether the spec requires it (path parameters always are).
+    pub required: bool,
+}
+
 /// One field of a `multipart/form-data` body.
 #[derive(Clone, Debug)]
 pub enum Part {

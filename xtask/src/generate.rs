@@ -58,6 +58,8 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
     );
     mod_rs.push_str("pub mod types;\n");
     let mut all_ops: Vec<(String, String, String, Option<String>)> = Vec::new();
+    // Each operation's declared parameters, as a Rust slice literal.
+    let mut all_params: Vec<String> = Vec::new();
     for (group, ops) in &groups {
         let feature = group_feature(group, ops)?;
         let code = gen_group(group, ops, &mut types).with_context(|| format!("group `{group}`"))?;
@@ -67,6 +69,20 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
         }
         writeln!(mod_rs, "pub mod {group};").ok();
         for o in ops {
+            let params: Vec<String> = o.op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let location = if p["in"] == "path" { "Path" } else { "Query" };
+                    format!(
+                        "crate::request::ParamSpec {{ name: {}, location: crate::request::ParamLocation::{location}, required: {} }}",
+                        rust_str(p["name"].as_str().unwrap_or_default()),
+                        p["required"] == true
+                    )
+                })
+                .collect();
+            all_params.push(format!("&[{}]", params.join(", ")));
             all_ops.push((
                 o.id.clone(),
                 group.clone(),
@@ -75,7 +91,7 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
             ));
         }
     }
-    mod_rs.push_str(&gen_operation_ids(&all_ops));
+    mod_rs.push_str(&gen_operation_ids(&all_ops, &all_params));
     files.insert("mod.rs".into(), mod_rs);
 
     let mut types_rs = String::from(HEADER);
@@ -1652,7 +1668,10 @@ fn setter_code(s: &Setter, what: &str) -> String {
     out
 }
 
-fn gen_operation_ids(ops: &[(String, String, String, Option<String>)]) -> String {
+fn gen_operation_ids(
+    ops: &[(String, String, String, Option<String>)],
+    params: &[String],
+) -> String {
     let mut code = String::from(
         "\n/// Every operation of the API, one variant each. The list is exhaustive on purpose: a new\n/// operation in the spec adds a variant, and every `match` over it fails to compile until\n/// the new operation is placed.\n#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\npub enum OperationId {\n",
     );
@@ -1693,6 +1712,19 @@ fn gen_operation_ids(ops: &[(String, String, String, Option<String>)]) -> String
             pascal(method),
             group.to_uppercase(),
             method.to_uppercase()
+        )
+        .ok();
+    }
+    code.push_str("        }\n    }\n\n    /// The path and query parameters the spec declares for the operation, in its order.\n    pub fn parameters(self) -> &'static [crate::request::ParamSpec] {\n        match self {\n");
+    for ((_, group, method, feature), list) in ops.iter().zip(params) {
+        if let Some(f) = feature {
+            writeln!(code, "            #[cfg(feature = \"{f}\")]").ok();
+        }
+        writeln!(
+            code,
+            "            OperationId::{}{} => {list},",
+            pascal(group),
+            pascal(method)
         )
         .ok();
     }

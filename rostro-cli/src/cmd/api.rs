@@ -3,7 +3,7 @@
 
 use clap::{Args, Subcommand};
 use rostro_sdk::OperationId;
-use rostro_sdk::request::{Base, FilePart, HttpMethod, Operation, Part, Request};
+use rostro_sdk::request::{Base, FilePart, HttpMethod, Operation, ParamLocation, Part, Request};
 use serde_json::{Map, Value, json};
 
 use rostro_sdk::routstr::{PayWith, RoutstrMeta};
@@ -531,12 +531,6 @@ fn parse_call_args(rest: &[String]) -> CliResult<CallParams> {
     Ok(out)
 }
 
-fn placeholders(path: &str) -> Vec<&str> {
-    path.split('/')
-        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-        .collect()
-}
-
 fn call(ctx: &Ctx, c: CallArgs) -> CliResult {
     let op = ops::find(&c.operation).ok_or_else(|| {
         CliError::usage(format!(
@@ -547,26 +541,40 @@ fn call(ctx: &Ctx, c: CallArgs) -> CliResult {
     let spec = op.operation();
     let parsed = parse_call_args(&c.rest)?;
     let mut req = Request::new(spec);
-    let names = placeholders(spec.path);
-    let mut missing: Vec<&str> = names.clone();
-    for (k, v) in &parsed.params {
-        if names.contains(&k.as_str()) {
-            req.path_param(k, v);
-            missing.retain(|m| m != k);
-        } else {
-            req.query(k, v.clone());
+    let declared = op.parameters();
+    // Names are checked against the spec, so a typo is a usage error, not a silent extra
+    // query parameter.
+    for (k, _) in &parsed.params {
+        if !declared.iter().any(|p| p.name == k) {
+            let known: Vec<String> = declared.iter().map(|p| format!("--{}", p.name)).collect();
+            return Err(CliError::usage(format!(
+                "{} has no parameter `{k}`; it takes: {}",
+                spec.id,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(" ")
+                }
+            )));
         }
     }
+    let missing: Vec<String> = declared
+        .iter()
+        .filter(|p| p.required && !parsed.params.iter().any(|(k, _)| k == p.name))
+        .map(|p| format!("--{}", p.name))
+        .collect();
     if !missing.is_empty() {
         return Err(CliError::usage(format!(
-            "{} needs the path parameter(s): {}",
+            "{} needs the parameter(s): {}",
             spec.id,
-            missing
-                .iter()
-                .map(|m| format!("--{m}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+            missing.join(" ")
         )));
+    }
+    for (k, v) in &parsed.params {
+        match declared.iter().find(|p| p.name == k).map(|p| p.location) {
+            Some(ParamLocation::Path) => req.path_param(k, v),
+            _ => req.query(k, v.clone()),
+        }
     }
     let body = match &parsed.body_file {
         Some(f) => build_body(&BodyArgs {
@@ -596,6 +604,11 @@ fn operations(ctx: &Ctx, o: OperationsArgs) -> CliResult {
                 "path": spec.path,
                 "base": match spec.base { Base::Api => "api", Base::Mimic => "mimic" },
                 "sdk": format!("{g}.{m}"),
+                "params": op.parameters().iter().map(|p| json!({
+                    "name": p.name,
+                    "in": match p.location { ParamLocation::Path => "path", ParamLocation::Query => "query" },
+                    "required": p.required,
+                })).collect::<Vec<_>>(),
                 "cli": ops::placement(*op).label(),
             })
         })

@@ -1170,6 +1170,2179 @@ impl OperationId {
         }
     }
 
+    /// The path and query parameters the spec declares for the operation, in its order.
+    pub fn parameters(self) -> &'static [crate::request::ParamSpec] {
+        match self {
+            OperationId::AccountGet => &[
+                crate::request::ParamSpec {
+                    name: "stripe_url",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "tokens",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "blocks",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nocache",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "no_cache",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "badges",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::AccountDelete => &[],
+            OperationId::AccountBlock => &[
+                crate::request::ParamSpec {
+                    name: "block_type",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "name",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::AccountUnblock => &[
+                crate::request::ParamSpec {
+                    name: "block_type",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "name",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::AccountBlacklistWord => &[],
+            OperationId::AccountUnblacklistWord => &[],
+            OperationId::AccountSetSort => &[crate::request::ParamSpec {
+                name: "order",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::AccountMe => &[],
+            OperationId::AccountUserinfo => &[],
+            OperationId::AccountChangeUsername => &[],
+            OperationId::AccountCheckUsername => &[],
+            OperationId::AudioMusic => &[],
+            OperationId::AudioSpeech => &[],
+            OperationId::AudioSoundEffect => &[],
+            OperationId::AudioTranscribe => &[],
+            OperationId::BadgesList => &[],
+            OperationId::BadgesGet => &[crate::request::ParamSpec {
+                name: "badge_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::CharactersListExpressions => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::CharactersUpsertExpressions => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::CharactersDeleteExpressions => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "tagname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::CharactersCreate => &[],
+            OperationId::CharactersUnlinkLorebook => &[
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "pathname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::CharactersLinkLorebook => &[
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "pathname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::CharactersUpdate => &[
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "pathname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::CharactersInferEmotion => &[],
+            OperationId::ChatCreateForModelUntyped => &[crate::request::ParamSpec {
+                name: "model",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatCreateUntyped => &[],
+            OperationId::ChatsCreate => &[],
+            OperationId::ChatsList => &[
+                crate::request::ParamSpec {
+                    name: "limit",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "offset",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "sort_by",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "character",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "include_closed",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "only_closed",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "semantic_search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "semantic_embedding",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "scenario",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "cursor",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "asc",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "chat_count_lt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "chat_count_gt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "chat_count_lte",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "chat_count_gte",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "name_like",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "description_like",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "summary_like",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "created_at_eq",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "created_at_lt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "created_at_gt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "created_at_lte",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "created_at_gte",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "updated_at_eq",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "updated_at_lt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "updated_at_gt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "updated_at_lte",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "updated_at_gte",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::ChatsImportChat => &[],
+            OperationId::ChatsGetMessage => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "msgid",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ChatsListPublic => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsDelete => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsUpdate => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsDeleteMany => &[],
+            OperationId::ChatsMessageTexts => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsRemoveCharacter => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "char_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ChatsAddCharacter => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "char_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ChatsAddCharacters => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsRemoveCharacters => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsInviteUser => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "tagname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ChatsRemoveUser => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "user_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ChatsMetaTree => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsGet => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "include_messages",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "include_config",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "include_meta",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::ChatsModifyMessages => &[crate::request::ParamSpec {
+                name: "chat_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ChatsCreateOrLatest => &[],
+            OperationId::ChatsGetUser => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "user_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::CompletionsCreateForModelUntyped => &[crate::request::ParamSpec {
+                name: "model",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::CompletionsCreateUntyped => &[],
+            OperationId::ConfigUpsertPart => &[
+                crate::request::ParamSpec {
+                    name: "config_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "sub_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ConfigDeletePart => &[
+                crate::request::ParamSpec {
+                    name: "config_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "sub_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ConfigUpsert => &[],
+            OperationId::ConfigDelete => &[],
+            OperationId::ConfigFetch => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAppsCreate => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAppsList => &[crate::request::ParamSpec {
+                name: "tags",
+                location: crate::request::ParamLocation::Query,
+                required: false,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAppsDelete => &[crate::request::ParamSpec {
+                name: "app_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAppsGet => &[crate::request::ParamSpec {
+                name: "app_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAppsDownload => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsList => &[
+                crate::request::ParamSpec {
+                    name: "search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "regex",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "sort",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "order",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "skip",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "limit",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "tags",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsCreate => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsDeleteMany => &[crate::request::ParamSpec {
+                name: "branchId",
+                location: crate::request::ParamLocation::Query,
+                required: false,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsGet => &[crate::request::ParamSpec {
+                name: "asset_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsUpdate => &[crate::request::ParamSpec {
+                name: "asset_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsGetFile => &[
+                crate::request::ParamSpec {
+                    name: "asset_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "filename",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "branchId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "immutableBackup",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsGetThumbnail => &[
+                crate::request::ParamSpec {
+                    name: "asset_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "size",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "branchId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsReimport => &[
+                crate::request::ParamSpec {
+                    name: "asset_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "branchId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsDuplicate => &[crate::request::ParamSpec {
+                name: "asset_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineAssetsPaste => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineCheckpointsCreate => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineCheckpointsGet => &[crate::request::ParamSpec {
+                name: "checkpoint_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineCheckpointsRestore => &[crate::request::ParamSpec {
+                name: "checkpoint_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineCheckpointsHardReset => &[crate::request::ParamSpec {
+                name: "checkpoint_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEditorHomeBranch => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEditorFile => &[crate::request::ParamSpec {
+                name: "url",
+                location: crate::request::ParamLocation::Query,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEditorSceneOpened => &[crate::request::ParamSpec {
+                name: "scene_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEditorSceneEvent => &[crate::request::ParamSpec {
+                name: "scene_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEditorSceneTip => &[
+                crate::request::ParamSpec {
+                    name: "scene_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "tip",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEditorScene => &[crate::request::ParamSpec {
+                name: "scene_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEntitiesList => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEntitiesCreate => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEntitiesGet => &[crate::request::ParamSpec {
+                name: "entity_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEntitiesUpdate => &[crate::request::ParamSpec {
+                name: "entity_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineEntitiesDelete => &[crate::request::ParamSpec {
+                name: "entity_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsCreate => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsUpdate => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsGet => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsDelete => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsImportProject => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsExport => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsUnlock => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsTransfer => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsAcceptTransfer => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsDeclineTransfer => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsActivity => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsListCollaborators => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsAddCollaborator => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsUpdateCollaborator => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "collab_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsRemoveCollaborator => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "collab_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsSetImage => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsListAssets => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "branchId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "view",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsListScenes => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "branchId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsListBranches => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "limit",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "skip",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "closed",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "favorite",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsListApps => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "limit",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "skip",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsListRepositories => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsListSourceFiles => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "repo_service",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsGetSourceFile => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "repo_service",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "relative_path",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineProjectsDeleteSourceFile => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "repo_service",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "file_name",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineScenesCreate => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineScenesDelete => &[
+                crate::request::ParamSpec {
+                    name: "scene_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "branchId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineScenesGet => &[
+                crate::request::ParamSpec {
+                    name: "scene_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "branchId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            #[cfg(feature = "engine")]
+            OperationId::EngineUploadStart => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineUploadSignedUrls => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineUploadComplete => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineWatchCreate => &[],
+            #[cfg(feature = "engine")]
+            OperationId::EngineWatchDelete => &[crate::request::ParamSpec {
+                name: "watch_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ExtensionsFetch => &[crate::request::ParamSpec {
+                name: "extension_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ExtensionsFetchMany => &[crate::request::ParamSpec {
+                name: "extension_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ExtensionsSemanticContext => &[],
+            OperationId::ExtensionsCreate => &[],
+            OperationId::ExtensionsUpload => &[crate::request::ParamSpec {
+                name: "extension_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::FavoritesRemove => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::FavoritesAdd => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::FavoritesList => &[],
+            OperationId::FollowsFollowing => &[
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "asc",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_ai_rating",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::FollowsFollowers => &[
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "asc",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_ai_rating",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::FollowsTimeline => &[
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "asc",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_ai_rating",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::FollowsUnfollowTag => &[crate::request::ParamSpec {
+                name: "tagname",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::FollowsFollowTag => &[crate::request::ParamSpec {
+                name: "tagname",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::FollowsUnfollowUser => &[crate::request::ParamSpec {
+                name: "username",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::FollowsFollowUser => &[crate::request::ParamSpec {
+                name: "username",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::GalleryList => &[
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "limit",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::GalleryListForProject => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "limit",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::GalleryUpload => &[],
+            OperationId::GalleryDelete => &[
+                crate::request::ParamSpec {
+                    name: "uuid",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "projectId",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::ImagesCosts => &[],
+            OperationId::ImagesMine => &[
+                crate::request::ParamSpec {
+                    name: "first",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "extension_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "primary_character_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "parent_image",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "generation_uuid",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "include_tts",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "generated_only",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::ImagesInpaint => &[],
+            OperationId::ImagesRemoveBackground => &[],
+            OperationId::ImagesTextToImage => &[],
+            OperationId::ImagesImageToImage => &[],
+            OperationId::ImagesAnimate => &[],
+            OperationId::ImagesUpscale => &[],
+            OperationId::ImagesExpressions => &[],
+            OperationId::ImagineGetProject => &[crate::request::ParamSpec {
+                name: "uuid",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ImagineUpdateProject => &[crate::request::ParamSpec {
+                name: "uuid",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ImagineCreate => &[crate::request::ParamSpec {
+                name: "return_immediate",
+                location: crate::request::ParamLocation::Query,
+                required: false,
+            }],
+            OperationId::ImagineHistory => &[],
+            OperationId::ImagineDelete => &[],
+            OperationId::ImagineCheck => &[],
+            OperationId::LiveInvite => &[],
+            OperationId::LiveUpdatePermissions => &[],
+            OperationId::LiveToken => &[],
+            OperationId::LiveVoice => &[],
+            OperationId::LiveEndVoice => &[
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "agent_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::LogsListComments => &[crate::request::ParamSpec {
+                name: "log_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::LogsSearch => &[
+                crate::request::ParamSpec {
+                    name: "first",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "max_days_ago",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_characters",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "character_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "sort",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "asc",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_images",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "full_text_search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "topics",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "excludetopics",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "is_live",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::LogsComment => &[crate::request::ParamSpec {
+                name: "log_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::LogsDeleteComment => &[
+                crate::request::ParamSpec {
+                    name: "log_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "rid",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::LogsReact => &[
+                crate::request::ParamSpec {
+                    name: "rid",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "target_type",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "target_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::LogsUnreact => &[
+                crate::request::ParamSpec {
+                    name: "rid",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "target_type",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "target_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "chat_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::LoreListItems => &[],
+            OperationId::LoreQuery => &[],
+            OperationId::LoreAddItem => &[],
+            OperationId::LoreRemoveItem => &[
+                crate::request::ParamSpec {
+                    name: "uuid",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "owner_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::LorebooksCreate => &[],
+            OperationId::LorebooksUpdate => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::MediaUploadVideo => &[],
+            OperationId::ModelsListForModel => &[crate::request::ParamSpec {
+                name: "model",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ModelsList => &[],
+            OperationId::Models3dCreate => &[],
+            OperationId::NotificationsList => &[],
+            OperationId::NotificationsDismissAll => &[],
+            OperationId::NotificationsDismiss => &[crate::request::ParamSpec {
+                name: "notification_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::NotificationsDismissAnnouncement => &[crate::request::ParamSpec {
+                name: "announcement_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::PersonasList => &[],
+            OperationId::PersonasCreate => &[],
+            OperationId::PersonasUpdate => &[crate::request::ParamSpec {
+                name: "persona_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::PersonasDelete => &[crate::request::ParamSpec {
+                name: "persona_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::PresetsSetActive => &[crate::request::ParamSpec {
+                name: "preset_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::PresetsActive => &[],
+            OperationId::PresetsCreate => &[],
+            OperationId::ProjectsGetPublic => &[
+                crate::request::ParamSpec {
+                    name: "namespace",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "creator_name",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "project_name",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "full",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::ProjectsGetPublicById => &[
+                crate::request::ParamSpec {
+                    name: "space",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "full",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::ProjectsSimilar => &[
+                crate::request::ParamSpec {
+                    name: "no_nsfl_enum",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "no_nsfw_enum",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::ProjectsUpdateMetadata => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ProjectsDelete => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ProjectsForks => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "limit",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "cursor",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::ProjectsFork => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ProjectsDeleteByPath => &[
+                crate::request::ParamSpec {
+                    name: "namespace",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "pathname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::PromptCreateUntyped => &[],
+            OperationId::RatingsList => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::RatingsDisable => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::RatingsEnable => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::RatingsRate => &[crate::request::ParamSpec {
+                name: "project_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::ReportsProject => &[],
+            OperationId::ReportsRating => &[],
+            OperationId::SearchList => &[
+                crate::request::ParamSpec {
+                    name: "search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "exact_search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "name_like",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "first",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_users_chatted",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "tags",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "exclude_tags",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "sort",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "asc",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "include_forks",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw_only",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_images",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_example_dialogues",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_alternate_greetings",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_custom_prompt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "max_days_ago",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "exclude_mine",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "only_mine",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_tokens",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "max_tokens",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_expressions",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_lore",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "mine_first",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_lore_embedded",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_lore_linked",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "my_favorites",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "topics",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "excludetopics",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "special_mode",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "creator_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "namespace",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "inclusive_or",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "recommended_verified",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_tags",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_ai_rating",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "language",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "cursor",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "max_messages",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::SearchListPost => &[
+                crate::request::ParamSpec {
+                    name: "search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "exact_search",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "name_like",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "first",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_users_chatted",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "tags",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "exclude_tags",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "page",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "sort",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "asc",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "include_forks",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw_only",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_images",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_example_dialogues",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_alternate_greetings",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_custom_prompt",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "max_days_ago",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "exclude_mine",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "only_mine",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_tokens",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "max_tokens",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_expressions",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_lore",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "mine_first",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_lore_embedded",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "require_lore_linked",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "my_favorites",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "topics",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "excludetopics",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "special_mode",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "creator_id",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "namespace",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "inclusive_or",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "recommended_verified",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_tags",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "count",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "min_ai_rating",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "language",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "cursor",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "max_messages",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::SearchNames => &[],
+            OperationId::StagesFetchStorage => &[crate::request::ParamSpec {
+                name: "stage_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::StagesUpdateStorage => &[crate::request::ParamSpec {
+                name: "stage_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::TagsList => &[],
+            OperationId::TagsAdd => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "tagname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::TagsRemove => &[
+                crate::request::ParamSpec {
+                    name: "project_id",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "tagname",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+            ],
+            OperationId::TagsSuggest => &[],
+            OperationId::TagsRequestMerge => &[],
+            OperationId::TasksCheck => &[],
+            OperationId::TokensList => &[],
+            OperationId::TokensCreateInference => &[],
+            OperationId::TokensCreateProjects => &[],
+            OperationId::TokensRevoke => &[crate::request::ParamSpec {
+                name: "token_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::UsersGet => &[
+                crate::request::ParamSpec {
+                    name: "username",
+                    location: crate::request::ParamLocation::Path,
+                    required: true,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfw",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "nsfl",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "exclude_mine",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+                crate::request::ParamSpec {
+                    name: "include_projects",
+                    location: crate::request::ParamLocation::Query,
+                    required: false,
+                },
+            ],
+            OperationId::UsersLeaderboard => &[crate::request::ParamSpec {
+                name: "order_by",
+                location: crate::request::ParamLocation::Query,
+                required: false,
+            }],
+            OperationId::UsersAtproto => &[crate::request::ParamSpec {
+                name: "username",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::VideoCreate => &[],
+            OperationId::VoicesList => &[],
+            OperationId::VoicesDelete => &[crate::request::ParamSpec {
+                name: "voice_id",
+                location: crate::request::ParamLocation::Path,
+                required: true,
+            }],
+            OperationId::VoicesCloneVoice => &[],
+        }
+    }
+
     /// Looks an operation up by its spec `operationId`.
     pub fn from_spec_id(id: &str) -> Option<OperationId> {
         Self::ALL.iter().copied().find(|op| op.operation().id == id)
