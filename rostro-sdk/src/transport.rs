@@ -53,8 +53,14 @@ impl Client {
     /// that point; the per-attempt timeout covers only the wait for the headers. A non-2xx
     /// response becomes [`Error::Api`].
     pub async fn execute_raw(&self, req: Request) -> Result<reqwest::Response> {
+        Ok(self.execute_raw_counted(req).await?.0)
+    }
+
+    /// [`execute_raw`](Self::execute_raw), also returning how many attempts it took to get
+    /// the 2xx headers (for a stream's [`ResponseMeta::attempts`]).
+    pub async fn execute_raw_counted(&self, req: Request) -> Result<(reqwest::Response, u32)> {
         match self.send(req, false).await? {
-            Sent::Raw(resp) => Ok(resp),
+            Sent::Raw(resp, attempts) => Ok((resp, attempts)),
             Sent::Buffered { .. } => unreachable!("raw send returns a raw response"),
         }
     }
@@ -104,7 +110,7 @@ impl Client {
                     span.record("status", status.as_u16());
                     if status.is_success() {
                         if !buffered {
-                            return Ok(Sent::Raw(resp));
+                            return Ok(Sent::Raw(resp, attempt));
                         }
                         let mut headers = mem::take(resp.headers_mut());
                         match timeout_at(deadline, resp.bytes()).await {
@@ -171,7 +177,8 @@ enum Sent {
         body: Bytes,
         attempts: u32,
     },
-    Raw(reqwest::Response),
+    /// The response with its headers read, and the number of attempts made.
+    Raw(reqwest::Response, u32),
 }
 
 /// Why one attempt failed.

@@ -549,3 +549,38 @@ async fn an_api_error_before_the_stream_starts_is_an_api_error() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err:?}");
     assert!(matches!(err, Error::Api { .. }));
 }
+
+#[tokio::test]
+async fn a_stream_reports_the_attempts_it_took_to_open() {
+    use rostro_mock::{Fault, FaultRule};
+
+    let mock = RostroMock::start().await;
+    mock.inject_fault(
+        FaultRule::new(Fault::Status(503))
+            .times(1)
+            .on("POST", "/v1/chat/completions"),
+    );
+    let client = Client::builder()
+        .api_key("test-key")
+        .base_url(mock.uri())
+        .mimic_base_url(mock.uri())
+        .max_retries(2)
+        .initial_retry_delay(std::time::Duration::from_millis(1))
+        .build()
+        .unwrap();
+    // A POST is retried only with an idempotency key.
+    let mut stream = client
+        .chat()
+        .request(hello())
+        .idempotency_key("stream-retry-1")
+        .stream()
+        .await
+        .unwrap();
+    assert_eq!(stream.meta().attempts, 2);
+    let mut text = String::new();
+    while let Some(chunk) = stream.next().await {
+        text.push_str(chunk.unwrap().content().unwrap_or_default());
+    }
+    assert_eq!(text, ECHO);
+    assert_eq!(mock.attempts("POST", "/v1/chat/completions"), 2);
+}

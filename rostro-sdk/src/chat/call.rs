@@ -94,7 +94,7 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
     idle_timeout: Option<Duration>,
 ) -> Result<(SseCore<C, A>, ResponseMeta)> {
     let op = req.operation();
-    let mut resp = client.execute_raw(req).await?;
+    let (mut resp, attempts) = client.execute_raw_counted(req).await?;
     let status = resp.status();
     let mut headers = std::mem::take(resp.headers_mut());
     mark_sensitive(&mut headers);
@@ -105,7 +105,7 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
     if is_json {
         return Err(unexpected_json(op.id, status, resp).await);
     }
-    let meta = ResponseMeta::new(status, headers, 1);
+    let meta = ResponseMeta::new(status, headers, attempts);
     let core = SseCore::new(
         op.id,
         client.clone(),
