@@ -15,3 +15,69 @@ pub(crate) fn missing(op: &'static Operation, field: &str) -> Error {
 pub(crate) fn form_text<T: std::fmt::Display>(value: &T) -> String {
     value.to_string()
 }
+
+/// Merges `extra` into the top-level JSON object `body` without re-encoding it: a field the
+/// body already has is replaced in place, new fields are appended, and every other value keeps
+/// its bytes and order. (Going through `serde_json::Value` would sort the keys unless the
+/// application turned on serde_json's `preserve_order`, which a library must not impose.)
+pub(crate) fn merge_json_object(
+    body: &[u8],
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<u8>, String> {
+    use serde::de::{Deserializer, MapAccess, Visitor};
+    use serde_json::value::RawValue;
+
+    struct Fields<'a>(Vec<(String, &'a RawValue)>);
+    struct FieldsVisitor;
+    impl<'de> Visitor<'de> for FieldsVisitor {
+        type Value = Fields<'de>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a json object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+            let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
+            while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                fields.push(entry);
+            }
+            Ok(Fields(fields))
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let fields = de
+        .deserialize_map(FieldsVisitor)
+        .and_then(|f| de.end().map(|()| f))
+        .map_err(|e| format!("extra body fields need a json object body: {e}"))?;
+    let mut out = Vec::with_capacity(body.len() + 64);
+    out.push(b'{');
+    let write = |out: &mut Vec<u8>, key: &str, value: &[u8]| -> Result<(), String> {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, key).map_err(|e| e.to_string())?;
+        out.push(b':');
+        out.extend_from_slice(value);
+        Ok(())
+    };
+    for (key, raw) in &fields.0 {
+        match extra.get(key) {
+            Some(v) => write(
+                &mut out,
+                key,
+                &serde_json::to_vec(v).map_err(|e| e.to_string())?,
+            )?,
+            None => write(&mut out, key, raw.get().as_bytes())?,
+        }
+    }
+    for (key, v) in extra {
+        if !fields.0.iter().any(|(k, _)| k == key) {
+            write(
+                &mut out,
+                key,
+                &serde_json::to_vec(v).map_err(|e| e.to_string())?,
+            )?;
+        }
+    }
+    out.push(b'}');
+    Ok(out)
+}

@@ -489,16 +489,8 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         }
         Body::Json(bytes) if extra_body.is_empty() => (Some(APPLICATION_JSON), Some(bytes)),
         Body::Json(bytes) => {
-            let mut value: serde_json::Value = serde_json::from_slice(&bytes)
-                .map_err(|e| invalid_request(format!("could not re-read the json body: {e}")))?;
-            let Some(map) = value.as_object_mut() else {
-                return Err(invalid_request(
-                    "extra body fields need a json object body".into(),
-                ));
-            };
-            map.extend(extra_body.iter().map(|(k, v)| (k.clone(), v.clone())));
-            let bytes = serde_json::to_vec(&value)
-                .map_err(|e| invalid_request(format!("could not serialize the json body: {e}")))?;
+            let bytes =
+                crate::codec::merge_json_object(&bytes, extra_body).map_err(invalid_request)?;
             (Some(APPLICATION_JSON), Some(Bytes::from(bytes)))
         }
         Body::Raw(_, _) if !extra_body.is_empty() => {

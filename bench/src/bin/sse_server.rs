@@ -8,10 +8,13 @@
 //! Prints its base URL as the first line of stdout, then serves until killed (or until stdin
 //! closes, so it never outlives the benchmark that spawned it).
 //!
-//! The default mode answers every `POST` with a chat completion stream of `x-mock-chunks: N`
-//! content chunks (default 100 000), a finish chunk, a usage chunk and `data: [DONE]`. The body
-//! is built once per `N` and then written from memory, so the server costs next to nothing
-//! and the client's decoding is what gets measured. Plain HTTP/1.1 over tokio, keep-alive.
+//! The default mode answers a streaming `POST` (`"stream":true` in the body) with a chat
+//! completion stream of N content chunks (N from `x-mock-chunks: N`, or `"user":"chunks=N"` in
+//! the body for clients without per-call headers; default 100 000), a finish chunk, a usage
+//! chunk and `data: [DONE]`; any other `POST` with one small chat completion, and a `GET` with
+//! a small `/v1/models` list (the `requests` benchmark). Bodies are built once and then written
+//! from memory, so the server costs next to nothing and the client is what gets measured.
+//! Plain HTTP/1.1 over tokio, keep-alive.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,6 +56,12 @@ fn build_body(chunks: usize) -> Bytes {
     Bytes::from(out)
 }
 
+/// The `GET` answer: a small model list, as an OpenAI-compatible server sends it.
+const MODELS: &str = r#"{"object":"list","data":[{"id":"mixtral","object":"model","created":1732250000,"owned_by":"rostro"},{"id":"asha","object":"model","created":1732250000,"owned_by":"rostro"},{"id":"gpt-4o-mini","object":"model","created":1732250000,"owned_by":"openai"}]}"#;
+
+/// The non-streaming chat answer.
+const COMPLETION: &str = r#"{"id":"chatcmpl-bench0000000001","object":"chat.completion","created":1732250000,"model":"mixtral","system_fingerprint":"fp_bench","choices":[{"index":0,"message":{"role":"assistant","content":"echo: go"},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}}"#;
+
 type Bodies = Arc<Mutex<HashMap<usize, Bytes>>>;
 
 fn body_for(bodies: &Bodies, chunks: usize) -> Bytes {
@@ -72,6 +81,7 @@ async fn serve(stream: TcpStream, bodies: Bodies) -> std::io::Result<()> {
         let mut chunks = DEFAULT_CHUNKS;
         let mut line = String::new();
         let mut first = true;
+        let mut is_get = false;
         loop {
             line.clear();
             if reader.read_line(&mut line).await? == 0 {
@@ -84,7 +94,11 @@ async fn serve(stream: TcpStream, bodies: Bodies) -> std::io::Result<()> {
                 }
                 break;
             }
-            first = false;
+            if first {
+                is_get = l.starts_with("GET ");
+                first = false;
+                continue;
+            }
             if let Some((name, value)) = l.split_once(':') {
                 let value = value.trim();
                 match name.trim().to_ascii_lowercase().as_str() {
@@ -94,13 +108,29 @@ async fn serve(stream: TcpStream, bodies: Bodies) -> std::io::Result<()> {
                 }
             }
         }
-        let mut discard = vec![0u8; content_length];
-        reader.read_exact(&mut discard).await?;
+        let mut request_body = vec![0u8; content_length];
+        reader.read_exact(&mut request_body).await?;
+        let request_body = String::from_utf8_lossy(&request_body);
+        if let Some(n) = request_body
+            .split_once("\"chunks=")
+            .and_then(|(_, rest)| rest.split('"').next()?.parse().ok())
+        {
+            chunks = n;
+        }
 
-        let body = body_for(&bodies, chunks);
+        let (body, content_type) = if is_get {
+            (Bytes::from_static(MODELS.as_bytes()), "application/json")
+        } else if request_body.contains("\"stream\":true") {
+            (body_for(&bodies, chunks), "text/event-stream")
+        } else {
+            (
+                Bytes::from_static(COMPLETION.as_bytes()),
+                "application/json",
+            )
+        };
         served += 1;
         let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nx-request-id: bench-{served}\r\ncontent-length: {}\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncache-control: no-cache\r\nx-request-id: bench-{served}\r\ncontent-length: {}\r\n\r\n",
             body.len()
         );
         let stream = reader.get_mut();
