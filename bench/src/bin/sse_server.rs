@@ -9,9 +9,8 @@
 //! closes, so it never outlives the benchmark that spawned it).
 //!
 //! The default mode answers a streaming `POST` (`"stream":true` in the body) with a chat
-//! completion stream of N content chunks (N from `x-mock-chunks: N`, or `"user":"chunks=N"` in
-//! the body for clients without per-call headers; default 100 000), a finish chunk, a usage
-//! chunk and `data: [DONE]`; any other `POST` with one small chat completion, and a `GET` with
+//! completion stream of N content chunks (N from `x-mock-chunks: N`, default 100 000), a
+//! finish chunk, a usage chunk and `data: [DONE]`; any other `POST` with one small chat completion, and a `GET` with
 //! a small `/v1/models` list (the `requests` benchmark). Bodies are built once and then written
 //! from memory, so the server costs next to nothing and the client is what gets measured.
 //! Plain HTTP/1.1 over tokio, keep-alive.
@@ -111,12 +110,6 @@ async fn serve(stream: TcpStream, bodies: Bodies) -> std::io::Result<()> {
         let mut request_body = vec![0u8; content_length];
         reader.read_exact(&mut request_body).await?;
         let request_body = String::from_utf8_lossy(&request_body);
-        if let Some(n) = request_body
-            .split_once("\"chunks=")
-            .and_then(|(_, rest)| rest.split('"').next()?.parse().ok())
-        {
-            chunks = n;
-        }
 
         let (body, content_type) = if is_get {
             (Bytes::from_static(MODELS.as_bytes()), "application/json")
