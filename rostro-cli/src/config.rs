@@ -313,6 +313,41 @@ impl Config {
     pub fn profile(&self, name: &str) -> Profile {
         self.profiles.get(name).cloned().unwrap_or_default()
     }
+
+    /// Fails (exit 2) when `name` is a profile nobody made: not in the config file, no key
+    /// stored under it, and not `default`. A mistyped `--profile` would otherwise run on the
+    /// defaults, against another account.
+    pub fn check_profile(&self, name: &str) -> CliResult {
+        if name == DEFAULT_PROFILE || self.profiles.contains_key(name) {
+            return Ok(());
+        }
+        if crate::credentials::load_stored(name)?.is_some() {
+            return Ok(());
+        }
+        let known: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+        let known = if known.is_empty() {
+            "there are none yet".to_owned()
+        } else {
+            format!("known: {}", known.join(", "))
+        };
+        Err(CliError::usage(format!(
+            "no profile `{name}` ({known}); create it with `rostro config set profile.{name}.base_url URL` \
+             or `rostro --profile {name} auth login`"
+        )))
+    }
+}
+
+/// The value a profile key has when it is not set (`None`: no default; `mimic_base_url`
+/// follows `base_url`).
+pub fn default_of(key: &str) -> Option<&'static str> {
+    match key {
+        "base_url" => Some(rostro_sdk::DEFAULT_BASE_URL),
+        "auth_header" => Some("bearer"),
+        "provider" => Some("rostro"),
+        "balance_prefix" => Some("balance"),
+        WALLET_PREFIX => Some("false"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

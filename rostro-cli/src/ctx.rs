@@ -129,6 +129,10 @@ impl Ctx {
         key: Option<Credential>,
     ) -> CliResult<Session> {
         let profile_name = self.profile_name()?;
+        if key.is_none() {
+            // An explicit key (`auth login`) may start a profile; otherwise it must exist.
+            self.config()?.check_profile(&profile_name)?;
+        }
         let profile = self.config()?.profile(&profile_name);
         profile.check_provider()?;
         if profile.is_routstr() {
@@ -292,6 +296,9 @@ impl Ctx {
         key: Option<Credential>,
     ) -> CliResult<Session> {
         let profile_name = self.profile_name()?;
+        if key.is_none() {
+            self.config()?.check_profile(&profile_name)?;
+        }
         let profile = self.config()?.profile(&profile_name);
         let prefix = profile.routstr_prefix()?;
         let mut credential = match (key, auth) {

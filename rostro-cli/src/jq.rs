@@ -46,11 +46,11 @@ impl Jq {
         let arena = Arena::default();
         let modules = loader
             .load(&arena, program)
-            .map_err(|errs| format!("invalid --jq expression `{expr}`: {}", describe(&errs)))?;
+            .map_err(|errs| format!("invalid --jq filter: {}", describe_load(expr, &errs)))?;
         let filter = Compiler::default()
             .with_funs(funs)
             .compile(modules)
-            .map_err(|errs| format!("invalid --jq expression `{expr}`: {}", describe(&errs)))?;
+            .map_err(|errs| format!("invalid --jq filter: {}", describe_compile(expr, &errs)))?;
         Ok(Jq { filter })
     }
 
@@ -77,21 +77,82 @@ fn to_out(v: &Val) -> JqOut {
     }
 }
 
-fn describe<T: std::fmt::Debug>(errs: &[T]) -> String {
-    let mut s = String::new();
-    for e in errs.iter().take(3) {
-        if !s.is_empty() {
-            s.push_str("; ");
+/// Where in `expr` a piece of it (a slice the parser handed back) starts, if it is one.
+fn offset_in(expr: &str, part: &str) -> Option<usize> {
+    let (start, end) = (expr.as_ptr() as usize, expr.as_ptr() as usize + expr.len());
+    let at = part.as_ptr() as usize;
+    (start..=end).contains(&at).then(|| at - start)
+}
+
+/// One error as `what`, with the filter and a caret under where it broke.
+fn pointed(expr: &str, what: &str, at: &str) -> String {
+    let found = if at.is_empty() {
+        "the end of the filter".to_owned()
+    } else {
+        format!("`{}`", at.chars().take(20).collect::<String>())
+    };
+    match offset_in(expr, at) {
+        Some(offset) => {
+            let col = expr[..offset].chars().count();
+            format!(
+                "{what}, found {found} at column {}\n  {expr}\n  {}^",
+                col + 1,
+                " ".repeat(col)
+            )
         }
-        let d = format!("{e:?}");
-        // Debug output of jaq errors is verbose; keep it to one line.
-        s.push_str(&d.split_whitespace().collect::<Vec<_>>().join(" "));
+        None => format!("{what}, found {found}"),
     }
-    if s.len() > 400 {
-        s.truncate(400);
-        s.push('…');
+}
+
+/// Human text for load (lex and parse) errors.
+fn describe_load(expr: &str, errs: &jaq_core::load::Errors<&str, ()>) -> String {
+    use jaq_core::load::{Error, lex};
+    let mut lines = Vec::new();
+    for (_, e) in errs {
+        match e {
+            Error::Io(items) => {
+                lines.extend(items.iter().map(|(path, msg)| format!("{path}: {msg}")))
+            }
+            Error::Lex(items) => lines.extend(items.iter().map(|(expect, at)| {
+                let what = match expect {
+                    lex::Expect::Delim(d) => format!("expected the closing pair of `{d}`"),
+                    other => format!("expected {}", other.as_str()),
+                };
+                pointed(expr, &what, at)
+            })),
+            Error::Parse(items) => {
+                lines.extend(items.iter().map(|(expect, at)| {
+                    pointed(expr, &format!("expected {}", expect.as_str()), at)
+                }))
+            }
+        }
     }
-    s
+    lines.truncate(3);
+    lines.join("\n")
+}
+
+/// Human text for compile errors (undefined names).
+fn describe_compile(expr: &str, errs: &jaq_core::compile::Errors<&str, ()>) -> String {
+    let mut lines: Vec<String> = errs
+        .iter()
+        .flat_map(|(_, list)| list.iter())
+        .map(|(name, undefined)| {
+            let what = format!("undefined {} `{name}`", undefined.as_str());
+            match offset_in(expr, name) {
+                Some(offset) => {
+                    let col = expr[..offset].chars().count();
+                    format!(
+                        "{what} at column {}\n  {expr}\n  {}^",
+                        col + 1,
+                        " ".repeat(col)
+                    )
+                }
+                None => what,
+            }
+        })
+        .collect();
+    lines.truncate(3);
+    lines.join("\n")
 }
 
 #[cfg(test)]
@@ -120,6 +181,17 @@ mod tests {
     fn bad_expressions_are_reported() {
         assert!(Jq::compile(".[").is_err());
         assert!(Jq::compile("nosuchfunction(1)").is_err());
+        let e = Jq::compile(".name | ").unwrap_err();
+        assert_eq!(
+            e,
+            "invalid --jq filter: expected term, found the end of the filter at column 9\n  .name | \n          ^"
+        );
+        let e = Jq::compile(".a | nosuch(1)").unwrap_err();
+        assert!(e.contains("undefined filter `nosuch` at column 6"), "{e}");
+        let e = Jq::compile("{a: 1").unwrap_err();
+        assert!(!e.contains("File {") && !e.contains("Parse("), "{e}");
+        let e = Jq::compile("\"abc").unwrap_err();
+        assert!(e.contains("expected"), "{e}");
         let jq = Jq::compile("error(\"boom\")").unwrap();
         assert!(jq.run(&json!(1)).is_err());
     }

@@ -13,6 +13,7 @@ mod exit;
 mod jq;
 mod ops;
 mod output;
+mod rerun;
 mod routstr;
 mod trace;
 mod util;

@@ -142,6 +142,26 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Parses a count that must be at least 1 (`--limit`, `--concurrency`, ...), so `-5` or `0`
+/// get a message that says what is wanted rather than "unexpected argument '-5'" (the flags
+/// using it also set `allow_negative_numbers`).
+pub fn positive<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + From<u8>,
+{
+    match s.trim().parse::<T>() {
+        Ok(n) if n >= T::from(1) => Ok(n),
+        _ => Err(format!("`{s}` is not a positive whole number (1 or more)")),
+    }
+}
+
+/// Parses a count that may be 0 (`--min-tokens`, ...): not negative, not a fraction.
+pub fn non_negative<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.trim()
+        .parse::<T>()
+        .map_err(|_| format!("`{s}` is not a whole number of 0 or more"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,8 +102,14 @@ async fn config_profiles() {
     ))
     .await;
     assert_eq!(stdout(&o).trim(), "https://example.test");
-    // Unset keys are "not found".
+    // Unset keys show the value in effect (mimic_base_url follows base_url); a key without a
+    // default is "not found".
     let o = run(env.cmd(["config", "get", "mimic_base_url"])).await;
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).trim(), "https://api.rostro.dev");
+    let o = run(env.cmd(["--profile", "default", "config", "get", "mimic_base_url"])).await;
+    assert_eq!(stdout(&o).trim(), "https://example.test");
+    let o = run(env.cmd(["--profile", "default", "config", "get", "default_model"])).await;
     assert_code(&o, 4);
 
     let o = run(env.cmd(["--json", "config", "list"])).await;

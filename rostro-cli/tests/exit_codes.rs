@@ -147,7 +147,7 @@ async fn timeouts_are_7() {
     .await;
     assert_code(&o, 7);
     assert!(
-        stderr(&o).contains("rostro imagine wait "),
+        stderr(&o).contains(&format!("rostro --base-url {} imagine wait ", slow.uri())),
         "{}",
         stderr(&o)
     );

@@ -20,6 +20,7 @@ fn keyed(env: &Env, base: &str, args: &[&str]) -> assert_cmd::Command {
 async fn image_to_file_with_json_report() {
     let mock = RostroMock::builder().imagine_checks(2).start().await;
     let env = Env::new();
+    std::fs::create_dir(env.path().join("art")).unwrap();
     let out = env.path().join("art").join("lighthouse.png");
     let o = run(keyed(
         &env,
@@ -262,7 +263,127 @@ async fn ctrl_c_while_waiting_prints_the_resume_command() {
     let uuid = &mock.generations()[0].generation_uuid;
     let err = stderr(&o);
     assert!(
-        err.contains(&format!("rostro imagine wait {uuid}")),
+        err.contains(&format!(
+            "rostro --base-url {} imagine wait {uuid}",
+            mock.uri()
+        )),
         "{err}"
     );
+}
+
+/// `--out` creates only what was asked for and never replaces a file without `--force`.
+#[tokio::test(flavor = "multi_thread")]
+async fn out_keeps_existing_files_and_creates_only_what_was_asked() {
+    let mock = RostroMock::builder().imagine_checks(1).start().await;
+    let env = Env::new();
+    let generate = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "imagine",
+            "image",
+            "a fox",
+            "--poll-interval",
+            "0.2",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        keyed(&env, &mock.uri(), &args)
+    };
+
+    // A file path whose directory does not exist: nothing is created.
+    let missing = env.path().join("no-such-dir").join("fox.png");
+    let o = run(generate(missing.to_str().unwrap(), &[])).await;
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("does not exist"), "{}", stderr(&o));
+    assert!(!env.path().join("no-such-dir").exists());
+
+    // An existing file is kept (exit 1, says why), and replaced with --force.
+    let file = env.path().join("fox.png");
+    std::fs::write(&file, b"mine").unwrap();
+    let o = run(generate(file.to_str().unwrap(), &[])).await;
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("already there"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&file).unwrap(), b"mine");
+    let leftovers: Vec<_> = std::fs::read_dir(env.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let o = run(generate(file.to_str().unwrap(), &["--force"])).await;
+    assert_code(&o, 0);
+    assert!(std::fs::read(&file).unwrap().starts_with(b"\x89PNG"));
+
+    // A directory asked for with a trailing slash is created.
+    let dir = format!("{}/renders/", env.path().display());
+    let o = run(generate(&dir, &[])).await;
+    assert_code(&o, 0);
+    assert!(std::path::Path::new(&dir).is_dir());
+}
+
+/// A name that says another format than the data gets a warning naming the right extension.
+#[tokio::test(flavor = "multi_thread")]
+async fn out_warns_when_the_extension_does_not_match_the_media() {
+    let mock = RostroMock::builder().imagine_checks(1).start().await;
+    let env = Env::new();
+    let out = env.path().join("fox.jpg");
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "imagine",
+            "image",
+            "a fox",
+            "--poll-interval",
+            "0.2",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert!(err.contains("image/png") && err.contains(".png"), "{err}");
+}
+
+/// `imagine wait` offers no `--no-wait`; `--no-wait` with `--out` is refused by the parser.
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_flags_fit_the_verb() {
+    let env = Env::new();
+    let o = run(env.cmd(["imagine", "wait", "--help"])).await;
+    assert_code(&o, 0);
+    let offered = stdout(&o)
+        .lines()
+        .any(|l| l.trim_start().starts_with("--no-wait"));
+    assert!(!offered, "{}", stdout(&o));
+    let o = run(env.cmd(["imagine", "image", "x", "--no-wait", "--out", "a.png"])).await;
+    assert_code(&o, 2);
+}
+
+/// Hints carry the global options, so they re-run against the same account and server.
+#[tokio::test(flavor = "multi_thread")]
+async fn resume_hints_keep_the_global_options() {
+    let mock = RostroMock::builder().imagine_checks(50).start().await;
+    let env = Env::new();
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "--retries",
+            "4",
+            "imagine",
+            "image",
+            "a fox",
+            "--wait-timeout",
+            "0.2",
+            "--out",
+            "fox file.png",
+        ],
+    ))
+    .await;
+    assert_code(&o, 7);
+    let err = stderr(&o);
+    assert!(err.contains("--out 'fox file.png'"), "{err}");
+    let expected = format!("rostro --base-url {} --retries 4 imagine wait ", mock.uri());
+    assert!(err.contains(&expected), "{err}");
 }

@@ -40,7 +40,7 @@ pub struct UploadArgs {
     #[arg(long, default_value_t = 8, value_name = "MIB")]
     pub part_size: u64,
     /// Parts in flight at once
-    #[arg(long, short = 'j', default_value_t = 4, value_name = "N")]
+    #[arg(long, short = 'j', default_value_t = 4, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::positive::<usize>)]
     pub concurrency: usize,
     /// Start over instead of resuming an interrupted upload of this file
     #[arg(long)]
@@ -54,7 +54,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub search: Option<String>,
     /// At most this many
-    #[arg(long, short = 'L', default_value_t = 30)]
+    #[arg(long, short = 'L', default_value_t = 30, allow_negative_numbers = true, value_parser = crate::util::positive::<u32>)]
     pub limit: u32,
 }
 

@@ -28,7 +28,7 @@ pub struct ListArgs {
     #[arg(long)]
     pub search: Option<String>,
     /// At most this many chats
-    #[arg(long, short = 'L', default_value_t = 30)]
+    #[arg(long, short = 'L', default_value_t = 30, allow_negative_numbers = true, value_parser = crate::util::positive::<u32>)]
     pub limit: u32,
 }
 

@@ -21,8 +21,15 @@ pub struct CompletionArgs {
 
 /// `rostro man`
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  rostro man | man -l -                 # rostro(1)
+  rostro man imagine image | man -l -   # rostro-imagine-image(1)
+  rostro man --out-dir target/man       # every page, for packagers")]
 pub struct ManArgs {
-    /// Write one page per command into this directory instead of printing `rostro.1`
+    /// The command whose page to print, e.g. `imagine` or `imagine image` (default: rostro(1))
+    #[arg(value_name = "COMMAND", conflicts_with = "out_dir")]
+    pub command: Vec<String>,
+    /// Write one page per command (rostro.1, rostro-imagine.1, ...) into this directory
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
 }
@@ -47,8 +54,21 @@ pub fn run_man(ctx: &Ctx, a: ManArgs) -> CliResult {
             Ok(())
         }
         None => {
+            let mut page = cmd.disable_help_subcommand(true);
+            page.build();
+            for name in &a.command {
+                let Some(sub) = page.find_subcommand(name).cloned() else {
+                    let known: Vec<&str> = page.get_subcommands().map(|c| c.get_name()).collect();
+                    return Err(CliError::usage(format!(
+                        "no command `{name}` under `{}`; there are: {}",
+                        page.get_display_name().unwrap_or(page.get_name()),
+                        known.join(", ")
+                    )));
+                };
+                page = sub;
+            }
             let mut buf = Vec::new();
-            clap_mangen::Man::new(cmd)
+            clap_mangen::Man::new(page)
                 .render(&mut buf)
                 .map_err(|e| CliError::io("man page", e))?;
             ctx.out.bytes(&buf)

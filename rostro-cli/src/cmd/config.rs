@@ -76,17 +76,41 @@ pub fn run(ctx: &Ctx, cmd: ConfigCmd) -> CliResult {
     match cmd {
         ConfigCmd::Get(k) => {
             let config = ctx.config()?;
-            let value = if k.key == "profile" {
-                Some(config.active_profile_name(ctx.g.profile.as_deref()))
+            let (value, default) = if k.key == "profile" {
+                (
+                    Some(config.active_profile_name(ctx.g.profile.as_deref())),
+                    false,
+                )
             } else {
                 let (name, key) = target(ctx, &k.key)?;
                 check_key(&key)?;
-                config.profile(&name).get(&key)
+                let profile = config.profile(&name);
+                match profile.get(&key) {
+                    Some(v) => (Some(v), false),
+                    // Not set: the value in effect.
+                    None if key == "mimic_base_url" => (
+                        Some(
+                            profile
+                                .base_url
+                                .clone()
+                                .unwrap_or_else(|| rostro_sdk::DEFAULT_BASE_URL.to_owned()),
+                        ),
+                        true,
+                    ),
+                    None => (crate::config::default_of(&key).map(str::to_owned), true),
+                }
             };
+            if default && value.is_some() && !ctx.out.json {
+                ctx.out
+                    .note(&format!("`{}` is not set; this is the default", k.key));
+            }
             match value {
                 Some(v) if ctx.out.json => ctx.out.json_value(&Value::String(v)),
                 Some(v) => ctx.out.line(&v),
-                None => Err(CliError::NotFound(format!("`{}` is not set", k.key))),
+                None => Err(CliError::NotFound(format!(
+                    "`{}` is not set and has no default",
+                    k.key
+                ))),
             }
         }
         ConfigCmd::Set(a) => update(ctx, &a.key, Some(a.value)),

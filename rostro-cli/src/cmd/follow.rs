@@ -37,7 +37,7 @@ pub struct Who {
     #[arg(default_value = "You")]
     pub username: String,
     /// Page number
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = crate::util::positive::<i64>)]
     pub page: i64,
 }
 

@@ -26,7 +26,7 @@ use crate::util::{self, first_of};
 #[derive(Debug, Subcommand)]
 #[command(after_help = "Examples:
   rostro imagine image \"a lighthouse at dusk\" --aspect-ratio 16:9 --out lighthouse.png
-  rostro imagine speech \"Hello there\" --voice calm_female_20s --out hello.mp3
+  rostro imagine speech \"Hello there\" --voice calm_female_20s --out hello.wav
   rostro imagine music --lyrics song.txt --genre folk --out ./songs/
   rostro imagine edit photo.png \"make it winter\" --out winter.png
   rostro imagine image \"a fox\" --no-wait     # prints the generation uuid
@@ -56,15 +56,26 @@ pub enum ImagineCmd {
     History(HistoryArgs),
 }
 
-/// Waiting and downloading, shared by every generation command.
+/// Starting a generation: wait for it and download it (the default), or only start it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StartOpts {
+    /// Start the generation and print its uuid without waiting
+    #[arg(long, conflicts_with_all = ["out", "wait_timeout"])]
+    pub no_wait: bool,
+    #[command(flatten)]
+    pub wait: WaitOpts,
+}
+
+/// Waiting and downloading, shared by every generation command and `imagine wait`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct WaitOpts {
-    /// Start the generation and print its uuid without waiting
-    #[arg(long)]
-    pub no_wait: bool,
-    /// Download the results: a file path, a directory (existing, or ending in `/`), or `-` for stdout
+    /// Download the results: a file path (its directory must exist), a directory (existing, or
+    /// ending in `/`: created), or `-` for stdout. Existing files are kept unless --force
     #[arg(long, short = 'o', value_name = "PATH|DIR")]
     pub out: Option<String>,
+    /// Replace files that already exist at --out
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// Give up waiting after this many seconds (exit 7; the generation keeps running)
     #[arg(long, value_name = "SECS")]
     pub wait_timeout: Option<f64>,
@@ -110,7 +121,7 @@ pub struct ImageArgs {
     #[arg(long)]
     pub remove_background: bool,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine video`
@@ -133,7 +144,7 @@ pub struct VideoArgs {
     #[arg(long)]
     pub fps: Option<i64>,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine speech`
@@ -148,7 +159,7 @@ pub struct SpeechArgs {
     /// Seed
     pub seed: Option<i64>,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine music`
@@ -169,7 +180,7 @@ pub struct MusicArgs {
     #[arg(long)]
     pub seed: Option<i64>,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine sfx`
@@ -184,7 +195,7 @@ pub struct SfxArgs {
     #[arg(long)]
     pub seed: Option<i64>,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine model3d`
@@ -220,7 +231,7 @@ pub struct Model3dArgs {
     #[arg(long)]
     pub seed: Option<i64>,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine edit`
@@ -245,7 +256,7 @@ pub struct EditArgs {
     #[arg(long)]
     pub preserve_transparency: bool,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine animate`
@@ -267,7 +278,7 @@ pub struct AnimateArgs {
     #[arg(long)]
     pub fps: Option<i64>,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine upscale`
@@ -282,7 +293,7 @@ pub struct UpscaleArgs {
     #[arg(long)]
     pub seed: Option<i64>,
     #[command(flatten)]
-    pub wait: WaitOpts,
+    pub wait: StartOpts,
 }
 
 /// `imagine wait`
@@ -301,7 +312,7 @@ pub struct WaitArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// At most this many items
-    #[arg(long, short = 'L', default_value_t = 20)]
+    #[arg(long, short = 'L', default_value_t = 20, allow_negative_numbers = true, value_parser = crate::util::positive::<usize>)]
     pub limit: usize,
     /// Only this type (repeatable): text_to_image, text_to_video, text_to_speech, ...
     #[arg(long = "type", value_parser = clap::builder::PossibleValuesParser::new(types::GenerationType::KNOWN))]
@@ -537,7 +548,8 @@ fn base(c: &Common) -> types::GenerationRequest {
     }
 }
 
-fn generate(ctx: &Ctx, label: &str, start: Start, wait: WaitOpts) -> CliResult {
+fn generate(ctx: &Ctx, label: &str, start: Start, opts: StartOpts) -> CliResult {
+    let StartOpts { no_wait, wait } = opts;
     check_out(&wait)?;
     ctx.block_on(async {
         let s = ctx.session(true).await?;
@@ -591,7 +603,7 @@ fn generate(ctx: &Ctx, label: &str, start: Start, wait: WaitOpts) -> CliResult {
         };
         let uuid = generation.generation_uuid().to_owned();
         let timed = generation.endpoint() == PollEndpoint::Check;
-        if wait.no_wait {
+        if no_wait {
             spinner.finish_and_clear();
             if ctx.out.json {
                 let item = generation
@@ -602,9 +614,13 @@ fn generate(ctx: &Ctx, label: &str, start: Start, wait: WaitOpts) -> CliResult {
                 return ctx.out.json_value(&item);
             }
             ctx.out.line(&uuid)?;
-            let flag = if timed { " --timed" } else { "" };
+            let mut args = vec!["imagine", "wait", &uuid];
+            if timed {
+                args.push("--timed");
+            }
             ctx.out.note(&format!(
-                "wait for it with: rostro imagine wait {uuid}{flag}"
+                "wait for it with: {}",
+                crate::rerun::command(&ctx.g, &args)
             ));
             return Ok(());
         }
@@ -632,9 +648,6 @@ fn resume(ctx: &Ctx, a: WaitArgs) -> CliResult {
 }
 
 fn check_out(w: &WaitOpts) -> CliResult {
-    if w.no_wait && w.out.is_some() {
-        return Err(CliError::usage("--out needs waiting; drop --no-wait"));
-    }
     if !(w.poll_interval.is_finite() && w.poll_interval > 0.0) {
         return Err(CliError::usage("--poll-interval must be positive"));
     }
@@ -676,12 +689,14 @@ async fn wait_for(
         };
         pb.set_message(format!("{tag}: {state} (check {})", p.attempt));
     });
-    let flag = if timed { " --timed" } else { "" };
-    let out_flag = match &w.out {
-        Some(o) => format!(" --out {o}"),
-        None => String::new(),
-    };
-    let hint = format!("rostro imagine wait {uuid}{flag}{out_flag}");
+    let mut args = vec!["imagine", "wait", uuid.as_str()];
+    if timed {
+        args.push("--timed");
+    }
+    if let Some(o) = &w.out {
+        args.extend(["--out", o.as_str()]);
+    }
+    let hint = crate::rerun::command(&ctx.g, &args);
     let r = tokio::select! {
         r = generation.wait() => r,
         _ = ctrl_c() => {
@@ -730,19 +745,22 @@ async fn finish(
         let multi = ctx.out.multi();
         let bars: Arc<Mutex<HashMap<String, ProgressBar>>> = Arc::default();
         let (m, b) = (multi.clone(), bars.clone());
-        let download = done.download(PathBuf::from(out)).on_progress(move |p| {
-            let mut bars = b.lock().unwrap_or_else(|e| e.into_inner());
-            let bar = bars.entry(p.label.to_string()).or_insert_with(|| {
-                let bar = m.add(ProgressBar::new(p.total.unwrap_or(0)));
-                bar.set_style(crate::output::bytes_style(p.total.is_some()));
-                bar.set_message(p.label.to_string());
-                bar
+        let download = done
+            .download(PathBuf::from(out))
+            .overwrite(w.force)
+            .on_progress(move |p| {
+                let mut bars = b.lock().unwrap_or_else(|e| e.into_inner());
+                let bar = bars.entry(p.label.to_string()).or_insert_with(|| {
+                    let bar = m.add(ProgressBar::new(p.total.unwrap_or(0)));
+                    bar.set_style(crate::output::bytes_style(p.total.is_some()));
+                    bar.set_message(p.label.to_string());
+                    bar
+                });
+                if let Some(t) = p.total {
+                    bar.set_length(t);
+                }
+                bar.set_position(p.bytes);
             });
-            if let Some(t) = p.total {
-                bar.set_length(t);
-            }
-            bar.set_position(p.bytes);
-        });
         let media = tokio::select! {
             r = download.send() => r,
             _ = ctrl_c() => return Err(CliError::Interrupted),
@@ -752,6 +770,9 @@ async fn finish(
         }
         let media = media?;
         for f in std::iter::once(&media.primary).chain(&media.secondary) {
+            if let Some(warning) = format_mismatch(&f.path, f.content_type.as_deref()) {
+                ctx.out.warn(&warning);
+            }
             files.push(json!({
                 "name": f.label,
                 "url": f.url,
@@ -875,9 +896,44 @@ fn history(ctx: &Ctx, a: HistoryArgs) -> CliResult {
     )
 }
 
+/// File extensions for the media types the service sends.
+const EXTENSIONS: &[(&str, &[&str])] = &[
+    ("image/png", &["png"]),
+    ("image/jpeg", &["jpg", "jpeg"]),
+    ("image/webp", &["webp"]),
+    ("image/gif", &["gif"]),
+    ("audio/wav", &["wav"]),
+    ("audio/x-wav", &["wav"]),
+    ("audio/wave", &["wav"]),
+    ("audio/mpeg", &["mp3"]),
+    ("audio/ogg", &["ogg", "oga"]),
+    ("audio/flac", &["flac"]),
+    ("video/mp4", &["mp4", "m4v"]),
+    ("video/webm", &["webm"]),
+    ("model/gltf-binary", &["glb"]),
+];
+
+/// A warning when a file's name says one format and its content type another (the service
+/// picks the format; a `.mp3` name does not make WAV data MP3).
+fn format_mismatch(path: &std::path::Path, content_type: Option<&str>) -> Option<String> {
+    let ct = content_type?.split(';').next()?.trim().to_ascii_lowercase();
+    let (_, exts) = EXTENSIONS.iter().find(|(t, _)| *t == ct)?;
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    let known = EXTENSIONS.iter().any(|(_, e)| e.contains(&ext.as_str()));
+    if !known || exts.contains(&ext.as_str()) {
+        return None;
+    }
+    Some(format!(
+        "{} holds {ct} data, not .{ext}: the service chose the format; rename it to .{} (or convert it)",
+        path.display(),
+        exts[0]
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn aspect_ratios() {
@@ -885,5 +941,26 @@ mod tests {
         assert_eq!(parse_aspect("1x1").unwrap(), "w1h1");
         assert_eq!(parse_aspect("w9h16").unwrap(), "w9h16");
         assert!(parse_aspect("7:5").is_err());
+    }
+
+    #[test]
+    fn extension_and_content_type_must_agree() {
+        let w = format_mismatch(Path::new("hello.mp3"), Some("audio/wav")).unwrap();
+        assert!(w.contains("audio/wav") && w.contains(".wav"), "{w}");
+        assert_eq!(
+            format_mismatch(Path::new("hello.wav"), Some("audio/x-wav")),
+            None
+        );
+        assert_eq!(
+            format_mismatch(Path::new("a.JPG"), Some("image/jpeg; q=1")),
+            None
+        );
+        // Unknown on either side: nothing to say.
+        assert_eq!(format_mismatch(Path::new("a.dat"), Some("audio/wav")), None);
+        assert_eq!(
+            format_mismatch(Path::new("a.png"), Some("application/x-foo")),
+            None
+        );
+        assert_eq!(format_mismatch(Path::new("a.png"), None), None);
     }
 }

@@ -37,16 +37,16 @@ pub struct SearchArgs {
     #[arg(long)]
     pub asc: bool,
     /// Minimum token count
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u64>)]
     pub min_tokens: Option<u64>,
     /// Maximum token count
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u64>)]
     pub max_tokens: Option<u64>,
     /// Only results by this creator (username)
     #[arg(long, value_name = "USERNAME")]
     pub creator: Option<String>,
     /// Stop after this many results (pages are fetched as needed)
-    #[arg(long, short = 'L', default_value_t = 30, value_name = "N")]
+    #[arg(long, short = 'L', default_value_t = 30, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::positive::<usize>)]
     pub limit: usize,
 }
 

@@ -85,6 +85,7 @@ pub struct Download {
     target: PathBuf,
     progress: Option<ProgressFn>,
     max_retries: Option<u32>,
+    overwrite: bool,
 }
 
 impl fmt::Debug for Download {
@@ -93,6 +94,7 @@ impl fmt::Debug for Download {
             .field("files", &self.files)
             .field("target", &self.target)
             .field("max_retries", &self.max_retries)
+            .field("overwrite", &self.overwrite)
             .finish_non_exhaustive()
     }
 }
@@ -111,6 +113,7 @@ impl Download {
             target,
             progress: None,
             max_retries: None,
+            overwrite: false,
         }
     }
 
@@ -137,7 +140,18 @@ impl Download {
         self
     }
 
+    /// Replace files that already exist. By default a file already at the target path is an
+    /// error ([`std::io::ErrorKind::AlreadyExists`], before anything is downloaded) and a file
+    /// put there while downloading is never replaced (the final rename refuses too).
+    pub fn overwrite(mut self, yes: bool) -> Self {
+        self.overwrite = yes;
+        self
+    }
+
     /// Downloads every file, one after the other.
+    ///
+    /// A directory target (one that exists, or a path ending in `/`) is created if missing;
+    /// a file target's directory must exist already, so a mistyped path creates nothing.
     pub async fn send(self) -> Result<DownloadedMedia> {
         let Some(((primary_label, primary_url), rest)) = self.files.split_first() else {
             return Err(MediaError::NoMedia {
@@ -155,9 +169,25 @@ impl Download {
             };
             (dir, Some(self.target.clone()))
         };
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|source| io_error(&dir, source))?;
+        if into_dir {
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|source| io_error(&dir, source))?;
+        } else if !dir.is_dir() {
+            return Err(io_error(
+                &dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "the directory to download into does not exist",
+                ),
+            ));
+        }
+        if let Some(path) = &primary_path
+            && !self.overwrite
+            && path.exists()
+        {
+            return Err(exists_error(path));
+        }
         let mut taken: Vec<PathBuf> = Vec::new();
         let primary = self
             .fetch(primary_label, primary_url, &dir, primary_path, &mut taken)
@@ -343,9 +373,9 @@ impl Download {
             .await
             .map_err(|e| (io_error(&temp_path, e), false))?;
         drop(file);
-        tokio::fs::rename(&temp_path, &final_path)
+        place(&temp_path, &final_path, self.overwrite)
             .await
-            .map_err(|e| (io_error(&final_path, e), false))?;
+            .map_err(|e| (e, false))?;
         guard.disarm();
         Ok(DownloadedFile {
             label: label.to_string(),
@@ -365,6 +395,38 @@ impl IntoFuture for Download {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(self.send())
     }
+}
+
+/// Puts the finished temporary file at its final path. Without `overwrite` a hard link does
+/// it, which fails if the path exists (no check-then-rename race); where the file system has
+/// no hard links, the existence check and a rename do.
+async fn place(temp: &Path, target: &Path, overwrite: bool) -> Result<()> {
+    if overwrite {
+        return tokio::fs::rename(temp, target)
+            .await
+            .map_err(|e| io_error(target, e));
+    }
+    match tokio::fs::hard_link(temp, target).await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(temp).await;
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists_error(target)),
+        Err(_) if target.exists() => Err(exists_error(target)),
+        Err(_) => tokio::fs::rename(temp, target)
+            .await
+            .map_err(|e| io_error(target, e)),
+    }
+}
+
+fn exists_error(path: &Path) -> Error {
+    io_error(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "a file is already there (choose another path, or allow overwriting)",
+        ),
+    )
 }
 
 /// Removes the temporary file unless disarmed (also when the future is dropped).

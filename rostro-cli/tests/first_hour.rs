@@ -1,0 +1,133 @@
+//! What a new user meets first: profiles that exist, defaults that are shown, `--jq` errors
+//! that point at the mistake.
+
+mod common;
+
+use common::*;
+use rostro_mock::RostroMock;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_profile_is_a_usage_error_naming_the_known_ones() {
+    let env = Env::new();
+    let o = run(env.cmd([
+        "config",
+        "set",
+        "profile.work.base_url",
+        "http://127.0.0.1:9",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    let o = run(env.cmd(["--profile", "wrok", "search", "dragon"])).await;
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("no profile `wrok`") && err.contains("known: work"),
+        "{err}"
+    );
+    // The same through the environment.
+    let o = run(with_env(env.cmd(["models"]), "ROSTRO_PROFILE", "nosuch")).await;
+    assert_code(&o, 2);
+    // `default` needs no section, and config commands may create a profile.
+    let o = run(env.cmd([
+        "--profile",
+        "fresh",
+        "config",
+        "set",
+        "base_url",
+        "http://127.0.0.1:9",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    let o = run(env.cmd(["--profile", "fresh", "config", "get", "base_url"])).await;
+    assert_eq!(stdout(&o).trim(), "http://127.0.0.1:9");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_with_only_a_stored_key_is_known() {
+    let mock = RostroMock::builder().start().await;
+    let env = Env::new();
+    let o = run_stdin(
+        env.cmd([
+            "--profile",
+            "keyonly",
+            "--base-url",
+            &mock.uri(),
+            "auth",
+            "login",
+            "--with-token",
+        ]),
+        "test-key-0000000\n",
+    )
+    .await;
+    assert_code(&o, 0);
+    let o = run(env.cmd(["--profile", "keyonly", "--base-url", &mock.uri(), "models"])).await;
+    assert_code(&o, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_get_shows_the_default_in_effect() {
+    let env = Env::new();
+    let o = run(env.cmd(["config", "get", "base_url"])).await;
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).trim(), "https://api.rostro.dev");
+    let o = run(env.cmd(["config", "get", "auth_header"])).await;
+    assert_eq!(stdout(&o).trim(), "bearer");
+    let o = run(env.cmd(["config", "set", "base_url", "http://127.0.0.1:9"])).await;
+    assert_code(&o, 0);
+    let o = run(env.cmd(["config", "get", "mimic_base_url"])).await;
+    assert_eq!(stdout(&o).trim(), "http://127.0.0.1:9", "follows base_url");
+    // No default: still "not set", exit 4.
+    let o = run(env.cmd(["config", "get", "default_model"])).await;
+    assert_code(&o, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_syntax_errors_point_at_the_mistake() {
+    let env = Env::new();
+    let o = run(env.cmd(["--mock", "--jq", ".name | ", "models"])).await;
+    assert_code(&o, 2);
+    let err = stderr(&o);
+    assert!(err.contains("invalid --jq filter: expected term"), "{err}");
+    assert!(err.contains("  .name | \n") && err.contains('^'), "{err}");
+    assert!(!err.contains("File {") && !err.contains("Parse(["), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn negative_counts_say_what_is_wanted() {
+    let env = Env::new();
+    for args in [
+        &["search", "dragon", "--limit", "-5"][..],
+        &["search", "dragon", "--limit", "0"],
+        &["search", "dragon", "--min-tokens", "-1"],
+        &["imagine", "history", "--limit", "-2"],
+        &["chats", "list", "--limit", "-1"],
+    ] {
+        let o = run(env.cmd(args)).await;
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+        assert!(err.contains("whole number"), "{args:?}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn man_prints_one_page_per_command() {
+    let env = Env::new();
+    let o = run(env.cmd(["man", "imagine"])).await;
+    assert_code(&o, 0);
+    let page = stdout(&o);
+    assert!(
+        page.contains(".TH rostro-imagine 1"),
+        "{}",
+        &page[..page.len().min(300)]
+    );
+    let o = run(env.cmd(["man", "imagine", "image"])).await;
+    assert!(stdout(&o).contains(".TH rostro-imagine-image 1"));
+    let o = run(env.cmd(["man", "nosuch"])).await;
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("imagine"), "{}", stderr(&o));
+    let dir = env.path().join("man");
+    let o = run(env.cmd(["man", "--out-dir", dir.to_str().unwrap()])).await;
+    assert_code(&o, 0);
+    assert!(dir.join("rostro.1").is_file() && dir.join("rostro-imagine-image.1").is_file());
+}
