@@ -1115,4 +1115,4 @@ impl AudioTranscribe {
     }
 }
 
-crate::operation_builder!(AudioTranscribe, crate::types::Sttresponse);
+crate::operation_builder!(AudioTranscribe, crate::types::SttResponse);

@@ -297,4 +297,4 @@ impl ExtensionsUpload {
     }
 }
 
-crate::operation_builder!(ExtensionsUpload, crate::types::Apiresponse);
+crate::operation_builder!(ExtensionsUpload, crate::types::ApiResponse);

@@ -439,7 +439,7 @@ impl FollowsUnfollowTag {
     }
 }
 
-crate::operation_builder!(FollowsUnfollowTag, crate::types::Apiresponse);
+crate::operation_builder!(FollowsUnfollowTag, crate::types::ApiResponse);
 
 /// `POST /follow/tag/{tagname}` (operationId `user_tag_favorite_follow_tag__tagname__post`).
 #[doc(hidden)]
@@ -479,7 +479,7 @@ impl FollowsFollowTag {
     }
 }
 
-crate::operation_builder!(FollowsFollowTag, crate::types::Apiresponse);
+crate::operation_builder!(FollowsFollowTag, crate::types::ApiResponse);
 
 /// `DELETE /api/follow/{username}` (operationId `delete_user_favorite_api_follow__username__delete`).
 #[doc(hidden)]
@@ -519,7 +519,7 @@ impl FollowsUnfollowUser {
     }
 }
 
-crate::operation_builder!(FollowsUnfollowUser, crate::types::Apiresponse);
+crate::operation_builder!(FollowsUnfollowUser, crate::types::ApiResponse);
 
 /// `POST /api/follow/{username}` (operationId `user_favorite_api_follow__username__post`).
 #[doc(hidden)]
@@ -559,4 +559,4 @@ impl FollowsFollowUser {
     }
 }
 
-crate::operation_builder!(FollowsFollowUser, crate::types::Apiresponse);
+crate::operation_builder!(FollowsFollowUser, crate::types::ApiResponse);

@@ -319,4 +319,4 @@ impl GalleryDelete {
     }
 }
 
-crate::operation_builder!(GalleryDelete, crate::types::Apiresponse);
+crate::operation_builder!(GalleryDelete, crate::types::ApiResponse);

@@ -815,8 +815,8 @@ impl ImagesRemoveBackground {
     }
 
     /// Sets the whole body at once, replacing any body field set before.
-    pub fn body(mut self, body: crate::types::RemoveBgrequest) -> Self {
-        let crate::types::RemoveBgrequest {
+    pub fn body(mut self, body: crate::types::RemoveBgRequest) -> Self {
+        let crate::types::RemoveBgRequest {
             chat_id: b_chat_id,
             uuid: b_uuid,
             mode: b_mode,
@@ -872,7 +872,7 @@ impl ImagesRemoveBackground {
     /// Builds the request without sending it: checks required inputs and encodes the body.
     pub fn into_request(self) -> Result<Request> {
         let mut req = Request::new(&IMAGES_REMOVE_BACKGROUND);
-        let body = crate::types::RemoveBgrequest {
+        let body = crate::types::RemoveBgRequest {
             chat_id: self.chat_id,
             uuid: self.uuid,
             mode: self.mode,
@@ -1192,7 +1192,7 @@ pub static IMAGES_IMAGE_TO_IMAGE: Operation = Operation {
 pub struct ImagesImageToImage {
     pub(crate) client: Client,
     options: RequestOptions,
-    i2i_type: Option<crate::types::I2Itype>,
+    i2i_type: Option<crate::types::I2IType>,
     chat_id: Option<String>,
     uuid: Option<String>,
     mode: Option<String>,
@@ -1211,7 +1211,7 @@ pub struct ImagesImageToImage {
     init_image: Option<String>,
     strength: Option<f64>,
     guidance_scale: Option<f64>,
-    type_: Option<crate::types::I2Itype>,
+    type_: Option<crate::types::I2IType>,
 }
 
 impl ImagesImageToImage {
@@ -1245,7 +1245,7 @@ impl ImagesImageToImage {
     /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
     /// Server default: `"edit"`.
-    pub fn i2i_type(mut self, v: impl Into<crate::types::I2Itype>) -> Self {
+    pub fn i2i_type(mut self, v: impl Into<crate::types::I2IType>) -> Self {
         self.i2i_type = Some(v.into());
         self
     }
@@ -1381,7 +1381,7 @@ impl ImagesImageToImage {
     /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
     /// Server default: `"edit"`.
-    pub fn type_(mut self, v: impl Into<crate::types::I2Itype>) -> Self {
+    pub fn type_(mut self, v: impl Into<crate::types::I2IType>) -> Self {
         self.type_ = Some(v.into());
         self
     }

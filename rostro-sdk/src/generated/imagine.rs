@@ -412,7 +412,7 @@ impl ImagineUpdateProject {
     }
 }
 
-crate::operation_builder!(ImagineUpdateProject, crate::types::Apiresponse);
+crate::operation_builder!(ImagineUpdateProject, crate::types::ApiResponse);
 
 /// `POST /imagine` (operationId `imagine`).
 #[doc(hidden)]
@@ -440,13 +440,13 @@ pub struct ImagineCreate {
     duration: Option<i64>,
     end_image: Option<String>,
     fps: Option<i64>,
-    i2i_type: Option<crate::types::I2Itype>,
+    i2i_type: Option<crate::types::I2IType>,
     mask_image: Option<String>,
     preserve_transparency: Option<bool>,
     init_images: Option<Vec<String>>,
     octree_resolution: Option<i64>,
     texture_size: Option<i64>,
-    output_type: Option<crate::types::Output3Dtype>,
+    output_type: Option<crate::types::Output3DType>,
     speed: Option<crate::types::Speed>,
     do_texture: Option<bool>,
     do_autorig: Option<bool>,
@@ -556,7 +556,7 @@ impl ImagineCreate {
     /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
     /// Server default: `"edit"`.
-    pub fn i2i_type(mut self, v: impl Into<crate::types::I2Itype>) -> Self {
+    pub fn i2i_type(mut self, v: impl Into<crate::types::I2IType>) -> Self {
         self.i2i_type = Some(v.into());
         self
     }
@@ -598,7 +598,7 @@ impl ImagineCreate {
     }
 
     /// What file type to output.
-    pub fn output_type(mut self, v: impl Into<crate::types::Output3Dtype>) -> Self {
+    pub fn output_type(mut self, v: impl Into<crate::types::Output3DType>) -> Self {
         self.output_type = Some(v.into());
         self
     }

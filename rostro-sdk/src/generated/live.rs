@@ -160,7 +160,7 @@ impl LiveUpdatePermissions {
     }
 }
 
-crate::operation_builder!(LiveUpdatePermissions, crate::types::Apiresponse);
+crate::operation_builder!(LiveUpdatePermissions, crate::types::ApiResponse);
 
 /// `POST /live` (operationId `go_live_live_post`).
 #[doc(hidden)]

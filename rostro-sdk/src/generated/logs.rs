@@ -390,7 +390,7 @@ impl LogsComment {
     }
 }
 
-crate::operation_builder!(LogsComment, crate::types::Apiresponse);
+crate::operation_builder!(LogsComment, crate::types::ApiResponse);
 
 /// `DELETE /logs/{log_id}/comment/{rid}` (operationId `uncomment_log_logs__log_id__comment__rid__delete`).
 #[doc(hidden)]
@@ -433,7 +433,7 @@ impl LogsDeleteComment {
     }
 }
 
-crate::operation_builder!(LogsDeleteComment, crate::types::Apiresponse);
+crate::operation_builder!(LogsDeleteComment, crate::types::ApiResponse);
 
 /// `POST /reactions/react/{rid}` (operationId `react_log_reactions_react__rid__post`).
 #[doc(hidden)]
@@ -506,7 +506,7 @@ impl LogsReact {
     }
 }
 
-crate::operation_builder!(LogsReact, crate::types::Apiresponse);
+crate::operation_builder!(LogsReact, crate::types::ApiResponse);
 
 /// `DELETE /reactions/react/{rid}` (operationId `unreact_log_reactions_react__rid__delete`).
 #[doc(hidden)]
@@ -579,4 +579,4 @@ impl LogsUnreact {
     }
 }
 
-crate::operation_builder!(LogsUnreact, crate::types::Apiresponse);
+crate::operation_builder!(LogsUnreact, crate::types::ApiResponse);

@@ -246,4 +246,4 @@ impl LoreRemoveItem {
     }
 }
 
-crate::operation_builder!(LoreRemoveItem, crate::types::Apiresponse);
+crate::operation_builder!(LoreRemoveItem, crate::types::ApiResponse);

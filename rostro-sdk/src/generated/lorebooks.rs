@@ -138,4 +138,4 @@ impl LorebooksUpdate {
     }
 }
 
-crate::operation_builder!(LorebooksUpdate, crate::types::Apiresponse);
+crate::operation_builder!(LorebooksUpdate, crate::types::ApiResponse);

@@ -140,7 +140,7 @@ impl NotificationsDismissAll {
     }
 }
 
-crate::operation_builder!(NotificationsDismissAll, crate::types::Apiresponse);
+crate::operation_builder!(NotificationsDismissAll, crate::types::ApiResponse);
 
 /// `DELETE /api/notifications/{notification_id}` (operationId `dismiss_api_notifications__notification_id__delete`).
 #[doc(hidden)]
@@ -180,7 +180,7 @@ impl NotificationsDismiss {
     }
 }
 
-crate::operation_builder!(NotificationsDismiss, crate::types::Apiresponse);
+crate::operation_builder!(NotificationsDismiss, crate::types::ApiResponse);
 
 /// `DELETE /api/notifications/announcement/{announcement_id}` (operationId `dismiss_announcement_api_notifications_announcement__announcement_id__delete`).
 #[doc(hidden)]
@@ -220,4 +220,4 @@ impl NotificationsDismissAnnouncement {
     }
 }
 
-crate::operation_builder!(NotificationsDismissAnnouncement, crate::types::Apiresponse);
+crate::operation_builder!(NotificationsDismissAnnouncement, crate::types::ApiResponse);

@@ -191,7 +191,7 @@ impl PersonasUpdate {
     }
 }
 
-crate::operation_builder!(PersonasUpdate, crate::types::Apiresponse);
+crate::operation_builder!(PersonasUpdate, crate::types::ApiResponse);
 
 /// `DELETE /api/personas/{persona_id}` (operationId `delete_persona_api_personas__persona_id__delete`).
 #[doc(hidden)]
@@ -231,4 +231,4 @@ impl PersonasDelete {
     }
 }
 
-crate::operation_builder!(PersonasDelete, crate::types::Apiresponse);
+crate::operation_builder!(PersonasDelete, crate::types::ApiResponse);

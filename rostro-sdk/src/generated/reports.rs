@@ -85,7 +85,7 @@ impl ReportsProject {
     }
 }
 
-crate::operation_builder!(ReportsProject, crate::types::Apiresponse);
+crate::operation_builder!(ReportsProject, crate::types::ApiResponse);
 
 /// `POST /api/ratings/reports` (operationId `proj_rating_report_api_ratings_reports_post`).
 #[doc(hidden)]
@@ -133,4 +133,4 @@ impl ReportsRating {
     }
 }
 
-crate::operation_builder!(ReportsRating, crate::types::Apiresponse);
+crate::operation_builder!(ReportsRating, crate::types::ApiResponse);

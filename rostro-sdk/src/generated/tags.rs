@@ -161,7 +161,7 @@ impl TagsAdd {
     }
 }
 
-crate::operation_builder!(TagsAdd, crate::types::Apiresponse);
+crate::operation_builder!(TagsAdd, crate::types::ApiResponse);
 
 /// `DELETE /api/tags/{project_id}/{tagname}` (operationId `untag_entity_api_tags__project_id___tagname__delete`).
 #[doc(hidden)]
@@ -204,7 +204,7 @@ impl TagsRemove {
     }
 }
 
-crate::operation_builder!(TagsRemove, crate::types::Apiresponse);
+crate::operation_builder!(TagsRemove, crate::types::ApiResponse);
 
 /// `POST /api/suggestions/tags` (operationId `suggest_tags_api_suggestions_tags_post`).
 #[doc(hidden)]
@@ -300,4 +300,4 @@ impl TagsRequestMerge {
     }
 }
 
-crate::operation_builder!(TagsRequestMerge, crate::types::Apiresponse);
+crate::operation_builder!(TagsRequestMerge, crate::types::ApiResponse);

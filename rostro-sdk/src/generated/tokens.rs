@@ -204,4 +204,4 @@ impl TokensRevoke {
     }
 }
 
-crate::operation_builder!(TokensRevoke, crate::types::Apiresponse);
+crate::operation_builder!(TokensRevoke, crate::types::ApiResponse);

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum ApierrorCode {
+pub enum ApiErrorCode {
     /// A `i64` value.
     Integer(i64),
     /// A `String` value.
@@ -20,27 +20,27 @@ pub enum ApierrorCode {
     Other(serde_json::Value),
 }
 
-impl From<i64> for ApierrorCode {
+impl From<i64> for ApiErrorCode {
     fn from(v: i64) -> Self {
-        ApierrorCode::Integer(v)
+        ApiErrorCode::Integer(v)
     }
 }
 
-impl From<String> for ApierrorCode {
+impl From<String> for ApiErrorCode {
     fn from(v: String) -> Self {
-        ApierrorCode::Text(v)
+        ApiErrorCode::Text(v)
     }
 }
 
-impl From<&str> for ApierrorCode {
+impl From<&str> for ApiErrorCode {
     fn from(v: &str) -> Self {
-        ApierrorCode::Text(v.to_string())
+        ApiErrorCode::Text(v.to_string())
     }
 }
 
 /// The `APIError` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Apierror {
+pub struct ApiError {
     /// (Not described by the API.)
     ///
     /// Server default: `"UNKNOWN"`.
@@ -61,7 +61,7 @@ pub struct Apierror {
     ///
     /// Server default: `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<crate::types::ApierrorCode>,
+    pub code: Option<crate::types::ApiErrorCode>,
     /// (Not described by the API.)
     ///
     /// Server default: `500`.
@@ -75,7 +75,7 @@ pub struct Apierror {
 
 /// The `APIResponse` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Apiresponse {
+pub struct ApiResponse {
     /// Some message, usually just success.
     ///
     /// Example: `"success"`.
@@ -88,7 +88,7 @@ pub struct Apiresponse {
 
 /// The `AnnotationURLCitation` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnnotationUrlcitation {
+pub struct AnnotationUrlCitation {
     /// (Not described by the API.)
     #[serde(default)]
     pub end_index: i64,
@@ -103,7 +103,7 @@ pub struct AnnotationUrlcitation {
     pub url: String,
 }
 
-impl AnnotationUrlcitation {
+impl AnnotationUrlCitation {
     /// A value with the required fields set and every optional one `None`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -129,7 +129,7 @@ pub struct Annotation {
     #[serde(default)]
     pub type_: String,
     /// (Not described by the API.)
-    pub url_citation: crate::types::AnnotationUrlcitation,
+    pub url_citation: crate::types::AnnotationUrlCitation,
 }
 
 impl Annotation {
@@ -137,7 +137,7 @@ impl Annotation {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         type_: impl Into<String>,
-        url_citation: impl Into<crate::types::AnnotationUrlcitation>,
+        url_citation: impl Into<crate::types::AnnotationUrlCitation>,
     ) -> Self {
         Self {
             type_: type_.into(),
@@ -1699,7 +1699,7 @@ crate::string_enum! {
 
 crate::string_enum! {
     /// The `I2IType` schema of the API.
-    pub enum I2Itype {
+    pub enum I2IType {
         /// `canny`
         Canny = "canny",
         /// `face`
@@ -1711,7 +1711,7 @@ crate::string_enum! {
 
 crate::string_enum! {
     /// The `Output3DType` schema of the API.
-    pub enum Output3Dtype {
+    pub enum Output3DType {
         /// `glb`
         Glb = "glb",
         /// `vrm`
@@ -1824,7 +1824,7 @@ pub struct GenerationRequest {
     ///
     /// Server default: `"edit"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub i2i_type: Option<crate::types::I2Itype>,
+    pub i2i_type: Option<crate::types::I2IType>,
     /// The mask image, as a URL or base64 string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask_image: Option<String>,
@@ -1848,7 +1848,7 @@ pub struct GenerationRequest {
     pub texture_size: Option<i64>,
     /// What file type to output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_type: Option<crate::types::Output3Dtype>,
+    pub output_type: Option<crate::types::Output3DType>,
     /// Enabling turbo will make generations much faster but with slightly worse output.
     ///
     /// Server default: `"normal"`.
@@ -2069,7 +2069,7 @@ impl ValidationError {
 
 /// The `HTTPValidationError` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HttpvalidationError {
+pub struct HttpValidationError {
     /// (Not described by the API.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<Vec<crate::types::ValidationError>>,
@@ -2132,7 +2132,7 @@ pub struct ImageToImageRequest {
     ///
     /// Server default: `"edit"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub i2i_type: Option<crate::types::I2Itype>,
+    pub i2i_type: Option<crate::types::I2IType>,
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
@@ -2212,7 +2212,7 @@ pub struct ImageToImageRequest {
     /// Server default: `"edit"`.
     #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<crate::types::I2Itype>,
+    pub type_: Option<crate::types::I2IType>,
 }
 
 /// The `ImagineChangeRequest` schema of the API.
@@ -2472,7 +2472,7 @@ pub struct InpaintRequest {
 
 /// The `JSONSchema` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Jsonschema {
+pub struct JsonSchema {
     /// (Not described by the API.)
     #[serde(default)]
     pub name: String,
@@ -2487,7 +2487,7 @@ pub struct Jsonschema {
     pub strict: Option<bool>,
 }
 
-impl Jsonschema {
+impl JsonSchema {
     /// A value with the required fields set and every optional one `None`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(name: impl Into<String>) -> Self {
@@ -3385,7 +3385,7 @@ pub struct MusicGenerationRequest {
 
 /// The `OAuthUserStub` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OauthUserStub {
+pub struct OAuthUserStub {
     /// The user's unique identifier.
     #[serde(default)]
     pub identity: String,
@@ -3418,7 +3418,7 @@ pub struct OauthUserStub {
     pub note: Option<String>,
 }
 
-impl OauthUserStub {
+impl OAuthUserStub {
     /// A value with the required fields set and every optional one `None`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(identity: impl Into<String>, username: impl Into<String>) -> Self {
@@ -3437,7 +3437,7 @@ impl OauthUserStub {
 
 /// The `RemoveBGRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RemoveBgrequest {
+pub struct RemoveBgRequest {
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
@@ -3546,14 +3546,14 @@ pub struct RemoveBgrequest {
 
 /// The `ResponseFormatJSONObject` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseFormatJsonobject {
+pub struct ResponseFormatJsonObject {
     /// (Not described by the API.)
     #[serde(rename = "type")]
     #[serde(default)]
     pub type_: String,
 }
 
-impl ResponseFormatJsonobject {
+impl ResponseFormatJsonObject {
     /// A value with the required fields set and every optional one `None`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(type_: impl Into<String>) -> Self {
@@ -3565,19 +3565,19 @@ impl ResponseFormatJsonobject {
 
 /// The `ResponseFormatJSONSchema` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseFormatJsonschema {
+pub struct ResponseFormatJsonSchema {
     /// (Not described by the API.)
-    pub json_schema: crate::types::Jsonschema,
+    pub json_schema: crate::types::JsonSchema,
     /// (Not described by the API.)
     #[serde(rename = "type")]
     #[serde(default)]
     pub type_: String,
 }
 
-impl ResponseFormatJsonschema {
+impl ResponseFormatJsonSchema {
     /// A value with the required fields set and every optional one `None`.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(json_schema: impl Into<crate::types::Jsonschema>, type_: impl Into<String>) -> Self {
+    pub fn new(json_schema: impl Into<crate::types::JsonSchema>, type_: impl Into<String>) -> Self {
         Self {
             json_schema: json_schema.into(),
             type_: type_.into(),
@@ -3635,7 +3635,7 @@ pub struct RunningGenerationCheck {
 
 /// The `STTResponse` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Sttresponse {
+pub struct SttResponse {
     /// The transcribed text.
     ///
     /// Server default: `""`.
@@ -4525,10 +4525,10 @@ crate::string_enum! {
 pub enum ChatCompletionCreateParamsResponseFormat {
     /// A `ResponseFormatText` value.
     ResponseFormatText(crate::types::ResponseFormatText),
-    /// A `ResponseFormatJsonschema` value.
-    ResponseFormatJsonschema(crate::types::ResponseFormatJsonschema),
-    /// A `ResponseFormatJsonobject` value.
-    ResponseFormatJsonobject(crate::types::ResponseFormatJsonobject),
+    /// A `ResponseFormatJsonSchema` value.
+    ResponseFormatJsonSchema(crate::types::ResponseFormatJsonSchema),
+    /// A `ResponseFormatJsonObject` value.
+    ResponseFormatJsonObject(crate::types::ResponseFormatJsonObject),
     /// A value of a shape this SDK version does not know.
     Other(serde_json::Value),
 }
@@ -4539,15 +4539,15 @@ impl From<crate::types::ResponseFormatText> for ChatCompletionCreateParamsRespon
     }
 }
 
-impl From<crate::types::ResponseFormatJsonschema> for ChatCompletionCreateParamsResponseFormat {
-    fn from(v: crate::types::ResponseFormatJsonschema) -> Self {
-        ChatCompletionCreateParamsResponseFormat::ResponseFormatJsonschema(v)
+impl From<crate::types::ResponseFormatJsonSchema> for ChatCompletionCreateParamsResponseFormat {
+    fn from(v: crate::types::ResponseFormatJsonSchema) -> Self {
+        ChatCompletionCreateParamsResponseFormat::ResponseFormatJsonSchema(v)
     }
 }
 
-impl From<crate::types::ResponseFormatJsonobject> for ChatCompletionCreateParamsResponseFormat {
-    fn from(v: crate::types::ResponseFormatJsonobject) -> Self {
-        ChatCompletionCreateParamsResponseFormat::ResponseFormatJsonobject(v)
+impl From<crate::types::ResponseFormatJsonObject> for ChatCompletionCreateParamsResponseFormat {
+    fn from(v: crate::types::ResponseFormatJsonObject) -> Self {
+        ChatCompletionCreateParamsResponseFormat::ResponseFormatJsonObject(v)
     }
 }
 
@@ -5029,10 +5029,10 @@ crate::string_enum! {
 pub enum ChatCompletionCreateParamsStreamingResponseFormat {
     /// A `ResponseFormatText` value.
     ResponseFormatText(crate::types::ResponseFormatText),
-    /// A `ResponseFormatJsonschema` value.
-    ResponseFormatJsonschema(crate::types::ResponseFormatJsonschema),
-    /// A `ResponseFormatJsonobject` value.
-    ResponseFormatJsonobject(crate::types::ResponseFormatJsonobject),
+    /// A `ResponseFormatJsonSchema` value.
+    ResponseFormatJsonSchema(crate::types::ResponseFormatJsonSchema),
+    /// A `ResponseFormatJsonObject` value.
+    ResponseFormatJsonObject(crate::types::ResponseFormatJsonObject),
     /// A value of a shape this SDK version does not know.
     Other(serde_json::Value),
 }
@@ -5043,19 +5043,19 @@ impl From<crate::types::ResponseFormatText> for ChatCompletionCreateParamsStream
     }
 }
 
-impl From<crate::types::ResponseFormatJsonschema>
+impl From<crate::types::ResponseFormatJsonSchema>
     for ChatCompletionCreateParamsStreamingResponseFormat
 {
-    fn from(v: crate::types::ResponseFormatJsonschema) -> Self {
-        ChatCompletionCreateParamsStreamingResponseFormat::ResponseFormatJsonschema(v)
+    fn from(v: crate::types::ResponseFormatJsonSchema) -> Self {
+        ChatCompletionCreateParamsStreamingResponseFormat::ResponseFormatJsonSchema(v)
     }
 }
 
-impl From<crate::types::ResponseFormatJsonobject>
+impl From<crate::types::ResponseFormatJsonObject>
     for ChatCompletionCreateParamsStreamingResponseFormat
 {
-    fn from(v: crate::types::ResponseFormatJsonobject) -> Self {
-        ChatCompletionCreateParamsStreamingResponseFormat::ResponseFormatJsonobject(v)
+    fn from(v: crate::types::ResponseFormatJsonObject) -> Self {
+        ChatCompletionCreateParamsStreamingResponseFormat::ResponseFormatJsonObject(v)
     }
 }
 

@@ -123,7 +123,7 @@ impl VoicesDelete {
     }
 }
 
-crate::operation_builder!(VoicesDelete, crate::types::Apiresponse);
+crate::operation_builder!(VoicesDelete, crate::types::ApiResponse);
 
 /// `POST /voice_clone` (operationId `voice_clone_voice_clone_post`).
 #[doc(hidden)]

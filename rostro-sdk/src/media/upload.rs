@@ -245,9 +245,9 @@ macro_rules! multipart_operations {
 multipart_operations! {
     crate::generated::media::MediaUploadVideo => crate::types::GalleryItem;
     crate::generated::voices::VoicesCloneVoice => crate::types::VoiceClone;
-    crate::generated::audio::AudioTranscribe => crate::types::Sttresponse;
+    crate::generated::audio::AudioTranscribe => crate::types::SttResponse;
     crate::generated::lore::LoreAddItem => Value;
-    crate::generated::extensions::ExtensionsUpload => crate::types::Apiresponse;
+    crate::generated::extensions::ExtensionsUpload => crate::types::ApiResponse;
     #[cfg(feature = "engine")]
     crate::generated::engine_assets::EngineAssetsCreate => Value;
     #[cfg(feature = "engine")]

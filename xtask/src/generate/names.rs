@@ -40,23 +40,32 @@ pub fn snake(s: &str) -> String {
     out
 }
 
-/// Splits on non-alphanumerics and lower->upper case boundaries.
+/// Splits a spec name into words: at non-alphanumerics, where a lowercase letter or a digit
+/// meets an uppercase one (`errorCode`, `I2IType`), and before the last capital of a run of
+/// capitals followed by a lowercase letter (`HTTPValidation` -> `HTTP`, `Validation`). Each word
+/// is then written capitalised (`Http`), so acronyms read as words (rule in openapi/README.md).
 pub(super) fn words(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
     let mut words = Vec::new();
     let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in s.chars() {
+    for (i, &c) in chars.iter().enumerate() {
         if !c.is_ascii_alphanumeric() {
             if !cur.is_empty() {
                 words.push(std::mem::take(&mut cur));
             }
-            prev_lower = false;
             continue;
         }
-        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let boundary = c.is_ascii_uppercase()
+            && prev.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+            });
+        if boundary && !cur.is_empty() {
             words.push(std::mem::take(&mut cur));
         }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
         cur.push(c);
     }
     if !cur.is_empty() {
