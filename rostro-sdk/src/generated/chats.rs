@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `chats` operations: [`ChatsApi`], from [`Client::chats`](crate::Client::chats).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -275,6 +275,8 @@ pub static CHATS_LIST: Operation = Operation {
 /// Search (or get all) chats for user.
 ///
 /// Request builder for `GET /api/core/chats` (operationId `get_chats_for_api_core_chats_get`), from [`ChatsApi::list`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsList {

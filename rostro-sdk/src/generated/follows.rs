@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `follows` operations: [`FollowsApi`], from [`Client::follows`](crate::Client::follows).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -98,6 +98,8 @@ pub static FOLLOWS_FOLLOWING: Operation = Operation {
 /// Get who a given username follows.
 ///
 /// Request builder for `GET /api/follows/{username}` (operationId `user_follows_post_api_follows__username__get`), from [`FollowsApi::following`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowing {
@@ -204,6 +206,8 @@ pub static FOLLOWS_FOLLOWERS: Operation = Operation {
 /// Get who follows a given username.
 ///
 /// Request builder for `GET /api/followers/{username}` (operationId `user_followers_api_followers__username__get`), from [`FollowsApi::followers`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowers {

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `images` operations: [`ImagesApi`], from [`Client::images`](crate::Client::images).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -137,6 +137,8 @@ pub static IMAGES_MINE: Operation = Operation {
 /// Get all images generated under your account.
 ///
 /// Request builder for `GET /images/mine` (operationId `get_images_images_mine_get`), from [`ImagesApi::mine`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesMine {
@@ -359,19 +361,19 @@ impl ImagesInpaint {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -644,19 +646,19 @@ impl ImagesRemoveBackground {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -977,19 +979,19 @@ impl ImagesTextToImage {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -1256,19 +1258,19 @@ impl ImagesImageToImage {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -1559,19 +1561,19 @@ impl ImagesAnimate {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -1882,7 +1884,7 @@ impl ImagesUpscale {
         self
     }
 
-    /// (Not described by the API.)
+    /// Num inference steps (integer or null).
     ///
     /// Server default: `30`.
     pub fn num_inference_steps(mut self, v: impl Into<i64>) -> Self {
@@ -1928,19 +1930,19 @@ impl ImagesUpscale {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `imagine` operations: [`ImagineApi`], from [`Client::imagine`](crate::Client::imagine).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -300,7 +300,7 @@ impl ImagineUpdateProject {
         self
     }
 
-    /// (Not described by the API.)
+    /// Imagination type (string or null).
     pub fn imagination_type(mut self, v: impl Into<String>) -> Self {
         self.imagination_type = Some(v.into());
         self
@@ -845,6 +845,8 @@ pub static IMAGINE_HISTORY: Operation = Operation {
 /// A unified endpoint for fetching multimedia asset generation history.
 ///
 /// Request builder for `POST /imagine/history` (operationId `history`), from [`ImagineApi::history`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineHistory {
@@ -1014,7 +1016,7 @@ impl ImagineDelete {
         }
     }
 
-    /// (Not described by the API.)
+    /// Uuids (list of string).
     ///
     /// Server default: `[]`.
     pub fn uuids(mut self, v: Vec<String>) -> Self {
@@ -1088,7 +1090,7 @@ impl ImagineCheck {
         self
     }
 
-    /// (Not described by the API.)
+    /// Request type (string or null).
     pub fn request_type(mut self, v: impl Into<String>) -> Self {
         self.request_type = Some(v.into());
         self

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `projects` operations: [`ProjectsApi`], from [`Client::projects`](crate::Client::projects).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -395,6 +395,8 @@ pub static PROJECTS_FORKS: Operation = Operation {
 /// Get forks for this project.
 ///
 /// Request builder for `GET /forks/project/{project_id}` (operationId `project_forks_forks_project__project_id__get`), from [`ProjectsApi::forks`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsForks {

@@ -71,7 +71,7 @@ use crate::generated::tasks::TASKS_CHECK;
 use crate::request::{Body, CallOptions, Request, RequestOptions};
 use crate::types::{
     AspectRatio, GenerationRequest, GenerationType, I2IType, ImaginedItem, MusicGenType,
-    MusicGenre, Output3DType, Rejection, RigType, Speed, Voice,
+    MusicGenre, Output3DType, GenerationRejection, RigType, Speed, Voice,
 };
 use crate::{Client, Error, Result};
 
@@ -783,7 +783,7 @@ impl GenerationStatus {
         let item: ImaginedItem = match endpoint {
             PollEndpoint::Imagine => serde_json::from_value(value.clone()).map_err(decode_error)?,
             PollEndpoint::Check => {
-                let error: Option<Rejection> = match map.get("error") {
+                let error: Option<GenerationRejection> = match map.get("error") {
                     Some(e) if e.is_object() => {
                         Some(serde_json::from_value(e.clone()).map_err(decode_error)?)
                     }

@@ -15,6 +15,7 @@ mod ids;
 mod names;
 mod operation;
 mod types;
+mod wiring;
 
 pub use names::{pascal, snake};
 
@@ -38,9 +39,8 @@ pub const TESTS_FILE: &str = "../../tests/operations.rs";
 pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>> {
     tuning.validate(doc)?;
     let mut types = TypeGen::new(doc, tuning)?;
-    for name in types.component_order.clone() {
-        types.component(&name)?;
-    }
+    // Component schemas are emitted when an operation or tuning type reaches them, so a schema
+    // nothing uses (or one a hand-written type stands for) yields no orphan type.
     for name in tuning.types.keys() {
         let schema = tuning.type_schema(name)?;
         let description = tuning.types[name].description.clone();
@@ -65,17 +65,18 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
     }
 
     let mut files = BTreeMap::new();
+    let mut wiring = wiring::Wiring::default();
     let mut mod_rs = String::from(HEADER);
     mod_rs.push_str(
         "//! Code generated from the OpenAPI document: types and one request builder per operation.\n\n",
     );
-    mod_rs.push_str("pub mod types;\n");
+    mod_rs.push_str("pub mod types;\nmod wiring;\n");
     let mut all_ops: Vec<(String, String, String, Option<String>)> = Vec::new();
     // Each operation's declared parameters, as a Rust slice literal.
     let mut all_params: Vec<String> = Vec::new();
     for (group, ops) in &groups {
         let feature = group_feature(group, ops)?;
-        let code = gen_group(group, ops, &mut types).with_context(|| format!("group `{group}`"))?;
+        let code = gen_group(group, ops, &mut types, tuning, &mut wiring).with_context(|| format!("group `{group}`"))?;
         files.insert(format!("{group}.rs"), code);
         if let Some(f) = &feature {
             writeln!(mod_rs, "#[cfg(feature = \"{f}\")]").ok();
@@ -106,6 +107,7 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
     }
     mod_rs.push_str(&gen_operation_ids(&all_ops, &all_params));
     files.insert("mod.rs".into(), mod_rs);
+    files.insert("wiring.rs".into(), wiring.render());
 
     let mut types_rs = String::from(HEADER);
     types_rs.push_str(

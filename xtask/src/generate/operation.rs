@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use super::calls::gen_test_call;
 use super::names::*;
 use super::types::*;
+use super::wiring::Wiring;
 use super::{HEADER, OpInfo};
+use crate::tuning::Tuning;
 
 /// One setter of a request builder.
 pub(super) struct Setter {
@@ -43,7 +45,13 @@ pub(super) enum BodyKind {
     FormParts,
 }
 
-pub(super) fn gen_group(group: &str, ops: &[OpInfo], types: &mut TypeGen<'_>) -> Result<String> {
+pub(super) fn gen_group(
+    group: &str,
+    ops: &[OpInfo],
+    types: &mut TypeGen<'_>,
+    tuning: &Tuning,
+    wiring: &mut Wiring,
+) -> Result<String> {
     let handle = format!("{}Api", pascal(group));
     let mut code = String::from(HEADER);
     writeln!(
@@ -51,7 +59,7 @@ pub(super) fn gen_group(group: &str, ops: &[OpInfo], types: &mut TypeGen<'_>) ->
         "//! The `{group}` operations: [`{handle}`], from [`Client::{group}`](crate::Client::{group}).\n"
     )
     .ok();
-    code.push_str("#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]\n\n");
+    code.push_str("#![allow(clippy::doc_lazy_continuation)]\n\n");
     code.push_str("use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};\nuse crate::{Client, Result};\n\n");
 
     writeln!(
@@ -69,15 +77,44 @@ pub(super) fn gen_group(group: &str, ops: &[OpInfo], types: &mut TypeGen<'_>) ->
     let mut methods = String::new();
     let mut builders = String::new();
     for o in ops {
-        let (m, b, t) = gen_operation(group, &handle, o, types)
+        let g = gen_operation(group, &handle, o, types)
             .with_context(|| format!("operation `{}`", o.id))?;
-        methods.push_str(&m);
-        builders.push_str(&b);
-        types.test_calls.push((group.to_string(), t));
+        methods.push_str(&g.method);
+        builders.push_str(&g.builder);
+        types.test_calls.push((group.to_string(), g.test));
+        wiring
+            .add(group, o, &g.parts, types, tuning)
+            .with_context(|| format!("operation `{}`", o.id))?;
     }
     writeln!(code, "impl {handle} {{\n{methods}}}\n").ok();
     code.push_str(&builders);
     Ok(code)
+}
+
+/// What an operation turns into, besides its builder code.
+pub(super) struct OpParts {
+    /// The request builder's type name.
+    pub(super) builder: String,
+    /// The builder's `static Operation`.
+    pub(super) static_name: String,
+    pub(super) path_params: Vec<Setter>,
+    pub(super) query: Vec<Setter>,
+    pub(super) body: BodyKind,
+    /// The Rust type `send()` decodes the answer into.
+    pub(super) output: String,
+    /// The 2xx JSON schema of the answer (`null` when there is none).
+    pub(super) ok_schema: Value,
+}
+
+/// The generated code of one operation.
+pub(super) struct GeneratedOp {
+    /// The method on the group handle.
+    pub(super) method: String,
+    /// The `static Operation` and the request builder.
+    pub(super) builder: String,
+    /// Its line of the all-operations test.
+    pub(super) test: String,
+    pub(super) parts: OpParts,
 }
 
 pub(super) fn gen_operation(
@@ -85,7 +122,7 @@ pub(super) fn gen_operation(
     handle: &str,
     o: &OpInfo,
     types: &mut TypeGen<'_>,
-) -> Result<(String, String, String)> {
+) -> Result<GeneratedOp> {
     let builder = format!("{}{}", pascal(group), pascal(&o.tuning.method));
     types.claim(&builder)?;
     let static_name = format!(
@@ -93,30 +130,7 @@ pub(super) fn gen_operation(
         group.to_uppercase(),
         o.tuning.method.to_uppercase()
     );
-    let method_const = match o.method.as_str() {
-        "get" => "Get",
-        "post" => "Post",
-        "put" => "Put",
-        "patch" => "Patch",
-        "delete" => "Delete",
-        m => bail!("method {m}"),
-    };
-    let base = if o.tuning.base.as_deref() == Some("mimic") {
-        "Mimic"
-    } else {
-        "Api"
-    };
-    let summary = o.op["summary"].as_str().unwrap_or_default();
-    let trace = format!(
-        "`{} {}` (operationId `{}`)",
-        o.method.to_uppercase(),
-        o.path,
-        o.id
-    );
-
-    // Parameters.
-    let mut path_params = Vec::new();
-    let mut query = Vec::new();
+    // Builder members the parameters and body fields must not shadow.
     let mut used: BTreeSet<String> = [
         "client",
         "options",
@@ -128,9 +142,43 @@ pub(super) fn gen_operation(
     .iter()
     .map(|s| s.to_string())
     .collect();
+    let (path_params, query) = params(o, &mut used)?;
+    let body = body_kind(o, &builder, &mut used, types)?;
+    let (output, ok_schema) = output_type(o, &builder, types)?;
+    let parts = OpParts {
+        builder,
+        static_name,
+        path_params,
+        query,
+        body,
+        output,
+        ok_schema,
+    };
+    Ok(GeneratedOp {
+        method: group_method(o, &parts),
+        builder: builder_code(o, handle, &parts)?,
+        test: gen_test_call(group, o, &parts.path_params, &parts.query, &parts.body),
+        parts,
+    })
+}
+
+/// `` `POST /path` (operationId `id`) ``: how docs name an operation.
+fn trace(o: &OpInfo) -> String {
+    format!(
+        "`{} {}` (operationId `{}`)",
+        o.method.to_uppercase(),
+        o.path,
+        o.id
+    )
+}
+
+/// The operation's path and query parameters, as setters.
+fn params(o: &OpInfo, used: &mut BTreeSet<String>) -> Result<(Vec<Setter>, Vec<Setter>)> {
+    let mut path_params = Vec::new();
+    let mut query = Vec::new();
     for p in o.op["parameters"].as_array().into_iter().flatten() {
         let wire = p["name"].as_str().context("parameter name")?.to_string();
-        let ident = unique_ident(&snake(&wire), &mut used);
+        let ident = unique_ident(&snake(&wire), used);
         let schema = &p["schema"];
         let ty = match schema["type"].as_str() {
             Some("integer") => "i64",
@@ -164,122 +212,135 @@ pub(super) fn gen_operation(
             other => bail!("parameter in {other:?}"),
         }
     }
+    Ok((path_params, query))
+}
 
-    // Body.
-    let body = match o.op.get("requestBody") {
-        None => BodyKind::None,
-        Some(rb) => {
-            let required = rb["required"] == true;
-            if let Some(media) = rb["content"].get("application/json") {
-                let schema = &media["schema"];
-                let resolved = match schema.get("$ref").and_then(Value::as_str) {
-                    Some(r) => {
-                        let (name, _) = types.resolve_ref(r)?;
-                        Some(types.schema(&name)?)
-                    }
-                    None => None,
-                };
-                match resolved {
-                    Some(s)
-                        if s.get("properties")
-                            .and_then(Value::as_object)
-                            .is_some_and(|p| !p.is_empty()) =>
-                    {
-                        let ty = types.field_ty(schema, &format!("{builder}Body"))?.inner;
-                        let req: BTreeSet<&str> = s["required"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(Value::as_str)
-                            .collect();
-                        let mut fields = Vec::new();
-                        let mut nullable_required = Vec::new();
-                        let struct_name = ty.trim_start_matches("crate::types::");
-                        for (pname, p) in s["properties"].as_object().expect("checked") {
-                            let field = snake(pname);
-                            // The struct's own field name for this property.
-                            let field = unique_ident(&field, &mut BTreeSet::new());
-                            let ident = if used.contains(&field) {
-                                unique_ident(&format!("{field}_body"), &mut used)
-                            } else {
-                                unique_ident(&field, &mut used)
-                            };
-                            let fty =
-                                types.field_ty(p, &format!("{struct_name}{}", pascal(pname)))?;
-                            let required = req.contains(pname.as_str());
-                            if required && fty.nullable {
-                                nullable_required.push(field.clone());
-                            }
-                            fields.push(Setter {
-                                ident,
-                                wire: field,
-                                ty: fty.inner,
-                                required: required && !fty.nullable,
-                                docs: field_docs(p, "    "),
-                            });
-                        }
-                        BodyKind::JsonFields {
-                            ty,
-                            fields,
-                            nullable_required,
-                        }
-                    }
-                    _ => {
-                        let t = types.field_ty(schema, &format!("{builder}Body"))?;
-                        let ty = if t.nullable {
-                            format!("Option<{}>", t.inner)
-                        } else {
-                            t.inner
-                        };
-                        BodyKind::JsonWhole { ty, required }
-                    }
-                }
-            } else if let Some(media) = rb["content"].get("multipart/form-data") {
-                let schema = &media["schema"];
-                match schema.get("$ref").and_then(Value::as_str) {
-                    Some(r) => {
-                        let (name, rust) = types.resolve_ref(r)?;
-                        types.component(&name)?;
-                        let s = types.schema(&name)?;
-                        let req: BTreeSet<&str> = s["required"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(Value::as_str)
-                            .collect();
-                        let mut fields = Vec::new();
-                        for (pname, p) in s["properties"].as_object().context("form properties")? {
-                            let field = snake(pname);
-                            let ident = unique_ident(&field, &mut used);
-                            let ty = if is_binary(p) {
-                                "crate::request::FilePart".to_string()
-                            } else {
-                                types
-                                    .field_ty(p, &format!("{rust}{}", pascal(pname)))?
-                                    .inner
-                            };
-                            fields.push(Setter {
-                                ident,
-                                wire: field,
-                                ty,
-                                required: req.contains(pname.as_str()),
-                                docs: field_docs(p, "    "),
-                            });
-                        }
-                        BodyKind::FormFields {
-                            ty: format!("crate::types::{rust}"),
-                            fields,
-                        }
-                    }
-                    None => BodyKind::FormParts,
-                }
-            } else {
-                bail!("unsupported body content {}", rb["content"]);
-            }
-        }
+/// How the request body is set: field by field, whole, or part by part.
+fn body_kind(
+    o: &OpInfo,
+    builder: &str,
+    used: &mut BTreeSet<String>,
+    types: &mut TypeGen<'_>,
+) -> Result<BodyKind> {
+    let Some(rb) = o.op.get("requestBody") else {
+        return Ok(BodyKind::None);
     };
+    let required = rb["required"] == true;
+    if let Some(media) = rb["content"].get("application/json") {
+        json_body(&media["schema"], required, builder, used, types)
+    } else if let Some(media) = rb["content"].get("multipart/form-data") {
+        match media["schema"].get("$ref").and_then(Value::as_str) {
+            Some(r) => form_body(r, used, types),
+            None => Ok(BodyKind::FormParts),
+        }
+    } else {
+        bail!("unsupported body content {}", rb["content"]);
+    }
+}
 
-    // Response.
+/// The required-property names of an object schema.
+fn required_names(s: &Value) -> BTreeSet<&str> {
+    s["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// A JSON body: a generated object schema is flattened into setters, anything else is set whole.
+fn json_body(
+    schema: &Value,
+    required: bool,
+    builder: &str,
+    used: &mut BTreeSet<String>,
+    types: &mut TypeGen<'_>,
+) -> Result<BodyKind> {
+    let resolved = match schema.get("$ref").and_then(Value::as_str) {
+        // A hand-written type is set whole: its fields are not the generator's to spell.
+        Some(r) if types.is_hand_ref(r) => None,
+        Some(r) => {
+            let (name, _) = types.resolve_ref(r)?;
+            Some(types.schema(&name)?)
+        }
+        None => None,
+    };
+    let Some(s) = resolved.filter(|s| {
+        s.get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty())
+    }) else {
+        let t = types.field_ty(schema, &format!("{builder}Body"))?;
+        let ty = if t.nullable {
+            format!("Option<{}>", t.inner)
+        } else {
+            t.inner
+        };
+        return Ok(BodyKind::JsonWhole { ty, required });
+    };
+    let ty = types.field_ty(schema, &format!("{builder}Body"))?.inner;
+    let req = required_names(s);
+    let mut fields = Vec::new();
+    let mut nullable_required = Vec::new();
+    let struct_name = ty.trim_start_matches("crate::types::").to_string();
+    for (pname, p) in s["properties"].as_object().expect("checked") {
+        // The struct's own field name for this property.
+        let field = unique_ident(&snake(pname), &mut BTreeSet::new());
+        let ident = if used.contains(&field) {
+            unique_ident(&format!("{field}_body"), used)
+        } else {
+            unique_ident(&field, used)
+        };
+        let fty = types.field_ty(p, &format!("{struct_name}{}", pascal(pname)))?;
+        let required = req.contains(pname.as_str());
+        if required && fty.nullable {
+            nullable_required.push(field.clone());
+        }
+        fields.push(Setter {
+            ident,
+            wire: field,
+            docs: field_docs(p, "    ", pname),
+            ty: fty.inner,
+            required: required && !fty.nullable,
+        });
+    }
+    Ok(BodyKind::JsonFields {
+        ty,
+        fields,
+        nullable_required,
+    })
+}
+
+/// A multipart form schema: its fields become setters, files as [`FilePart`]s.
+fn form_body(r: &str, used: &mut BTreeSet<String>, types: &mut TypeGen<'_>) -> Result<BodyKind> {
+    let (name, rust) = types.resolve_ref(r)?;
+    types.component(&name)?;
+    let s = types.schema(&name)?;
+    let req = required_names(s);
+    let mut fields = Vec::new();
+    for (pname, p) in s["properties"].as_object().context("form properties")? {
+        let field = snake(pname);
+        let ident = unique_ident(&field, used);
+        let ty = if is_binary(p) {
+            "crate::request::FilePart".to_string()
+        } else {
+            types
+                .field_ty(p, &format!("{}{}", type_leaf(&rust), pascal(pname)))?
+                .inner
+        };
+        fields.push(Setter {
+            ident,
+            wire: field,
+            docs: field_docs(p, "    ", pname),
+            ty,
+            required: req.contains(pname.as_str()),
+        });
+    }
+    Ok(BodyKind::FormFields { ty: rust, fields })
+}
+
+/// The type the answer decodes into, and the 2xx schema it came from.
+fn output_type(o: &OpInfo, builder: &str, types: &mut TypeGen<'_>) -> Result<(String, Value)> {
     let ok = o.op["responses"]
         .as_object()
         .and_then(|r| r.iter().find(|(s, _)| s.starts_with('2')))
@@ -297,187 +358,215 @@ pub(super) fn gen_operation(
             t.inner
         }
     };
+    Ok((output, ok))
+}
 
-    // The group method.
-    let mut method = String::new();
-    method.push_str(&doc_lines(summary, "    "));
-    writeln!(method, "    ///\n    /// {trace}").ok();
+/// The method on the group handle that starts the builder with its path parameters.
+fn group_method(o: &OpInfo, parts: &OpParts) -> String {
+    let (builder, path_params) = (&parts.builder, &parts.path_params);
+    let mut method = doc_lines(o.op["summary"].as_str().unwrap_or_default(), "    ");
+    writeln!(method, "    ///\n    /// {}", trace(o)).ok();
     if !path_params.is_empty() {
-        writeln!(
-            method,
-            "    ///\n    /// Path parameters: {}.",
-            path_params
-                .iter()
-                .map(|p| format!("`{}`", p.wire))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-        .ok();
+        let names: Vec<String> = path_params.iter().map(|p| format!("`{}`", p.wire)).collect();
+        writeln!(method, "    ///\n    /// Path parameters: {}.", names.join(", ")).ok();
     }
     let args: Vec<String> = path_params
         .iter()
-        .map(|p| format!("{}: {}", p.ident, path_arg(&p.ty)))
+        .map(|p| format!(", {}: {}", p.ident, path_arg(&p.ty)))
         .collect();
     let passed: Vec<String> = path_params
         .iter()
-        .map(|p| format!("{}.to_string()", p.ident))
+        .map(|p| format!(", {}.to_string()", p.ident))
         .collect();
     writeln!(
         method,
-        "    pub fn {}(&self{}{}) -> {builder} {{\n        {builder}::new(self.client.clone(){}{})\n    }}\n",
+        "    pub fn {}(&self{}) -> {builder} {{\n        {builder}::new(self.client.clone(){})\n    }}\n",
         o.tuning.method,
-        if args.is_empty() { "" } else { ", " },
-        args.join(", "),
-        if passed.is_empty() { "" } else { ", " },
-        passed.join(", ")
+        args.concat(),
+        passed.concat()
     )
     .ok();
+    method
+}
 
-    // The builder.
-    let mut fields = String::new();
-    let mut setters = String::new();
-    let mut init = vec![
-        "client".to_string(),
-        "options: RequestOptions::default()".to_string(),
-    ];
-    for p in &path_params {
-        writeln!(fields, "    {}: String,", p.ident).ok();
-    }
-    let ctor_path_args: Vec<String> = path_params
+/// The pieces of a builder's code, filled by parameters and body.
+#[derive(Default)]
+struct BuilderCode {
+    fields: String,
+    init: Vec<String>,
+    setters: String,
+    into: String,
+}
+
+/// The `static Operation`, the builder struct, its setters and `into_request`.
+fn builder_code(o: &OpInfo, handle: &str, parts: &OpParts) -> Result<String> {
+    let mut c = BuilderCode {
+        init: vec!["client".into(), "options: RequestOptions::default()".into()],
+        ..Default::default()
+    };
+    writeln!(c.into, "        let mut req = Request::new(&{});", parts.static_name).ok();
+    param_code(parts, &mut c);
+    body_code(parts, &mut c);
+    writeln!(c.into, "        req.options(self.options);\n        Ok(req)").ok();
+
+    let (builder, static_name) = (&parts.builder, &parts.static_name);
+    let mut b = operation_static(o, static_name)?;
+    b.push_str(&builder_docs(o, handle));
+    writeln!(b, "#[derive(Debug, Clone)]\n#[must_use = \"a request builder does nothing until `.send().await`\"]\npub struct {builder} {{\n    pub(crate) client: Client,\n    options: RequestOptions,\n{}}}\n", c.fields).ok();
+    let ctor_args: Vec<String> = parts
+        .path_params
         .iter()
-        .map(|p| format!("{}: String", p.ident))
+        .map(|p| format!(", {}: String", p.ident))
         .collect();
-    for p in &path_params {
-        init.push(p.ident.clone());
+    writeln!(
+        b,
+        "impl {builder} {{\n    fn new(client: Client{}) -> Self {{\n        Self {{ {} }}\n    }}\n\n{}    /// Builds the request without sending it: checks required inputs and encodes the body.\n    pub fn into_request(self) -> Result<Request> {{\n{}    }}\n}}\n",
+        ctor_args.concat(),
+        c.init.join(", "),
+        c.setters,
+        c.into
+    )
+    .ok();
+    writeln!(b, "crate::operation_builder!({builder}, {});\n", parts.output).ok();
+    Ok(b)
+}
+
+/// `pub static NAME: Operation`: id, method, path template and base URL.
+fn operation_static(o: &OpInfo, static_name: &str) -> Result<String> {
+    let method = match o.method.as_str() {
+        "get" => "Get",
+        "post" => "Post",
+        "put" => "Put",
+        "patch" => "Patch",
+        "delete" => "Delete",
+        m => bail!("method {m}"),
+    };
+    let base = if o.tuning.base.as_deref() == Some("mimic") {
+        "Mimic"
+    } else {
+        "Api"
+    };
+    Ok(format!(
+        "/// {}.\n#[doc(hidden)]\npub static {static_name}: Operation = Operation {{\n    id: {},\n    method: HttpMethod::{method},\n    path: {},\n    base: Base::{base},\n}};\n\n",
+        trace(o),
+        rust_str(&o.id),
+        rust_str(&o.path)
+    ))
+}
+
+/// The builder's doc comment: summary, where it comes from, and what the tuning says of it.
+fn builder_docs(o: &OpInfo, handle: &str) -> String {
+    let mut b = doc_lines(o.op["summary"].as_str().unwrap_or_default(), "");
+    writeln!(b, "///\n/// Request builder for {}, from [`{handle}::{}`]. Set parameters, then `.send().await`.", trace(o), o.tuning.method).ok();
+    if let Some(p) = &o.tuning.polling {
+        let check = if p == "imagine" {
+            "`POST /imagine/check`"
+        } else {
+            "`POST /check`"
+        };
+        writeln!(b, "///\n/// The answer is a running generation: poll it with {check}.").ok();
     }
-    for q in &query {
-        writeln!(fields, "    {}: Option<{}>,", q.ident, q.ty).ok();
-        init.push(format!("{}: None", q.ident));
-        setters.push_str(&setter_code(q, "query"));
+    if o.tuning.streaming {
+        b.push_str("///\n/// With `\"stream\": true` the server answers with server-sent events; the SDK's streaming layer handles that.\n");
     }
-    let mut into = String::new();
-    writeln!(into, "        let mut req = Request::new(&{static_name});").ok();
-    for p in &path_params {
+    match o.tuning.pagination.as_deref() {
+        Some("page") => b.push_str("///\n/// Paginated by page number: `.stream()` yields the items of every page.\n"),
+        Some("cursor") => b.push_str("///\n/// Paginated by cursor: `.stream()` yields the items of every page.\n"),
+        _ => {}
+    }
+    if o.tuning.upload.as_deref() == Some("multipart") {
+        b.push_str("///\n/// [`Client::upload`] sends it with streamed files and progress.\n");
+    }
+    b
+}
+
+/// Path and query parameters: builder fields, setters and how `into_request` sets them.
+fn param_code(parts: &OpParts, c: &mut BuilderCode) {
+    for p in &parts.path_params {
+        writeln!(c.fields, "    {}: String,", p.ident).ok();
+        c.init.push(p.ident.clone());
         writeln!(
-            into,
+            c.into,
             "        req.path_param({}, &self.{});",
             rust_str(&p.wire),
             p.ident
         )
         .ok();
     }
-    for q in &query {
+    for q in &parts.query {
+        writeln!(c.fields, "    {}: Option<{}>,", q.ident, q.ty).ok();
+        c.init.push(format!("{}: None", q.ident));
+        c.setters.push_str(&setter_code(q, "query"));
         if q.required {
             writeln!(
-                into,
+                c.into,
                 "        let {0} = self.{0}.ok_or_else(|| crate::codec::missing(&{2}, {1}))?;\n        req.query({1}, {0}.to_string());",
                 q.ident,
                 rust_str(&q.wire),
-                static_name
+                parts.static_name
             )
             .ok();
         } else {
-            writeln!(into, "        if let Some(v) = &self.{} {{\n            req.query({}, v.to_string());\n        }}", q.ident, rust_str(&q.wire)).ok();
+            writeln!(c.into, "        if let Some(v) = &self.{} {{\n            req.query({}, v.to_string());\n        }}", q.ident, rust_str(&q.wire)).ok();
         }
     }
-    match &body {
+}
+
+/// The body: builder fields, setters and how `into_request` encodes it.
+fn body_code(parts: &OpParts, c: &mut BuilderCode) {
+    let static_name = parts.static_name.as_str();
+    match &parts.body {
         BodyKind::None => {}
         BodyKind::JsonFields {
             ty,
-            fields: bf,
+            fields,
             nullable_required,
         } => flattened(
             &Flattened {
                 ty,
-                fields: bf,
+                fields,
                 nullable_required,
                 setter: "body",
                 what: "body field",
                 encode: "req.json_body(&body)?;",
-                static_name: &static_name,
+                static_name,
             },
-            &mut fields,
-            &mut init,
-            &mut setters,
-            &mut into,
+            c,
         ),
-        BodyKind::FormFields { ty, fields: ff } => flattened(
+        BodyKind::FormFields { ty, fields } => flattened(
             &Flattened {
                 ty,
-                fields: ff,
+                fields,
                 nullable_required: &[],
                 setter: "form",
                 what: "form field",
                 encode: "req.multipart(form.to_parts());",
-                static_name: &static_name,
+                static_name,
             },
-            &mut fields,
-            &mut init,
-            &mut setters,
-            &mut into,
+            c,
         ),
         BodyKind::JsonWhole { ty, required } => {
-            writeln!(fields, "    body: Option<{ty}>,").ok();
-            init.push("body: None".into());
-            writeln!(setters, "    /// Sets the JSON body.\n    pub fn body(mut self, body: impl Into<{ty}>) -> Self {{\n        self.body = Some(body.into());\n        self\n    }}\n").ok();
+            writeln!(c.fields, "    body: Option<{ty}>,").ok();
+            c.init.push("body: None".into());
+            writeln!(c.setters, "    /// Sets the JSON body.\n    pub fn body(mut self, body: impl Into<{ty}>) -> Self {{\n        self.body = Some(body.into());\n        self\n    }}\n").ok();
             if *required {
-                writeln!(into, "        let body = self.body.ok_or_else(|| crate::codec::missing(&{static_name}, \"body\"))?;\n        req.json_body(&body)?;").ok();
+                writeln!(c.into, "        let body = self.body.ok_or_else(|| crate::codec::missing(&{static_name}, \"body\"))?;\n        req.json_body(&body)?;").ok();
             } else {
-                writeln!(into, "        if let Some(body) = &self.body {{\n            req.json_body(body)?;\n        }}").ok();
+                writeln!(c.into, "        if let Some(body) = &self.body {{\n            req.json_body(body)?;\n        }}").ok();
             }
         }
         BodyKind::FormParts => {
-            writeln!(fields, "    parts: Vec<(String, crate::request::Part)>,").ok();
-            init.push("parts: Vec::new()".into());
-            setters.push_str("    /// Adds a text field to the form.\n    pub fn text(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {\n        self.parts.push((name.into(), crate::request::Part::Text(value.into())));\n        self\n    }\n\n");
-            setters.push_str("    /// Adds a file field to the form (streamed from disk or memory).\n    pub fn file(mut self, name: impl Into<String>, file: crate::request::FilePart) -> Self {\n        self.parts.push((name.into(), crate::request::Part::File(file)));\n        self\n    }\n\n");
-            into.push_str("        req.multipart(self.parts);\n");
+            writeln!(c.fields, "    parts: Vec<(String, crate::request::Part)>,").ok();
+            c.init.push("parts: Vec::new()".into());
+            c.setters.push_str("    /// Adds a text field to the form.\n    pub fn text(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {\n        self.parts.push((name.into(), crate::request::Part::Text(value.into())));\n        self\n    }\n\n");
+            c.setters.push_str("    /// Adds a file field to the form (streamed from disk or memory).\n    pub fn file(mut self, name: impl Into<String>, file: crate::request::FilePart) -> Self {\n        self.parts.push((name.into(), crate::request::Part::File(file)));\n        self\n    }\n\n");
+            c.into.push_str("        req.multipart(self.parts);\n");
         }
     }
-    writeln!(into, "        req.options(self.options);\n        Ok(req)").ok();
-
-    let mut b = String::new();
-    writeln!(
-        b,
-        "/// {trace}.\n#[doc(hidden)]\npub static {static_name}: Operation = Operation {{\n    id: {},\n    method: HttpMethod::{method_const},\n    path: {},\n    base: Base::{base},\n}};\n",
-        rust_str(&o.id),
-        rust_str(&o.path)
-    )
-    .ok();
-    b.push_str(&doc_lines(summary, ""));
-    writeln!(b, "///\n/// Request builder for {trace}, from [`{handle}::{}`]. Set parameters, then `.send().await`.", o.tuning.method).ok();
-    if let Some(p) = &o.tuning.polling {
-        writeln!(
-            b,
-            "///\n/// The answer is a running generation: poll it with {}.",
-            if p == "imagine" {
-                "`POST /imagine/check`"
-            } else {
-                "`POST /check`"
-            }
-        )
-        .ok();
-    }
-    if o.tuning.streaming {
-        b.push_str("///\n/// With `\"stream\": true` the server answers with server-sent events; the SDK's streaming layer handles that.\n");
-    }
-    writeln!(b, "#[derive(Debug, Clone)]\n#[must_use = \"a request builder does nothing until `.send().await`\"]\npub struct {builder} {{\n    pub(crate) client: Client,\n    options: RequestOptions,\n{fields}}}\n").ok();
-    writeln!(
-        b,
-        "impl {builder} {{\n    fn new(client: Client{}{}) -> Self {{\n        Self {{ {} }}\n    }}\n\n{setters}    /// Builds the request without sending it: checks required inputs and encodes the body.\n    pub fn into_request(self) -> Result<Request> {{\n{into}    }}\n}}\n",
-        if ctor_path_args.is_empty() { "" } else { ", " },
-        ctor_path_args.join(", "),
-        init.join(", ")
-    )
-    .ok();
-    writeln!(b, "crate::operation_builder!({builder}, {output});\n").ok();
-
-    let test = gen_test_call(group, o, &path_params, &query, &body);
-    Ok((method, b, test))
 }
 
 /// A body (JSON object or multipart form) whose fields become the builder's own setters.
-pub(super) struct Flattened<'a> {
+struct Flattened<'a> {
     /// The body type, assembled from the fields at send time.
     pub(super) ty: &'a str,
     pub(super) fields: &'a [Setter],
@@ -493,14 +582,14 @@ pub(super) struct Flattened<'a> {
 }
 
 /// Emits the fields, setters and request assembly of a flattened body.
-pub(super) fn flattened(
-    f: &Flattened<'_>,
-    fields: &mut String,
-    init: &mut Vec<String>,
-    setters: &mut String,
-    into: &mut String,
-) {
+fn flattened(f: &Flattened<'_>, c: &mut BuilderCode) {
     let (ty, var, static_name) = (f.ty, f.setter, f.static_name);
+    let BuilderCode {
+        fields,
+        init,
+        setters,
+        into,
+    } = c;
     for field in f.fields {
         writeln!(fields, "    {}: Option<{}>,", field.ident, field.ty).ok();
         init.push(format!("{}: None", field.ident));

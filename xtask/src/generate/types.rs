@@ -13,7 +13,8 @@ pub(super) struct TypeGen<'a> {
     pub(super) doc: &'a Value,
     /// Schema name -> Rust type name.
     pub(super) component_names: BTreeMap<String, String>,
-    pub(super) component_order: Vec<String>,
+    /// Schema name -> path of its hand-written type (tuning `[hand_types]`).
+    pub(super) hand: BTreeMap<String, String>,
     /// Components already emitted (or being emitted).
     pub(super) done: BTreeSet<String>,
     /// Every Rust type name emitted, to refuse collisions.
@@ -45,7 +46,7 @@ impl<'a> TypeGen<'a> {
             .context("components.schemas")?;
         let mut component_names = BTreeMap::new();
         let mut seen = BTreeSet::new();
-        for name in schemas.keys() {
+        for name in schemas.keys().filter(|n| !tuning.hand_types.contains_key(*n)) {
             let rust = tuning
                 .type_names
                 .get(name)
@@ -74,7 +75,7 @@ impl<'a> TypeGen<'a> {
         Ok(TypeGen {
             doc,
             component_names,
-            component_order: schemas.keys().cloned().collect(),
+            hand: tuning.hand_types.clone(),
             done: BTreeSet::new(),
             taken: BTreeSet::new(),
             defs: Vec::new(),
@@ -99,19 +100,28 @@ impl<'a> TypeGen<'a> {
             .with_context(|| format!("no schema `{name}`"))
     }
 
-    /// Resolves a `$ref` to (schema, Rust name).
+    /// Resolves a `$ref` to (schema name, path of its Rust type).
     pub(super) fn resolve_ref(&self, r: &str) -> Result<(String, String)> {
         if let Some(name) = r.strip_prefix("#/components/schemas/") {
+            if let Some(path) = self.hand.get(name) {
+                return Ok((name.to_string(), path.clone()));
+            }
             let rust = self
                 .component_names
                 .get(name)
                 .with_context(|| format!("unknown `{r}`"))?;
-            Ok((name.to_string(), rust.clone()))
+            Ok((name.to_string(), format!("crate::types::{rust}")))
         } else if let Some(name) = r.strip_prefix("#/x-tuning/types/") {
-            Ok((name.to_string(), name.to_string()))
+            Ok((name.to_string(), format!("crate::types::{name}")))
         } else {
             bail!("unsupported reference `{r}`")
         }
+    }
+
+    /// Whether a `$ref` names a schema whose type is hand-written.
+    pub(super) fn is_hand_ref(&self, r: &str) -> bool {
+        r.strip_prefix("#/components/schemas/")
+            .is_some_and(|name| self.hand.contains_key(name))
     }
 
     pub(super) fn component(&mut self, name: &str) -> Result<()> {
@@ -185,7 +195,7 @@ impl<'a> TypeGen<'a> {
         for (pname, p) in props {
             let ident = unique_ident(&snake(pname), &mut used);
             let ty = self.field_ty(p, &format!("{rust}{}", pascal(pname)))?;
-            fields.push_str(&field_docs(p, "    "));
+            fields.push_str(&field_docs(p, "    ", pname));
             if ident != *pname {
                 writeln!(fields, "    #[serde(rename = {})]", rust_str(pname)).ok();
             }
@@ -230,7 +240,8 @@ impl<'a> TypeGen<'a> {
         if !ctor_args.is_empty() {
             writeln!(
                 code,
-                "\nimpl {rust} {{\n    /// A value with the required fields set and every optional one `None`.\n    #[allow(clippy::too_many_arguments)]\n    pub fn new({}) -> Self {{\n        Self {{ {} }}\n    }}\n}}",
+                "\nimpl {rust} {{\n    /// A value with the required fields set and every optional one `None`.\n{}    pub fn new({}) -> Self {{\n        Self {{ {} }}\n    }}\n}}",
+                many_args_allow(ctor_args.len()),
                 ctor_args.join(", "),
                 ctor_fields.join(", ")
             )
@@ -265,7 +276,7 @@ impl<'a> TypeGen<'a> {
             } else {
                 self.field_ty(p, &format!("{rust}{}", pascal(pname)))?.inner
             };
-            fields.push_str(&field_docs(p, "    "));
+            fields.push_str(&field_docs(p, "    ", pname));
             let to_part = if file {
                 "crate::request::Part::File(v.clone())".to_string()
             } else {
@@ -300,7 +311,8 @@ impl<'a> TypeGen<'a> {
         if !args.is_empty() {
             writeln!(
                 code,
-                "    /// A form with the required fields set.\n    pub fn new({}) -> Self {{\n        Self {{ {} }}\n    }}\n",
+                "    /// A form with the required fields set.\n{}    pub fn new({}) -> Self {{\n        Self {{ {} }}\n    }}\n",
+                many_args_allow(args.len()),
                 args.join(", "),
                 inits.join(", ")
             )
@@ -358,7 +370,7 @@ impl<'a> TypeGen<'a> {
                 ty.inner.clone()
             };
             let base = if let Some(r) = alt.get("$ref").and_then(Value::as_str) {
-                self.resolve_ref(r)?.1
+                type_leaf(&self.resolve_ref(r)?.1).to_string()
             } else {
                 match alt["type"].as_str() {
                     Some("string") => "Text".into(),
@@ -376,8 +388,11 @@ impl<'a> TypeGen<'a> {
                             Some("array") => "Lists".into(),
                             _ if item.get("$ref").is_some() => format!(
                                 "{}List",
-                                self.resolve_ref(item["$ref"].as_str().unwrap_or_default())?
-                                    .1
+                                type_leaf(
+                                    &self
+                                        .resolve_ref(item["$ref"].as_str().unwrap_or_default())?
+                                        .1
+                                )
                             ),
                             _ => "List".into(),
                         }
@@ -486,11 +501,11 @@ impl<'a> TypeGen<'a> {
             nullable: false,
         };
         if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-            let (name, rust) = self.resolve_ref(r)?;
-            if r.starts_with("#/components/schemas/") {
+            let (name, path) = self.resolve_ref(r)?;
+            if r.starts_with("#/components/schemas/") && !self.is_hand_ref(r) {
                 self.component(&name)?;
             }
-            return Ok(plain(&format!("crate::types::{rust}")));
+            return Ok(plain(&path));
         }
         if let Some(alts) = s.get("anyOf").and_then(Value::as_array) {
             let nullable = alts.iter().any(|a| a["type"] == "null");
@@ -647,11 +662,19 @@ pub(super) fn type_docs(schema: &Value, description: Option<&str>) -> String {
     }
 }
 
-pub(super) fn field_docs(p: &Value, indent: &str) -> String {
+/// A field's doc comment: the spec's description, or when it has none, the wire name in words
+/// and the JSON it holds (`Start index (integer).`); then its default and example.
+pub(super) fn field_docs(p: &Value, indent: &str, wire: &str) -> String {
     let mut out = String::new();
     match p.get("description").and_then(Value::as_str) {
         Some(d) => out.push_str(&doc_lines(d, indent)),
-        None => writeln!(out, "{indent}/// (Not described by the API.)").unwrap_or(()),
+        None => {
+            let mut name = words(wire).join(" ").to_lowercase();
+            if let Some(first) = name.get(..1) {
+                name.replace_range(..1, &first.to_uppercase());
+            }
+            writeln!(out, "{indent}/// {} ({}).", escape_doc(&name), json_words(p)).ok();
+        }
     }
     if let Some(d) = p.get("default") {
         writeln!(
@@ -680,6 +703,36 @@ pub(super) fn unique_ident(base: &str, used: &mut BTreeSet<String>) -> String {
         n += 1;
     }
     name
+}
+
+/// Clippy's `too_many_arguments` allowance, for a function of `n` arguments that needs it
+/// (clippy's default limit is 7).
+fn many_args_allow(n: usize) -> &'static str {
+    if n > 7 {
+        "    #[allow(clippy::too_many_arguments)]\n"
+    } else {
+        ""
+    }
+}
+
+/// What JSON a schema holds, in words: `integer`, `string or null`, `list of `Gallery``.
+fn json_words(s: &Value) -> String {
+    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        return format!("`{}`", r.rsplit('/').next().unwrap_or(r));
+    }
+    if let Some(alts) = s.get("anyOf").and_then(Value::as_array) {
+        let parts: Vec<String> = alts.iter().map(json_words).collect();
+        return parts.join(" or ");
+    }
+    match s.get("type").and_then(Value::as_str) {
+        Some("array") => match s.get("items") {
+            Some(items) if !is_any(items) => format!("list of {}", json_words(items)),
+            _ => "list".into(),
+        },
+        Some("object") => "object".into(),
+        Some(t) => t.to_string(),
+        None => "any JSON".into(),
+    }
 }
 
 /// Whether a generated field type has a `Default` the decoder may fall back to.
@@ -723,4 +776,9 @@ pub(super) fn setter_conv(name: &str, ty: &str) -> String {
     } else {
         name.to_string()
     }
+}
+
+/// The last segment of a type path: `crate::types::Gallery` -> `Gallery`.
+pub(super) fn type_leaf(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
 }
