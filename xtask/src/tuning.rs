@@ -155,8 +155,9 @@ impl Tuning {
                 ));
             }
             let is_path = path.strip_prefix("crate::").is_some_and(|rest| {
-                rest.split("::")
-                    .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                rest.split("::").all(|seg| {
+                    !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
             });
             if !is_path {
                 problems.push(format!(

@@ -51,7 +51,12 @@ fn generate_with(op: &str, edit: impl Fn(&str) -> String) -> anyhow::Result<()> 
         .find(&format!("[operations.{op}]\n"))
         .expect("entry exists");
     let end = start + text[start..].find("\n\n").expect("entry ends");
-    let edited = format!("{}{}{}", &text[..start], edit(&text[start..end]), &text[end..]);
+    let edited = format!(
+        "{}{}{}",
+        &text[..start],
+        edit(&text[start..end]),
+        &text[end..]
+    );
     let tuning = Tuning::parse(&edited)?;
     xtask::generate::generate(&doc(), &tuning).map(drop)
 }
@@ -65,12 +70,16 @@ fn pagination_keys_must_match_the_builders_setters() {
     .expect_err("page pagination without a page setter must fail");
     let msg = format!("{err:#}");
     assert!(msg.contains("no `page(i64)` setter"), "{msg}");
-    assert!(msg.contains("cursor"), "the message lists the inputs: {msg}");
+    assert!(
+        msg.contains("cursor"),
+        "the message lists the inputs: {msg}"
+    );
 
     // `ratings.list` takes neither a page nor a cursor.
-    let err = generate_with("project_ratings_api_project__project_id__ratings_get", |b| {
-        format!("{b}\npagination = \"page\"")
-    })
+    let err = generate_with(
+        "project_ratings_api_project__project_id__ratings_get",
+        |b| format!("{b}\npagination = \"page\""),
+    )
     .expect_err("must fail");
     assert!(format!("{err:#}").contains("its inputs: none"), "{err:#}");
 
@@ -79,7 +88,10 @@ fn pagination_keys_must_match_the_builders_setters() {
         b.replace("pagination = \"page\"", "pagination = \"cursor\"")
     })
     .expect_err("must fail");
-    assert!(format!("{err:#}").contains("no `cursor(String)` setter"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("no `cursor(String)` setter"),
+        "{err:#}"
+    );
 
     // A cursor in the JSON body counts (`imagine.history`).
     generate_with("history", |b| b.to_string()).expect("the committed table generates");
@@ -91,7 +103,10 @@ fn upload_keys_must_match_the_body() {
         format!("{b}\nupload = \"multipart\"")
     })
     .expect_err("multipart upload without a form body must fail");
-    assert!(format!("{err:#}").contains("not `multipart/form-data`"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("not `multipart/form-data`"),
+        "{err:#}"
+    );
     let err = generate_with("speech_to_text_stt_post", |b| {
         b.replace("upload = \"multipart\"", "upload = \"chunked\"")
     })
@@ -158,8 +173,9 @@ fn one_public_type_per_name_and_no_orphan_generated_types() {
     let mut files = BTreeMap::new();
     sources(&src, &mut files);
     let generated_dir = src.join("generated").display().to_string();
-    let (generated, hand): (Vec<_>, Vec<_>) =
-        files.iter().partition(|(path, _)| path.starts_with(&generated_dir));
+    let (generated, hand): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|(path, _)| path.starts_with(&generated_dir));
 
     let mut generated_names: BTreeMap<String, &str> = BTreeMap::new();
     for (path, code) in &generated {
@@ -201,7 +217,10 @@ fn one_public_type_per_name_and_no_orphan_generated_types() {
             uses.get(name.as_str()).copied().unwrap_or(0) <= inside
         })
         .collect();
-    assert!(orphans.is_empty(), "generated types used by nothing: {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "generated types used by nothing: {orphans:?}"
+    );
 }
 
 /// The text of a type's definition in `types.rs`, up to the next one.
@@ -209,7 +228,11 @@ fn definition_block<'a>(types_rs: &'a str, name: &str) -> &'a str {
     let starts: Vec<usize> = types_rs
         .match_indices("\n/// ")
         .map(|(i, _)| i)
-        .chain(types_rs.match_indices("\ncrate::string_enum!").map(|(i, _)| i))
+        .chain(
+            types_rs
+                .match_indices("\ncrate::string_enum!")
+                .map(|(i, _)| i),
+        )
         .collect();
     let decl = ["pub struct ", "pub enum ", "pub type "]
         .iter()
@@ -224,7 +247,17 @@ fn definition_block<'a>(types_rs: &'a str, name: &str) -> &'a str {
         })
         .next()
         .expect("declared");
-    let start = starts.iter().copied().filter(|s| *s < decl).max().unwrap_or(0);
-    let end = starts.iter().copied().filter(|s| *s > decl).min().unwrap_or(types_rs.len());
+    let start = starts
+        .iter()
+        .copied()
+        .filter(|s| *s < decl)
+        .max()
+        .unwrap_or(0);
+    let end = starts
+        .iter()
+        .copied()
+        .filter(|s| *s > decl)
+        .min()
+        .unwrap_or(types_rs.len());
     &types_rs[start..end]
 }

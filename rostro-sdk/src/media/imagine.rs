@@ -70,8 +70,8 @@ use crate::generated::imagine::{IMAGINE_CHECK, IMAGINE_CREATE, ImagineApi};
 use crate::generated::tasks::TASKS_CHECK;
 use crate::request::{Body, CallOptions, Request, RequestOptions};
 use crate::types::{
-    AspectRatio, GenerationRequest, GenerationType, I2IType, ImaginedItem, MusicGenType,
-    MusicGenre, Output3DType, GenerationRejection, RigType, Speed, Voice,
+    AspectRatio, GenerationRejection, GenerationRequest, GenerationType, I2IType, ImaginedItem,
+    MusicGenType, MusicGenre, Output3DType, RigType, Speed, Voice,
 };
 use crate::{Client, Error, Result};
 

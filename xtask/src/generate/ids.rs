@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 
 use super::names::*;
 
-
 pub(super) fn gen_operation_ids(
     ops: &[(String, String, String, Option<String>)],
     params: &[String],

@@ -367,8 +367,16 @@ fn group_method(o: &OpInfo, parts: &OpParts) -> String {
     let mut method = doc_lines(o.op["summary"].as_str().unwrap_or_default(), "    ");
     writeln!(method, "    ///\n    /// {}", trace(o)).ok();
     if !path_params.is_empty() {
-        let names: Vec<String> = path_params.iter().map(|p| format!("`{}`", p.wire)).collect();
-        writeln!(method, "    ///\n    /// Path parameters: {}.", names.join(", ")).ok();
+        let names: Vec<String> = path_params
+            .iter()
+            .map(|p| format!("`{}`", p.wire))
+            .collect();
+        writeln!(
+            method,
+            "    ///\n    /// Path parameters: {}.",
+            names.join(", ")
+        )
+        .ok();
     }
     let args: Vec<String> = path_params
         .iter()
@@ -404,10 +412,19 @@ fn builder_code(o: &OpInfo, handle: &str, parts: &OpParts) -> Result<String> {
         init: vec!["client".into(), "options: RequestOptions::default()".into()],
         ..Default::default()
     };
-    writeln!(c.into, "        let mut req = Request::new(&{});", parts.static_name).ok();
+    writeln!(
+        c.into,
+        "        let mut req = Request::new(&{});",
+        parts.static_name
+    )
+    .ok();
     param_code(parts, &mut c);
     body_code(parts, &mut c);
-    writeln!(c.into, "        req.options(self.options);\n        Ok(req)").ok();
+    writeln!(
+        c.into,
+        "        req.options(self.options);\n        Ok(req)"
+    )
+    .ok();
 
     let (builder, static_name) = (&parts.builder, &parts.static_name);
     let mut b = operation_static(o, static_name)?;
@@ -427,7 +444,12 @@ fn builder_code(o: &OpInfo, handle: &str, parts: &OpParts) -> Result<String> {
         c.into
     )
     .ok();
-    writeln!(b, "crate::operation_builder!({builder}, {});\n", parts.output).ok();
+    writeln!(
+        b,
+        "crate::operation_builder!({builder}, {});\n",
+        parts.output
+    )
+    .ok();
     Ok(b)
 }
 
@@ -464,14 +486,22 @@ fn builder_docs(o: &OpInfo, handle: &str) -> String {
         } else {
             "`POST /check`"
         };
-        writeln!(b, "///\n/// The answer is a running generation: poll it with {check}.").ok();
+        writeln!(
+            b,
+            "///\n/// The answer is a running generation: poll it with {check}."
+        )
+        .ok();
     }
     if o.tuning.streaming {
         b.push_str("///\n/// With `\"stream\": true` the server answers with server-sent events; the SDK's streaming layer handles that.\n");
     }
     match o.tuning.pagination.as_deref() {
-        Some("page") => b.push_str("///\n/// Paginated by page number: `.stream()` yields the items of every page.\n"),
-        Some("cursor") => b.push_str("///\n/// Paginated by cursor: `.stream()` yields the items of every page.\n"),
+        Some("page") => b.push_str(
+            "///\n/// Paginated by page number: `.stream()` yields the items of every page.\n",
+        ),
+        Some("cursor") => b.push_str(
+            "///\n/// Paginated by cursor: `.stream()` yields the items of every page.\n",
+        ),
         _ => {}
     }
     if o.tuning.upload.as_deref() == Some("multipart") {
@@ -675,4 +705,3 @@ pub(super) fn setter_code(s: &Setter, what: &str) -> String {
     writeln!(out, "    pub fn {}(mut self, v: {arg}) -> Self {{\n        self.{} = Some({conv});\n        self\n    }}\n", s.ident, s.ident).ok();
     out
 }
-

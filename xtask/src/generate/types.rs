@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use super::names::*;
 use crate::tuning::Tuning;
 
-
 pub(super) struct TypeGen<'a> {
     pub(super) doc: &'a Value,
     /// Schema name -> Rust type name.
@@ -46,7 +45,10 @@ impl<'a> TypeGen<'a> {
             .context("components.schemas")?;
         let mut component_names = BTreeMap::new();
         let mut seen = BTreeSet::new();
-        for name in schemas.keys().filter(|n| !tuning.hand_types.contains_key(*n)) {
+        for name in schemas
+            .keys()
+            .filter(|n| !tuning.hand_types.contains_key(*n))
+        {
             let rust = tuning
                 .type_names
                 .get(name)
@@ -673,7 +675,13 @@ pub(super) fn field_docs(p: &Value, indent: &str, wire: &str) -> String {
             if let Some(first) = name.get(..1) {
                 name.replace_range(..1, &first.to_uppercase());
             }
-            writeln!(out, "{indent}/// {} ({}).", escape_doc(&name), json_words(p)).ok();
+            writeln!(
+                out,
+                "{indent}/// {} ({}).",
+                escape_doc(&name),
+                json_words(p)
+            )
+            .ok();
         }
     }
     if let Some(d) = p.get("default") {

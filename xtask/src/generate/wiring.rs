@@ -43,7 +43,10 @@ impl Wiring {
         match o.tuning.upload.as_deref() {
             Some("multipart") => {
                 ensure!(
-                    matches!(parts.body, BodyKind::FormFields { .. } | BodyKind::FormParts),
+                    matches!(
+                        parts.body,
+                        BodyKind::FormFields { .. } | BodyKind::FormParts
+                    ),
                     "`upload = \"multipart\"`, but the body is not `multipart/form-data`"
                 );
                 write!(self.multipart, "{gate}    {builder} => {};\n", parts.output).ok();
@@ -97,15 +100,26 @@ fn check_page_setter(style: &str, parts: &OpParts) -> Result<()> {
     ensure!(
         found,
         "`pagination = \"{style}\"`, but the builder has no `{}` setter (its inputs: {})",
-        if style == "page" { "page(i64)" } else { "cursor(String)" },
-        if names.is_empty() { "none".to_string() } else { names.join(", ") }
+        if style == "page" {
+            "page(i64)"
+        } else {
+            "cursor(String)"
+        },
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
     );
     Ok(())
 }
 
 /// The type of a page's items: the one list of a typed schema in the answer, or JSON.
 fn page_item(o: &OpInfo, parts: &OpParts, types: &TypeGen<'_>, tuning: &Tuning) -> Result<String> {
-    let schema = match (&o.tuning.response, parts.ok_schema.get("$ref").and_then(Value::as_str)) {
+    let schema = match (
+        &o.tuning.response,
+        parts.ok_schema.get("$ref").and_then(Value::as_str),
+    ) {
         (Some(t), _) => tuning.type_schema(t)?,
         (None, Some(r)) if !types.is_hand_ref(r) => {
             let (name, _) = types.resolve_ref(r)?;
