@@ -14,9 +14,9 @@
 //!
 //! | builder | items | pages by |
 //! | --- | --- | --- |
-//! | `client.search().list()`, `.list_post()` | [`SearchNode`] | cursor |
-//! | `client.gallery().list()`, `.list_for_project(id)`, `client.images().mine()` | [`GalleryItem`] | page |
-//! | `client.imagine().history()` | [`ImaginedItem`] | cursor |
+//! | `client.search().list()`, `.list_post()` | [`SearchNode`](crate::types::SearchNode) | cursor |
+//! | `client.gallery().list()`, `.list_for_project(id)`, `client.images().mine()` | [`GalleryItem`](crate::types::GalleryItem) | page |
+//! | `client.imagine().history()` | [`ImaginedItem`](crate::types::ImaginedItem) | cursor |
 //! | `client.chats().list()`, `client.projects().forks(id)` | `serde_json::Value` | cursor |
 //! | `client.follows().following(u)`, `.followers(u)`, `client.logs().search()` | `serde_json::Value` | page |
 //!
