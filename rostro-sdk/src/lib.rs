@@ -37,17 +37,33 @@
 //!
 //! # Layout
 //!
-//! - [`generated`]: code generated from `openapi/rostro.openapi.json` and
-//!   `openapi/tuning.toml` by `cargo xtask generate` — one type per schema in [`types`], one
-//!   resource group per module (the handle `client.<group>()` and one request builder per
-//!   operation, whose doc names `METHOD /path` and the spec's operationId), and
-//!   [`OperationId`], the exhaustive list of all 219 operations.
-//! - The hand-written runtime beside it: [`Client`] and [`ClientBuilder`], [`request`],
-//!   [`response`], [`error`]. Every call goes through one send path that joins the path to
-//!   the API or mimic base URL, authenticates, retries (connection errors, timeouts, 408,
-//!   409, 429, 5xx; honouring `Retry-After`), traces one `rostro.request` span, and decodes
-//!   into a typed [`Response`] or a typed [`Error`].
+//! Where each concern lives (`src/` of this crate):
 //!
+//! - Generated, never edited by hand: [`generated`] (`generated/`), written by
+//!   `cargo xtask generate` from `openapi/rostro.openapi.json` and `openapi/tuning.toml`. One
+//!   type per schema an operation uses in [`types`]; one resource group per module (the handle
+//!   `client.<group>()` and one request builder per operation, whose doc names `METHOD /path`
+//!   and the spec's operationId); [`OperationId`], the exhaustive list of all 219 operations;
+//!   and `generated/wiring.rs`, which hangs the tuning table's `pagination` and `upload`
+//!   entries onto the builders. Schemas a hand-written type stands for (tuning
+//!   `[hand_types]`) are referred to, not generated.
+//! - Hand-written extensions on those handles:
+//!   - [`chat`]: typed OpenAI-compatible chat and text completions on `client.chat()`,
+//!     `client.completions()` and `client.prompt()`: requests, answers, SSE streams and their
+//!     assembly.
+//!   - [`media`]: imagine generations (submit, wait, download), uploads (streamed multipart,
+//!     base64, chunked with resume) and pagination (`.stream()` on list builders).
+//!   - [`routstr`]: Routstr nodes (OpenAI-compatible, paid with Cashu eCash): balance, top-up,
+//!     refunds and change.
+//! - The runtime every request goes through: [`Client`] and [`ClientBuilder`] (`client.rs`);
+//!   [`request`] (what a request is: operation, path and query, body, per-call options);
+//!   `transport.rs`, the one send path ([`Client::execute`], [`Client::execute_raw`]) that
+//!   joins the path to the API or mimic base URL, authenticates, retries (connection errors,
+//!   timeouts, 408, 409, 429, 5xx; honouring `Retry-After`; classifier and waits in
+//!   `retry.rs`), traces one `rostro.request` span with secrets redacted, and reads error
+//!   bodies with a size bound; [`response`] (a typed [`Response`] and its metadata) and
+//!   [`error`] (a typed [`Error`]).
+
 //! # Features
 //!
 //! - `engine` (default): the engine API groups (`/engine/api/...`).

@@ -57,8 +57,12 @@ impl Client {
     }
 
     /// [`execute_raw`](Self::execute_raw), also returning how many attempts it took to get
-    /// the 2xx headers (for a stream's [`ResponseMeta::attempts`]).
-    pub async fn execute_raw_counted(&self, req: Request) -> Result<(reqwest::Response, u32)> {
+    /// the 2xx headers (for a stream's [`ResponseMeta::attempts`]). Crate-private: callers
+    /// outside the SDK get attempts from the typed streams' [`ResponseMeta`].
+    pub(crate) async fn execute_raw_counted(
+        &self,
+        req: Request,
+    ) -> Result<(reqwest::Response, u32)> {
         match self.send(req, false).await? {
             Sent::Raw(resp, attempts) => Ok((resp, attempts)),
             Sent::Buffered { .. } => unreachable!("raw send returns a raw response"),

@@ -249,7 +249,7 @@ async fn generated_calls_retry_through_the_runtime() {
         .expect("second attempt succeeds");
     assert_eq!(response.meta().attempts, 2);
     let models = response.into_inner();
-    assert_eq!(models.data.expect("data")[0].id.as_deref(), Some("asha"));
+    assert_eq!(models.data[0].id, "asha");
 }
 
 #[tokio::test]

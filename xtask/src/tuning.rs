@@ -17,6 +17,11 @@ pub struct Tuning {
     /// Rust names for schemas whose own names are too long or collide once shortened.
     #[serde(default)]
     pub type_names: BTreeMap<String, String>,
+    /// Schemas whose one Rust type is hand-written: schema name -> that type's path
+    /// (`crate::chat::ChatCompletion`). The generator emits no type for them and refers to
+    /// the hand-written one wherever the spec refers to the schema.
+    #[serde(default)]
+    pub hand_types: BTreeMap<String, String>,
 }
 
 /// How one operation appears in the SDK.
@@ -137,6 +142,27 @@ impl Tuning {
                 {
                     problems.push(format!("`{id}`: {what} `{v}` is not one of {allowed:?}"));
                 }
+            }
+        }
+        let schemas = &doc["components"]["schemas"];
+        for (schema, path) in &self.hand_types {
+            if schemas.get(schema).is_none() {
+                problems.push(format!("[hand_types] `{schema}` names no schema"));
+            }
+            if self.type_names.contains_key(schema) {
+                problems.push(format!(
+                    "`{schema}` is in both [hand_types] and [type_names]"
+                ));
+            }
+            let is_path = path.strip_prefix("crate::").is_some_and(|rest| {
+                rest.split("::").all(|seg| {
+                    !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            });
+            if !is_path {
+                problems.push(format!(
+                    "[hand_types] `{schema}`: `{path}` is not a `crate::` path"
+                ));
             }
         }
         for name in self.types.keys() {

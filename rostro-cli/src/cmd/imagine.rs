@@ -207,7 +207,7 @@ pub struct Model3dArgs {
     #[arg(long = "init-image", value_name = "FILE|URL")]
     pub init_images: Vec<String>,
     /// Output file type
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(types::Output3Dtype::KNOWN))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(types::Output3DType::KNOWN))]
     pub output_type: Option<String>,
     /// Generate a texture too
     #[arg(long)]
@@ -247,7 +247,7 @@ pub struct EditArgs {
     #[arg(long, value_name = "FILE|URL")]
     pub mask: Option<String>,
     /// edit (keeps most), canny (keeps structure) or face (keeps identity)
-    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(types::I2Itype::KNOWN))]
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(types::I2IType::KNOWN))]
     pub i2i_type: Option<String>,
     /// Strength (0-1)
     #[arg(long)]
@@ -480,7 +480,7 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
                     types::GenerationType::ImageTo3d
                 }),
                 prompt: a.prompt,
-                output_type: a.output_type.map(types::Output3Dtype::from),
+                output_type: a.output_type.map(types::Output3DType::from),
                 do_texture: a.texture.then_some(true),
                 do_autorig: a.autorig.then_some(true),
                 autorig_type: a.rig_type.map(types::RigType::from),
@@ -499,7 +499,7 @@ pub fn run(ctx: &Ctx, cmd: ImagineCmd) -> CliResult {
         ImagineCmd::Edit(a) => {
             let mut r = base(&a.common);
             r.prompt = Some(a.prompt);
-            r.i2i_type = a.i2i_type.map(types::I2Itype::from);
+            r.i2i_type = a.i2i_type.map(types::I2IType::from);
             r.strength = a.strength;
             r.preserve_transparency = a.preserve_transparency.then_some(true);
             r.generation_type = Some(types::GenerationType::ImageToImage);

@@ -341,20 +341,6 @@ impl ChatApi {
         }
     }
 
-    /// Creates a chat completion: `POST /v1/chat/completions` without streaming.
-    pub async fn create(&self, req: ChatCompletionRequest) -> Result<ChatCompletion> {
-        self.request(req).send().await
-    }
-
-    /// Creates a chat completion on the per-model route `POST /{model}/v1/chat/completions`.
-    pub async fn create_for_model(
-        &self,
-        model: impl fmt::Display,
-        req: ChatCompletionRequest,
-    ) -> Result<ChatCompletion> {
-        self.request(req).for_model(model).send().await
-    }
-
     /// Streams a chat completion: `POST /v1/chat/completions` with `"stream": true`. Set
     /// [`include_usage`](ChatCompletionRequest::include_usage) for a final usage (and cost)
     /// chunk.
@@ -382,20 +368,6 @@ impl CompletionsApi {
             options: RequestOptions::default(),
             idle_timeout: None,
         }
-    }
-
-    /// Creates a text completion: `POST /v1/completions` without streaming.
-    pub async fn create(&self, req: CompletionRequest) -> Result<Completion> {
-        self.request(req).send().await
-    }
-
-    /// Creates a text completion on the per-model route `POST /{model}/v1/completions`.
-    pub async fn create_for_model(
-        &self,
-        model: impl fmt::Display,
-        req: CompletionRequest,
-    ) -> Result<Completion> {
-        self.request(req).for_model(model).send().await
     }
 
     /// Streams a text completion: `POST /v1/completions` with `"stream": true`.
@@ -426,11 +398,6 @@ impl PromptApi {
             options: RequestOptions::default(),
             idle_timeout: None,
         }
-    }
-
-    /// Generic completion: `POST /prompt` without streaming.
-    pub async fn create(&self, req: ChatCompletionRequest) -> Result<ChatCompletion> {
-        self.request(req).send().await
     }
 
     /// Generic completion: `POST /prompt` with `"stream": true`.

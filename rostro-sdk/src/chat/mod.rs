@@ -55,6 +55,7 @@
 //! [`PromptApi`]: crate::generated::prompt::PromptApi
 
 mod accumulate;
+mod api;
 mod call;
 mod completion;
 mod de;

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `account` operations: [`AccountApi`], from [`Client::account`](crate::Client::account).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -262,7 +262,7 @@ impl AccountDelete {
     }
 }
 
-crate::operation_builder!(AccountDelete, crate::types::Apiresponse);
+crate::operation_builder!(AccountDelete, crate::types::ApiResponse);
 
 /// `POST /api/account/block/{block_type}/{name}` (operationId `block_item_api_account_block__block_type___name__post`).
 #[doc(hidden)]
@@ -305,7 +305,7 @@ impl AccountBlock {
     }
 }
 
-crate::operation_builder!(AccountBlock, crate::types::Apiresponse);
+crate::operation_builder!(AccountBlock, crate::types::ApiResponse);
 
 /// `DELETE /api/account/block/{block_type}/{name}` (operationId `unblock_item_api_account_block__block_type___name__delete`).
 #[doc(hidden)]
@@ -348,7 +348,7 @@ impl AccountUnblock {
     }
 }
 
-crate::operation_builder!(AccountUnblock, crate::types::Apiresponse);
+crate::operation_builder!(AccountUnblock, crate::types::ApiResponse);
 
 /// `POST /api/account/blacklist` (operationId `blacklist_word_api_account_blacklist_post`).
 #[doc(hidden)]
@@ -396,7 +396,7 @@ impl AccountBlacklistWord {
     }
 }
 
-crate::operation_builder!(AccountBlacklistWord, crate::types::Apiresponse);
+crate::operation_builder!(AccountBlacklistWord, crate::types::ApiResponse);
 
 /// `POST /api/account/blacklist/remove` (operationId `unblacklist_word_api_account_blacklist_remove_post`).
 #[doc(hidden)]
@@ -444,7 +444,7 @@ impl AccountUnblacklistWord {
     }
 }
 
-crate::operation_builder!(AccountUnblacklistWord, crate::types::Apiresponse);
+crate::operation_builder!(AccountUnblacklistWord, crate::types::ApiResponse);
 
 /// `POST /api/account/sort/{order}` (operationId `set_sort_api_account_sort__order__post`).
 #[doc(hidden)]
@@ -484,7 +484,7 @@ impl AccountSetSort {
     }
 }
 
-crate::operation_builder!(AccountSetSort, crate::types::Apiresponse);
+crate::operation_builder!(AccountSetSort, crate::types::ApiResponse);
 
 /// `GET /api/self` (operationId `get_user_account_truncated_api_self_get`).
 #[doc(hidden)]
@@ -558,7 +558,7 @@ impl AccountUserinfo {
     }
 }
 
-crate::operation_builder!(AccountUserinfo, crate::types::OauthUserStub);
+crate::operation_builder!(AccountUserinfo, crate::types::OAuthUserStub);
 
 /// `POST /api/self/username` (operationId `change_my_username_api_self_username_post`).
 #[doc(hidden)]
@@ -606,7 +606,7 @@ impl AccountChangeUsername {
     }
 }
 
-crate::operation_builder!(AccountChangeUsername, crate::types::Apiresponse);
+crate::operation_builder!(AccountChangeUsername, crate::types::ApiResponse);
 
 /// `POST /api/check/username` (operationId `check_my_username_api_check_username_post`).
 #[doc(hidden)]
@@ -654,4 +654,4 @@ impl AccountCheckUsername {
     }
 }
 
-crate::operation_builder!(AccountCheckUsername, crate::types::Apiresponse);
+crate::operation_builder!(AccountCheckUsername, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `audio` operations: [`AudioApi`], from [`Client::audio`](crate::Client::audio).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -164,19 +164,19 @@ impl AudioMusic {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -528,19 +528,19 @@ impl AudioSpeech {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -858,19 +858,19 @@ impl AudioSoundEffect {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -924,7 +924,7 @@ impl AudioSoundEffect {
         self
     }
 
-    /// (Not described by the API.)
+    /// Prompt (string or null).
     ///
     /// Example: `"two starships are fighting in space with laser cannons"`.
     pub fn prompt(mut self, v: impl Into<String>) -> Self {
@@ -932,7 +932,7 @@ impl AudioSoundEffect {
         self
     }
 
-    /// (Not described by the API.)
+    /// Negative prompt (string or null).
     ///
     /// Example: `"distorted"`.
     pub fn negative_prompt(mut self, v: impl Into<String>) -> Self {
@@ -1069,6 +1069,8 @@ pub static AUDIO_TRANSCRIBE: Operation = Operation {
 /// STT endpoint.
 ///
 /// Request builder for `POST /stt` (operationId `speech_to_text_stt_post`), from [`AudioApi::transcribe`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioTranscribe {
@@ -1115,4 +1117,4 @@ impl AudioTranscribe {
     }
 }
 
-crate::operation_builder!(AudioTranscribe, crate::types::Sttresponse);
+crate::operation_builder!(AudioTranscribe, crate::types::SttResponse);

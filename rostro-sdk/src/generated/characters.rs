@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `characters` operations: [`CharactersApi`], from [`Client::characters`](crate::Client::characters).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -218,7 +218,7 @@ impl CharactersUpsertExpressions {
     }
 }
 
-crate::operation_builder!(CharactersUpsertExpressions, crate::types::Apiresponse);
+crate::operation_builder!(CharactersUpsertExpressions, crate::types::ApiResponse);
 
 /// `DELETE /api/characters/{project_id}/expressions/{tagname}` (operationId `delete_expressions_api_characters__project_id__expressions__tagname__delete`).
 #[doc(hidden)]
@@ -261,7 +261,7 @@ impl CharactersDeleteExpressions {
     }
 }
 
-crate::operation_builder!(CharactersDeleteExpressions, crate::types::Apiresponse);
+crate::operation_builder!(CharactersDeleteExpressions, crate::types::ApiResponse);
 
 /// `POST /api/core/characters` (operationId `create_char_api_core_characters_post`).
 #[doc(hidden)]
@@ -309,7 +309,7 @@ impl CharactersCreate {
     }
 }
 
-crate::operation_builder!(CharactersCreate, crate::types::Apiresponse);
+crate::operation_builder!(CharactersCreate, crate::types::ApiResponse);
 
 /// `DELETE /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}` (operationId `remove_lorebook_api_core_characters_link__username___pathname__lorebook__project_id__delete`).
 #[doc(hidden)]
@@ -355,7 +355,7 @@ impl CharactersUnlinkLorebook {
     }
 }
 
-crate::operation_builder!(CharactersUnlinkLorebook, crate::types::Apiresponse);
+crate::operation_builder!(CharactersUnlinkLorebook, crate::types::ApiResponse);
 
 /// `POST /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}` (operationId `add_lorebook_api_core_characters_link__username___pathname__lorebook__project_id__post`).
 #[doc(hidden)]
@@ -401,7 +401,7 @@ impl CharactersLinkLorebook {
     }
 }
 
-crate::operation_builder!(CharactersLinkLorebook, crate::types::Apiresponse);
+crate::operation_builder!(CharactersLinkLorebook, crate::types::ApiResponse);
 
 /// `PUT /api/core/characters/{username}/{pathname}` (operationId `update_char_for_api_core_characters__username___pathname__put`).
 #[doc(hidden)]
@@ -455,7 +455,7 @@ impl CharactersUpdate {
     }
 }
 
-crate::operation_builder!(CharactersUpdate, crate::types::Apiresponse);
+crate::operation_builder!(CharactersUpdate, crate::types::ApiResponse);
 
 /// `POST /api/infer/emotion` (operationId `infer_emotions_api_infer_emotion_post`).
 #[doc(hidden)]

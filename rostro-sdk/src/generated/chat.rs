@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `chat` operations: [`ChatApi`], from [`Client::chat`](crate::Client::chat).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -96,7 +96,7 @@ impl ChatCreateForModelUntyped {
     }
 }
 
-crate::operation_builder!(ChatCreateForModelUntyped, crate::types::ChatCompletion);
+crate::operation_builder!(ChatCreateForModelUntyped, crate::chat::ChatCompletion);
 
 /// `POST /v1/chat/completions` (operationId `chat_mimic_all_v1_chat_completions_post`).
 #[doc(hidden)]
@@ -147,4 +147,4 @@ impl ChatCreateUntyped {
     }
 }
 
-crate::operation_builder!(ChatCreateUntyped, crate::types::ChatCompletion);
+crate::operation_builder!(ChatCreateUntyped, crate::chat::ChatCompletion);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `chats` operations: [`ChatsApi`], from [`Client::chats`](crate::Client::chats).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -275,6 +275,8 @@ pub static CHATS_LIST: Operation = Operation {
 /// Search (or get all) chats for user.
 ///
 /// Request builder for `GET /api/core/chats` (operationId `get_chats_for_api_core_chats_get`), from [`ChatsApi::list`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsList {
@@ -799,7 +801,7 @@ impl ChatsDelete {
     }
 }
 
-crate::operation_builder!(ChatsDelete, crate::types::Apiresponse);
+crate::operation_builder!(ChatsDelete, crate::types::ApiResponse);
 
 /// `PATCH /api/core/chats/{chat_id}` (operationId `update_chat_api_core_chats__chat_id__patch`).
 #[doc(hidden)]
@@ -898,7 +900,7 @@ impl ChatsDeleteMany {
     }
 }
 
-crate::operation_builder!(ChatsDeleteMany, crate::types::Apiresponse);
+crate::operation_builder!(ChatsDeleteMany, crate::types::ApiResponse);
 
 /// `POST /api/core/chats/v2/{chat_id}/messages/content` (operationId `get_message_strings_api_core_chats_v2__chat_id__messages_content_post`).
 #[doc(hidden)]
@@ -992,7 +994,7 @@ impl ChatsRemoveCharacter {
     }
 }
 
-crate::operation_builder!(ChatsRemoveCharacter, crate::types::Apiresponse);
+crate::operation_builder!(ChatsRemoveCharacter, crate::types::ApiResponse);
 
 /// `POST /api/core/chats/{chat_id}/character/{char_id}` (operationId `add_character_api_core_chats__chat_id__character__char_id__post`).
 #[doc(hidden)]
@@ -1137,7 +1139,7 @@ impl ChatsRemoveCharacters {
     }
 }
 
-crate::operation_builder!(ChatsRemoveCharacters, crate::types::Apiresponse);
+crate::operation_builder!(ChatsRemoveCharacters, crate::types::ApiResponse);
 
 /// `POST /api/core/chats/{chat_id}/user/{tagname}` (operationId `add_user_to_chat_api_core_chats__chat_id__user__tagname__post`).
 #[doc(hidden)]
@@ -1180,7 +1182,7 @@ impl ChatsInviteUser {
     }
 }
 
-crate::operation_builder!(ChatsInviteUser, crate::types::Apiresponse);
+crate::operation_builder!(ChatsInviteUser, crate::types::ApiResponse);
 
 /// `DELETE /api/core/chats/{chat_id}/user/{user_id}` (operationId `remove_user_api_core_chats__chat_id__user__user_id__delete`).
 #[doc(hidden)]
@@ -1223,7 +1225,7 @@ impl ChatsRemoveUser {
     }
 }
 
-crate::operation_builder!(ChatsRemoveUser, crate::types::Apiresponse);
+crate::operation_builder!(ChatsRemoveUser, crate::types::ApiResponse);
 
 /// `GET /api/core/chats/v2/{chat_id}/metatree` (operationId `get_chat_meta_tree_api_core_chats_v2__chat_id__metatree_get`).
 #[doc(hidden)]

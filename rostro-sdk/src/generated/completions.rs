@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `completions` operations: [`CompletionsApi`], from [`Client::completions`](crate::Client::completions).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -98,7 +98,7 @@ impl CompletionsCreateForModelUntyped {
 
 crate::operation_builder!(
     CompletionsCreateForModelUntyped,
-    crate::types::ChatCompletion
+    crate::chat::ChatCompletion
 );
 
 /// `POST /v1/completions` (operationId `chat_mimic_all_generic_v1_completions_post`).
@@ -150,4 +150,4 @@ impl CompletionsCreateUntyped {
     }
 }
 
-crate::operation_builder!(CompletionsCreateUntyped, crate::types::ChatCompletion);
+crate::operation_builder!(CompletionsCreateUntyped, crate::chat::ChatCompletion);

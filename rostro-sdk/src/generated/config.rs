@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `config` operations: [`ConfigApi`], from [`Client::config`](crate::Client::config).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -132,7 +132,7 @@ impl ConfigUpsertPart {
     }
 }
 
-crate::operation_builder!(ConfigUpsertPart, crate::types::Apiresponse);
+crate::operation_builder!(ConfigUpsertPart, crate::types::ApiResponse);
 
 /// `DELETE /config/{config_id}/{sub_id}` (operationId `delete_config_part_config__config_id___sub_id__delete`).
 #[doc(hidden)]
@@ -175,7 +175,7 @@ impl ConfigDeletePart {
     }
 }
 
-crate::operation_builder!(ConfigDeletePart, crate::types::Apiresponse);
+crate::operation_builder!(ConfigDeletePart, crate::types::ApiResponse);
 
 /// `POST /config` (operationId `upsert_configs_parts_config_post`).
 #[doc(hidden)]
@@ -223,7 +223,7 @@ impl ConfigUpsert {
     }
 }
 
-crate::operation_builder!(ConfigUpsert, crate::types::Apiresponse);
+crate::operation_builder!(ConfigUpsert, crate::types::ApiResponse);
 
 /// `DELETE /config` (operationId `delete_configs_parts_config_delete`).
 #[doc(hidden)]
@@ -271,7 +271,7 @@ impl ConfigDelete {
     }
 }
 
-crate::operation_builder!(ConfigDelete, crate::types::Apiresponse);
+crate::operation_builder!(ConfigDelete, crate::types::ApiResponse);
 
 /// `POST /config/fetch` (operationId `fetch_configs_config_fetch_post`).
 #[doc(hidden)]

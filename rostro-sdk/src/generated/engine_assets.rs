@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `engine_assets` operations: [`EngineAssetsApi`], from [`Client::engine_assets`](crate::Client::engine_assets).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -245,6 +245,8 @@ pub static ENGINE_ASSETS_CREATE: Operation = Operation {
 /// Asset Create
 ///
 /// Request builder for `POST /engine/api/assets` (operationId `asset_create_engine_api_assets_post`), from [`EngineAssetsApi::create`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsCreate {
@@ -399,6 +401,8 @@ pub static ENGINE_ASSETS_UPDATE: Operation = Operation {
 /// Asset Update
 ///
 /// Request builder for `PUT /engine/api/assets/{asset_id}` (operationId `asset_update_engine_api_assets__asset_id__put`), from [`EngineAssetsApi::update`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsUpdate {

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `engine_projects` operations: [`EngineProjectsApi`], from [`Client::engine_projects`](crate::Client::engine_projects).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -980,6 +980,8 @@ pub static ENGINE_PROJECTS_SET_IMAGE: Operation = Operation {
 /// Project Image
 ///
 /// Request builder for `POST /engine/api/projects/{project_id}/image` (operationId `project_image_engine_api_projects__project_id__image_post`), from [`EngineProjectsApi::set_image`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsSetImage {

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `extensions` operations: [`ExtensionsApi`], from [`Client::extensions`](crate::Client::extensions).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -254,6 +254,8 @@ pub static EXTENSIONS_UPLOAD: Operation = Operation {
 /// Make a number of operations on files in a pseudo-atomic manner.
 ///
 /// Request builder for `POST /extension/{extension_id}/upload` (operationId `upload_zip_file_extension__extension_id__upload_post`), from [`ExtensionsApi::upload`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsUpload {
@@ -297,4 +299,4 @@ impl ExtensionsUpload {
     }
 }
 
-crate::operation_builder!(ExtensionsUpload, crate::types::Apiresponse);
+crate::operation_builder!(ExtensionsUpload, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `favorites` operations: [`FavoritesApi`], from [`Client::favorites`](crate::Client::favorites).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -88,7 +88,7 @@ impl FavoritesRemove {
     }
 }
 
-crate::operation_builder!(FavoritesRemove, crate::types::Apiresponse);
+crate::operation_builder!(FavoritesRemove, crate::types::ApiResponse);
 
 /// `POST /api/favorites/{project_id}` (operationId `proj_favorite_api_favorites__project_id__post`).
 #[doc(hidden)]
@@ -128,7 +128,7 @@ impl FavoritesAdd {
     }
 }
 
-crate::operation_builder!(FavoritesAdd, crate::types::Apiresponse);
+crate::operation_builder!(FavoritesAdd, crate::types::ApiResponse);
 
 /// `GET /api/favorites` (operationId `my_favorites_api_favorites_get`).
 #[doc(hidden)]

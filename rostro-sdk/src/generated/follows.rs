@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `follows` operations: [`FollowsApi`], from [`Client::follows`](crate::Client::follows).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -98,6 +98,8 @@ pub static FOLLOWS_FOLLOWING: Operation = Operation {
 /// Get who a given username follows.
 ///
 /// Request builder for `GET /api/follows/{username}` (operationId `user_follows_post_api_follows__username__get`), from [`FollowsApi::following`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowing {
@@ -204,6 +206,8 @@ pub static FOLLOWS_FOLLOWERS: Operation = Operation {
 /// Get who follows a given username.
 ///
 /// Request builder for `GET /api/followers/{username}` (operationId `user_followers_api_followers__username__get`), from [`FollowsApi::followers`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowers {
@@ -439,7 +443,7 @@ impl FollowsUnfollowTag {
     }
 }
 
-crate::operation_builder!(FollowsUnfollowTag, crate::types::Apiresponse);
+crate::operation_builder!(FollowsUnfollowTag, crate::types::ApiResponse);
 
 /// `POST /follow/tag/{tagname}` (operationId `user_tag_favorite_follow_tag__tagname__post`).
 #[doc(hidden)]
@@ -479,7 +483,7 @@ impl FollowsFollowTag {
     }
 }
 
-crate::operation_builder!(FollowsFollowTag, crate::types::Apiresponse);
+crate::operation_builder!(FollowsFollowTag, crate::types::ApiResponse);
 
 /// `DELETE /api/follow/{username}` (operationId `delete_user_favorite_api_follow__username__delete`).
 #[doc(hidden)]
@@ -519,7 +523,7 @@ impl FollowsUnfollowUser {
     }
 }
 
-crate::operation_builder!(FollowsUnfollowUser, crate::types::Apiresponse);
+crate::operation_builder!(FollowsUnfollowUser, crate::types::ApiResponse);
 
 /// `POST /api/follow/{username}` (operationId `user_favorite_api_follow__username__post`).
 #[doc(hidden)]
@@ -559,4 +563,4 @@ impl FollowsFollowUser {
     }
 }
 
-crate::operation_builder!(FollowsFollowUser, crate::types::Apiresponse);
+crate::operation_builder!(FollowsFollowUser, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `gallery` operations: [`GalleryApi`], from [`Client::gallery`](crate::Client::gallery).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -69,6 +69,8 @@ pub static GALLERY_LIST: Operation = Operation {
 /// Fetch the gallery of all images for all projects.
 ///
 /// Request builder for `GET /api/gallery` (operationId `all_images_get_api_gallery_get`), from [`GalleryApi::list`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryList {
@@ -150,6 +152,8 @@ pub static GALLERY_LIST_FOR_PROJECT: Operation = Operation {
 /// Fetch the gallery of images for this project.
 ///
 /// Request builder for `GET /api/gallery/project/{project_id}` (operationId `get_images_wrapper_api_gallery_project__project_id__get`), from [`GalleryApi::list_for_project`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryListForProject {
@@ -319,4 +323,4 @@ impl GalleryDelete {
     }
 }
 
-crate::operation_builder!(GalleryDelete, crate::types::Apiresponse);
+crate::operation_builder!(GalleryDelete, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `images` operations: [`ImagesApi`], from [`Client::images`](crate::Client::images).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -137,6 +137,8 @@ pub static IMAGES_MINE: Operation = Operation {
 /// Get all images generated under your account.
 ///
 /// Request builder for `GET /images/mine` (operationId `get_images_images_mine_get`), from [`ImagesApi::mine`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesMine {
@@ -359,19 +361,19 @@ impl ImagesInpaint {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -644,19 +646,19 @@ impl ImagesRemoveBackground {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -815,8 +817,8 @@ impl ImagesRemoveBackground {
     }
 
     /// Sets the whole body at once, replacing any body field set before.
-    pub fn body(mut self, body: crate::types::RemoveBgrequest) -> Self {
-        let crate::types::RemoveBgrequest {
+    pub fn body(mut self, body: crate::types::RemoveBgRequest) -> Self {
+        let crate::types::RemoveBgRequest {
             chat_id: b_chat_id,
             uuid: b_uuid,
             mode: b_mode,
@@ -872,7 +874,7 @@ impl ImagesRemoveBackground {
     /// Builds the request without sending it: checks required inputs and encodes the body.
     pub fn into_request(self) -> Result<Request> {
         let mut req = Request::new(&IMAGES_REMOVE_BACKGROUND);
-        let body = crate::types::RemoveBgrequest {
+        let body = crate::types::RemoveBgRequest {
             chat_id: self.chat_id,
             uuid: self.uuid,
             mode: self.mode,
@@ -977,19 +979,19 @@ impl ImagesTextToImage {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -1192,7 +1194,7 @@ pub static IMAGES_IMAGE_TO_IMAGE: Operation = Operation {
 pub struct ImagesImageToImage {
     pub(crate) client: Client,
     options: RequestOptions,
-    i2i_type: Option<crate::types::I2Itype>,
+    i2i_type: Option<crate::types::I2IType>,
     chat_id: Option<String>,
     uuid: Option<String>,
     mode: Option<String>,
@@ -1211,7 +1213,7 @@ pub struct ImagesImageToImage {
     init_image: Option<String>,
     strength: Option<f64>,
     guidance_scale: Option<f64>,
-    type_: Option<crate::types::I2Itype>,
+    type_: Option<crate::types::I2IType>,
 }
 
 impl ImagesImageToImage {
@@ -1245,7 +1247,7 @@ impl ImagesImageToImage {
     /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
     /// Server default: `"edit"`.
-    pub fn i2i_type(mut self, v: impl Into<crate::types::I2Itype>) -> Self {
+    pub fn i2i_type(mut self, v: impl Into<crate::types::I2IType>) -> Self {
         self.i2i_type = Some(v.into());
         self
     }
@@ -1256,19 +1258,19 @@ impl ImagesImageToImage {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -1381,7 +1383,7 @@ impl ImagesImageToImage {
     /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
     /// Server default: `"edit"`.
-    pub fn type_(mut self, v: impl Into<crate::types::I2Itype>) -> Self {
+    pub fn type_(mut self, v: impl Into<crate::types::I2IType>) -> Self {
         self.type_ = Some(v.into());
         self
     }
@@ -1559,19 +1561,19 @@ impl ImagesAnimate {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self
@@ -1882,7 +1884,7 @@ impl ImagesUpscale {
         self
     }
 
-    /// (Not described by the API.)
+    /// Num inference steps (integer or null).
     ///
     /// Server default: `30`.
     pub fn num_inference_steps(mut self, v: impl Into<i64>) -> Self {
@@ -1928,19 +1930,19 @@ impl ImagesUpscale {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `imagine` operations: [`ImagineApi`], from [`Client::imagine`](crate::Client::imagine).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -300,7 +300,7 @@ impl ImagineUpdateProject {
         self
     }
 
-    /// (Not described by the API.)
+    /// Imagination type (string or null).
     pub fn imagination_type(mut self, v: impl Into<String>) -> Self {
         self.imagination_type = Some(v.into());
         self
@@ -412,7 +412,7 @@ impl ImagineUpdateProject {
     }
 }
 
-crate::operation_builder!(ImagineUpdateProject, crate::types::Apiresponse);
+crate::operation_builder!(ImagineUpdateProject, crate::types::ApiResponse);
 
 /// `POST /imagine` (operationId `imagine`).
 #[doc(hidden)]
@@ -440,13 +440,13 @@ pub struct ImagineCreate {
     duration: Option<i64>,
     end_image: Option<String>,
     fps: Option<i64>,
-    i2i_type: Option<crate::types::I2Itype>,
+    i2i_type: Option<crate::types::I2IType>,
     mask_image: Option<String>,
     preserve_transparency: Option<bool>,
     init_images: Option<Vec<String>>,
     octree_resolution: Option<i64>,
     texture_size: Option<i64>,
-    output_type: Option<crate::types::Output3Dtype>,
+    output_type: Option<crate::types::Output3DType>,
     speed: Option<crate::types::Speed>,
     do_texture: Option<bool>,
     do_autorig: Option<bool>,
@@ -556,7 +556,7 @@ impl ImagineCreate {
     /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
     /// Server default: `"edit"`.
-    pub fn i2i_type(mut self, v: impl Into<crate::types::I2Itype>) -> Self {
+    pub fn i2i_type(mut self, v: impl Into<crate::types::I2IType>) -> Self {
         self.i2i_type = Some(v.into());
         self
     }
@@ -598,7 +598,7 @@ impl ImagineCreate {
     }
 
     /// What file type to output.
-    pub fn output_type(mut self, v: impl Into<crate::types::Output3Dtype>) -> Self {
+    pub fn output_type(mut self, v: impl Into<crate::types::Output3DType>) -> Self {
         self.output_type = Some(v.into());
         self
     }
@@ -845,6 +845,8 @@ pub static IMAGINE_HISTORY: Operation = Operation {
 /// A unified endpoint for fetching multimedia asset generation history.
 ///
 /// Request builder for `POST /imagine/history` (operationId `history`), from [`ImagineApi::history`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineHistory {
@@ -1014,7 +1016,7 @@ impl ImagineDelete {
         }
     }
 
-    /// (Not described by the API.)
+    /// Uuids (list of string).
     ///
     /// Server default: `[]`.
     pub fn uuids(mut self, v: Vec<String>) -> Self {
@@ -1088,7 +1090,7 @@ impl ImagineCheck {
         self
     }
 
-    /// (Not described by the API.)
+    /// Request type (string or null).
     pub fn request_type(mut self, v: impl Into<String>) -> Self {
         self.request_type = Some(v.into());
         self

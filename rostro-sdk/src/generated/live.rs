@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `live` operations: [`LiveApi`], from [`Client::live`](crate::Client::live).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -160,7 +160,7 @@ impl LiveUpdatePermissions {
     }
 }
 
-crate::operation_builder!(LiveUpdatePermissions, crate::types::Apiresponse);
+crate::operation_builder!(LiveUpdatePermissions, crate::types::ApiResponse);
 
 /// `POST /live` (operationId `go_live_live_post`).
 #[doc(hidden)]

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `logs` operations: [`LogsApi`], from [`Client::logs`](crate::Client::logs).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -129,6 +129,8 @@ pub static LOGS_SEARCH: Operation = Operation {
 /// Search (or get all) public logs
 ///
 /// Request builder for `GET /api/logs/search` (operationId `get_all_public_logs_api_logs_search_get`), from [`LogsApi::search`]. Set parameters, then `.send().await`.
+///
+/// Paginated by page number: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsSearch {
@@ -390,7 +392,7 @@ impl LogsComment {
     }
 }
 
-crate::operation_builder!(LogsComment, crate::types::Apiresponse);
+crate::operation_builder!(LogsComment, crate::types::ApiResponse);
 
 /// `DELETE /logs/{log_id}/comment/{rid}` (operationId `uncomment_log_logs__log_id__comment__rid__delete`).
 #[doc(hidden)]
@@ -433,7 +435,7 @@ impl LogsDeleteComment {
     }
 }
 
-crate::operation_builder!(LogsDeleteComment, crate::types::Apiresponse);
+crate::operation_builder!(LogsDeleteComment, crate::types::ApiResponse);
 
 /// `POST /reactions/react/{rid}` (operationId `react_log_reactions_react__rid__post`).
 #[doc(hidden)]
@@ -506,7 +508,7 @@ impl LogsReact {
     }
 }
 
-crate::operation_builder!(LogsReact, crate::types::Apiresponse);
+crate::operation_builder!(LogsReact, crate::types::ApiResponse);
 
 /// `DELETE /reactions/react/{rid}` (operationId `unreact_log_reactions_react__rid__delete`).
 #[doc(hidden)]
@@ -579,4 +581,4 @@ impl LogsUnreact {
     }
 }
 
-crate::operation_builder!(LogsUnreact, crate::types::Apiresponse);
+crate::operation_builder!(LogsUnreact, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `lore` operations: [`LoreApi`], from [`Client::lore`](crate::Client::lore).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -163,6 +163,8 @@ pub static LORE_ADD_ITEM: Operation = Operation {
 /// Add an unstructured item.
 ///
 /// Request builder for `POST /lore/item` (operationId `add_lore_item_lore_item_post`), from [`LoreApi::add_item`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreAddItem {
@@ -246,4 +248,4 @@ impl LoreRemoveItem {
     }
 }
 
-crate::operation_builder!(LoreRemoveItem, crate::types::Apiresponse);
+crate::operation_builder!(LoreRemoveItem, crate::types::ApiResponse);

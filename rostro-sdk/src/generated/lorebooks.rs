@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `lorebooks` operations: [`LorebooksApi`], from [`Client::lorebooks`](crate::Client::lorebooks).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -138,4 +138,4 @@ impl LorebooksUpdate {
     }
 }
 
-crate::operation_builder!(LorebooksUpdate, crate::types::Apiresponse);
+crate::operation_builder!(LorebooksUpdate, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `media` operations: [`MediaApi`], from [`Client::media`](crate::Client::media).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -44,6 +44,8 @@ pub static MEDIA_UPLOAD_VIDEO: Operation = Operation {
 /// Upload a video or animation.
 ///
 /// Request builder for `POST /api/media/video/upload` (operationId `upload_animation_api_media_video_upload_post`), from [`MediaApi::upload_video`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct MediaUploadVideo {

@@ -57,6 +57,7 @@ pub mod types;
 pub mod users;
 pub mod video;
 pub mod voices;
+mod wiring;
 
 /// Every operation of the API, one variant each. The list is exhaustive on purpose: a new
 /// operation in the spec adds a variant, and every `match` over it fails to compile until

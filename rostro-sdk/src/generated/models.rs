@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `models` operations: [`ModelsApi`], from [`Client::models`](crate::Client::models).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -79,7 +79,7 @@ impl ModelsListForModel {
     }
 }
 
-crate::operation_builder!(ModelsListForModel, crate::types::Models);
+crate::operation_builder!(ModelsListForModel, crate::routstr::ModelList);
 
 /// `GET /v1/models` (operationId `models_mimic_all_v1_models_get`).
 #[doc(hidden)]
@@ -116,4 +116,4 @@ impl ModelsList {
     }
 }
 
-crate::operation_builder!(ModelsList, crate::types::Models);
+crate::operation_builder!(ModelsList, crate::routstr::ModelList);

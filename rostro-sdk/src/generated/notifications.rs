@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `notifications` operations: [`NotificationsApi`], from [`Client::notifications`](crate::Client::notifications).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -140,7 +140,7 @@ impl NotificationsDismissAll {
     }
 }
 
-crate::operation_builder!(NotificationsDismissAll, crate::types::Apiresponse);
+crate::operation_builder!(NotificationsDismissAll, crate::types::ApiResponse);
 
 /// `DELETE /api/notifications/{notification_id}` (operationId `dismiss_api_notifications__notification_id__delete`).
 #[doc(hidden)]
@@ -180,7 +180,7 @@ impl NotificationsDismiss {
     }
 }
 
-crate::operation_builder!(NotificationsDismiss, crate::types::Apiresponse);
+crate::operation_builder!(NotificationsDismiss, crate::types::ApiResponse);
 
 /// `DELETE /api/notifications/announcement/{announcement_id}` (operationId `dismiss_announcement_api_notifications_announcement__announcement_id__delete`).
 #[doc(hidden)]
@@ -220,4 +220,4 @@ impl NotificationsDismissAnnouncement {
     }
 }
 
-crate::operation_builder!(NotificationsDismissAnnouncement, crate::types::Apiresponse);
+crate::operation_builder!(NotificationsDismissAnnouncement, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `personas` operations: [`PersonasApi`], from [`Client::personas`](crate::Client::personas).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -191,7 +191,7 @@ impl PersonasUpdate {
     }
 }
 
-crate::operation_builder!(PersonasUpdate, crate::types::Apiresponse);
+crate::operation_builder!(PersonasUpdate, crate::types::ApiResponse);
 
 /// `DELETE /api/personas/{persona_id}` (operationId `delete_persona_api_personas__persona_id__delete`).
 #[doc(hidden)]
@@ -231,4 +231,4 @@ impl PersonasDelete {
     }
 }
 
-crate::operation_builder!(PersonasDelete, crate::types::Apiresponse);
+crate::operation_builder!(PersonasDelete, crate::types::ApiResponse);

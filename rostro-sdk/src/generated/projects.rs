@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `projects` operations: [`ProjectsApi`], from [`Client::projects`](crate::Client::projects).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -290,7 +290,7 @@ impl ProjectsSimilar {
     }
 }
 
-crate::operation_builder!(ProjectsSimilar, crate::types::Apiresponse);
+crate::operation_builder!(ProjectsSimilar, crate::types::ApiResponse);
 
 /// `PUT /api/project/{project_id}/metadata` (operationId `update_project_metadata_api_project__project_id__metadata_put`).
 #[doc(hidden)]
@@ -341,7 +341,7 @@ impl ProjectsUpdateMetadata {
     }
 }
 
-crate::operation_builder!(ProjectsUpdateMetadata, crate::types::Apiresponse);
+crate::operation_builder!(ProjectsUpdateMetadata, crate::types::ApiResponse);
 
 /// `DELETE /api/project/{project_id}` (operationId `delete_proj_api_project__project_id__delete`).
 #[doc(hidden)]
@@ -381,7 +381,7 @@ impl ProjectsDelete {
     }
 }
 
-crate::operation_builder!(ProjectsDelete, crate::types::Apiresponse);
+crate::operation_builder!(ProjectsDelete, crate::types::ApiResponse);
 
 /// `GET /forks/project/{project_id}` (operationId `project_forks_forks_project__project_id__get`).
 #[doc(hidden)]
@@ -395,6 +395,8 @@ pub static PROJECTS_FORKS: Operation = Operation {
 /// Get forks for this project.
 ///
 /// Request builder for `GET /forks/project/{project_id}` (operationId `project_forks_forks_project__project_id__get`), from [`ProjectsApi::forks`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsForks {
@@ -516,7 +518,7 @@ impl ProjectsFork {
     }
 }
 
-crate::operation_builder!(ProjectsFork, crate::types::Apiresponse);
+crate::operation_builder!(ProjectsFork, crate::types::ApiResponse);
 
 /// `DELETE /api/project/{namespace}/{username}/{pathname}` (operationId `delete_a_proj_full_api_project__namespace___username___pathname__delete`).
 #[doc(hidden)]
@@ -562,4 +564,4 @@ impl ProjectsDeleteByPath {
     }
 }
 
-crate::operation_builder!(ProjectsDeleteByPath, crate::types::Apiresponse);
+crate::operation_builder!(ProjectsDeleteByPath, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `prompt` operations: [`PromptApi`], from [`Client::prompt`](crate::Client::prompt).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -65,7 +65,7 @@ pub struct PromptCreateUntyped {
     seed: Option<i64>,
     stop: Option<crate::types::MarsRequestStop>,
     stream: Option<bool>,
-    stream_options: Option<crate::types::StreamOptions>,
+    stream_options: Option<crate::chat::StreamOptions>,
     temperature: Option<f64>,
     top_p: Option<f64>,
     tools: Option<Vec<crate::types::ChatCompletionToolsParam>>,
@@ -215,7 +215,7 @@ impl PromptCreateUntyped {
         }
     }
 
-    /// (Not described by the API.)
+    /// Messages (list of `ChatCompletionDeveloperMessageParam` or `ChatCompletionSystemMessageParam` or `ChatCompletionUserMessageParam` or `ChatCompletionAssistantMessageParam` or `ChatCompletionToolMessageParam` or `ChatCompletionFunctionMessageParam`).
     ///
     /// Server default: `[]`.
     pub fn messages(mut self, v: Vec<crate::types::MarsRequestMessagesItem>) -> Self {
@@ -239,13 +239,13 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Logit bias (object or null).
     pub fn logit_bias(mut self, v: std::collections::BTreeMap<String, f64>) -> Self {
         self.logit_bias = Some(v);
         self
     }
 
-    /// (Not described by the API.)
+    /// Logprobs (boolean or null).
     ///
     /// Server default: `false`.
     pub fn logprobs(mut self, v: bool) -> Self {
@@ -253,7 +253,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Top logprobs (integer or null).
     pub fn top_logprobs(mut self, v: impl Into<i64>) -> Self {
         self.top_logprobs = Some(v.into());
         self
@@ -267,13 +267,13 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Max completion tokens (integer or null).
     pub fn max_completion_tokens(mut self, v: impl Into<i64>) -> Self {
         self.max_completion_tokens = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// N (number or null).
     ///
     /// Server default: `1`.
     pub fn n(mut self, v: impl Into<f64>) -> Self {
@@ -289,7 +289,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Response format (`ResponseFormat` or `StructuralTagResponseFormat` or null).
     pub fn response_format(
         mut self,
         v: impl Into<crate::types::MarsRequestResponseFormat>,
@@ -298,7 +298,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Seed (integer or null).
     ///
     /// Server default: `-9.223372036854776e+18`.
     pub fn seed(mut self, v: impl Into<i64>) -> Self {
@@ -322,9 +322,9 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
-    pub fn stream_options(mut self, v: impl Into<crate::types::StreamOptions>) -> Self {
-        self.stream_options = Some(v.into());
+    /// Stream options (`StreamOptions` or null).
+    pub fn stream_options(mut self, v: crate::chat::StreamOptions) -> Self {
+        self.stream_options = Some(v);
         self
     }
 
@@ -344,13 +344,13 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Tools (list of `ChatCompletionToolsParam` or null).
     pub fn tools(mut self, v: Vec<crate::types::ChatCompletionToolsParam>) -> Self {
         self.tools = Some(v);
         self
     }
 
-    /// (Not described by the API.)
+    /// Tool choice (string or string or string or `vllm__entrypoints__openai__protocol__ChatCompletionNamedToolChoiceParam` or null).
     ///
     /// Example: `"none"`.
     pub fn tool_choice(mut self, v: impl Into<crate::types::MarsRequestToolChoice>) -> Self {
@@ -358,7 +358,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Parallel tool calls (boolean or null).
     ///
     /// Server default: `false`.
     pub fn parallel_tool_calls(mut self, v: bool) -> Self {
@@ -366,19 +366,19 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// User (string or null).
     pub fn user(mut self, v: impl Into<String>) -> Self {
         self.user = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Best of (integer or null).
     pub fn best_of(mut self, v: impl Into<i64>) -> Self {
         self.best_of = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Use beam search (boolean).
     ///
     /// Server default: `false`.
     pub fn use_beam_search(mut self, v: bool) -> Self {
@@ -394,19 +394,19 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Min p (number or null).
     pub fn min_p(mut self, v: impl Into<f64>) -> Self {
         self.min_p = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Repetition penalty (number or null).
     pub fn repetition_penalty(mut self, v: impl Into<f64>) -> Self {
         self.repetition_penalty = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Length penalty (number).
     ///
     /// Server default: `1`.
     pub fn length_penalty(mut self, v: impl Into<f64>) -> Self {
@@ -414,7 +414,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Stop token ids (list of integer or null).
     ///
     /// Server default: `[]`.
     pub fn stop_token_ids(mut self, v: Vec<i64>) -> Self {
@@ -422,7 +422,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Include stop str in output (boolean).
     ///
     /// Server default: `false`.
     pub fn include_stop_str_in_output(mut self, v: bool) -> Self {
@@ -430,7 +430,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Ignore eos (boolean).
     ///
     /// Server default: `false`.
     pub fn ignore_eos(mut self, v: bool) -> Self {
@@ -446,19 +446,19 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Skip special tokens (boolean).
     pub fn skip_special_tokens(mut self, v: bool) -> Self {
         self.skip_special_tokens = Some(v);
         self
     }
 
-    /// (Not described by the API.)
+    /// Spaces between special tokens (boolean).
     pub fn spaces_between_special_tokens(mut self, v: bool) -> Self {
         self.spaces_between_special_tokens = Some(v);
         self
     }
 
-    /// (Not described by the API.)
+    /// Truncate prompt tokens (integer or null).
     ///
     /// Server default: `1`.
     pub fn truncate_prompt_tokens(mut self, v: impl Into<i64>) -> Self {
@@ -466,19 +466,19 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Prompt logprobs (integer or null).
     pub fn prompt_logprobs(mut self, v: impl Into<i64>) -> Self {
         self.prompt_logprobs = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Allowed token ids (list of integer or null).
     pub fn allowed_token_ids(mut self, v: Vec<i64>) -> Self {
         self.allowed_token_ids = Some(v);
         self
     }
 
-    /// (Not described by the API.)
+    /// Bad words (list of string).
     pub fn bad_words(mut self, v: Vec<String>) -> Self {
         self.bad_words = Some(v);
         self
@@ -492,13 +492,13 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Add generation prompt (boolean).
     pub fn add_generation_prompt(mut self, v: bool) -> Self {
         self.add_generation_prompt = Some(v);
         self
     }
 
-    /// (Not described by the API.)
+    /// Continue final message (boolean).
     ///
     /// Server default: `false`.
     pub fn continue_final_message(mut self, v: bool) -> Self {
@@ -580,7 +580,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Priority (integer).
     pub fn priority(mut self, v: impl Into<i64>) -> Self {
         self.priority = Some(v.into());
         self
@@ -662,7 +662,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Guided decoding (`GuidedDecodingParams` or null).
     pub fn guided_decoding(mut self, v: impl Into<crate::types::GuidedDecodingParams>) -> Self {
         self.guided_decoding = Some(v.into());
         self
@@ -680,7 +680,7 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Token repetition range (integer or null).
     ///
     /// Server default: `-1`.
     pub fn token_repetition_range(mut self, v: impl Into<i64>) -> Self {
@@ -688,19 +688,19 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// Token repetition decay (integer or null).
     pub fn token_repetition_decay(mut self, v: impl Into<i64>) -> Self {
         self.token_repetition_decay = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Top a (number or null).
     pub fn top_a(mut self, v: impl Into<f64>) -> Self {
         self.top_a = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Tfs (number or null).
     pub fn tfs(mut self, v: impl Into<f64>) -> Self {
         self.tfs = Some(v.into());
         self
@@ -712,13 +712,13 @@ impl PromptCreateUntyped {
         self
     }
 
-    /// (Not described by the API.)
+    /// N tokens (integer or null).
     pub fn n_tokens(mut self, v: impl Into<i64>) -> Self {
         self.n_tokens = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Do voice (boolean or null).
     ///
     /// Server default: `false`.
     pub fn do_voice(mut self, v: bool) -> Self {
@@ -995,4 +995,4 @@ impl PromptCreateUntyped {
     }
 }
 
-crate::operation_builder!(PromptCreateUntyped, crate::types::ChatCompletion);
+crate::operation_builder!(PromptCreateUntyped, crate::chat::ChatCompletion);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `ratings` operations: [`RatingsApi`], from [`Client::ratings`](crate::Client::ratings).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -139,7 +139,7 @@ impl RatingsDisable {
     }
 }
 
-crate::operation_builder!(RatingsDisable, crate::types::Apiresponse);
+crate::operation_builder!(RatingsDisable, crate::types::ApiResponse);
 
 /// `POST /api/project/{project_id}/ratings/enable` (operationId `enable_api_project__project_id__ratings_enable_post`).
 #[doc(hidden)]
@@ -179,7 +179,7 @@ impl RatingsEnable {
     }
 }
 
-crate::operation_builder!(RatingsEnable, crate::types::Apiresponse);
+crate::operation_builder!(RatingsEnable, crate::types::ApiResponse);
 
 /// `POST /api/project/{project_id}/rate` (operationId `rate_project_api_project__project_id__rate_post`).
 #[doc(hidden)]
@@ -230,4 +230,4 @@ impl RatingsRate {
     }
 }
 
-crate::operation_builder!(RatingsRate, crate::types::Apiresponse);
+crate::operation_builder!(RatingsRate, crate::types::ApiResponse);

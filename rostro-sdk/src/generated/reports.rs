@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `reports` operations: [`ReportsApi`], from [`Client::reports`](crate::Client::reports).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -85,7 +85,7 @@ impl ReportsProject {
     }
 }
 
-crate::operation_builder!(ReportsProject, crate::types::Apiresponse);
+crate::operation_builder!(ReportsProject, crate::types::ApiResponse);
 
 /// `POST /api/ratings/reports` (operationId `proj_rating_report_api_ratings_reports_post`).
 #[doc(hidden)]
@@ -133,4 +133,4 @@ impl ReportsRating {
     }
 }
 
-crate::operation_builder!(ReportsRating, crate::types::Apiresponse);
+crate::operation_builder!(ReportsRating, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `search` operations: [`SearchApi`], from [`Client::search`](crate::Client::search).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -58,6 +58,8 @@ pub static SEARCH_LIST: Operation = Operation {
 /// Do Internal Search
 ///
 /// Request builder for `GET /search` (operationId `search_projects`), from [`SearchApi::list`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchList {
@@ -568,6 +570,8 @@ pub static SEARCH_LIST_POST: Operation = Operation {
 /// Do Internal Search Bypass
 ///
 /// Request builder for `POST /search` (operationId `do_internal_search_bypass_search_post`), from [`SearchApi::list_post`]. Set parameters, then `.send().await`.
+///
+/// Paginated by cursor: `.stream()` yields the items of every page.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchListPost {

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `tags` operations: [`TagsApi`], from [`Client::tags`](crate::Client::tags).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -161,7 +161,7 @@ impl TagsAdd {
     }
 }
 
-crate::operation_builder!(TagsAdd, crate::types::Apiresponse);
+crate::operation_builder!(TagsAdd, crate::types::ApiResponse);
 
 /// `DELETE /api/tags/{project_id}/{tagname}` (operationId `untag_entity_api_tags__project_id___tagname__delete`).
 #[doc(hidden)]
@@ -204,7 +204,7 @@ impl TagsRemove {
     }
 }
 
-crate::operation_builder!(TagsRemove, crate::types::Apiresponse);
+crate::operation_builder!(TagsRemove, crate::types::ApiResponse);
 
 /// `POST /api/suggestions/tags` (operationId `suggest_tags_api_suggestions_tags_post`).
 #[doc(hidden)]
@@ -300,4 +300,4 @@ impl TagsRequestMerge {
     }
 }
 
-crate::operation_builder!(TagsRequestMerge, crate::types::Apiresponse);
+crate::operation_builder!(TagsRequestMerge, crate::types::ApiResponse);

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `tasks` operations: [`TasksApi`], from [`Client::tasks`](crate::Client::tasks).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -79,7 +79,7 @@ impl TasksCheck {
         self
     }
 
-    /// (Not described by the API.)
+    /// Request type (string or null).
     pub fn request_type(mut self, v: impl Into<String>) -> Self {
         self.request_type = Some(v.into());
         self

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `tokens` operations: [`TokensApi`], from [`Client::tokens`](crate::Client::tokens).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -204,4 +204,4 @@ impl TokensRevoke {
     }
 }
 
-crate::operation_builder!(TokensRevoke, crate::types::Apiresponse);
+crate::operation_builder!(TokensRevoke, crate::types::ApiResponse);

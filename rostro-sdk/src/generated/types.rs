@@ -6,143 +6,199 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+/// A character or lorebook in search results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ApierrorCode {
-    /// A `i64` value.
-    Integer(i64),
-    /// A `String` value.
-    Text(String),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
+pub struct SearchNode {
+    /// The project id.
+    #[serde(default)]
+    pub id: i64,
+    /// The display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// \`creator/slug\`, the path of the project.
+    #[serde(rename = "fullPath")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_path: Option<String>,
+    /// The description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The one-line tagline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagline: Option<String>,
+    /// Whether the project is NSFW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nsfw: Option<bool>,
+    /// The avatar image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_uri: Option<String>,
+    /// The creator's username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// The tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<String>>,
+    /// The definition's token count.
+    #[serde(rename = "nTokens")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_tokens: Option<i64>,
+    /// How many users starred it.
+    #[serde(rename = "starCount")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub star_count: Option<i64>,
+    /// When it was created (RFC 3339).
+    #[serde(rename = "createdAt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When it last changed (RFC 3339).
+    #[serde(rename = "lastActivityAt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<String>,
 }
 
-impl From<i64> for ApierrorCode {
-    fn from(v: i64) -> Self {
-        ApierrorCode::Integer(v)
+impl SearchNode {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(id: impl Into<i64>) -> Self {
+        Self {
+            id: id.into(),
+            name: None,
+            full_path: None,
+            description: None,
+            tagline: None,
+            nsfw: None,
+            avatar_uri: None,
+            creator: None,
+            topics: None,
+            n_tokens: None,
+            star_count: None,
+            created_at: None,
+            last_activity_at: None,
+        }
     }
 }
 
-impl From<String> for ApierrorCode {
-    fn from(v: String) -> Self {
-        ApierrorCode::Text(v)
-    }
-}
-
-impl From<&str> for ApierrorCode {
-    fn from(v: &str) -> Self {
-        ApierrorCode::Text(v.to_string())
-    }
-}
-
-/// The `APIError` schema of the API.
+/// One page of catalog search results (characters, or lorebooks with \`namespace=lorebooks\`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Apierror {
-    /// (Not described by the API.)
-    ///
-    /// Server default: `"UNKNOWN"`.
+pub struct SearchPage {
+    /// The total number of matches, when asked for with \`count=true\`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `"UNKNOWN"`.
+    pub count: Option<i64>,
+    /// The results on this page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `"UNKNOWN"`.
-    #[serde(rename = "type")]
+    pub nodes: Option<Vec<crate::types::SearchNode>>,
+    /// The page number of these results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `""`.
+    pub page: Option<i64>,
+    /// The number of pages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<crate::types::ApierrorCode>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `500`.
-    #[serde(rename = "errorCode")]
+    pub pages: Option<i64>,
+    /// The cursor for the next page; absent or null on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub param: Option<serde_json::Value>,
+    pub cursor: Option<String>,
 }
 
 /// The `APIResponse` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Apiresponse {
+pub struct ApiResponse {
     /// Some message, usually just success.
     ///
     /// Example: `"success"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<serde_json::Value>,
-    /// (Not described by the API.)
+    /// Success (boolean or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
 }
 
-/// The `AnnotationURLCitation` schema of the API.
+/// The `OAuthUserStub` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AnnotationUrlcitation {
-    /// (Not described by the API.)
+pub struct OAuthUserStub {
+    /// The user's unique identifier.
     #[serde(default)]
-    pub end_index: i64,
-    /// (Not described by the API.)
+    pub identity: String,
+    /// The user's username.
     #[serde(default)]
-    pub start_index: i64,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub title: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub url: String,
+    pub username: String,
+    /// What scopes the user has access to.
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    /// The current number of credits remaining.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<i64>,
+    /// When the credits next reset, in ISO 8601 timestamp format in UTC.
+    ///
+    /// Example: `"2025-08-14T23:44:22Z"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_reset: Option<String>,
+    /// A human-readable version of when credits reset.
+    ///
+    /// Server default: `"4 hours, 10 minutes"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_reset_in: Option<String>,
+    /// None, Basic, Full, or Max.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<String>,
+    /// Note (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
-impl AnnotationUrlcitation {
+impl OAuthUserStub {
     /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        end_index: impl Into<i64>,
-        start_index: impl Into<i64>,
-        title: impl Into<String>,
-        url: impl Into<String>,
-    ) -> Self {
+    pub fn new(identity: impl Into<String>, username: impl Into<String>) -> Self {
         Self {
-            end_index: end_index.into(),
-            start_index: start_index.into(),
-            title: title.into(),
-            url: url.into(),
+            identity: identity.into(),
+            username: username.into(),
+            scopes: None,
+            credits: None,
+            credits_reset: None,
+            credits_reset_in: None,
+            subscription: None,
+            note: None,
         }
     }
 }
 
-/// The `Annotation` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Annotation {
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-    /// (Not described by the API.)
-    pub url_citation: crate::types::AnnotationUrlcitation,
+crate::string_enum! {
+    /// The `MusicGenre` schema of the API.
+    pub enum MusicGenre {
+        /// `pop`
+        Pop = "pop",
+        /// `rhythm_and_blues`
+        RhythmAndBlues = "rhythm_and_blues",
+        /// `dance`
+        Dance = "dance",
+        /// `jazz`
+        Jazz = "jazz",
+        /// `folk`
+        Folk = "folk",
+        /// `rock`
+        Rock = "rock",
+        /// `chinese_modern`
+        ChineseModern = "chinese_modern",
+        /// `eastern_traditional`
+        EasternTraditional = "eastern_traditional",
+        /// `eastern_opera`
+        EasternOpera = "eastern_opera",
+        /// `metal`
+        Metal = "metal",
+        /// `reggae`
+        Reggae = "reggae",
+        /// `automatic`
+        Automatic = "automatic",
+    }
 }
 
-impl Annotation {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        type_: impl Into<String>,
-        url_citation: impl Into<crate::types::AnnotationUrlcitation>,
-    ) -> Self {
-        Self {
-            type_: type_.into(),
-            url_citation: url_citation.into(),
-        }
+crate::string_enum! {
+    /// The `MusicGenType` schema of the API.
+    pub enum MusicGenType {
+        /// `instrumental`
+        Instrumental = "instrumental",
+        /// `vocals`
+        Vocals = "vocals",
+        /// `mixed`
+        Mixed = "mixed",
     }
 }
 
@@ -178,1244 +234,32 @@ crate::string_enum! {
     }
 }
 
-/// The `Audio` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Audio {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub id: String,
-}
-
-impl Audio {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into() }
-    }
-}
-
-/// The `BaseModel` schema of the API.
-pub type BaseModel = serde_json::Map<String, serde_json::Value>;
-
-/// The `Body_speech_to_text_stt_post` schema of the API.
-///
-/// A `multipart/form-data` body: file fields are streamed from disk or memory.
-#[derive(Debug, Clone)]
-pub struct SpeechToTextForm {
-    /// The sample audio file. Recognized formats: 'mp3', 'flv', 'ogg', 'wav', 'raw', 'm4a', 'mp4', 'wave'.
-    pub sample: crate::request::FilePart,
-}
-
-impl SpeechToTextForm {
-    /// A form with the required fields set.
-    pub fn new(sample: impl Into<crate::request::FilePart>) -> Self {
-        Self {
-            sample: sample.into(),
-        }
-    }
-
-    /// The form's fields, in order.
-    pub fn to_parts(&self) -> Vec<(String, crate::request::Part)> {
-        let mut parts = Vec::new();
-        {
-            let v = &self.sample;
-            parts.push(("sample".to_string(), crate::request::Part::File(v.clone())));
-        }
-        parts
-    }
-}
-
-/// The `Body_voice_clone_voice_clone_post` schema of the API.
-///
-/// A `multipart/form-data` body: file fields are streamed from disk or memory.
-#[derive(Debug, Clone, Default)]
-pub struct VoiceCloneForm {
-    /// The sample audio file. Recognized formats: 'mp3', 'flv', 'ogg', 'wav', 'raw', 'm4a', 'mp4', 'wave'.
-    pub sample: Option<crate::request::FilePart>,
-    /// The text to read out for the example output(s).
-    ///
-    /// Example: `"A wizard's job is to vex chumps quickly in fog."`.
-    pub transcript: Option<String>,
-    /// Which model to use. all, or None for the default.
-    ///
-    /// Example: `"all"`.
-    pub model: Option<String>,
-    /// Optional. The text that is being said in the sample audio. If not given, stt will be done on the example audio to get this.
-    pub reference_text: Option<String>,
-    /// If given, the voice of this character will be set to the voice.
-    pub character_id_str: Option<String>,
-    /// The name of the voice.
-    ///
-    /// Example: `"Deep Male"`.
-    pub name: Option<String>,
-    /// The id of the existing voice.
-    pub existing_id: Option<String>,
-}
-
-impl VoiceCloneForm {
-    /// The form's fields, in order.
-    pub fn to_parts(&self) -> Vec<(String, crate::request::Part)> {
-        let mut parts = Vec::new();
-        if let Some(v) = &self.sample {
-            parts.push(("sample".to_string(), crate::request::Part::File(v.clone())));
-        }
-        if let Some(v) = &self.transcript {
-            parts.push((
-                "transcript".to_string(),
-                crate::request::Part::Text(crate::codec::form_text(v)),
-            ));
-        }
-        if let Some(v) = &self.model {
-            parts.push((
-                "model".to_string(),
-                crate::request::Part::Text(crate::codec::form_text(v)),
-            ));
-        }
-        if let Some(v) = &self.reference_text {
-            parts.push((
-                "reference_text".to_string(),
-                crate::request::Part::Text(crate::codec::form_text(v)),
-            ));
-        }
-        if let Some(v) = &self.character_id_str {
-            parts.push((
-                "character_id_str".to_string(),
-                crate::request::Part::Text(crate::codec::form_text(v)),
-            ));
-        }
-        if let Some(v) = &self.name {
-            parts.push((
-                "name".to_string(),
-                crate::request::Part::Text(crate::codec::form_text(v)),
-            ));
-        }
-        if let Some(v) = &self.existing_id {
-            parts.push((
-                "existing_id".to_string(),
-                crate::request::Part::Text(crate::codec::form_text(v)),
-            ));
-        }
-        parts
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionServiceTier {
-        /// `auto`
-        Auto = "auto",
-        /// `default`
-        Default = "default",
-        /// `flex`
-        Flex = "flex",
-        /// `scale`
-        Scale = "scale",
-    }
-}
-
-/// The `ChatCompletion` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletion {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub id: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub choices: Vec<serde_json::Map<String, serde_json::Value>>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub created: i64,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub model: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub object: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<crate::types::ChatCompletionServiceTier>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub system_fingerprint: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl ChatCompletion {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: impl Into<String>,
-        choices: Vec<serde_json::Map<String, serde_json::Value>>,
-        created: impl Into<i64>,
-        model: impl Into<String>,
-        object: impl Into<String>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            choices,
-            created: created.into(),
-            model: model.into(),
-            object: object.into(),
-            service_tier: None,
-            system_fingerprint: None,
-            usage: None,
-        }
-    }
-}
-
-/// The `ChatCompletionContentPartTextParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionContentPartTextParam {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub text: String,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionContentPartTextParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(text: impl Into<String>, type_: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `ChatCompletionContentPartRefusalParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionContentPartRefusalParam {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub refusal: String,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionContentPartRefusalParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(refusal: impl Into<String>, type_: impl Into<String>) -> Self {
-        Self {
-            refusal: refusal.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionAssistantMessageParamContentVariant2Item {
-    /// A `ChatCompletionContentPartTextParam` value.
-    ChatCompletionContentPartTextParam(crate::types::ChatCompletionContentPartTextParam),
-    /// A `ChatCompletionContentPartRefusalParam` value.
-    ChatCompletionContentPartRefusalParam(crate::types::ChatCompletionContentPartRefusalParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionContentPartTextParam>
-    for ChatCompletionAssistantMessageParamContentVariant2Item
-{
-    fn from(v: crate::types::ChatCompletionContentPartTextParam) -> Self {
-        ChatCompletionAssistantMessageParamContentVariant2Item::ChatCompletionContentPartTextParam(
-            v,
-        )
-    }
-}
-
-impl From<crate::types::ChatCompletionContentPartRefusalParam>
-    for ChatCompletionAssistantMessageParamContentVariant2Item
-{
-    fn from(v: crate::types::ChatCompletionContentPartRefusalParam) -> Self {
-        ChatCompletionAssistantMessageParamContentVariant2Item::ChatCompletionContentPartRefusalParam(v)
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionAssistantMessageParamContent {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<ChatCompletionAssistantMessageParamContentVariant2Item>` value.
-    List(Vec<crate::types::ChatCompletionAssistantMessageParamContentVariant2Item>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionAssistantMessageParamContent {
-    fn from(v: String) -> Self {
-        ChatCompletionAssistantMessageParamContent::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionAssistantMessageParamContent {
-    fn from(v: &str) -> Self {
-        ChatCompletionAssistantMessageParamContent::Text(v.to_string())
-    }
-}
-
-impl From<Vec<crate::types::ChatCompletionAssistantMessageParamContentVariant2Item>>
-    for ChatCompletionAssistantMessageParamContent
-{
-    fn from(v: Vec<crate::types::ChatCompletionAssistantMessageParamContentVariant2Item>) -> Self {
-        ChatCompletionAssistantMessageParamContent::List(v)
-    }
-}
-
-/// The `FunctionCall` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionCallInput {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub arguments: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-}
-
-impl FunctionCallInput {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(arguments: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            arguments: arguments.into(),
-            name: name.into(),
-        }
-    }
-}
-
-/// The `Function` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolCallFunction {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub arguments: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-}
-
-impl ToolCallFunction {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(arguments: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            arguments: arguments.into(),
-            name: name.into(),
-        }
-    }
-}
-
-/// The `ChatCompletionMessageToolCallParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionMessageToolCallParam {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub id: String,
-    /// (Not described by the API.)
-    pub function: crate::types::ToolCallFunction,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionMessageToolCallParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: impl Into<String>,
-        function: impl Into<crate::types::ToolCallFunction>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            function: function.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `ChatCompletionAssistantMessageParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionAssistantMessageParam {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub role: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<crate::types::Audio>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<crate::types::ChatCompletionAssistantMessageParamContent>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_call: Option<crate::types::FunctionCallInput>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refusal: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_calls: Option<Vec<crate::types::ChatCompletionMessageToolCallParam>>,
-}
-
-impl ChatCompletionAssistantMessageParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(role: impl Into<String>) -> Self {
-        Self {
-            role: role.into(),
-            audio: None,
-            content: None,
-            function_call: None,
-            name: None,
-            refusal: None,
-            tool_calls: None,
-        }
-    }
-}
-
-/// The `ChatCompletionAudio` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionAudio {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub id: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub data: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub expires_at: i64,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub transcript: String,
-}
-
-impl ChatCompletionAudio {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: impl Into<String>,
-        data: impl Into<String>,
-        expires_at: impl Into<i64>,
-        transcript: impl Into<String>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            data: data.into(),
-            expires_at: expires_at.into(),
-            transcript: transcript.into(),
-        }
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionAudioParamFormat {
-        /// `wav`
-        Wav = "wav",
-        /// `aac`
-        Aac = "aac",
-        /// `mp3`
-        Mp3 = "mp3",
-        /// `flac`
-        Flac = "flac",
-        /// `opus`
-        Opus = "opus",
-        /// `pcm16`
-        Pcm16 = "pcm16",
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionAudioParamVoice {
-        /// `alloy`
-        Alloy = "alloy",
-        /// `ash`
-        Ash = "ash",
-        /// `ballad`
-        Ballad = "ballad",
-        /// `coral`
-        Coral = "coral",
-        /// `echo`
-        Echo = "echo",
-        /// `fable`
-        Fable = "fable",
-        /// `onyx`
-        Onyx = "onyx",
-        /// `nova`
-        Nova = "nova",
-        /// `sage`
-        Sage = "sage",
-        /// `shimmer`
-        Shimmer = "shimmer",
-        /// `verse`
-        Verse = "verse",
-    }
-}
-
-/// The `ChatCompletionAudioParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionAudioParam {
-    /// (Not described by the API.)
-    pub format: crate::types::ChatCompletionAudioParamFormat,
-    /// (Not described by the API.)
-    pub voice: crate::types::ChatCompletionAudioParamVoice,
-}
-
-impl ChatCompletionAudioParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        format: impl Into<crate::types::ChatCompletionAudioParamFormat>,
-        voice: impl Into<crate::types::ChatCompletionAudioParamVoice>,
-    ) -> Self {
-        Self {
-            format: format.into(),
-            voice: voice.into(),
-        }
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ImageUrlDetail {
-        /// `auto`
-        Auto = "auto",
-        /// `low`
-        Low = "low",
-        /// `high`
-        High = "high",
-    }
-}
-
-/// The `ImageURL` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ImageUrl {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub url: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<crate::types::ImageUrlDetail>,
-}
-
-impl ImageUrl {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            detail: None,
-        }
-    }
-}
-
-/// The `ChatCompletionContentPartImageParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionContentPartImageParam {
-    /// (Not described by the API.)
-    pub image_url: crate::types::ImageUrl,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionContentPartImageParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(image_url: impl Into<crate::types::ImageUrl>, type_: impl Into<String>) -> Self {
-        Self {
-            image_url: image_url.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum InputAudioFormat {
-        /// `wav`
-        Wav = "wav",
-        /// `mp3`
-        Mp3 = "mp3",
-    }
-}
-
-/// The `InputAudio` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InputAudio {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub data: String,
-    /// (Not described by the API.)
-    pub format: crate::types::InputAudioFormat,
-}
-
-impl InputAudio {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(data: impl Into<String>, format: impl Into<crate::types::InputAudioFormat>) -> Self {
-        Self {
-            data: data.into(),
-            format: format.into(),
-        }
-    }
-}
-
-/// The `ChatCompletionContentPartInputAudioParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionContentPartInputAudioParam {
-    /// (Not described by the API.)
-    pub input_audio: crate::types::InputAudio,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionContentPartInputAudioParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(input_audio: impl Into<crate::types::InputAudio>, type_: impl Into<String>) -> Self {
-        Self {
-            input_audio: input_audio.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionDeveloperMessageParamContent {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<ChatCompletionContentPartTextParam>` value.
-    ChatCompletionContentPartTextParamList(Vec<crate::types::ChatCompletionContentPartTextParam>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionDeveloperMessageParamContent {
-    fn from(v: String) -> Self {
-        ChatCompletionDeveloperMessageParamContent::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionDeveloperMessageParamContent {
-    fn from(v: &str) -> Self {
-        ChatCompletionDeveloperMessageParamContent::Text(v.to_string())
-    }
-}
-
-impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
-    for ChatCompletionDeveloperMessageParamContent
-{
-    fn from(v: Vec<crate::types::ChatCompletionContentPartTextParam>) -> Self {
-        ChatCompletionDeveloperMessageParamContent::ChatCompletionContentPartTextParamList(v)
-    }
-}
-
-/// The `ChatCompletionDeveloperMessageParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionDeveloperMessageParam {
-    /// (Not described by the API.)
-    pub content: crate::types::ChatCompletionDeveloperMessageParamContent,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub role: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl ChatCompletionDeveloperMessageParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        content: impl Into<crate::types::ChatCompletionDeveloperMessageParamContent>,
-        role: impl Into<String>,
-    ) -> Self {
-        Self {
-            content: content.into(),
-            role: role.into(),
-            name: None,
-        }
-    }
-}
-
-/// The `ChatCompletionFunctionCallOptionParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionFunctionCallOptionParam {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-}
-
-impl ChatCompletionFunctionCallOptionParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into() }
-    }
-}
-
-/// The `ChatCompletionFunctionMessageParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionFunctionMessageParam {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub content: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub role: String,
-}
-
-impl ChatCompletionFunctionMessageParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>, role: impl Into<String>) -> Self {
-        Self {
-            content: None,
-            name: name.into(),
-            role: role.into(),
-        }
-    }
-}
-
-/// The `ChatCompletionNamedFunction` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionNamedFunction {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-}
-
-impl ChatCompletionNamedFunction {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into() }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionPredictionContentParamContent {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<ChatCompletionContentPartTextParam>` value.
-    ChatCompletionContentPartTextParamList(Vec<crate::types::ChatCompletionContentPartTextParam>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionPredictionContentParamContent {
-    fn from(v: String) -> Self {
-        ChatCompletionPredictionContentParamContent::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionPredictionContentParamContent {
-    fn from(v: &str) -> Self {
-        ChatCompletionPredictionContentParamContent::Text(v.to_string())
-    }
-}
-
-impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
-    for ChatCompletionPredictionContentParamContent
-{
-    fn from(v: Vec<crate::types::ChatCompletionContentPartTextParam>) -> Self {
-        ChatCompletionPredictionContentParamContent::ChatCompletionContentPartTextParamList(v)
-    }
-}
-
-/// The `ChatCompletionPredictionContentParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionPredictionContentParam {
-    /// (Not described by the API.)
-    pub content: crate::types::ChatCompletionPredictionContentParamContent,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionPredictionContentParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        content: impl Into<crate::types::ChatCompletionPredictionContentParamContent>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            content: content.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `ChatCompletionStreamOptionsParam` schema of the API.
+/// The `MusicGenerationRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ChatCompletionStreamOptionsParam {
-    /// (Not described by the API.)
+pub struct MusicGenerationRequest {
+    /// The song's lyrics, if relevant. Each part should begin with a structure tag (\[verse\], \[chorus\], \[bridge\], \[intro-short\], \[intro-medium\], \[intro-long\], \[outro-short\], \[outro-medium\], \[outro-long\], \[inst-short\], \[inst-medium\], \[inst-long\], \[silence\]) and a newline, and end with two newlines. These segments should not contain lyrics: (\[intro\], \[intro-short\], \[intro-medium\], \[inst\], \[inst-short\], \[inst-medium\], \[outro\], \[outro-short\], \[outro-medium\])
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_usage: Option<bool>,
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionSystemMessageParamContent {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<ChatCompletionContentPartTextParam>` value.
-    ChatCompletionContentPartTextParamList(Vec<crate::types::ChatCompletionContentPartTextParam>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionSystemMessageParamContent {
-    fn from(v: String) -> Self {
-        ChatCompletionSystemMessageParamContent::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionSystemMessageParamContent {
-    fn from(v: &str) -> Self {
-        ChatCompletionSystemMessageParamContent::Text(v.to_string())
-    }
-}
-
-impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
-    for ChatCompletionSystemMessageParamContent
-{
-    fn from(v: Vec<crate::types::ChatCompletionContentPartTextParam>) -> Self {
-        ChatCompletionSystemMessageParamContent::ChatCompletionContentPartTextParamList(v)
-    }
-}
-
-/// The `ChatCompletionSystemMessageParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionSystemMessageParam {
-    /// (Not described by the API.)
-    pub content: crate::types::ChatCompletionSystemMessageParamContent,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub role: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl ChatCompletionSystemMessageParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        content: impl Into<crate::types::ChatCompletionSystemMessageParamContent>,
-        role: impl Into<String>,
-    ) -> Self {
-        Self {
-            content: content.into(),
-            role: role.into(),
-            name: None,
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionToolMessageParamContent {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<ChatCompletionContentPartTextParam>` value.
-    ChatCompletionContentPartTextParamList(Vec<crate::types::ChatCompletionContentPartTextParam>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionToolMessageParamContent {
-    fn from(v: String) -> Self {
-        ChatCompletionToolMessageParamContent::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionToolMessageParamContent {
-    fn from(v: &str) -> Self {
-        ChatCompletionToolMessageParamContent::Text(v.to_string())
-    }
-}
-
-impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
-    for ChatCompletionToolMessageParamContent
-{
-    fn from(v: Vec<crate::types::ChatCompletionContentPartTextParam>) -> Self {
-        ChatCompletionToolMessageParamContent::ChatCompletionContentPartTextParamList(v)
-    }
-}
-
-/// The `ChatCompletionToolMessageParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionToolMessageParam {
-    /// (Not described by the API.)
-    pub content: crate::types::ChatCompletionToolMessageParamContent,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub role: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub tool_call_id: String,
-}
-
-impl ChatCompletionToolMessageParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        content: impl Into<crate::types::ChatCompletionToolMessageParamContent>,
-        role: impl Into<String>,
-        tool_call_id: impl Into<String>,
-    ) -> Self {
-        Self {
-            content: content.into(),
-            role: role.into(),
-            tool_call_id: tool_call_id.into(),
-        }
-    }
-}
-
-/// The `FunctionDefinition` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionDefinition {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-}
-
-impl FunctionDefinition {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            description: None,
-            parameters: None,
-            strict: None,
-        }
-    }
-}
-
-/// The `ChatCompletionToolParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionToolParam {
-    /// (Not described by the API.)
-    pub function: crate::types::FunctionDefinition,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionToolParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        function: impl Into<crate::types::FunctionDefinition>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            function: function.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `FunctionDefinition` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VllmFunctionDefinition {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl VllmFunctionDefinition {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            description: None,
-            parameters: None,
-        }
-    }
-}
-
-/// The `ChatCompletionToolsParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionToolsParam {
-    /// (Not described by the API.)
+    pub lyrics: Option<String>,
+    /// The musical genre.
     ///
-    /// Server default: `"function"`.
-    #[serde(rename = "type")]
+    /// Server default: `"automatic"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-    /// (Not described by the API.)
-    pub function: crate::types::VllmFunctionDefinition,
-}
-
-impl ChatCompletionToolsParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(function: impl Into<crate::types::VllmFunctionDefinition>) -> Self {
-        Self {
-            type_: None,
-            function: function.into(),
-        }
-    }
-}
-
-/// The `FileFile` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FileFile {
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_data: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_id: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub filename: Option<String>,
-}
-
-/// The `File` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct File {
-    /// (Not described by the API.)
-    pub file: crate::types::FileFile,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl File {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(file: impl Into<crate::types::FileFile>, type_: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionUserMessageParamContentVariant2Item {
-    /// A `ChatCompletionContentPartTextParam` value.
-    ChatCompletionContentPartTextParam(crate::types::ChatCompletionContentPartTextParam),
-    /// A `ChatCompletionContentPartImageParam` value.
-    ChatCompletionContentPartImageParam(crate::types::ChatCompletionContentPartImageParam),
-    /// A `ChatCompletionContentPartInputAudioParam` value.
-    ChatCompletionContentPartInputAudioParam(
-        crate::types::ChatCompletionContentPartInputAudioParam,
-    ),
-    /// A `File` value.
-    File(crate::types::File),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionContentPartTextParam>
-    for ChatCompletionUserMessageParamContentVariant2Item
-{
-    fn from(v: crate::types::ChatCompletionContentPartTextParam) -> Self {
-        ChatCompletionUserMessageParamContentVariant2Item::ChatCompletionContentPartTextParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionContentPartImageParam>
-    for ChatCompletionUserMessageParamContentVariant2Item
-{
-    fn from(v: crate::types::ChatCompletionContentPartImageParam) -> Self {
-        ChatCompletionUserMessageParamContentVariant2Item::ChatCompletionContentPartImageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionContentPartInputAudioParam>
-    for ChatCompletionUserMessageParamContentVariant2Item
-{
-    fn from(v: crate::types::ChatCompletionContentPartInputAudioParam) -> Self {
-        ChatCompletionUserMessageParamContentVariant2Item::ChatCompletionContentPartInputAudioParam(
-            v,
-        )
-    }
-}
-
-impl From<crate::types::File> for ChatCompletionUserMessageParamContentVariant2Item {
-    fn from(v: crate::types::File) -> Self {
-        ChatCompletionUserMessageParamContentVariant2Item::File(v)
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionUserMessageParamContent {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<ChatCompletionUserMessageParamContentVariant2Item>` value.
-    List(Vec<crate::types::ChatCompletionUserMessageParamContentVariant2Item>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionUserMessageParamContent {
-    fn from(v: String) -> Self {
-        ChatCompletionUserMessageParamContent::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionUserMessageParamContent {
-    fn from(v: &str) -> Self {
-        ChatCompletionUserMessageParamContent::Text(v.to_string())
-    }
-}
-
-impl From<Vec<crate::types::ChatCompletionUserMessageParamContentVariant2Item>>
-    for ChatCompletionUserMessageParamContent
-{
-    fn from(v: Vec<crate::types::ChatCompletionUserMessageParamContentVariant2Item>) -> Self {
-        ChatCompletionUserMessageParamContent::List(v)
-    }
-}
-
-/// The `ChatCompletionUserMessageParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionUserMessageParam {
-    /// (Not described by the API.)
-    pub content: crate::types::ChatCompletionUserMessageParamContent,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub role: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-impl ChatCompletionUserMessageParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        content: impl Into<crate::types::ChatCompletionUserMessageParamContent>,
-        role: impl Into<String>,
-    ) -> Self {
-        Self {
-            content: content.into(),
-            role: role.into(),
-            name: None,
-        }
-    }
-}
-
-/// The `DeletionRequest` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DeletionRequest {
-    /// (Not described by the API.)
+    pub genre: Option<crate::types::MusicGenre>,
+    /// Whether to make instrumental music, only vocals, or a fully mixed song. If requesting 'vocals' or 'mixed', lyrics MUST be provided.
     ///
-    /// Server default: `[]`.
+    /// Server default: `"mixed"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuids: Option<Vec<String>>,
-}
-
-/// The `DeletionResponse` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DeletionResponse {
-    /// (Not described by the API.)
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub successes: Option<Vec<String>>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failures: Option<Vec<String>>,
-}
-
-/// The `FoleyRequest` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FoleyRequest {
-    /// The desired duration, in seconds, of the video, sound effect, or other media. Does not affect music length.
-    ///
-    /// Server default: `4`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
+    pub music_type: Option<crate::types::MusicGenType>,
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// (Not described by the API.)
+    /// Mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mode: Option<String>,
     /// The width. Overridden by aspect ratio.
@@ -1445,14 +289,14 @@ pub struct FoleyRequest {
     /// Server default: `-1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
-    /// (Not described by the API.)
+    /// It should be descriptive of exactly what you want, and fairly detailed.
     ///
-    /// Example: `"two starships are fighting in space with laser cannons"`.
+    /// Server default: `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prompt: Option<String>,
-    /// (Not described by the API.)
+    /// What you don't want in the result.
     ///
-    /// Example: `"distorted"`.
+    /// Server default: `""`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negative_prompt: Option<String>,
     /// Larger values may produce better outputs at the cost of longer generation times. Values over 50 are usually overkill.
@@ -1480,28 +324,43 @@ pub struct FoleyRequest {
     /// Server default: `3.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
+    /// For future use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// For future use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The CFG Coefficient. Increments of 0.1. Advanced setting.
+    ///
+    /// Server default: `1.5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cfg_coefficient: Option<f64>,
+    /// The temperature. Increments of 0.1. Advanced setting.
+    ///
+    /// Server default: `0.9`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// The top k. Advanced setting.
+    ///
+    /// Server default: `30`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<i64>,
+    /// For future use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lyrics_prompt: Option<String>,
 }
 
-/// The `FunctionCall` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FunctionCallOutput {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub arguments: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-}
-
-impl FunctionCallOutput {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(arguments: impl Into<String>, name: impl Into<String>) -> Self {
-        Self {
-            arguments: arguments.into(),
-            name: name.into(),
-        }
-    }
+/// The `RunningGeneration` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunningGeneration {
+    /// The unique identity of the generation, if any.
+    ///
+    /// Example: `"b9ae-6f64957f986a"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_uuid: Option<String>,
+    /// Cost in credits, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// The `LayerInfo` schema of the API.
@@ -1637,109 +496,29 @@ pub struct GalleryItem {
     pub preview: Option<String>,
 }
 
-/// The `Gallery` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Gallery {
-    /// The number of results returned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// Images/screencaps related to the project.
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<crate::types::GalleryItem>>,
-    /// The page of results returned.
-    ///
-    /// Server default: `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<i64>,
+/// The `TimedResponse` schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TimedResponse {
+    /// A `RunningGeneration` value.
+    RunningGeneration(crate::types::RunningGeneration),
+    /// A `GalleryItem` value.
+    GalleryItem(crate::types::GalleryItem),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
 }
 
-crate::string_enum! {
-    /// The `MusicGenre` schema of the API.
-    pub enum MusicGenre {
-        /// `pop`
-        Pop = "pop",
-        /// `rhythm_and_blues`
-        RhythmAndBlues = "rhythm_and_blues",
-        /// `dance`
-        Dance = "dance",
-        /// `jazz`
-        Jazz = "jazz",
-        /// `folk`
-        Folk = "folk",
-        /// `rock`
-        Rock = "rock",
-        /// `chinese_modern`
-        ChineseModern = "chinese_modern",
-        /// `eastern_traditional`
-        EasternTraditional = "eastern_traditional",
-        /// `eastern_opera`
-        EasternOpera = "eastern_opera",
-        /// `metal`
-        Metal = "metal",
-        /// `reggae`
-        Reggae = "reggae",
-        /// `automatic`
-        Automatic = "automatic",
+impl From<crate::types::RunningGeneration> for TimedResponse {
+    fn from(v: crate::types::RunningGeneration) -> Self {
+        TimedResponse::RunningGeneration(v)
     }
 }
 
-crate::string_enum! {
-    /// The `MusicGenType` schema of the API.
-    pub enum MusicGenType {
-        /// `instrumental`
-        Instrumental = "instrumental",
-        /// `vocals`
-        Vocals = "vocals",
-        /// `mixed`
-        Mixed = "mixed",
-    }
-}
-
-crate::string_enum! {
-    /// The `I2IType` schema of the API.
-    pub enum I2Itype {
-        /// `canny`
-        Canny = "canny",
-        /// `face`
-        Face = "face",
-        /// `edit`
-        Edit = "edit",
-    }
-}
-
-crate::string_enum! {
-    /// The `Output3DType` schema of the API.
-    pub enum Output3Dtype {
-        /// `glb`
-        Glb = "glb",
-        /// `vrm`
-        Vrm = "vrm",
-    }
-}
-
-crate::string_enum! {
-    /// The `Speed` schema of the API.
-    pub enum Speed {
-        /// `turbo`
-        Turbo = "turbo",
-        /// `normal`
-        Normal = "normal",
-    }
-}
-
-crate::string_enum! {
-    /// The `RigType` schema of the API.
-    pub enum RigType {
-        /// `biped`
-        Biped = "biped",
-        /// `quadruped`
-        Quadruped = "quadruped",
-        /// `unknown`
-        UnknownValue = "unknown",
-        /// `none`
-        None = "none",
+impl From<crate::types::GalleryItem> for TimedResponse {
+    fn from(v: crate::types::GalleryItem) -> Self {
+        TimedResponse::GalleryItem(v)
     }
 }
 
@@ -1767,106 +546,9 @@ crate::string_enum! {
     }
 }
 
-crate::string_enum! {
-    /// The `GenerationType` schema of the API.
-    pub enum GenerationType {
-        /// `text_to_speech`
-        TextToSpeech = "text_to_speech",
-        /// `text_to_image`
-        TextToImage = "text_to_image",
-        /// `text_to_video`
-        TextToVideo = "text_to_video",
-        /// `image_to_image`
-        ImageToImage = "image_to_image",
-        /// `image_to_video`
-        ImageToVideo = "image_to_video",
-        /// `text_to_sfx`
-        TextToSfx = "text_to_sfx",
-        /// `text_to_music`
-        TextToMusic = "text_to_music",
-        /// `text_to_3d`
-        TextTo3d = "text_to_3d",
-        /// `image_to_3d`
-        ImageTo3d = "image_to_3d",
-    }
-}
-
-/// The `GenerationRequest` schema of the API.
+/// The `TextToSpeechRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GenerationRequest {
-    /// The song's lyrics, if relevant. Each part should begin with a structure tag (\[verse\], \[chorus\], \[bridge\], \[intro-short\], \[intro-medium\], \[intro-long\], \[outro-short\], \[outro-medium\], \[outro-long\], \[inst-short\], \[inst-medium\], \[inst-long\], \[silence\]) and a newline, and end with two newlines. These segments should not contain lyrics: (\[intro\], \[intro-short\], \[intro-medium\], \[inst\], \[inst-short\], \[inst-medium\], \[outro\], \[outro-short\], \[outro-medium\])
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lyrics: Option<String>,
-    /// The musical genre.
-    ///
-    /// Server default: `"automatic"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub genre: Option<crate::types::MusicGenre>,
-    /// Whether to make instrumental music, only vocals, or a fully mixed song. If requesting 'vocals' or 'mixed', lyrics MUST be provided.
-    ///
-    /// Server default: `"mixed"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub music_type: Option<crate::types::MusicGenType>,
-    /// The desired duration, in seconds, of the video, sound effect, or other media. Does not affect music length.
-    ///
-    /// Server default: `4`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration: Option<i64>,
-    /// The final frame image for image-to-video, as a URL or base64 string. If you want a video to loop, give the same start and end image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_image: Option<String>,
-    /// The number of frames per second.
-    ///
-    /// Server default: `8`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fps: Option<i64>,
-    /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
-    ///
-    /// Server default: `"edit"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub i2i_type: Option<crate::types::I2Itype>,
-    /// The mask image, as a URL or base64 string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mask_image: Option<String>,
-    /// If given, the transparency of the non-mask image(s) will be preserved. Useful if your input image has clear parts and you want to keep them clear.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preserve_transparency: Option<bool>,
-    /// Optional. Reference images. A list of base64 image string(s) and/or URL(s). If not provided, text-to-image will be done on the text prompt. Because of this, it is recommended to use text-to-image first and select the preferred appearance.
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init_images: Option<Vec<String>>,
-    /// The octree resolution to generate for 3D models. Lower resolutions will generate faster, but be less detailed.
-    ///
-    /// Server default: `384`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub octree_resolution: Option<i64>,
-    /// The pixel width of the generated texture for 3D models. Lower resolutions will generate faster, but be less detailed.
-    ///
-    /// Server default: `1024`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub texture_size: Option<i64>,
-    /// What file type to output.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_type: Option<crate::types::Output3Dtype>,
-    /// Enabling turbo will make generations much faster but with slightly worse output.
-    ///
-    /// Server default: `"normal"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub speed: Option<crate::types::Speed>,
-    /// Whether to generate a texture as well.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub do_texture: Option<bool>,
-    /// Whether to generate a rig as well.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub do_autorig: Option<bool>,
-    /// The type of rigging to use. 'Bipedal' is common and will create much better rigs for humans and other bipeds. The 'quadruped' option is best for non-anthropomorphic animals. If you aren't sure which to pick, use 'unknown'.
-    ///
-    /// Server default: `"unknown"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub autorig_type: Option<crate::types::RigType>,
+pub struct TextToSpeechRequest {
     /// The text to read out.
     ///
     /// Example: `"A wizard's job is to vex chumps quickly in fog."`.
@@ -1875,274 +557,16 @@ pub struct GenerationRequest {
     /// Select a voice to use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<crate::types::Voice>,
-    /// Use this only if reproducible results are important.
-    ///
-    /// Server default: `-1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// It should be descriptive of exactly what you want, and fairly detailed.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
-    /// What you don't want in the result.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub negative_prompt: Option<String>,
-    /// The desired aspect ratio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratio: Option<crate::types::AspectRatio>,
-    /// Larger values may produce better outputs at the cost of longer generation times. Values over 50 are usually overkill.
-    ///
-    /// Server default: `30`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub num_inference_steps: Option<i64>,
-    /// Whether to remove the background of any image(s) before/after this operation.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_background: Option<bool>,
-    /// Base64 image string, or a URL to an image.
-    ///
-    /// Example: `"https://example.com/some_image_url.png"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init_image: Option<String>,
-    /// The strength of any image-to-image transformation.
-    ///
-    /// Server default: `0.7`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strength: Option<f64>,
-    /// How strongly the prompt affects the output.
-    ///
-    /// Server default: `3.5`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guidance_scale: Option<f64>,
-    /// The type of media to generate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation_type: Option<crate::types::GenerationType>,
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum GuidedDecodingParamsJson {
-    /// A `String` value.
-    Text(String),
-    /// A `serde_json::Map<String, serde_json::Value>` value.
-    Object(serde_json::Map<String, serde_json::Value>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for GuidedDecodingParamsJson {
-    fn from(v: String) -> Self {
-        GuidedDecodingParamsJson::Text(v)
-    }
-}
-
-impl From<&str> for GuidedDecodingParamsJson {
-    fn from(v: &str) -> Self {
-        GuidedDecodingParamsJson::Text(v.to_string())
-    }
-}
-
-impl From<serde_json::Map<String, serde_json::Value>> for GuidedDecodingParamsJson {
-    fn from(v: serde_json::Map<String, serde_json::Value>) -> Self {
-        GuidedDecodingParamsJson::Object(v)
-    }
-}
-
-/// The `GuidedDecodingParams` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GuidedDecodingParams {
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json: Option<crate::types::GuidedDecodingParamsJson>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regex: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub choice: Option<Vec<String>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grammar: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json_object: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub backend_was_auto: Option<bool>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_fallback: Option<bool>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_any_whitespace: Option<bool>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disable_additional_properties: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub whitespace_pattern: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub structural_tag: Option<String>,
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ValidationErrorLocItem {
-    /// A `String` value.
-    Text(String),
-    /// A `i64` value.
-    Integer(i64),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ValidationErrorLocItem {
-    fn from(v: String) -> Self {
-        ValidationErrorLocItem::Text(v)
-    }
-}
-
-impl From<&str> for ValidationErrorLocItem {
-    fn from(v: &str) -> Self {
-        ValidationErrorLocItem::Text(v.to_string())
-    }
-}
-
-impl From<i64> for ValidationErrorLocItem {
-    fn from(v: i64) -> Self {
-        ValidationErrorLocItem::Integer(v)
-    }
-}
-
-/// The `ValidationError` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ValidationError {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub loc: Vec<crate::types::ValidationErrorLocItem>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub msg: String,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ValidationError {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        loc: Vec<crate::types::ValidationErrorLocItem>,
-        msg: impl Into<String>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            loc,
-            msg: msg.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `HTTPValidationError` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HttpvalidationError {
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<Vec<crate::types::ValidationError>>,
-}
-
-crate::string_enum! {
-    /// The `OrderMediaBy` schema of the API.
-    pub enum OrderMediaBy {
-        /// `created_at`
-        CreatedAt = "created_at",
-        /// `updated_at`
-        UpdatedAt = "updated_at",
-        /// `uuid`
-        Uuid = "uuid",
-    }
-}
-
-/// The `HistoryRequest` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HistoryRequest {
-    /// The number of the results to get.
-    ///
-    /// Server default: `10`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first: Option<i64>,
-    /// If given, only these generation UUIDs will be fetched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation_uuids: Option<Vec<String>>,
-    /// If given, only these media UUIDs will be fetched.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuids: Option<Vec<String>>,
-    /// Whether to return only generated images or not. If false, uploads like source images for image-to-image will be included.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generated_only: Option<bool>,
-    /// What generation types to fetch. If given, other types will be excluded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub media_types: Option<Vec<crate::types::GenerationType>>,
-    /// The cursor to use to fetch the next page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
-    /// What field to order results by. Defaults to created\_at.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order_by: Option<crate::types::OrderMediaBy>,
-    /// Whether to sort results in ascending order. Defaults to false.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub asc: Option<bool>,
-    /// If true, the raw media files will be returned also, in base64 format.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_raw: Option<bool>,
-}
-
-/// The `ImageToImageRequest` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageToImageRequest {
-    /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
-    ///
-    /// Server default: `"edit"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub i2i_type: Option<crate::types::I2Itype>,
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// (Not described by the API.)
+    /// Mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mode: Option<String>,
     /// The width. Overridden by aspect ratio.
@@ -2207,86 +631,163 @@ pub struct ImageToImageRequest {
     /// Server default: `3.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
-    /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
-    ///
-    /// Server default: `"edit"`.
-    #[serde(rename = "type")]
+    /// Which model to use. z, or None for the default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<crate::types::I2Itype>,
+    pub model: Option<String>,
+    /// Which voice\_id to use. None for the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_id: Option<String>,
+    /// Whether to remove gaps from the resulting audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_silence: Option<bool>,
+    /// Whether to stream the response.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+    /// The character's voice to use. Overrides voice id. Must be given as the 'username/project-slug' id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub character_id: Option<String>,
 }
 
-/// The `ImagineChangeRequest` schema of the API.
+/// The `FoleyRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImagineChangeRequest {
-    /// Description
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Are comments enabled
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comments_enabled: Option<bool>,
-    /// Duration
+pub struct FoleyRequest {
+    /// The desired duration, in seconds, of the video, sound effect, or other media. Does not affect music length.
+    ///
+    /// Server default: `4`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<i64>,
-    /// Width
+    /// If this is inside of a chat, include its ID as a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<String>,
+    /// Uuid (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Mode (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Sub mode (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mode: Option<String>,
+    /// The width. Overridden by aspect ratio.
+    ///
+    /// Server default: `1024`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub width: Option<i64>,
-    /// Height
+    /// The height. Overridden by aspect ratio.
+    ///
+    /// Server default: `1024`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<i64>,
-    /// DPI
+    /// The item\_id, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dpi: Option<i64>,
-    /// Z Index
+    pub item_id: Option<String>,
+    /// If an extension is requesting this, include its ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub z_index: Option<i64>,
-    /// Opacity
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub opacity: Option<i64>,
-    /// Visible
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub visible: Option<bool>,
-    /// Locked
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub locked: Option<bool>,
-    /// Start time
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<f64>,
-    /// End time
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<f64>,
-    /// In time
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub in_point: Option<f64>,
-    /// Out time
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out_point: Option<f64>,
-    /// Image Name
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// parent\_image
+    pub extension_source: Option<String>,
+    /// The UUID of the parent image, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_image: Option<String>,
-    /// Is published
+    /// The desired aspect ratio.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_published: Option<bool>,
-    /// Is NSFW
+    pub aspect_ratio: Option<crate::types::AspectRatio>,
+    /// Use this only if reproducible results are important.
+    ///
+    /// Server default: `-1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_nsfw: Option<bool>,
-    /// Is NSFL
+    pub seed: Option<i64>,
+    /// Prompt (string or null).
+    ///
+    /// Example: `"two starships are fighting in space with laser cannons"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_nsfl: Option<bool>,
-    /// (Not described by the API.)
+    pub prompt: Option<String>,
+    /// Negative prompt (string or null).
+    ///
+    /// Example: `"distorted"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub imagination_type: Option<String>,
-    /// Image path or base64
+    pub negative_prompt: Option<String>,
+    /// Larger values may produce better outputs at the cost of longer generation times. Values over 50 are usually overkill.
+    ///
+    /// Server default: `30`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// Preview
+    pub num_inference_steps: Option<i64>,
+    /// Whether to remove the background of any image(s) before/after this operation.
+    ///
+    /// Server default: `false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preview: Option<String>,
-    /// Effects
+    pub remove_background: Option<bool>,
+    /// Base64 image string, or a URL to an image.
+    ///
+    /// Example: `"https://example.com/some_image_url.png"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effects: Option<serde_json::Value>,
+    pub init_image: Option<String>,
+    /// The strength of any image-to-image transformation.
+    ///
+    /// Server default: `0.7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<f64>,
+    /// How strongly the prompt affects the output.
+    ///
+    /// Server default: `3.5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance_scale: Option<f64>,
+}
+
+/// The `Body_speech_to_text_stt_post` schema of the API.
+///
+/// A `multipart/form-data` body: file fields are streamed from disk or memory.
+#[derive(Debug, Clone)]
+pub struct SpeechToTextForm {
+    /// The sample audio file. Recognized formats: 'mp3', 'flv', 'ogg', 'wav', 'raw', 'm4a', 'mp4', 'wave'.
+    pub sample: crate::request::FilePart,
+}
+
+impl SpeechToTextForm {
+    /// A form with the required fields set.
+    pub fn new(sample: impl Into<crate::request::FilePart>) -> Self {
+        Self {
+            sample: sample.into(),
+        }
+    }
+
+    /// The form's fields, in order.
+    pub fn to_parts(&self) -> Vec<(String, crate::request::Part)> {
+        let mut parts = Vec::new();
+        {
+            let v = &self.sample;
+            parts.push(("sample".to_string(), crate::request::Part::File(v.clone())));
+        }
+        parts
+    }
+}
+
+/// The `STTResponse` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SttResponse {
+    /// The transcribed text.
+    ///
+    /// Server default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_text: Option<String>,
+}
+
+/// The `Gallery` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Gallery {
+    /// The number of results returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// Images/screencaps related to the project.
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<crate::types::GalleryItem>>,
+    /// The page of results returned.
+    ///
+    /// Server default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
 }
 
 /// The `ImagineCosts` schema of the API.
@@ -2295,94 +796,6 @@ pub struct ImagineCosts {
     /// The number of credits per endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub costs: Option<std::collections::BTreeMap<String, i64>>,
-}
-
-crate::string_enum! {
-    /// The `RejectionReason` schema of the API.
-    pub enum RejectionReason {
-        /// `unknown`
-        UnknownValue = "unknown",
-        /// `explicit_text`
-        ExplicitText = "explicit_text",
-        /// `explicit_image`
-        ExplicitImage = "explicit_image",
-        /// `malformed_image`
-        MalformedImage = "malformed_image",
-        /// `out_of_credits`
-        OutOfCredits = "out_of_credits",
-    }
-}
-
-/// The `Rejection` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Rejection {
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<crate::types::RejectionReason>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub location: Option<String>,
-}
-
-/// The `ImaginedItem` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImaginedItem {
-    /// The unique identity of the generation, if any.
-    ///
-    /// Example: `"b9ae-6f64957f986a"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation_uuid: Option<String>,
-    /// Cost in credits, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
-    /// The URL where the generated media is located. If this value is non-null, use it to show clickable link(s) in your response with a relevant call-to-action like this: \[Watch the Video\](put the primary\_media\_url here).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary_media_url: Option<String>,
-    /// A generated description of the item.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Prompt metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<serde_json::Value>,
-    /// Whether this generation is completed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_done: Option<bool>,
-    /// Whether this generation is failed.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_failed: Option<bool>,
-    /// The unique identity of the media.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    /// The layer info, if this is part of a project.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub info: Option<crate::types::LayerInfo>,
-    /// If this generated a compound asset like a 3D model, the URLS of other components of the asset, like texture images, will be here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secondary_media_urls: Option<std::collections::BTreeMap<String, String>>,
-    /// If there was an error, the reason may be here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<crate::types::Rejection>,
-    /// A note, typically for the LLM.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// The `ImaginedItems` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImaginedItems {
-    /// The results.
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<crate::types::ImaginedItem>>,
-    /// The cursor of the previous fetched page, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_cursor: Option<String>,
-    /// The cursor to use to fetch the next page. If not given, there are no more results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }
 
 /// The `InpaintRequest` schema of the API.
@@ -2397,13 +810,13 @@ pub struct InpaintRequest {
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// (Not described by the API.)
+    /// Mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mode: Option<String>,
     /// The width. Overridden by aspect ratio.
@@ -2468,986 +881,21 @@ pub struct InpaintRequest {
     /// Server default: `3.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
-}
-
-/// The `JSONSchema` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Jsonschema {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<serde_json::Map<String, serde_json::Value>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-}
-
-impl Jsonschema {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            description: None,
-            schema: None,
-            strict: None,
-        }
-    }
-}
-
-/// The `JsonSchemaResponseFormat` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JsonSchemaResponseFormat {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<serde_json::Map<String, serde_json::Value>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strict: Option<bool>,
-}
-
-impl JsonSchemaResponseFormat {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            description: None,
-            schema: None,
-            strict: None,
-        }
-    }
-}
-
-/// The `LogitsProcessorConstructor` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogitsProcessorConstructor {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub qualname: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<serde_json::Value>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kwargs: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl LogitsProcessorConstructor {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(qualname: impl Into<String>) -> Self {
-        Self {
-            qualname: qualname.into(),
-            args: None,
-            kwargs: None,
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MarsRequestMessagesItem {
-    /// A `ChatCompletionDeveloperMessageParam` value.
-    ChatCompletionDeveloperMessageParam(crate::types::ChatCompletionDeveloperMessageParam),
-    /// A `ChatCompletionSystemMessageParam` value.
-    ChatCompletionSystemMessageParam(crate::types::ChatCompletionSystemMessageParam),
-    /// A `ChatCompletionUserMessageParam` value.
-    ChatCompletionUserMessageParam(crate::types::ChatCompletionUserMessageParam),
-    /// A `ChatCompletionAssistantMessageParam` value.
-    ChatCompletionAssistantMessageParam(crate::types::ChatCompletionAssistantMessageParam),
-    /// A `ChatCompletionToolMessageParam` value.
-    ChatCompletionToolMessageParam(crate::types::ChatCompletionToolMessageParam),
-    /// A `ChatCompletionFunctionMessageParam` value.
-    ChatCompletionFunctionMessageParam(crate::types::ChatCompletionFunctionMessageParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionDeveloperMessageParam> for MarsRequestMessagesItem {
-    fn from(v: crate::types::ChatCompletionDeveloperMessageParam) -> Self {
-        MarsRequestMessagesItem::ChatCompletionDeveloperMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionSystemMessageParam> for MarsRequestMessagesItem {
-    fn from(v: crate::types::ChatCompletionSystemMessageParam) -> Self {
-        MarsRequestMessagesItem::ChatCompletionSystemMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionUserMessageParam> for MarsRequestMessagesItem {
-    fn from(v: crate::types::ChatCompletionUserMessageParam) -> Self {
-        MarsRequestMessagesItem::ChatCompletionUserMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionAssistantMessageParam> for MarsRequestMessagesItem {
-    fn from(v: crate::types::ChatCompletionAssistantMessageParam) -> Self {
-        MarsRequestMessagesItem::ChatCompletionAssistantMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionToolMessageParam> for MarsRequestMessagesItem {
-    fn from(v: crate::types::ChatCompletionToolMessageParam) -> Self {
-        MarsRequestMessagesItem::ChatCompletionToolMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionFunctionMessageParam> for MarsRequestMessagesItem {
-    fn from(v: crate::types::ChatCompletionFunctionMessageParam) -> Self {
-        MarsRequestMessagesItem::ChatCompletionFunctionMessageParam(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ResponseFormatType {
-        /// `text`
-        Text = "text",
-        /// `json_object`
-        JsonObject = "json_object",
-        /// `json_schema`
-        JsonSchema = "json_schema",
-    }
-}
-
-/// The `ResponseFormat` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseFormat {
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    pub type_: crate::types::ResponseFormatType,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub json_schema: Option<crate::types::JsonSchemaResponseFormat>,
-}
-
-impl ResponseFormat {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(type_: impl Into<crate::types::ResponseFormatType>) -> Self {
-        Self {
-            type_: type_.into(),
-            json_schema: None,
-        }
-    }
-}
-
-/// The `StructuralTag` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StructuralTag {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub begin: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<serde_json::Map<String, serde_json::Value>>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub end: String,
-}
-
-impl StructuralTag {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(begin: impl Into<String>, end: impl Into<String>) -> Self {
-        Self {
-            begin: begin.into(),
-            schema: None,
-            end: end.into(),
-        }
-    }
-}
-
-/// The `StructuralTagResponseFormat` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StructuralTagResponseFormat {
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub structures: Vec<crate::types::StructuralTag>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub triggers: Vec<String>,
-}
-
-impl StructuralTagResponseFormat {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        type_: impl Into<String>,
-        structures: Vec<crate::types::StructuralTag>,
-        triggers: Vec<String>,
-    ) -> Self {
-        Self {
-            type_: type_.into(),
-            structures,
-            triggers,
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MarsRequestResponseFormat {
-    /// A `ResponseFormat` value.
-    ResponseFormat(crate::types::ResponseFormat),
-    /// A `StructuralTagResponseFormat` value.
-    StructuralTagResponseFormat(crate::types::StructuralTagResponseFormat),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ResponseFormat> for MarsRequestResponseFormat {
-    fn from(v: crate::types::ResponseFormat) -> Self {
-        MarsRequestResponseFormat::ResponseFormat(v)
-    }
-}
-
-impl From<crate::types::StructuralTagResponseFormat> for MarsRequestResponseFormat {
-    fn from(v: crate::types::StructuralTagResponseFormat) -> Self {
-        MarsRequestResponseFormat::StructuralTagResponseFormat(v)
-    }
-}
-
-/// A list of strings to stop generations at. Will override min\_tokens.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MarsRequestStop {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<String>` value.
-    Texts(Vec<String>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for MarsRequestStop {
-    fn from(v: String) -> Self {
-        MarsRequestStop::Text(v)
-    }
-}
-
-impl From<&str> for MarsRequestStop {
-    fn from(v: &str) -> Self {
-        MarsRequestStop::Text(v.to_string())
-    }
-}
-
-impl From<Vec<String>> for MarsRequestStop {
-    fn from(v: Vec<String>) -> Self {
-        MarsRequestStop::Texts(v)
-    }
-}
-
-/// The `StreamOptions` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct StreamOptions {
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_usage: Option<bool>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub continuous_usage_stats: Option<bool>,
-}
-
-/// The `ChatCompletionNamedToolChoiceParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VllmNamedToolChoiceParam {
-    /// (Not described by the API.)
-    pub function: crate::types::ChatCompletionNamedFunction,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `"function"`.
-    #[serde(rename = "type")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
-}
-
-impl VllmNamedToolChoiceParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(function: impl Into<crate::types::ChatCompletionNamedFunction>) -> Self {
-        Self {
-            function: function.into(),
-            type_: None,
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MarsRequestToolChoice {
-    /// A `String` value.
-    Text(String),
-    /// A `String` value.
-    Text2(String),
-    /// A `String` value.
-    Text3(String),
-    /// A `VllmNamedToolChoiceParam` value.
-    VllmNamedToolChoiceParam(crate::types::VllmNamedToolChoiceParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::VllmNamedToolChoiceParam> for MarsRequestToolChoice {
-    fn from(v: crate::types::VllmNamedToolChoiceParam) -> Self {
-        MarsRequestToolChoice::VllmNamedToolChoiceParam(v)
-    }
-}
-
-/// If specified, the output will follow the JSON schema.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MarsRequestGuidedJson {
-    /// A `String` value.
-    Text(String),
-    /// A `serde_json::Map<String, serde_json::Value>` value.
-    Object(serde_json::Map<String, serde_json::Value>),
-    /// A `BaseModel` value.
-    BaseModel(crate::types::BaseModel),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for MarsRequestGuidedJson {
-    fn from(v: String) -> Self {
-        MarsRequestGuidedJson::Text(v)
-    }
-}
-
-impl From<&str> for MarsRequestGuidedJson {
-    fn from(v: &str) -> Self {
-        MarsRequestGuidedJson::Text(v.to_string())
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MarsRequestLogitsProcessorsItem {
-    /// A `String` value.
-    Text(String),
-    /// A `LogitsProcessorConstructor` value.
-    LogitsProcessorConstructor(crate::types::LogitsProcessorConstructor),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for MarsRequestLogitsProcessorsItem {
-    fn from(v: String) -> Self {
-        MarsRequestLogitsProcessorsItem::Text(v)
-    }
-}
-
-impl From<&str> for MarsRequestLogitsProcessorsItem {
-    fn from(v: &str) -> Self {
-        MarsRequestLogitsProcessorsItem::Text(v.to_string())
-    }
-}
-
-impl From<crate::types::LogitsProcessorConstructor> for MarsRequestLogitsProcessorsItem {
-    fn from(v: crate::types::LogitsProcessorConstructor) -> Self {
-        MarsRequestLogitsProcessorsItem::LogitsProcessorConstructor(v)
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum MarsRequestVllmXargsValue {
-    /// A `String` value.
-    Text(String),
-    /// A `i64` value.
-    Integer(i64),
-    /// A `f64` value.
-    Number(f64),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for MarsRequestVllmXargsValue {
-    fn from(v: String) -> Self {
-        MarsRequestVllmXargsValue::Text(v)
-    }
-}
-
-impl From<&str> for MarsRequestVllmXargsValue {
-    fn from(v: &str) -> Self {
-        MarsRequestVllmXargsValue::Text(v.to_string())
-    }
-}
-
-impl From<i64> for MarsRequestVllmXargsValue {
-    fn from(v: i64) -> Self {
-        MarsRequestVllmXargsValue::Integer(v)
-    }
-}
-
-impl From<f64> for MarsRequestVllmXargsValue {
-    fn from(v: f64) -> Self {
-        MarsRequestVllmXargsValue::Number(v)
-    }
-}
-
-/// The `MarsRequest` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MarsRequest {
-    /// (Not described by the API.)
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub messages: Option<Vec<crate::types::MarsRequestMessagesItem>>,
-    /// The model to use. If using the combined endpoint, must be one of the available models. If using a model-specific endpoint, this value will be ignored and overridden by the path.
-    ///
-    /// Example: `"mobile"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// Frequency penalty is a way to prevent word repetitions.
-    ///
-    /// Server default: `1.15`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit_bias: Option<std::collections::BTreeMap<String, f64>>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_logprobs: Option<i64>,
-    /// The maximum tokens to return. This is a hard limit.
-    ///
-    /// Server default: `300`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<i64>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<f64>,
-    /// Presence penalty is a way to prevent topic repetitions.
-    ///
-    /// Server default: `1.15`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<crate::types::MarsRequestResponseFormat>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `-9.223372036854776e+18`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// A list of strings to stop generations at. Will override min\_tokens.
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<crate::types::MarsRequestStop>,
-    /// Whether to return the response streaming. Defaults to false.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<crate::types::StreamOptions>,
-    /// The temperature. Like creativity.
-    ///
-    /// Server default: `0.8`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// The top percentage of tokens to sample from at each step.
-    ///
-    /// Server default: `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<crate::types::ChatCompletionToolsParam>>,
-    /// (Not described by the API.)
-    ///
-    /// Example: `"none"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<crate::types::MarsRequestToolChoice>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_of: Option<i64>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_beam_search: Option<bool>,
-    /// The top K most likely tokens to sample from at each step.
-    ///
-    /// Server default: `50`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_k: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_p: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repetition_penalty: Option<f64>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub length_penalty: Option<f64>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop_token_ids: Option<Vec<i64>>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub include_stop_str_in_output: Option<bool>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ignore_eos: Option<bool>,
-    /// The minimum tokens to return. This is a soft limit -- if the model hits certain stop strings it may stop earlier, but it will \*attempt\* to return a response at least this long.
-    ///
-    /// Server default: `50`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skip_special_tokens: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spaces_between_special_tokens: Option<bool>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub truncate_prompt_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt_logprobs: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_token_ids: Option<Vec<i64>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bad_words: Option<Vec<String>>,
-    /// If true, the new message will be prepended with the last message if they belong to the same role.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub echo: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub add_generation_prompt: Option<bool>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub continue_final_message: Option<bool>,
-    /// If true, special tokens (e.g. BOS) will be added to the prompt on top of what is added by the chat template. For most models, the chat template takes care of adding the special tokens so this should be set to false (as is the default).
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub add_special_tokens: Option<bool>,
-    /// A list of dicts representing documents that will be accessible to the model if it is performing RAG (retrieval-augmented generation). If the template does not support RAG, this argument will have no effect. We recommend that each document should be a dict containing "title" and "text" keys.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub documents: Option<Vec<std::collections::BTreeMap<String, String>>>,
-    /// A Jinja template to use for this conversion. As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if the tokenizer does not define one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_template: Option<String>,
-    /// Additional keyword args to pass to the template renderer. Will be accessible by the chat template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_template_kwargs: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Additional kwargs to pass to the HF processor.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mm_processor_kwargs: Option<serde_json::Map<String, serde_json::Value>>,
-    /// If specified, the output will follow the JSON schema.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guided_json: Option<crate::types::MarsRequestGuidedJson>,
-    /// If specified, the output will follow the regex pattern.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guided_regex: Option<String>,
-    /// If specified, the output will be exactly one of the choices.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guided_choice: Option<Vec<String>>,
-    /// If specified, the output will follow the context free grammar.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guided_grammar: Option<String>,
-    /// If specified, the output will follow the structural tag schema.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub structural_tag: Option<String>,
-    /// If specified, will override the default guided decoding backend of the server for this specific request. If set, must be either 'outlines' / 'lm-format-enforcer'
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guided_decoding_backend: Option<String>,
-    /// If specified, will override the default whitespace pattern for guided json decoding.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guided_whitespace_pattern: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<i64>,
-    /// The request\_id related to this request. If the caller does not set it, a random\_uuid will be generated. This id is used through out the inference process and return in response.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// A list of either qualified names of logits processors, or constructor objects, to apply when sampling. A constructor is a JSON object with a required 'qualname' field specifying the qualified name of the processor class/factory, and optional 'args' and 'kwargs' fields containing positional and keyword arguments. For example: {'qualname': 'my\_module.MyLogitsProcessor', 'args': \[1, 2\], 'kwargs': {'param': 'value'}}.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logits_processors: Option<Vec<crate::types::MarsRequestLogitsProcessorsItem>>,
-    /// If specified with 'logprobs', tokens are represented  as strings of the form 'token\_id:{token\_id}' so that tokens that are not JSON-encodable can be identified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub return_tokens_as_token_ids: Option<bool>,
-    /// If specified, the prefix cache will be salted with the provided string to prevent an attacker to guess prompts in multi-user environments. The salt should be random, protected from access by 3rd parties, and long enough to be unpredictable (e.g., 43 characters base64-encoded, corresponding to 256 bit). Not supported by vLLM engine V0.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_salt: Option<String>,
-    /// KVTransfer parameters used for disaggregated serving.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kv_transfer_params: Option<serde_json::Map<String, serde_json::Value>>,
-    /// Additional request parameters with string or numeric values, used by custom extensions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub vllm_xargs:
-        Option<std::collections::BTreeMap<String, crate::types::MarsRequestVllmXargsValue>>,
-    /// For internal sanity-checking.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub identity: Option<String>,
-    /// The prompt to use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
-    /// The raw query string, already pre-parsed.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
-    /// The typical
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub typical: Option<f64>,
-    /// Repetition Penalty as a way to prevent word repetitions
-    ///
-    /// Server default: `1.05`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_repetition_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guided_decoding: Option<crate::types::GuidedDecodingParams>,
-    /// The UTC seconds sent at.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sent_at: Option<i64>,
-    /// Result topic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub publish_to: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `-1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_repetition_range: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_repetition_decay: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_a: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tfs: Option<f64>,
-    /// The next queue to send it on to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next: Option<Vec<String>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n_tokens: Option<i64>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub do_voice: Option<bool>,
-    /// Which voice\_id to use. None for the default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voice_id: Option<String>,
-    /// The template to use. Example: "Tell me more about {{user}}."
-    ///
-    /// Example: `"Hi how are you?"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
-    /// The params for the template. These will be directly replaced in the template. E.g. for the template example above,  parameters of {"{{user}}": "Jake"} would make the raw prompt given to the model "Tell me more about Jake."
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<std::collections::BTreeMap<String, String>>,
-}
-
-/// The `Model` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Model {
-    /// The unique identifier of the model. Also generally its name.
-    ///
-    /// Server default: `"asha"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Always 'model'. Included for OpenAI compatibility.
-    ///
-    /// Server default: `"model"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub object: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub owned_by: String,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub permission: Option<Vec<String>>,
-}
-
-impl Model {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(owned_by: impl Into<String>) -> Self {
-        Self {
-            id: None,
-            object: None,
-            owned_by: owned_by.into(),
-            permission: None,
-        }
-    }
-}
-
-/// The `Models` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Models {
-    /// The models available for use.
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Vec<crate::types::Model>>,
-}
-
-/// The `MusicGenerationRequest` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MusicGenerationRequest {
-    /// The song's lyrics, if relevant. Each part should begin with a structure tag (\[verse\], \[chorus\], \[bridge\], \[intro-short\], \[intro-medium\], \[intro-long\], \[outro-short\], \[outro-medium\], \[outro-long\], \[inst-short\], \[inst-medium\], \[inst-long\], \[silence\]) and a newline, and end with two newlines. These segments should not contain lyrics: (\[intro\], \[intro-short\], \[intro-medium\], \[inst\], \[inst-short\], \[inst-medium\], \[outro\], \[outro-short\], \[outro-medium\])
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lyrics: Option<String>,
-    /// The musical genre.
-    ///
-    /// Server default: `"automatic"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub genre: Option<crate::types::MusicGenre>,
-    /// Whether to make instrumental music, only vocals, or a fully mixed song. If requesting 'vocals' or 'mixed', lyrics MUST be provided.
-    ///
-    /// Server default: `"mixed"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub music_type: Option<crate::types::MusicGenType>,
-    /// If this is inside of a chat, include its ID as a string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_id: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_mode: Option<String>,
-    /// The width. Overridden by aspect ratio.
-    ///
-    /// Server default: `1024`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// The height. Overridden by aspect ratio.
-    ///
-    /// Server default: `1024`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// The item\_id, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_id: Option<String>,
-    /// If an extension is requesting this, include its ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extension_source: Option<String>,
-    /// The UUID of the parent image, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_image: Option<String>,
-    /// The desired aspect ratio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratio: Option<crate::types::AspectRatio>,
-    /// Use this only if reproducible results are important.
-    ///
-    /// Server default: `-1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// It should be descriptive of exactly what you want, and fairly detailed.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
-    /// What you don't want in the result.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub negative_prompt: Option<String>,
-    /// Larger values may produce better outputs at the cost of longer generation times. Values over 50 are usually overkill.
-    ///
-    /// Server default: `30`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub num_inference_steps: Option<i64>,
-    /// Whether to remove the background of any image(s) before/after this operation.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_background: Option<bool>,
-    /// Base64 image string, or a URL to an image.
-    ///
-    /// Example: `"https://example.com/some_image_url.png"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init_image: Option<String>,
-    /// The strength of any image-to-image transformation.
-    ///
-    /// Server default: `0.7`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strength: Option<f64>,
-    /// How strongly the prompt affects the output.
-    ///
-    /// Server default: `3.5`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guidance_scale: Option<f64>,
-    /// For future use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<String>>,
-    /// For future use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The CFG Coefficient. Increments of 0.1. Advanced setting.
-    ///
-    /// Server default: `1.5`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cfg_coefficient: Option<f64>,
-    /// The temperature. Increments of 0.1. Advanced setting.
-    ///
-    /// Server default: `0.9`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// The top k. Advanced setting.
-    ///
-    /// Server default: `30`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_k: Option<i64>,
-    /// For future use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lyrics_prompt: Option<String>,
-}
-
-/// The `OAuthUserStub` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OauthUserStub {
-    /// The user's unique identifier.
-    #[serde(default)]
-    pub identity: String,
-    /// The user's username.
-    #[serde(default)]
-    pub username: String,
-    /// What scopes the user has access to.
-    ///
-    /// Server default: `[]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<String>>,
-    /// The current number of credits remaining.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credits: Option<i64>,
-    /// When the credits next reset, in ISO 8601 timestamp format in UTC.
-    ///
-    /// Example: `"2025-08-14T23:44:22Z"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credits_reset: Option<String>,
-    /// A human-readable version of when credits reset.
-    ///
-    /// Server default: `"4 hours, 10 minutes"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub credits_reset_in: Option<String>,
-    /// None, Basic, Full, or Max.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-impl OauthUserStub {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(identity: impl Into<String>, username: impl Into<String>) -> Self {
-        Self {
-            identity: identity.into(),
-            username: username.into(),
-            scopes: None,
-            credits: None,
-            credits_reset: None,
-            credits_reset_in: None,
-            subscription: None,
-            note: None,
-        }
-    }
 }
 
 /// The `RemoveBGRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RemoveBgrequest {
+pub struct RemoveBgRequest {
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// (Not described by the API.)
+    /// Mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mode: Option<String>,
     /// The width. Overridden by aspect ratio.
@@ -3544,118 +992,19 @@ pub struct RemoveBgrequest {
     pub alpha_matting_erode_size: Option<i64>,
 }
 
-/// The `ResponseFormatJSONObject` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseFormatJsonobject {
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ResponseFormatJsonobject {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(type_: impl Into<String>) -> Self {
-        Self {
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `ResponseFormatJSONSchema` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseFormatJsonschema {
-    /// (Not described by the API.)
-    pub json_schema: crate::types::Jsonschema,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ResponseFormatJsonschema {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(json_schema: impl Into<crate::types::Jsonschema>, type_: impl Into<String>) -> Self {
-        Self {
-            json_schema: json_schema.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `ResponseFormatText` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ResponseFormatText {
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ResponseFormatText {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(type_: impl Into<String>) -> Self {
-        Self {
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `RunningGeneration` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RunningGeneration {
-    /// The unique identity of the generation, if any.
-    ///
-    /// Example: `"b9ae-6f64957f986a"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation_uuid: Option<String>,
-    /// Cost in credits, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
-}
-
-/// The `RunningGenerationCheck` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RunningGenerationCheck {
-    /// The unique identity of the generation, if any.
-    ///
-    /// Example: `"b9ae-6f64957f986a"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation_uuid: Option<String>,
-    /// Cost in credits, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_type: Option<String>,
-}
-
-/// The `STTResponse` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Sttresponse {
-    /// The transcribed text.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference_text: Option<String>,
-}
-
 /// The `TextToImage` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TextToImage {
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// (Not described by the API.)
+    /// Mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mode: Option<String>,
     /// The width. Overridden by aspect ratio.
@@ -3722,27 +1071,36 @@ pub struct TextToImage {
     pub guidance_scale: Option<f64>,
 }
 
-/// The `TextToSpeechRequest` schema of the API.
+crate::string_enum! {
+    /// The `I2IType` schema of the API.
+    pub enum I2IType {
+        /// `canny`
+        Canny = "canny",
+        /// `face`
+        Face = "face",
+        /// `edit`
+        Edit = "edit",
+    }
+}
+
+/// The `ImageToImageRequest` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TextToSpeechRequest {
-    /// The text to read out.
+pub struct ImageToImageRequest {
+    /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
-    /// Example: `"A wizard's job is to vex chumps quickly in fog."`.
+    /// Server default: `"edit"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub transcript: Option<String>,
-    /// Select a voice to use.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voice: Option<crate::types::Voice>,
+    pub i2i_type: Option<crate::types::I2IType>,
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// (Not described by the API.)
+    /// Mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mode: Option<String>,
     /// The width. Overridden by aspect ratio.
@@ -3807,155 +1165,12 @@ pub struct TextToSpeechRequest {
     /// Server default: `3.5`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guidance_scale: Option<f64>,
-    /// Which model to use. z, or None for the default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// Which voice\_id to use. None for the default.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voice_id: Option<String>,
-    /// Whether to remove gaps from the resulting audio.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_silence: Option<bool>,
-    /// Whether to stream the response.
+    /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
     ///
-    /// Server default: `false`.
+    /// Server default: `"edit"`.
+    #[serde(rename = "type")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-    /// The character's voice to use. Overrides voice id. Must be given as the 'username/project-slug' id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub character_id: Option<String>,
-}
-
-/// The `TimedResponse` schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum TimedResponse {
-    /// A `RunningGeneration` value.
-    RunningGeneration(crate::types::RunningGeneration),
-    /// A `GalleryItem` value.
-    GalleryItem(crate::types::GalleryItem),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::RunningGeneration> for TimedResponse {
-    fn from(v: crate::types::RunningGeneration) -> Self {
-        TimedResponse::RunningGeneration(v)
-    }
-}
-
-impl From<crate::types::GalleryItem> for TimedResponse {
-    fn from(v: crate::types::GalleryItem) -> Self {
-        TimedResponse::GalleryItem(v)
-    }
-}
-
-/// The `UpscaleBase` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct UpscaleBase {
-    /// Use this only if reproducible results are important.
-    ///
-    /// Server default: `-1`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// It should be descriptive of exactly what you want, and fairly detailed.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prompt: Option<String>,
-    /// What you don't want in the result.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub negative_prompt: Option<String>,
-    /// The aspect ratio. If given, this will override the width and height. Values are '1:1', '16:9', '21:9', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', and '9:21'.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aspect_ratio: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `30`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub num_inference_steps: Option<i64>,
-    /// Whether to remove the background of any image(s) before/after this operation.
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_background: Option<bool>,
-    /// Base64 image string, or a URL to an image.
-    ///
-    /// Example: `"https://example.com/some_image_url.png"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub init_image: Option<String>,
-    /// The strength of any image-to-image transformation.
-    ///
-    /// Server default: `0.7`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strength: Option<f64>,
-    /// How strongly the prompt affects the output.
-    ///
-    /// Server default: `3.5`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guidance_scale: Option<f64>,
-    /// If this is inside of a chat, include its ID as a string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chat_id: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sub_mode: Option<String>,
-    /// The width. Overridden by aspect ratio.
-    ///
-    /// Server default: `1024`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub width: Option<i64>,
-    /// The height. Overridden by aspect ratio.
-    ///
-    /// Server default: `1024`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub height: Option<i64>,
-    /// The item\_id, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item_id: Option<String>,
-    /// If an extension is requesting this, include its ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extension_source: Option<String>,
-    /// The UUID of the parent image, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_image: Option<String>,
-    /// Deprecated; please use 'init\_image'.
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// If given, this transparency will be preserved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preserve_transparency: Option<bool>,
-}
-
-/// The `UserError` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct UserError {
-    /// (Not described by the API.)
-    ///
-    /// Server default: `""`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `400`.
-    #[serde(rename = "errorCode")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<i64>,
+    pub type_: Option<crate::types::I2IType>,
 }
 
 /// The `VideoRequest` schema of the API.
@@ -3972,13 +1187,13 @@ pub struct VideoRequest {
     /// If this is inside of a chat, include its ID as a string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uuid: Option<String>,
-    /// (Not described by the API.)
+    /// Mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_mode: Option<String>,
     /// The width. Overridden by aspect ratio.
@@ -4056,62 +1271,2014 @@ pub struct VideoRequest {
     pub num_frames: Option<i64>,
 }
 
+/// The `UpscaleBase` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UpscaleBase {
+    /// Use this only if reproducible results are important.
+    ///
+    /// Server default: `-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// It should be descriptive of exactly what you want, and fairly detailed.
+    ///
+    /// Server default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// What you don't want in the result.
+    ///
+    /// Server default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_prompt: Option<String>,
+    /// The aspect ratio. If given, this will override the width and height. Values are '1:1', '16:9', '21:9', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', and '9:21'.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspect_ratio: Option<String>,
+    /// Num inference steps (integer or null).
+    ///
+    /// Server default: `30`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_inference_steps: Option<i64>,
+    /// Whether to remove the background of any image(s) before/after this operation.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_background: Option<bool>,
+    /// Base64 image string, or a URL to an image.
+    ///
+    /// Example: `"https://example.com/some_image_url.png"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_image: Option<String>,
+    /// The strength of any image-to-image transformation.
+    ///
+    /// Server default: `0.7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<f64>,
+    /// How strongly the prompt affects the output.
+    ///
+    /// Server default: `3.5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance_scale: Option<f64>,
+    /// If this is inside of a chat, include its ID as a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<String>,
+    /// Uuid (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Mode (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Sub mode (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mode: Option<String>,
+    /// The width. Overridden by aspect ratio.
+    ///
+    /// Server default: `1024`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// The height. Overridden by aspect ratio.
+    ///
+    /// Server default: `1024`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// The item\_id, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_id: Option<String>,
+    /// If an extension is requesting this, include its ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension_source: Option<String>,
+    /// The UUID of the parent image, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_image: Option<String>,
+    /// Deprecated; please use 'init\_image'.
+    ///
+    /// Server default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// If given, this transparency will be preserved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_transparency: Option<bool>,
+}
+
+/// The `ImagineChangeRequest` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImagineChangeRequest {
+    /// Description
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Are comments enabled
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments_enabled: Option<bool>,
+    /// Duration
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    /// Width
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// Height
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// DPI
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpi: Option<i64>,
+    /// Z Index
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub z_index: Option<i64>,
+    /// Opacity
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opacity: Option<i64>,
+    /// Visible
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible: Option<bool>,
+    /// Locked
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked: Option<bool>,
+    /// Start time
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<f64>,
+    /// End time
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<f64>,
+    /// In time
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_point: Option<f64>,
+    /// Out time
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_point: Option<f64>,
+    /// Image Name
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// parent\_image
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_image: Option<String>,
+    /// Is published
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_published: Option<bool>,
+    /// Is NSFW
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_nsfw: Option<bool>,
+    /// Is NSFL
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_nsfl: Option<bool>,
+    /// Imagination type (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imagination_type: Option<String>,
+    /// Image path or base64
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Preview
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+    /// Effects
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effects: Option<serde_json::Value>,
+}
+
+crate::string_enum! {
+    /// The `Output3DType` schema of the API.
+    pub enum Output3DType {
+        /// `glb`
+        Glb = "glb",
+        /// `vrm`
+        Vrm = "vrm",
+    }
+}
+
+crate::string_enum! {
+    /// The `Speed` schema of the API.
+    pub enum Speed {
+        /// `turbo`
+        Turbo = "turbo",
+        /// `normal`
+        Normal = "normal",
+    }
+}
+
+crate::string_enum! {
+    /// The `RigType` schema of the API.
+    pub enum RigType {
+        /// `biped`
+        Biped = "biped",
+        /// `quadruped`
+        Quadruped = "quadruped",
+        /// `unknown`
+        UnknownValue = "unknown",
+        /// `none`
+        None = "none",
+    }
+}
+
+crate::string_enum! {
+    /// The `GenerationType` schema of the API.
+    pub enum GenerationType {
+        /// `text_to_speech`
+        TextToSpeech = "text_to_speech",
+        /// `text_to_image`
+        TextToImage = "text_to_image",
+        /// `text_to_video`
+        TextToVideo = "text_to_video",
+        /// `image_to_image`
+        ImageToImage = "image_to_image",
+        /// `image_to_video`
+        ImageToVideo = "image_to_video",
+        /// `text_to_sfx`
+        TextToSfx = "text_to_sfx",
+        /// `text_to_music`
+        TextToMusic = "text_to_music",
+        /// `text_to_3d`
+        TextTo3d = "text_to_3d",
+        /// `image_to_3d`
+        ImageTo3d = "image_to_3d",
+    }
+}
+
+/// The `GenerationRequest` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GenerationRequest {
+    /// The song's lyrics, if relevant. Each part should begin with a structure tag (\[verse\], \[chorus\], \[bridge\], \[intro-short\], \[intro-medium\], \[intro-long\], \[outro-short\], \[outro-medium\], \[outro-long\], \[inst-short\], \[inst-medium\], \[inst-long\], \[silence\]) and a newline, and end with two newlines. These segments should not contain lyrics: (\[intro\], \[intro-short\], \[intro-medium\], \[inst\], \[inst-short\], \[inst-medium\], \[outro\], \[outro-short\], \[outro-medium\])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lyrics: Option<String>,
+    /// The musical genre.
+    ///
+    /// Server default: `"automatic"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genre: Option<crate::types::MusicGenre>,
+    /// Whether to make instrumental music, only vocals, or a fully mixed song. If requesting 'vocals' or 'mixed', lyrics MUST be provided.
+    ///
+    /// Server default: `"mixed"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub music_type: Option<crate::types::MusicGenType>,
+    /// The desired duration, in seconds, of the video, sound effect, or other media. Does not affect music length.
+    ///
+    /// Server default: `4`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<i64>,
+    /// The final frame image for image-to-video, as a URL or base64 string. If you want a video to loop, give the same start and end image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_image: Option<String>,
+    /// The number of frames per second.
+    ///
+    /// Server default: `8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fps: Option<i64>,
+    /// Whether to do edit-based i2i ('edit'), edge-based i2i ('canny'), or face/person-based i2i ('face'). Edit preserves the most of the structure and style of the original image; canny preserves the image's structure, but not its style; face preserves neither, but keeps the visual identity/face of a person in the source image.
+    ///
+    /// Server default: `"edit"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub i2i_type: Option<crate::types::I2IType>,
+    /// The mask image, as a URL or base64 string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mask_image: Option<String>,
+    /// If given, the transparency of the non-mask image(s) will be preserved. Useful if your input image has clear parts and you want to keep them clear.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preserve_transparency: Option<bool>,
+    /// Optional. Reference images. A list of base64 image string(s) and/or URL(s). If not provided, text-to-image will be done on the text prompt. Because of this, it is recommended to use text-to-image first and select the preferred appearance.
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_images: Option<Vec<String>>,
+    /// The octree resolution to generate for 3D models. Lower resolutions will generate faster, but be less detailed.
+    ///
+    /// Server default: `384`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub octree_resolution: Option<i64>,
+    /// The pixel width of the generated texture for 3D models. Lower resolutions will generate faster, but be less detailed.
+    ///
+    /// Server default: `1024`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub texture_size: Option<i64>,
+    /// What file type to output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_type: Option<crate::types::Output3DType>,
+    /// Enabling turbo will make generations much faster but with slightly worse output.
+    ///
+    /// Server default: `"normal"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed: Option<crate::types::Speed>,
+    /// Whether to generate a texture as well.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub do_texture: Option<bool>,
+    /// Whether to generate a rig as well.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub do_autorig: Option<bool>,
+    /// The type of rigging to use. 'Bipedal' is common and will create much better rigs for humans and other bipeds. The 'quadruped' option is best for non-anthropomorphic animals. If you aren't sure which to pick, use 'unknown'.
+    ///
+    /// Server default: `"unknown"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autorig_type: Option<crate::types::RigType>,
+    /// The text to read out.
+    ///
+    /// Example: `"A wizard's job is to vex chumps quickly in fog."`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    /// Select a voice to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<crate::types::Voice>,
+    /// Use this only if reproducible results are important.
+    ///
+    /// Server default: `-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// It should be descriptive of exactly what you want, and fairly detailed.
+    ///
+    /// Server default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// What you don't want in the result.
+    ///
+    /// Server default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative_prompt: Option<String>,
+    /// The desired aspect ratio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspect_ratio: Option<crate::types::AspectRatio>,
+    /// Larger values may produce better outputs at the cost of longer generation times. Values over 50 are usually overkill.
+    ///
+    /// Server default: `30`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_inference_steps: Option<i64>,
+    /// Whether to remove the background of any image(s) before/after this operation.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_background: Option<bool>,
+    /// Base64 image string, or a URL to an image.
+    ///
+    /// Example: `"https://example.com/some_image_url.png"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_image: Option<String>,
+    /// The strength of any image-to-image transformation.
+    ///
+    /// Server default: `0.7`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<f64>,
+    /// How strongly the prompt affects the output.
+    ///
+    /// Server default: `3.5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance_scale: Option<f64>,
+    /// The type of media to generate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_type: Option<crate::types::GenerationType>,
+}
+
+crate::string_enum! {
+    /// The `RejectionReason` schema of the API.
+    pub enum RejectionReason {
+        /// `unknown`
+        UnknownValue = "unknown",
+        /// `explicit_text`
+        ExplicitText = "explicit_text",
+        /// `explicit_image`
+        ExplicitImage = "explicit_image",
+        /// `malformed_image`
+        MalformedImage = "malformed_image",
+        /// `out_of_credits`
+        OutOfCredits = "out_of_credits",
+    }
+}
+
+/// The `Rejection` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GenerationRejection {
+    /// Reason (`RejectionReason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<crate::types::RejectionReason>,
+    /// Location (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// The `ImaginedItem` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImaginedItem {
+    /// The unique identity of the generation, if any.
+    ///
+    /// Example: `"b9ae-6f64957f986a"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_uuid: Option<String>,
+    /// Cost in credits, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// The URL where the generated media is located. If this value is non-null, use it to show clickable link(s) in your response with a relevant call-to-action like this: \[Watch the Video\](put the primary\_media\_url here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary_media_url: Option<String>,
+    /// A generated description of the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Prompt metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<serde_json::Value>,
+    /// Whether this generation is completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_done: Option<bool>,
+    /// Whether this generation is failed.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_failed: Option<bool>,
+    /// The unique identity of the media.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// The layer info, if this is part of a project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<crate::types::LayerInfo>,
+    /// If this generated a compound asset like a 3D model, the URLS of other components of the asset, like texture images, will be here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secondary_media_urls: Option<std::collections::BTreeMap<String, String>>,
+    /// If there was an error, the reason may be here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<crate::types::GenerationRejection>,
+    /// A note, typically for the LLM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+crate::string_enum! {
+    /// The `OrderMediaBy` schema of the API.
+    pub enum OrderMediaBy {
+        /// `created_at`
+        CreatedAt = "created_at",
+        /// `updated_at`
+        UpdatedAt = "updated_at",
+        /// `uuid`
+        Uuid = "uuid",
+    }
+}
+
+/// The `HistoryRequest` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HistoryRequest {
+    /// The number of the results to get.
+    ///
+    /// Server default: `10`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first: Option<i64>,
+    /// If given, only these generation UUIDs will be fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_uuids: Option<Vec<String>>,
+    /// If given, only these media UUIDs will be fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuids: Option<Vec<String>>,
+    /// Whether to return only generated images or not. If false, uploads like source images for image-to-image will be included.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_only: Option<bool>,
+    /// What generation types to fetch. If given, other types will be excluded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_types: Option<Vec<crate::types::GenerationType>>,
+    /// The cursor to use to fetch the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// What field to order results by. Defaults to created\_at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<crate::types::OrderMediaBy>,
+    /// Whether to sort results in ascending order. Defaults to false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asc: Option<bool>,
+    /// If true, the raw media files will be returned also, in base64 format.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_raw: Option<bool>,
+}
+
+/// The `ImaginedItems` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ImaginedItems {
+    /// The results.
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<crate::types::ImaginedItem>>,
+    /// The cursor of the previous fetched page, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_cursor: Option<String>,
+    /// The cursor to use to fetch the next page. If not given, there are no more results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// The `DeletionRequest` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeletionRequest {
+    /// Uuids (list of string).
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuids: Option<Vec<String>>,
+}
+
+/// The `DeletionResponse` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DeletionResponse {
+    /// Successes (list of string).
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successes: Option<Vec<String>>,
+    /// Failures (list of string).
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<String>>,
+}
+
+/// The `RunningGenerationCheck` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunningGenerationCheck {
+    /// The unique identity of the generation, if any.
+    ///
+    /// Example: `"b9ae-6f64957f986a"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation_uuid: Option<String>,
+    /// Cost in credits, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
+    /// Request type (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_type: Option<String>,
+}
+
+/// The `ChatCompletionContentPartTextParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionContentPartTextParam {
+    /// Text (string).
+    #[serde(default)]
+    pub text: String,
+    /// Type (string).
+    #[serde(rename = "type")]
+    #[serde(default)]
+    pub type_: String,
+}
+
+impl ChatCompletionContentPartTextParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(text: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            type_: type_.into(),
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionDeveloperMessageParamContent {
+    /// A `String` value.
+    Text(String),
+    /// A `Vec<ChatCompletionContentPartTextParam>` value.
+    ChatCompletionContentPartTextParamList(Vec<crate::types::ChatCompletionContentPartTextParam>),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for ChatCompletionDeveloperMessageParamContent {
+    fn from(v: String) -> Self {
+        ChatCompletionDeveloperMessageParamContent::Text(v)
+    }
+}
+
+impl From<&str> for ChatCompletionDeveloperMessageParamContent {
+    fn from(v: &str) -> Self {
+        ChatCompletionDeveloperMessageParamContent::Text(v.to_string())
+    }
+}
+
+impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
+    for ChatCompletionDeveloperMessageParamContent
+{
+    fn from(v: Vec<crate::types::ChatCompletionContentPartTextParam>) -> Self {
+        ChatCompletionDeveloperMessageParamContent::ChatCompletionContentPartTextParamList(v)
+    }
+}
+
+/// The `ChatCompletionDeveloperMessageParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionDeveloperMessageParam {
+    /// Content (string or list of `ChatCompletionContentPartTextParam`).
+    pub content: crate::types::ChatCompletionDeveloperMessageParamContent,
+    /// Role (string).
+    #[serde(default)]
+    pub role: String,
+    /// Name (string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl ChatCompletionDeveloperMessageParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(
+        content: impl Into<crate::types::ChatCompletionDeveloperMessageParamContent>,
+        role: impl Into<String>,
+    ) -> Self {
+        Self {
+            content: content.into(),
+            role: role.into(),
+            name: None,
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionSystemMessageParamContent {
+    /// A `String` value.
+    Text(String),
+    /// A `Vec<ChatCompletionContentPartTextParam>` value.
+    ChatCompletionContentPartTextParamList(Vec<crate::types::ChatCompletionContentPartTextParam>),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for ChatCompletionSystemMessageParamContent {
+    fn from(v: String) -> Self {
+        ChatCompletionSystemMessageParamContent::Text(v)
+    }
+}
+
+impl From<&str> for ChatCompletionSystemMessageParamContent {
+    fn from(v: &str) -> Self {
+        ChatCompletionSystemMessageParamContent::Text(v.to_string())
+    }
+}
+
+impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
+    for ChatCompletionSystemMessageParamContent
+{
+    fn from(v: Vec<crate::types::ChatCompletionContentPartTextParam>) -> Self {
+        ChatCompletionSystemMessageParamContent::ChatCompletionContentPartTextParamList(v)
+    }
+}
+
+/// The `ChatCompletionSystemMessageParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionSystemMessageParam {
+    /// Content (string or list of `ChatCompletionContentPartTextParam`).
+    pub content: crate::types::ChatCompletionSystemMessageParamContent,
+    /// Role (string).
+    #[serde(default)]
+    pub role: String,
+    /// Name (string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl ChatCompletionSystemMessageParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(
+        content: impl Into<crate::types::ChatCompletionSystemMessageParamContent>,
+        role: impl Into<String>,
+    ) -> Self {
+        Self {
+            content: content.into(),
+            role: role.into(),
+            name: None,
+        }
+    }
+}
+
+/// The `ChatCompletionContentPartImageParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionContentPartImageParam {
+    /// Image url (`ImageURL`).
+    pub image_url: crate::chat::ImageUrl,
+    /// Type (string).
+    #[serde(rename = "type")]
+    #[serde(default)]
+    pub type_: String,
+}
+
+impl ChatCompletionContentPartImageParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(image_url: crate::chat::ImageUrl, type_: impl Into<String>) -> Self {
+        Self {
+            image_url,
+            type_: type_.into(),
+        }
+    }
+}
+
+/// The `ChatCompletionContentPartInputAudioParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionContentPartInputAudioParam {
+    /// Input audio (`InputAudio`).
+    pub input_audio: crate::chat::InputAudio,
+    /// Type (string).
+    #[serde(rename = "type")]
+    #[serde(default)]
+    pub type_: String,
+}
+
+impl ChatCompletionContentPartInputAudioParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(input_audio: crate::chat::InputAudio, type_: impl Into<String>) -> Self {
+        Self {
+            input_audio,
+            type_: type_.into(),
+        }
+    }
+}
+
+/// The `FileFile` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FileFile {
+    /// File data (string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_data: Option<String>,
+    /// File id (string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    /// Filename (string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+}
+
+/// The `File` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct File {
+    /// File (`FileFile`).
+    pub file: crate::types::FileFile,
+    /// Type (string).
+    #[serde(rename = "type")]
+    #[serde(default)]
+    pub type_: String,
+}
+
+impl File {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(file: impl Into<crate::types::FileFile>, type_: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            type_: type_.into(),
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionUserMessageParamContentVariant2Item {
+    /// A `ChatCompletionContentPartTextParam` value.
+    ChatCompletionContentPartTextParam(crate::types::ChatCompletionContentPartTextParam),
+    /// A `ChatCompletionContentPartImageParam` value.
+    ChatCompletionContentPartImageParam(crate::types::ChatCompletionContentPartImageParam),
+    /// A `ChatCompletionContentPartInputAudioParam` value.
+    ChatCompletionContentPartInputAudioParam(
+        crate::types::ChatCompletionContentPartInputAudioParam,
+    ),
+    /// A `File` value.
+    File(crate::types::File),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<crate::types::ChatCompletionContentPartTextParam>
+    for ChatCompletionUserMessageParamContentVariant2Item
+{
+    fn from(v: crate::types::ChatCompletionContentPartTextParam) -> Self {
+        ChatCompletionUserMessageParamContentVariant2Item::ChatCompletionContentPartTextParam(v)
+    }
+}
+
+impl From<crate::types::ChatCompletionContentPartImageParam>
+    for ChatCompletionUserMessageParamContentVariant2Item
+{
+    fn from(v: crate::types::ChatCompletionContentPartImageParam) -> Self {
+        ChatCompletionUserMessageParamContentVariant2Item::ChatCompletionContentPartImageParam(v)
+    }
+}
+
+impl From<crate::types::ChatCompletionContentPartInputAudioParam>
+    for ChatCompletionUserMessageParamContentVariant2Item
+{
+    fn from(v: crate::types::ChatCompletionContentPartInputAudioParam) -> Self {
+        ChatCompletionUserMessageParamContentVariant2Item::ChatCompletionContentPartInputAudioParam(
+            v,
+        )
+    }
+}
+
+impl From<crate::types::File> for ChatCompletionUserMessageParamContentVariant2Item {
+    fn from(v: crate::types::File) -> Self {
+        ChatCompletionUserMessageParamContentVariant2Item::File(v)
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionUserMessageParamContent {
+    /// A `String` value.
+    Text(String),
+    /// A `Vec<ChatCompletionUserMessageParamContentVariant2Item>` value.
+    List(Vec<crate::types::ChatCompletionUserMessageParamContentVariant2Item>),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for ChatCompletionUserMessageParamContent {
+    fn from(v: String) -> Self {
+        ChatCompletionUserMessageParamContent::Text(v)
+    }
+}
+
+impl From<&str> for ChatCompletionUserMessageParamContent {
+    fn from(v: &str) -> Self {
+        ChatCompletionUserMessageParamContent::Text(v.to_string())
+    }
+}
+
+impl From<Vec<crate::types::ChatCompletionUserMessageParamContentVariant2Item>>
+    for ChatCompletionUserMessageParamContent
+{
+    fn from(v: Vec<crate::types::ChatCompletionUserMessageParamContentVariant2Item>) -> Self {
+        ChatCompletionUserMessageParamContent::List(v)
+    }
+}
+
+/// The `ChatCompletionUserMessageParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionUserMessageParam {
+    /// Content (string or list of `ChatCompletionContentPartTextParam` or `ChatCompletionContentPartImageParam` or `ChatCompletionContentPartInputAudioParam` or `File`).
+    pub content: crate::types::ChatCompletionUserMessageParamContent,
+    /// Role (string).
+    #[serde(default)]
+    pub role: String,
+    /// Name (string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl ChatCompletionUserMessageParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(
+        content: impl Into<crate::types::ChatCompletionUserMessageParamContent>,
+        role: impl Into<String>,
+    ) -> Self {
+        Self {
+            content: content.into(),
+            role: role.into(),
+            name: None,
+        }
+    }
+}
+
+/// The `Audio` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Audio {
+    /// Id (string).
+    #[serde(default)]
+    pub id: String,
+}
+
+impl Audio {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into() }
+    }
+}
+
+/// The `ChatCompletionContentPartRefusalParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionContentPartRefusalParam {
+    /// Refusal (string).
+    #[serde(default)]
+    pub refusal: String,
+    /// Type (string).
+    #[serde(rename = "type")]
+    #[serde(default)]
+    pub type_: String,
+}
+
+impl ChatCompletionContentPartRefusalParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(refusal: impl Into<String>, type_: impl Into<String>) -> Self {
+        Self {
+            refusal: refusal.into(),
+            type_: type_.into(),
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionAssistantMessageParamContentVariant2Item {
+    /// A `ChatCompletionContentPartTextParam` value.
+    ChatCompletionContentPartTextParam(crate::types::ChatCompletionContentPartTextParam),
+    /// A `ChatCompletionContentPartRefusalParam` value.
+    ChatCompletionContentPartRefusalParam(crate::types::ChatCompletionContentPartRefusalParam),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<crate::types::ChatCompletionContentPartTextParam>
+    for ChatCompletionAssistantMessageParamContentVariant2Item
+{
+    fn from(v: crate::types::ChatCompletionContentPartTextParam) -> Self {
+        ChatCompletionAssistantMessageParamContentVariant2Item::ChatCompletionContentPartTextParam(
+            v,
+        )
+    }
+}
+
+impl From<crate::types::ChatCompletionContentPartRefusalParam>
+    for ChatCompletionAssistantMessageParamContentVariant2Item
+{
+    fn from(v: crate::types::ChatCompletionContentPartRefusalParam) -> Self {
+        ChatCompletionAssistantMessageParamContentVariant2Item::ChatCompletionContentPartRefusalParam(v)
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionAssistantMessageParamContent {
+    /// A `String` value.
+    Text(String),
+    /// A `Vec<ChatCompletionAssistantMessageParamContentVariant2Item>` value.
+    List(Vec<crate::types::ChatCompletionAssistantMessageParamContentVariant2Item>),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for ChatCompletionAssistantMessageParamContent {
+    fn from(v: String) -> Self {
+        ChatCompletionAssistantMessageParamContent::Text(v)
+    }
+}
+
+impl From<&str> for ChatCompletionAssistantMessageParamContent {
+    fn from(v: &str) -> Self {
+        ChatCompletionAssistantMessageParamContent::Text(v.to_string())
+    }
+}
+
+impl From<Vec<crate::types::ChatCompletionAssistantMessageParamContentVariant2Item>>
+    for ChatCompletionAssistantMessageParamContent
+{
+    fn from(v: Vec<crate::types::ChatCompletionAssistantMessageParamContentVariant2Item>) -> Self {
+        ChatCompletionAssistantMessageParamContent::List(v)
+    }
+}
+
+/// The `FunctionCall` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCallInput {
+    /// Arguments (string).
+    #[serde(default)]
+    pub arguments: String,
+    /// Name (string).
+    #[serde(default)]
+    pub name: String,
+}
+
+impl FunctionCallInput {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(arguments: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            arguments: arguments.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// The `Function` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallFunction {
+    /// Arguments (string).
+    #[serde(default)]
+    pub arguments: String,
+    /// Name (string).
+    #[serde(default)]
+    pub name: String,
+}
+
+impl ToolCallFunction {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(arguments: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            arguments: arguments.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// The `ChatCompletionMessageToolCallParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionMessageToolCallParam {
+    /// Id (string).
+    #[serde(default)]
+    pub id: String,
+    /// Function (`openai__types__chat__chat_completion_message_tool_call_param__Function`).
+    pub function: crate::types::ToolCallFunction,
+    /// Type (string).
+    #[serde(rename = "type")]
+    #[serde(default)]
+    pub type_: String,
+}
+
+impl ChatCompletionMessageToolCallParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(
+        id: impl Into<String>,
+        function: impl Into<crate::types::ToolCallFunction>,
+        type_: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            function: function.into(),
+            type_: type_.into(),
+        }
+    }
+}
+
+/// The `ChatCompletionAssistantMessageParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionAssistantMessageParam {
+    /// Role (string).
+    #[serde(default)]
+    pub role: String,
+    /// Audio (`Audio` or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<crate::types::Audio>,
+    /// Content (string or list of `ChatCompletionContentPartTextParam` or `ChatCompletionContentPartRefusalParam` or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<crate::types::ChatCompletionAssistantMessageParamContent>,
+    /// Function call (`FunctionCall-Input` or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_call: Option<crate::types::FunctionCallInput>,
+    /// Name (string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Refusal (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// Tool calls (list of `ChatCompletionMessageToolCallParam`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<crate::types::ChatCompletionMessageToolCallParam>>,
+}
+
+impl ChatCompletionAssistantMessageParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(role: impl Into<String>) -> Self {
+        Self {
+            role: role.into(),
+            audio: None,
+            content: None,
+            function_call: None,
+            name: None,
+            refusal: None,
+            tool_calls: None,
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChatCompletionToolMessageParamContent {
+    /// A `String` value.
+    Text(String),
+    /// A `Vec<ChatCompletionContentPartTextParam>` value.
+    ChatCompletionContentPartTextParamList(Vec<crate::types::ChatCompletionContentPartTextParam>),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for ChatCompletionToolMessageParamContent {
+    fn from(v: String) -> Self {
+        ChatCompletionToolMessageParamContent::Text(v)
+    }
+}
+
+impl From<&str> for ChatCompletionToolMessageParamContent {
+    fn from(v: &str) -> Self {
+        ChatCompletionToolMessageParamContent::Text(v.to_string())
+    }
+}
+
+impl From<Vec<crate::types::ChatCompletionContentPartTextParam>>
+    for ChatCompletionToolMessageParamContent
+{
+    fn from(v: Vec<crate::types::ChatCompletionContentPartTextParam>) -> Self {
+        ChatCompletionToolMessageParamContent::ChatCompletionContentPartTextParamList(v)
+    }
+}
+
+/// The `ChatCompletionToolMessageParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionToolMessageParam {
+    /// Content (string or list of `ChatCompletionContentPartTextParam`).
+    pub content: crate::types::ChatCompletionToolMessageParamContent,
+    /// Role (string).
+    #[serde(default)]
+    pub role: String,
+    /// Tool call id (string).
+    #[serde(default)]
+    pub tool_call_id: String,
+}
+
+impl ChatCompletionToolMessageParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(
+        content: impl Into<crate::types::ChatCompletionToolMessageParamContent>,
+        role: impl Into<String>,
+        tool_call_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            content: content.into(),
+            role: role.into(),
+            tool_call_id: tool_call_id.into(),
+        }
+    }
+}
+
+/// The `ChatCompletionFunctionMessageParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionFunctionMessageParam {
+    /// Content (string or null).
+    #[serde(default)]
+    pub content: Option<String>,
+    /// Name (string).
+    #[serde(default)]
+    pub name: String,
+    /// Role (string).
+    #[serde(default)]
+    pub role: String,
+}
+
+impl ChatCompletionFunctionMessageParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(name: impl Into<String>, role: impl Into<String>) -> Self {
+        Self {
+            content: None,
+            name: name.into(),
+            role: role.into(),
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MarsRequestMessagesItem {
+    /// A `ChatCompletionDeveloperMessageParam` value.
+    ChatCompletionDeveloperMessageParam(crate::types::ChatCompletionDeveloperMessageParam),
+    /// A `ChatCompletionSystemMessageParam` value.
+    ChatCompletionSystemMessageParam(crate::types::ChatCompletionSystemMessageParam),
+    /// A `ChatCompletionUserMessageParam` value.
+    ChatCompletionUserMessageParam(crate::types::ChatCompletionUserMessageParam),
+    /// A `ChatCompletionAssistantMessageParam` value.
+    ChatCompletionAssistantMessageParam(crate::types::ChatCompletionAssistantMessageParam),
+    /// A `ChatCompletionToolMessageParam` value.
+    ChatCompletionToolMessageParam(crate::types::ChatCompletionToolMessageParam),
+    /// A `ChatCompletionFunctionMessageParam` value.
+    ChatCompletionFunctionMessageParam(crate::types::ChatCompletionFunctionMessageParam),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<crate::types::ChatCompletionDeveloperMessageParam> for MarsRequestMessagesItem {
+    fn from(v: crate::types::ChatCompletionDeveloperMessageParam) -> Self {
+        MarsRequestMessagesItem::ChatCompletionDeveloperMessageParam(v)
+    }
+}
+
+impl From<crate::types::ChatCompletionSystemMessageParam> for MarsRequestMessagesItem {
+    fn from(v: crate::types::ChatCompletionSystemMessageParam) -> Self {
+        MarsRequestMessagesItem::ChatCompletionSystemMessageParam(v)
+    }
+}
+
+impl From<crate::types::ChatCompletionUserMessageParam> for MarsRequestMessagesItem {
+    fn from(v: crate::types::ChatCompletionUserMessageParam) -> Self {
+        MarsRequestMessagesItem::ChatCompletionUserMessageParam(v)
+    }
+}
+
+impl From<crate::types::ChatCompletionAssistantMessageParam> for MarsRequestMessagesItem {
+    fn from(v: crate::types::ChatCompletionAssistantMessageParam) -> Self {
+        MarsRequestMessagesItem::ChatCompletionAssistantMessageParam(v)
+    }
+}
+
+impl From<crate::types::ChatCompletionToolMessageParam> for MarsRequestMessagesItem {
+    fn from(v: crate::types::ChatCompletionToolMessageParam) -> Self {
+        MarsRequestMessagesItem::ChatCompletionToolMessageParam(v)
+    }
+}
+
+impl From<crate::types::ChatCompletionFunctionMessageParam> for MarsRequestMessagesItem {
+    fn from(v: crate::types::ChatCompletionFunctionMessageParam) -> Self {
+        MarsRequestMessagesItem::ChatCompletionFunctionMessageParam(v)
+    }
+}
+
+/// The `StructuralTag` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StructuralTag {
+    /// Begin (string).
+    #[serde(default)]
+    pub begin: String,
+    /// Schema (object or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<serde_json::Map<String, serde_json::Value>>,
+    /// End (string).
+    #[serde(default)]
+    pub end: String,
+}
+
+impl StructuralTag {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(begin: impl Into<String>, end: impl Into<String>) -> Self {
+        Self {
+            begin: begin.into(),
+            schema: None,
+            end: end.into(),
+        }
+    }
+}
+
+/// The `StructuralTagResponseFormat` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StructuralTagResponseFormat {
+    /// Type (string).
+    #[serde(rename = "type")]
+    #[serde(default)]
+    pub type_: String,
+    /// Structures (list of `StructuralTag`).
+    #[serde(default)]
+    pub structures: Vec<crate::types::StructuralTag>,
+    /// Triggers (list of string).
+    #[serde(default)]
+    pub triggers: Vec<String>,
+}
+
+impl StructuralTagResponseFormat {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(
+        type_: impl Into<String>,
+        structures: Vec<crate::types::StructuralTag>,
+        triggers: Vec<String>,
+    ) -> Self {
+        Self {
+            type_: type_.into(),
+            structures,
+            triggers,
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MarsRequestResponseFormat {
+    /// A `crate::chat::ResponseFormat` value.
+    ResponseFormat(crate::chat::ResponseFormat),
+    /// A `StructuralTagResponseFormat` value.
+    StructuralTagResponseFormat(crate::types::StructuralTagResponseFormat),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<crate::chat::ResponseFormat> for MarsRequestResponseFormat {
+    fn from(v: crate::chat::ResponseFormat) -> Self {
+        MarsRequestResponseFormat::ResponseFormat(v)
+    }
+}
+
+impl From<crate::types::StructuralTagResponseFormat> for MarsRequestResponseFormat {
+    fn from(v: crate::types::StructuralTagResponseFormat) -> Self {
+        MarsRequestResponseFormat::StructuralTagResponseFormat(v)
+    }
+}
+
+/// A list of strings to stop generations at. Will override min\_tokens.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MarsRequestStop {
+    /// A `String` value.
+    Text(String),
+    /// A `Vec<String>` value.
+    Texts(Vec<String>),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for MarsRequestStop {
+    fn from(v: String) -> Self {
+        MarsRequestStop::Text(v)
+    }
+}
+
+impl From<&str> for MarsRequestStop {
+    fn from(v: &str) -> Self {
+        MarsRequestStop::Text(v.to_string())
+    }
+}
+
+impl From<Vec<String>> for MarsRequestStop {
+    fn from(v: Vec<String>) -> Self {
+        MarsRequestStop::Texts(v)
+    }
+}
+
+/// The `FunctionDefinition` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VllmFunctionDefinition {
+    /// Name (string).
+    #[serde(default)]
+    pub name: String,
+    /// Description (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Parameters (object or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl VllmFunctionDefinition {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            parameters: None,
+        }
+    }
+}
+
+/// The `ChatCompletionToolsParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionToolsParam {
+    /// Type (string).
+    ///
+    /// Server default: `"function"`.
+    #[serde(rename = "type")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Function (`vllm__entrypoints__openai__protocol__FunctionDefinition`).
+    pub function: crate::types::VllmFunctionDefinition,
+}
+
+impl ChatCompletionToolsParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(function: impl Into<crate::types::VllmFunctionDefinition>) -> Self {
+        Self {
+            type_: None,
+            function: function.into(),
+        }
+    }
+}
+
+/// The `ChatCompletionNamedFunction` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatCompletionNamedFunction {
+    /// Name (string).
+    #[serde(default)]
+    pub name: String,
+}
+
+impl ChatCompletionNamedFunction {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into() }
+    }
+}
+
+/// The `ChatCompletionNamedToolChoiceParam` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VllmNamedToolChoiceParam {
+    /// Function (`ChatCompletionNamedFunction`).
+    pub function: crate::types::ChatCompletionNamedFunction,
+    /// Type (string).
+    ///
+    /// Server default: `"function"`.
+    #[serde(rename = "type")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+}
+
+impl VllmNamedToolChoiceParam {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(function: impl Into<crate::types::ChatCompletionNamedFunction>) -> Self {
+        Self {
+            function: function.into(),
+            type_: None,
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MarsRequestToolChoice {
+    /// A `String` value.
+    Text(String),
+    /// A `String` value.
+    Text2(String),
+    /// A `String` value.
+    Text3(String),
+    /// A `VllmNamedToolChoiceParam` value.
+    VllmNamedToolChoiceParam(crate::types::VllmNamedToolChoiceParam),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<crate::types::VllmNamedToolChoiceParam> for MarsRequestToolChoice {
+    fn from(v: crate::types::VllmNamedToolChoiceParam) -> Self {
+        MarsRequestToolChoice::VllmNamedToolChoiceParam(v)
+    }
+}
+
+/// The `BaseModel` schema of the API.
+pub type BaseModel = serde_json::Map<String, serde_json::Value>;
+
+/// If specified, the output will follow the JSON schema.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MarsRequestGuidedJson {
+    /// A `String` value.
+    Text(String),
+    /// A `serde_json::Map<String, serde_json::Value>` value.
+    Object(serde_json::Map<String, serde_json::Value>),
+    /// A `BaseModel` value.
+    BaseModel(crate::types::BaseModel),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for MarsRequestGuidedJson {
+    fn from(v: String) -> Self {
+        MarsRequestGuidedJson::Text(v)
+    }
+}
+
+impl From<&str> for MarsRequestGuidedJson {
+    fn from(v: &str) -> Self {
+        MarsRequestGuidedJson::Text(v.to_string())
+    }
+}
+
+/// The `LogitsProcessorConstructor` schema of the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogitsProcessorConstructor {
+    /// Qualname (string).
+    #[serde(default)]
+    pub qualname: String,
+    /// Args (list or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<serde_json::Value>>,
+    /// Kwargs (object or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kwargs: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl LogitsProcessorConstructor {
+    /// A value with the required fields set and every optional one `None`.
+    pub fn new(qualname: impl Into<String>) -> Self {
+        Self {
+            qualname: qualname.into(),
+            args: None,
+            kwargs: None,
+        }
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MarsRequestLogitsProcessorsItem {
+    /// A `String` value.
+    Text(String),
+    /// A `LogitsProcessorConstructor` value.
+    LogitsProcessorConstructor(crate::types::LogitsProcessorConstructor),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for MarsRequestLogitsProcessorsItem {
+    fn from(v: String) -> Self {
+        MarsRequestLogitsProcessorsItem::Text(v)
+    }
+}
+
+impl From<&str> for MarsRequestLogitsProcessorsItem {
+    fn from(v: &str) -> Self {
+        MarsRequestLogitsProcessorsItem::Text(v.to_string())
+    }
+}
+
+impl From<crate::types::LogitsProcessorConstructor> for MarsRequestLogitsProcessorsItem {
+    fn from(v: crate::types::LogitsProcessorConstructor) -> Self {
+        MarsRequestLogitsProcessorsItem::LogitsProcessorConstructor(v)
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MarsRequestVllmXargsValue {
+    /// A `String` value.
+    Text(String),
+    /// A `i64` value.
+    Integer(i64),
+    /// A `f64` value.
+    Number(f64),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for MarsRequestVllmXargsValue {
+    fn from(v: String) -> Self {
+        MarsRequestVllmXargsValue::Text(v)
+    }
+}
+
+impl From<&str> for MarsRequestVllmXargsValue {
+    fn from(v: &str) -> Self {
+        MarsRequestVllmXargsValue::Text(v.to_string())
+    }
+}
+
+impl From<i64> for MarsRequestVllmXargsValue {
+    fn from(v: i64) -> Self {
+        MarsRequestVllmXargsValue::Integer(v)
+    }
+}
+
+impl From<f64> for MarsRequestVllmXargsValue {
+    fn from(v: f64) -> Self {
+        MarsRequestVllmXargsValue::Number(v)
+    }
+}
+
+/// An inline schema of the API.
+///
+/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum GuidedDecodingParamsJson {
+    /// A `String` value.
+    Text(String),
+    /// A `serde_json::Map<String, serde_json::Value>` value.
+    Object(serde_json::Map<String, serde_json::Value>),
+    /// A value of a shape this SDK version does not know.
+    Other(serde_json::Value),
+}
+
+impl From<String> for GuidedDecodingParamsJson {
+    fn from(v: String) -> Self {
+        GuidedDecodingParamsJson::Text(v)
+    }
+}
+
+impl From<&str> for GuidedDecodingParamsJson {
+    fn from(v: &str) -> Self {
+        GuidedDecodingParamsJson::Text(v.to_string())
+    }
+}
+
+impl From<serde_json::Map<String, serde_json::Value>> for GuidedDecodingParamsJson {
+    fn from(v: serde_json::Map<String, serde_json::Value>) -> Self {
+        GuidedDecodingParamsJson::Object(v)
+    }
+}
+
+/// The `GuidedDecodingParams` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct GuidedDecodingParams {
+    /// Json (string or object or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<crate::types::GuidedDecodingParamsJson>,
+    /// Regex (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// Choice (list of string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Vec<String>>,
+    /// Grammar (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grammar: Option<String>,
+    /// Json object (boolean or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_object: Option<bool>,
+    /// Backend (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// Backend was auto (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend_was_auto: Option<bool>,
+    /// Disable fallback (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_fallback: Option<bool>,
+    /// Disable any whitespace (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_any_whitespace: Option<bool>,
+    /// Disable additional properties (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_additional_properties: Option<bool>,
+    /// Whitespace pattern (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whitespace_pattern: Option<String>,
+    /// Structural tag (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structural_tag: Option<String>,
+}
+
+/// The `MarsRequest` schema of the API.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MarsRequest {
+    /// Messages (list of `ChatCompletionDeveloperMessageParam` or `ChatCompletionSystemMessageParam` or `ChatCompletionUserMessageParam` or `ChatCompletionAssistantMessageParam` or `ChatCompletionToolMessageParam` or `ChatCompletionFunctionMessageParam`).
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<crate::types::MarsRequestMessagesItem>>,
+    /// The model to use. If using the combined endpoint, must be one of the available models. If using a model-specific endpoint, this value will be ignored and overridden by the path.
+    ///
+    /// Example: `"mobile"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Frequency penalty is a way to prevent word repetitions.
+    ///
+    /// Server default: `1.15`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f64>,
+    /// Logit bias (object or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logit_bias: Option<std::collections::BTreeMap<String, f64>>,
+    /// Logprobs (boolean or null).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<bool>,
+    /// Top logprobs (integer or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_logprobs: Option<i64>,
+    /// The maximum tokens to return. This is a hard limit.
+    ///
+    /// Server default: `300`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i64>,
+    /// Max completion tokens (integer or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<i64>,
+    /// N (number or null).
+    ///
+    /// Server default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<f64>,
+    /// Presence penalty is a way to prevent topic repetitions.
+    ///
+    /// Server default: `1.15`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f64>,
+    /// Response format (`ResponseFormat` or `StructuralTagResponseFormat` or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<crate::types::MarsRequestResponseFormat>,
+    /// Seed (integer or null).
+    ///
+    /// Server default: `-9.223372036854776e+18`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// A list of strings to stop generations at. Will override min\_tokens.
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<crate::types::MarsRequestStop>,
+    /// Whether to return the response streaming. Defaults to false.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
+    /// Stream options (`StreamOptions` or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<crate::chat::StreamOptions>,
+    /// The temperature. Like creativity.
+    ///
+    /// Server default: `0.8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// The top percentage of tokens to sample from at each step.
+    ///
+    /// Server default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f64>,
+    /// Tools (list of `ChatCompletionToolsParam` or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<crate::types::ChatCompletionToolsParam>>,
+    /// Tool choice (string or string or string or `vllm__entrypoints__openai__protocol__ChatCompletionNamedToolChoiceParam` or null).
+    ///
+    /// Example: `"none"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<crate::types::MarsRequestToolChoice>,
+    /// Parallel tool calls (boolean or null).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
+    /// User (string or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Best of (integer or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_of: Option<i64>,
+    /// Use beam search (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_beam_search: Option<bool>,
+    /// The top K most likely tokens to sample from at each step.
+    ///
+    /// Server default: `50`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_k: Option<i64>,
+    /// Min p (number or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_p: Option<f64>,
+    /// Repetition penalty (number or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition_penalty: Option<f64>,
+    /// Length penalty (number).
+    ///
+    /// Server default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_penalty: Option<f64>,
+    /// Stop token ids (list of integer or null).
+    ///
+    /// Server default: `[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_token_ids: Option<Vec<i64>>,
+    /// Include stop str in output (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_stop_str_in_output: Option<bool>,
+    /// Ignore eos (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_eos: Option<bool>,
+    /// The minimum tokens to return. This is a soft limit -- if the model hits certain stop strings it may stop earlier, but it will \*attempt\* to return a response at least this long.
+    ///
+    /// Server default: `50`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_tokens: Option<i64>,
+    /// Skip special tokens (boolean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_special_tokens: Option<bool>,
+    /// Spaces between special tokens (boolean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spaces_between_special_tokens: Option<bool>,
+    /// Truncate prompt tokens (integer or null).
+    ///
+    /// Server default: `1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncate_prompt_tokens: Option<i64>,
+    /// Prompt logprobs (integer or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_logprobs: Option<i64>,
+    /// Allowed token ids (list of integer or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_token_ids: Option<Vec<i64>>,
+    /// Bad words (list of string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_words: Option<Vec<String>>,
+    /// If true, the new message will be prepended with the last message if they belong to the same role.
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo: Option<bool>,
+    /// Add generation prompt (boolean).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_generation_prompt: Option<bool>,
+    /// Continue final message (boolean).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_final_message: Option<bool>,
+    /// If true, special tokens (e.g. BOS) will be added to the prompt on top of what is added by the chat template. For most models, the chat template takes care of adding the special tokens so this should be set to false (as is the default).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_special_tokens: Option<bool>,
+    /// A list of dicts representing documents that will be accessible to the model if it is performing RAG (retrieval-augmented generation). If the template does not support RAG, this argument will have no effect. We recommend that each document should be a dict containing "title" and "text" keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<std::collections::BTreeMap<String, String>>>,
+    /// A Jinja template to use for this conversion. As of transformers v4.44, default chat template is no longer allowed, so you must provide a chat template if the tokenizer does not define one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_template: Option<String>,
+    /// Additional keyword args to pass to the template renderer. Will be accessible by the chat template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_template_kwargs: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Additional kwargs to pass to the HF processor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mm_processor_kwargs: Option<serde_json::Map<String, serde_json::Value>>,
+    /// If specified, the output will follow the JSON schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided_json: Option<crate::types::MarsRequestGuidedJson>,
+    /// If specified, the output will follow the regex pattern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided_regex: Option<String>,
+    /// If specified, the output will be exactly one of the choices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided_choice: Option<Vec<String>>,
+    /// If specified, the output will follow the context free grammar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided_grammar: Option<String>,
+    /// If specified, the output will follow the structural tag schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structural_tag: Option<String>,
+    /// If specified, will override the default guided decoding backend of the server for this specific request. If set, must be either 'outlines' / 'lm-format-enforcer'
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided_decoding_backend: Option<String>,
+    /// If specified, will override the default whitespace pattern for guided json decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided_whitespace_pattern: Option<String>,
+    /// Priority (integer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i64>,
+    /// The request\_id related to this request. If the caller does not set it, a random\_uuid will be generated. This id is used through out the inference process and return in response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// A list of either qualified names of logits processors, or constructor objects, to apply when sampling. A constructor is a JSON object with a required 'qualname' field specifying the qualified name of the processor class/factory, and optional 'args' and 'kwargs' fields containing positional and keyword arguments. For example: {'qualname': 'my\_module.MyLogitsProcessor', 'args': \[1, 2\], 'kwargs': {'param': 'value'}}.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logits_processors: Option<Vec<crate::types::MarsRequestLogitsProcessorsItem>>,
+    /// If specified with 'logprobs', tokens are represented  as strings of the form 'token\_id:{token\_id}' so that tokens that are not JSON-encodable can be identified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_tokens_as_token_ids: Option<bool>,
+    /// If specified, the prefix cache will be salted with the provided string to prevent an attacker to guess prompts in multi-user environments. The salt should be random, protected from access by 3rd parties, and long enough to be unpredictable (e.g., 43 characters base64-encoded, corresponding to 256 bit). Not supported by vLLM engine V0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_salt: Option<String>,
+    /// KVTransfer parameters used for disaggregated serving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kv_transfer_params: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Additional request parameters with string or numeric values, used by custom extensions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vllm_xargs:
+        Option<std::collections::BTreeMap<String, crate::types::MarsRequestVllmXargsValue>>,
+    /// For internal sanity-checking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// The prompt to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// The raw query string, already pre-parsed.
+    ///
+    /// Server default: `""`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// The typical
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typical: Option<f64>,
+    /// Repetition Penalty as a way to prevent word repetitions
+    ///
+    /// Server default: `1.05`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_repetition_penalty: Option<f64>,
+    /// Guided decoding (`GuidedDecodingParams` or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guided_decoding: Option<crate::types::GuidedDecodingParams>,
+    /// The UTC seconds sent at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<i64>,
+    /// Result topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_to: Option<String>,
+    /// Token repetition range (integer or null).
+    ///
+    /// Server default: `-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_repetition_range: Option<i64>,
+    /// Token repetition decay (integer or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_repetition_decay: Option<i64>,
+    /// Top a (number or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_a: Option<f64>,
+    /// Tfs (number or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tfs: Option<f64>,
+    /// The next queue to send it on to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<Vec<String>>,
+    /// N tokens (integer or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_tokens: Option<i64>,
+    /// Do voice (boolean or null).
+    ///
+    /// Server default: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub do_voice: Option<bool>,
+    /// Which voice\_id to use. None for the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_id: Option<String>,
+    /// The template to use. Example: "Tell me more about {{user}}."
+    ///
+    /// Example: `"Hi how are you?"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// The params for the template. These will be directly replaced in the template. E.g. for the template example above,  parameters of {"{{user}}": "Jake"} would make the raw prompt given to the model "Tell me more about Jake."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<std::collections::BTreeMap<String, String>>,
+}
+
 /// The `VoiceClone` schema of the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VoiceClone {
-    /// (Not described by the API.)
+    /// Uuid (string).
     #[serde(default)]
     pub uuid: String,
-    /// (Not described by the API.)
+    /// Version (integer).
     #[serde(default)]
     pub version: i64,
-    /// (Not described by the API.)
+    /// User id (integer).
     #[serde(default)]
     pub user_id: i64,
-    /// (Not described by the API.)
+    /// Name (string).
     #[serde(default)]
     pub name: String,
-    /// (Not described by the API.)
+    /// Is done (boolean).
     #[serde(default)]
     pub is_done: bool,
-    /// (Not described by the API.)
+    /// Is failed (boolean).
     #[serde(default)]
     pub is_failed: bool,
-    /// (Not described by the API.)
+    /// Transcript (string or null).
     #[serde(default)]
     pub transcript: Option<String>,
-    /// (Not described by the API.)
+    /// Sample (string or null).
     #[serde(default)]
     pub sample: Option<String>,
-    /// (Not described by the API.)
+    /// Reference text (string or null).
     #[serde(default)]
     pub reference_text: Option<String>,
-    /// (Not described by the API.)
+    /// Model (string or null).
     #[serde(default)]
     pub model: Option<String>,
-    /// (Not described by the API.)
+    /// Example (string or null).
     #[serde(default)]
     pub example: Option<String>,
-    /// (Not described by the API.)
+    /// E2 example (string or null).
     #[serde(default)]
     pub e2_example: Option<String>,
-    /// (Not described by the API.)
+    /// F5 example (string or null).
     #[serde(default)]
     pub f5_example: Option<String>,
-    /// (Not described by the API.)
+    /// Z example (string or null).
     #[serde(default)]
     pub z_example: Option<String>,
-    /// (Not described by the API.)
+    /// Created at (string or null).
     #[serde(default)]
     pub created_at: Option<String>,
-    /// (Not described by the API.)
+    /// Updated at (string or null).
     #[serde(default)]
     pub updated_at: Option<String>,
 }
 
 impl VoiceClone {
     /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         uuid: impl Into<String>,
         version: impl Into<i64>,
@@ -4144,1598 +3311,83 @@ impl VoiceClone {
 /// The `Voices` schema of the API.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Voices {
-    /// (Not described by the API.)
+    /// Voices (list of `VoiceClone`).
     ///
     /// Server default: `[]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voices: Option<Vec<crate::types::VoiceClone>>,
 }
 
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum WebSearchOptionsSearchContextSize {
-        /// `low`
-        Low = "low",
-        /// `medium`
-        Medium = "medium",
-        /// `high`
-        High = "high",
-    }
-}
-
-/// The `WebSearchOptionsUserLocationApproximate` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct WebSearchOptionsUserLocationApproximate {
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub city: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timezone: Option<String>,
-}
-
-/// The `WebSearchOptionsUserLocation` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WebSearchOptionsUserLocation {
-    /// (Not described by the API.)
-    pub approximate: crate::types::WebSearchOptionsUserLocationApproximate,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl WebSearchOptionsUserLocation {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        approximate: impl Into<crate::types::WebSearchOptionsUserLocationApproximate>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            approximate: approximate.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// The `WebSearchOptions` schema of the API.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct WebSearchOptions {
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub search_context_size: Option<crate::types::WebSearchOptionsSearchContextSize>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_location: Option<crate::types::WebSearchOptionsUserLocation>,
-}
-
-/// The `Function` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NamedToolChoiceFunction {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-}
-
-impl NamedToolChoiceFunction {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into() }
-    }
-}
-
-/// The `ChatCompletionNamedToolChoiceParam` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionNamedToolChoiceParam {
-    /// (Not described by the API.)
-    pub function: crate::types::NamedToolChoiceFunction,
-    /// (Not described by the API.)
-    #[serde(rename = "type")]
-    #[serde(default)]
-    pub type_: String,
-}
-
-impl ChatCompletionNamedToolChoiceParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        function: impl Into<crate::types::NamedToolChoiceFunction>,
-        type_: impl Into<String>,
-    ) -> Self {
-        Self {
-            function: function.into(),
-            type_: type_.into(),
-        }
-    }
-}
-
-/// An inline schema of the API.
+/// The `Body_voice_clone_voice_clone_post` schema of the API.
 ///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsMessagesItem {
-    /// A `ChatCompletionDeveloperMessageParam` value.
-    ChatCompletionDeveloperMessageParam(crate::types::ChatCompletionDeveloperMessageParam),
-    /// A `ChatCompletionSystemMessageParam` value.
-    ChatCompletionSystemMessageParam(crate::types::ChatCompletionSystemMessageParam),
-    /// A `ChatCompletionUserMessageParam` value.
-    ChatCompletionUserMessageParam(crate::types::ChatCompletionUserMessageParam),
-    /// A `ChatCompletionAssistantMessageParam` value.
-    ChatCompletionAssistantMessageParam(crate::types::ChatCompletionAssistantMessageParam),
-    /// A `ChatCompletionToolMessageParam` value.
-    ChatCompletionToolMessageParam(crate::types::ChatCompletionToolMessageParam),
-    /// A `ChatCompletionFunctionMessageParam` value.
-    ChatCompletionFunctionMessageParam(crate::types::ChatCompletionFunctionMessageParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionDeveloperMessageParam>
-    for ChatCompletionCreateParamsMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionDeveloperMessageParam) -> Self {
-        ChatCompletionCreateParamsMessagesItem::ChatCompletionDeveloperMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionSystemMessageParam>
-    for ChatCompletionCreateParamsMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionSystemMessageParam) -> Self {
-        ChatCompletionCreateParamsMessagesItem::ChatCompletionSystemMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionUserMessageParam> for ChatCompletionCreateParamsMessagesItem {
-    fn from(v: crate::types::ChatCompletionUserMessageParam) -> Self {
-        ChatCompletionCreateParamsMessagesItem::ChatCompletionUserMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionAssistantMessageParam>
-    for ChatCompletionCreateParamsMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionAssistantMessageParam) -> Self {
-        ChatCompletionCreateParamsMessagesItem::ChatCompletionAssistantMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionToolMessageParam> for ChatCompletionCreateParamsMessagesItem {
-    fn from(v: crate::types::ChatCompletionToolMessageParam) -> Self {
-        ChatCompletionCreateParamsMessagesItem::ChatCompletionToolMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionFunctionMessageParam>
-    for ChatCompletionCreateParamsMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionFunctionMessageParam) -> Self {
-        ChatCompletionCreateParamsMessagesItem::ChatCompletionFunctionMessageParam(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsModel {
-        /// `gpt-4.1`
-        Gpt41 = "gpt-4.1",
-        /// `gpt-4.1-mini`
-        Gpt41Mini = "gpt-4.1-mini",
-        /// `gpt-4.1-nano`
-        Gpt41Nano = "gpt-4.1-nano",
-        /// `gpt-4.1-2025-04-14`
-        Gpt4120250414 = "gpt-4.1-2025-04-14",
-        /// `gpt-4.1-mini-2025-04-14`
-        Gpt41Mini20250414 = "gpt-4.1-mini-2025-04-14",
-        /// `gpt-4.1-nano-2025-04-14`
-        Gpt41Nano20250414 = "gpt-4.1-nano-2025-04-14",
-        /// `o4-mini`
-        O4Mini = "o4-mini",
-        /// `o4-mini-2025-04-16`
-        O4Mini20250416 = "o4-mini-2025-04-16",
-        /// `o3`
-        O3 = "o3",
-        /// `o3-2025-04-16`
-        O320250416 = "o3-2025-04-16",
-        /// `o3-mini`
-        O3Mini = "o3-mini",
-        /// `o3-mini-2025-01-31`
-        O3Mini20250131 = "o3-mini-2025-01-31",
-        /// `o1`
-        O1 = "o1",
-        /// `o1-2024-12-17`
-        O120241217 = "o1-2024-12-17",
-        /// `o1-preview`
-        O1Preview = "o1-preview",
-        /// `o1-preview-2024-09-12`
-        O1Preview20240912 = "o1-preview-2024-09-12",
-        /// `o1-mini`
-        O1Mini = "o1-mini",
-        /// `o1-mini-2024-09-12`
-        O1Mini20240912 = "o1-mini-2024-09-12",
-        /// `gpt-4o`
-        Gpt4o = "gpt-4o",
-        /// `gpt-4o-2024-11-20`
-        Gpt4o20241120 = "gpt-4o-2024-11-20",
-        /// `gpt-4o-2024-08-06`
-        Gpt4o20240806 = "gpt-4o-2024-08-06",
-        /// `gpt-4o-2024-05-13`
-        Gpt4o20240513 = "gpt-4o-2024-05-13",
-        /// `gpt-4o-audio-preview`
-        Gpt4oAudioPreview = "gpt-4o-audio-preview",
-        /// `gpt-4o-audio-preview-2024-10-01`
-        Gpt4oAudioPreview20241001 = "gpt-4o-audio-preview-2024-10-01",
-        /// `gpt-4o-audio-preview-2024-12-17`
-        Gpt4oAudioPreview20241217 = "gpt-4o-audio-preview-2024-12-17",
-        /// `gpt-4o-audio-preview-2025-06-03`
-        Gpt4oAudioPreview20250603 = "gpt-4o-audio-preview-2025-06-03",
-        /// `gpt-4o-mini-audio-preview`
-        Gpt4oMiniAudioPreview = "gpt-4o-mini-audio-preview",
-        /// `gpt-4o-mini-audio-preview-2024-12-17`
-        Gpt4oMiniAudioPreview20241217 = "gpt-4o-mini-audio-preview-2024-12-17",
-        /// `gpt-4o-search-preview`
-        Gpt4oSearchPreview = "gpt-4o-search-preview",
-        /// `gpt-4o-mini-search-preview`
-        Gpt4oMiniSearchPreview = "gpt-4o-mini-search-preview",
-        /// `gpt-4o-search-preview-2025-03-11`
-        Gpt4oSearchPreview20250311 = "gpt-4o-search-preview-2025-03-11",
-        /// `gpt-4o-mini-search-preview-2025-03-11`
-        Gpt4oMiniSearchPreview20250311 = "gpt-4o-mini-search-preview-2025-03-11",
-        /// `chatgpt-4o-latest`
-        Chatgpt4oLatest = "chatgpt-4o-latest",
-        /// `codex-mini-latest`
-        CodexMiniLatest = "codex-mini-latest",
-        /// `gpt-4o-mini`
-        Gpt4oMini = "gpt-4o-mini",
-        /// `gpt-4o-mini-2024-07-18`
-        Gpt4oMini20240718 = "gpt-4o-mini-2024-07-18",
-        /// `gpt-4-turbo`
-        Gpt4Turbo = "gpt-4-turbo",
-        /// `gpt-4-turbo-2024-04-09`
-        Gpt4Turbo20240409 = "gpt-4-turbo-2024-04-09",
-        /// `gpt-4-0125-preview`
-        Gpt40125Preview = "gpt-4-0125-preview",
-        /// `gpt-4-turbo-preview`
-        Gpt4TurboPreview = "gpt-4-turbo-preview",
-        /// `gpt-4-1106-preview`
-        Gpt41106Preview = "gpt-4-1106-preview",
-        /// `gpt-4-vision-preview`
-        Gpt4VisionPreview = "gpt-4-vision-preview",
-        /// `gpt-4`
-        Gpt4 = "gpt-4",
-        /// `gpt-4-0314`
-        Gpt40314 = "gpt-4-0314",
-        /// `gpt-4-0613`
-        Gpt40613 = "gpt-4-0613",
-        /// `gpt-4-32k`
-        Gpt432k = "gpt-4-32k",
-        /// `gpt-4-32k-0314`
-        Gpt432k0314 = "gpt-4-32k-0314",
-        /// `gpt-4-32k-0613`
-        Gpt432k0613 = "gpt-4-32k-0613",
-        /// `gpt-3.5-turbo`
-        Gpt35Turbo = "gpt-3.5-turbo",
-        /// `gpt-3.5-turbo-16k`
-        Gpt35Turbo16k = "gpt-3.5-turbo-16k",
-        /// `gpt-3.5-turbo-0301`
-        Gpt35Turbo0301 = "gpt-3.5-turbo-0301",
-        /// `gpt-3.5-turbo-0613`
-        Gpt35Turbo0613 = "gpt-3.5-turbo-0613",
-        /// `gpt-3.5-turbo-1106`
-        Gpt35Turbo1106 = "gpt-3.5-turbo-1106",
-        /// `gpt-3.5-turbo-0125`
-        Gpt35Turbo0125 = "gpt-3.5-turbo-0125",
-        /// `gpt-3.5-turbo-16k-0613`
-        Gpt35Turbo16k0613 = "gpt-3.5-turbo-16k-0613",
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsFunctionCallVariant1 {
-        /// `none`
-        None = "none",
-        /// `auto`
-        Auto = "auto",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsFunctionCall {
-    /// A `ChatCompletionCreateParamsFunctionCallVariant1` value.
-    Text(crate::types::ChatCompletionCreateParamsFunctionCallVariant1),
-    /// A `ChatCompletionFunctionCallOptionParam` value.
-    ChatCompletionFunctionCallOptionParam(crate::types::ChatCompletionFunctionCallOptionParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionCreateParamsFunctionCallVariant1>
-    for ChatCompletionCreateParamsFunctionCall
-{
-    fn from(v: crate::types::ChatCompletionCreateParamsFunctionCallVariant1) -> Self {
-        ChatCompletionCreateParamsFunctionCall::Text(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionFunctionCallOptionParam>
-    for ChatCompletionCreateParamsFunctionCall
-{
-    fn from(v: crate::types::ChatCompletionFunctionCallOptionParam) -> Self {
-        ChatCompletionCreateParamsFunctionCall::ChatCompletionFunctionCallOptionParam(v)
-    }
-}
-
-/// The `Function` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionFunctionParam {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub name: String,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-impl ChatCompletionFunctionParam {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(name: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            description: None,
-            parameters: None,
-        }
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsReasoningEffort {
-        /// `low`
-        Low = "low",
-        /// `medium`
-        Medium = "medium",
-        /// `high`
-        High = "high",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsResponseFormat {
-    /// A `ResponseFormatText` value.
-    ResponseFormatText(crate::types::ResponseFormatText),
-    /// A `ResponseFormatJsonschema` value.
-    ResponseFormatJsonschema(crate::types::ResponseFormatJsonschema),
-    /// A `ResponseFormatJsonobject` value.
-    ResponseFormatJsonobject(crate::types::ResponseFormatJsonobject),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ResponseFormatText> for ChatCompletionCreateParamsResponseFormat {
-    fn from(v: crate::types::ResponseFormatText) -> Self {
-        ChatCompletionCreateParamsResponseFormat::ResponseFormatText(v)
-    }
-}
-
-impl From<crate::types::ResponseFormatJsonschema> for ChatCompletionCreateParamsResponseFormat {
-    fn from(v: crate::types::ResponseFormatJsonschema) -> Self {
-        ChatCompletionCreateParamsResponseFormat::ResponseFormatJsonschema(v)
-    }
-}
-
-impl From<crate::types::ResponseFormatJsonobject> for ChatCompletionCreateParamsResponseFormat {
-    fn from(v: crate::types::ResponseFormatJsonobject) -> Self {
-        ChatCompletionCreateParamsResponseFormat::ResponseFormatJsonobject(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsServiceTier {
-        /// `auto`
-        Auto = "auto",
-        /// `default`
-        Default = "default",
-        /// `flex`
-        Flex = "flex",
-        /// `scale`
-        Scale = "scale",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsStop {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<String>` value.
-    Texts(Vec<String>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionCreateParamsStop {
-    fn from(v: String) -> Self {
-        ChatCompletionCreateParamsStop::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionCreateParamsStop {
-    fn from(v: &str) -> Self {
-        ChatCompletionCreateParamsStop::Text(v.to_string())
-    }
-}
-
-impl From<Vec<String>> for ChatCompletionCreateParamsStop {
-    fn from(v: Vec<String>) -> Self {
-        ChatCompletionCreateParamsStop::Texts(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsToolChoiceVariant1 {
-        /// `none`
-        None = "none",
-        /// `auto`
-        Auto = "auto",
-        /// `required`
-        Required = "required",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsToolChoice {
-    /// A `ChatCompletionCreateParamsToolChoiceVariant1` value.
-    Text(crate::types::ChatCompletionCreateParamsToolChoiceVariant1),
-    /// A `ChatCompletionNamedToolChoiceParam` value.
-    ChatCompletionNamedToolChoiceParam(crate::types::ChatCompletionNamedToolChoiceParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionCreateParamsToolChoiceVariant1>
-    for ChatCompletionCreateParamsToolChoice
-{
-    fn from(v: crate::types::ChatCompletionCreateParamsToolChoiceVariant1) -> Self {
-        ChatCompletionCreateParamsToolChoice::Text(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionNamedToolChoiceParam>
-    for ChatCompletionCreateParamsToolChoice
-{
-    fn from(v: crate::types::ChatCompletionNamedToolChoiceParam) -> Self {
-        ChatCompletionCreateParamsToolChoice::ChatCompletionNamedToolChoiceParam(v)
-    }
-}
-
-/// The `CompletionCreateParamsNonStreaming` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionCreateParams {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub messages: Vec<crate::types::ChatCompletionCreateParamsMessagesItem>,
-    /// (Not described by the API.)
-    pub model: crate::types::ChatCompletionCreateParamsModel,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<crate::types::ChatCompletionAudioParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_call: Option<crate::types::ChatCompletionCreateParamsFunctionCall>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub functions: Option<Vec<crate::types::ChatCompletionFunctionParam>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit_bias: Option<std::collections::BTreeMap<String, i64>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<std::collections::BTreeMap<String, String>>,
-    /// (Not described by the API.)
+/// A `multipart/form-data` body: file fields are streamed from disk or memory.
+#[derive(Debug, Clone, Default)]
+pub struct VoiceCloneForm {
+    /// The sample audio file. Recognized formats: 'mp3', 'flv', 'ogg', 'wav', 'raw', 'm4a', 'mp4', 'wave'.
+    pub sample: Option<crate::request::FilePart>,
+    /// The text to read out for the example output(s).
     ///
-    /// Server default: `["text"]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modalities: Option<Vec<String>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prediction: Option<crate::types::ChatCompletionPredictionContentParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_effort: Option<crate::types::ChatCompletionCreateParamsReasoningEffort>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<crate::types::ChatCompletionCreateParamsResponseFormat>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<crate::types::ChatCompletionCreateParamsServiceTier>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<crate::types::ChatCompletionCreateParamsStop>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<crate::types::ChatCompletionStreamOptionsParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<crate::types::ChatCompletionCreateParamsToolChoice>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<crate::types::ChatCompletionToolParam>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_logprobs: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_search_options: Option<crate::types::WebSearchOptions>,
-    /// (Not described by the API.)
+    /// Example: `"A wizard's job is to vex chumps quickly in fog."`.
+    pub transcript: Option<String>,
+    /// Which model to use. all, or None for the default.
     ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-}
-
-impl ChatCompletionCreateParams {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        messages: Vec<crate::types::ChatCompletionCreateParamsMessagesItem>,
-        model: impl Into<crate::types::ChatCompletionCreateParamsModel>,
-    ) -> Self {
-        Self {
-            messages,
-            model: model.into(),
-            audio: None,
-            frequency_penalty: None,
-            function_call: None,
-            functions: None,
-            logit_bias: None,
-            logprobs: None,
-            max_completion_tokens: None,
-            max_tokens: None,
-            metadata: None,
-            modalities: None,
-            n: None,
-            parallel_tool_calls: None,
-            prediction: None,
-            presence_penalty: None,
-            reasoning_effort: None,
-            response_format: None,
-            seed: None,
-            service_tier: None,
-            stop: None,
-            store: None,
-            stream_options: None,
-            temperature: None,
-            tool_choice: None,
-            tools: None,
-            top_logprobs: None,
-            top_p: None,
-            user: None,
-            web_search_options: None,
-            stream: None,
-        }
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsStreamingMessagesItem {
-    /// A `ChatCompletionDeveloperMessageParam` value.
-    ChatCompletionDeveloperMessageParam(crate::types::ChatCompletionDeveloperMessageParam),
-    /// A `ChatCompletionSystemMessageParam` value.
-    ChatCompletionSystemMessageParam(crate::types::ChatCompletionSystemMessageParam),
-    /// A `ChatCompletionUserMessageParam` value.
-    ChatCompletionUserMessageParam(crate::types::ChatCompletionUserMessageParam),
-    /// A `ChatCompletionAssistantMessageParam` value.
-    ChatCompletionAssistantMessageParam(crate::types::ChatCompletionAssistantMessageParam),
-    /// A `ChatCompletionToolMessageParam` value.
-    ChatCompletionToolMessageParam(crate::types::ChatCompletionToolMessageParam),
-    /// A `ChatCompletionFunctionMessageParam` value.
-    ChatCompletionFunctionMessageParam(crate::types::ChatCompletionFunctionMessageParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionDeveloperMessageParam>
-    for ChatCompletionCreateParamsStreamingMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionDeveloperMessageParam) -> Self {
-        ChatCompletionCreateParamsStreamingMessagesItem::ChatCompletionDeveloperMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionSystemMessageParam>
-    for ChatCompletionCreateParamsStreamingMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionSystemMessageParam) -> Self {
-        ChatCompletionCreateParamsStreamingMessagesItem::ChatCompletionSystemMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionUserMessageParam>
-    for ChatCompletionCreateParamsStreamingMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionUserMessageParam) -> Self {
-        ChatCompletionCreateParamsStreamingMessagesItem::ChatCompletionUserMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionAssistantMessageParam>
-    for ChatCompletionCreateParamsStreamingMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionAssistantMessageParam) -> Self {
-        ChatCompletionCreateParamsStreamingMessagesItem::ChatCompletionAssistantMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionToolMessageParam>
-    for ChatCompletionCreateParamsStreamingMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionToolMessageParam) -> Self {
-        ChatCompletionCreateParamsStreamingMessagesItem::ChatCompletionToolMessageParam(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionFunctionMessageParam>
-    for ChatCompletionCreateParamsStreamingMessagesItem
-{
-    fn from(v: crate::types::ChatCompletionFunctionMessageParam) -> Self {
-        ChatCompletionCreateParamsStreamingMessagesItem::ChatCompletionFunctionMessageParam(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsStreamingModel {
-        /// `gpt-4.1`
-        Gpt41 = "gpt-4.1",
-        /// `gpt-4.1-mini`
-        Gpt41Mini = "gpt-4.1-mini",
-        /// `gpt-4.1-nano`
-        Gpt41Nano = "gpt-4.1-nano",
-        /// `gpt-4.1-2025-04-14`
-        Gpt4120250414 = "gpt-4.1-2025-04-14",
-        /// `gpt-4.1-mini-2025-04-14`
-        Gpt41Mini20250414 = "gpt-4.1-mini-2025-04-14",
-        /// `gpt-4.1-nano-2025-04-14`
-        Gpt41Nano20250414 = "gpt-4.1-nano-2025-04-14",
-        /// `o4-mini`
-        O4Mini = "o4-mini",
-        /// `o4-mini-2025-04-16`
-        O4Mini20250416 = "o4-mini-2025-04-16",
-        /// `o3`
-        O3 = "o3",
-        /// `o3-2025-04-16`
-        O320250416 = "o3-2025-04-16",
-        /// `o3-mini`
-        O3Mini = "o3-mini",
-        /// `o3-mini-2025-01-31`
-        O3Mini20250131 = "o3-mini-2025-01-31",
-        /// `o1`
-        O1 = "o1",
-        /// `o1-2024-12-17`
-        O120241217 = "o1-2024-12-17",
-        /// `o1-preview`
-        O1Preview = "o1-preview",
-        /// `o1-preview-2024-09-12`
-        O1Preview20240912 = "o1-preview-2024-09-12",
-        /// `o1-mini`
-        O1Mini = "o1-mini",
-        /// `o1-mini-2024-09-12`
-        O1Mini20240912 = "o1-mini-2024-09-12",
-        /// `gpt-4o`
-        Gpt4o = "gpt-4o",
-        /// `gpt-4o-2024-11-20`
-        Gpt4o20241120 = "gpt-4o-2024-11-20",
-        /// `gpt-4o-2024-08-06`
-        Gpt4o20240806 = "gpt-4o-2024-08-06",
-        /// `gpt-4o-2024-05-13`
-        Gpt4o20240513 = "gpt-4o-2024-05-13",
-        /// `gpt-4o-audio-preview`
-        Gpt4oAudioPreview = "gpt-4o-audio-preview",
-        /// `gpt-4o-audio-preview-2024-10-01`
-        Gpt4oAudioPreview20241001 = "gpt-4o-audio-preview-2024-10-01",
-        /// `gpt-4o-audio-preview-2024-12-17`
-        Gpt4oAudioPreview20241217 = "gpt-4o-audio-preview-2024-12-17",
-        /// `gpt-4o-audio-preview-2025-06-03`
-        Gpt4oAudioPreview20250603 = "gpt-4o-audio-preview-2025-06-03",
-        /// `gpt-4o-mini-audio-preview`
-        Gpt4oMiniAudioPreview = "gpt-4o-mini-audio-preview",
-        /// `gpt-4o-mini-audio-preview-2024-12-17`
-        Gpt4oMiniAudioPreview20241217 = "gpt-4o-mini-audio-preview-2024-12-17",
-        /// `gpt-4o-search-preview`
-        Gpt4oSearchPreview = "gpt-4o-search-preview",
-        /// `gpt-4o-mini-search-preview`
-        Gpt4oMiniSearchPreview = "gpt-4o-mini-search-preview",
-        /// `gpt-4o-search-preview-2025-03-11`
-        Gpt4oSearchPreview20250311 = "gpt-4o-search-preview-2025-03-11",
-        /// `gpt-4o-mini-search-preview-2025-03-11`
-        Gpt4oMiniSearchPreview20250311 = "gpt-4o-mini-search-preview-2025-03-11",
-        /// `chatgpt-4o-latest`
-        Chatgpt4oLatest = "chatgpt-4o-latest",
-        /// `codex-mini-latest`
-        CodexMiniLatest = "codex-mini-latest",
-        /// `gpt-4o-mini`
-        Gpt4oMini = "gpt-4o-mini",
-        /// `gpt-4o-mini-2024-07-18`
-        Gpt4oMini20240718 = "gpt-4o-mini-2024-07-18",
-        /// `gpt-4-turbo`
-        Gpt4Turbo = "gpt-4-turbo",
-        /// `gpt-4-turbo-2024-04-09`
-        Gpt4Turbo20240409 = "gpt-4-turbo-2024-04-09",
-        /// `gpt-4-0125-preview`
-        Gpt40125Preview = "gpt-4-0125-preview",
-        /// `gpt-4-turbo-preview`
-        Gpt4TurboPreview = "gpt-4-turbo-preview",
-        /// `gpt-4-1106-preview`
-        Gpt41106Preview = "gpt-4-1106-preview",
-        /// `gpt-4-vision-preview`
-        Gpt4VisionPreview = "gpt-4-vision-preview",
-        /// `gpt-4`
-        Gpt4 = "gpt-4",
-        /// `gpt-4-0314`
-        Gpt40314 = "gpt-4-0314",
-        /// `gpt-4-0613`
-        Gpt40613 = "gpt-4-0613",
-        /// `gpt-4-32k`
-        Gpt432k = "gpt-4-32k",
-        /// `gpt-4-32k-0314`
-        Gpt432k0314 = "gpt-4-32k-0314",
-        /// `gpt-4-32k-0613`
-        Gpt432k0613 = "gpt-4-32k-0613",
-        /// `gpt-3.5-turbo`
-        Gpt35Turbo = "gpt-3.5-turbo",
-        /// `gpt-3.5-turbo-16k`
-        Gpt35Turbo16k = "gpt-3.5-turbo-16k",
-        /// `gpt-3.5-turbo-0301`
-        Gpt35Turbo0301 = "gpt-3.5-turbo-0301",
-        /// `gpt-3.5-turbo-0613`
-        Gpt35Turbo0613 = "gpt-3.5-turbo-0613",
-        /// `gpt-3.5-turbo-1106`
-        Gpt35Turbo1106 = "gpt-3.5-turbo-1106",
-        /// `gpt-3.5-turbo-0125`
-        Gpt35Turbo0125 = "gpt-3.5-turbo-0125",
-        /// `gpt-3.5-turbo-16k-0613`
-        Gpt35Turbo16k0613 = "gpt-3.5-turbo-16k-0613",
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsStreamingFunctionCallVariant1 {
-        /// `none`
-        None = "none",
-        /// `auto`
-        Auto = "auto",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsStreamingFunctionCall {
-    /// A `ChatCompletionCreateParamsStreamingFunctionCallVariant1` value.
-    Text(crate::types::ChatCompletionCreateParamsStreamingFunctionCallVariant1),
-    /// A `ChatCompletionFunctionCallOptionParam` value.
-    ChatCompletionFunctionCallOptionParam(crate::types::ChatCompletionFunctionCallOptionParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionCreateParamsStreamingFunctionCallVariant1>
-    for ChatCompletionCreateParamsStreamingFunctionCall
-{
-    fn from(v: crate::types::ChatCompletionCreateParamsStreamingFunctionCallVariant1) -> Self {
-        ChatCompletionCreateParamsStreamingFunctionCall::Text(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionFunctionCallOptionParam>
-    for ChatCompletionCreateParamsStreamingFunctionCall
-{
-    fn from(v: crate::types::ChatCompletionFunctionCallOptionParam) -> Self {
-        ChatCompletionCreateParamsStreamingFunctionCall::ChatCompletionFunctionCallOptionParam(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsStreamingReasoningEffort {
-        /// `low`
-        Low = "low",
-        /// `medium`
-        Medium = "medium",
-        /// `high`
-        High = "high",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsStreamingResponseFormat {
-    /// A `ResponseFormatText` value.
-    ResponseFormatText(crate::types::ResponseFormatText),
-    /// A `ResponseFormatJsonschema` value.
-    ResponseFormatJsonschema(crate::types::ResponseFormatJsonschema),
-    /// A `ResponseFormatJsonobject` value.
-    ResponseFormatJsonobject(crate::types::ResponseFormatJsonobject),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ResponseFormatText> for ChatCompletionCreateParamsStreamingResponseFormat {
-    fn from(v: crate::types::ResponseFormatText) -> Self {
-        ChatCompletionCreateParamsStreamingResponseFormat::ResponseFormatText(v)
-    }
-}
-
-impl From<crate::types::ResponseFormatJsonschema>
-    for ChatCompletionCreateParamsStreamingResponseFormat
-{
-    fn from(v: crate::types::ResponseFormatJsonschema) -> Self {
-        ChatCompletionCreateParamsStreamingResponseFormat::ResponseFormatJsonschema(v)
-    }
-}
-
-impl From<crate::types::ResponseFormatJsonobject>
-    for ChatCompletionCreateParamsStreamingResponseFormat
-{
-    fn from(v: crate::types::ResponseFormatJsonobject) -> Self {
-        ChatCompletionCreateParamsStreamingResponseFormat::ResponseFormatJsonobject(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsStreamingServiceTier {
-        /// `auto`
-        Auto = "auto",
-        /// `default`
-        Default = "default",
-        /// `flex`
-        Flex = "flex",
-        /// `scale`
-        Scale = "scale",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsStreamingStop {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<String>` value.
-    Texts(Vec<String>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for ChatCompletionCreateParamsStreamingStop {
-    fn from(v: String) -> Self {
-        ChatCompletionCreateParamsStreamingStop::Text(v)
-    }
-}
-
-impl From<&str> for ChatCompletionCreateParamsStreamingStop {
-    fn from(v: &str) -> Self {
-        ChatCompletionCreateParamsStreamingStop::Text(v.to_string())
-    }
-}
-
-impl From<Vec<String>> for ChatCompletionCreateParamsStreamingStop {
-    fn from(v: Vec<String>) -> Self {
-        ChatCompletionCreateParamsStreamingStop::Texts(v)
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum ChatCompletionCreateParamsStreamingToolChoiceVariant1 {
-        /// `none`
-        None = "none",
-        /// `auto`
-        Auto = "auto",
-        /// `required`
-        Required = "required",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum ChatCompletionCreateParamsStreamingToolChoice {
-    /// A `ChatCompletionCreateParamsStreamingToolChoiceVariant1` value.
-    Text(crate::types::ChatCompletionCreateParamsStreamingToolChoiceVariant1),
-    /// A `ChatCompletionNamedToolChoiceParam` value.
-    ChatCompletionNamedToolChoiceParam(crate::types::ChatCompletionNamedToolChoiceParam),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<crate::types::ChatCompletionCreateParamsStreamingToolChoiceVariant1>
-    for ChatCompletionCreateParamsStreamingToolChoice
-{
-    fn from(v: crate::types::ChatCompletionCreateParamsStreamingToolChoiceVariant1) -> Self {
-        ChatCompletionCreateParamsStreamingToolChoice::Text(v)
-    }
-}
-
-impl From<crate::types::ChatCompletionNamedToolChoiceParam>
-    for ChatCompletionCreateParamsStreamingToolChoice
-{
-    fn from(v: crate::types::ChatCompletionNamedToolChoiceParam) -> Self {
-        ChatCompletionCreateParamsStreamingToolChoice::ChatCompletionNamedToolChoiceParam(v)
-    }
-}
-
-/// The `CompletionCreateParamsStreaming` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChatCompletionCreateParamsStreaming {
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub messages: Vec<crate::types::ChatCompletionCreateParamsStreamingMessagesItem>,
-    /// (Not described by the API.)
-    pub model: crate::types::ChatCompletionCreateParamsStreamingModel,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audio: Option<crate::types::ChatCompletionAudioParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub function_call: Option<crate::types::ChatCompletionCreateParamsStreamingFunctionCall>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub functions: Option<Vec<crate::types::ChatCompletionFunctionParam>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit_bias: Option<std::collections::BTreeMap<String, i64>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_completion_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<std::collections::BTreeMap<String, String>>,
-    /// (Not described by the API.)
+    /// Example: `"all"`.
+    pub model: Option<String>,
+    /// Optional. The text that is being said in the sample audio. If not given, stt will be done on the example audio to get this.
+    pub reference_text: Option<String>,
+    /// If given, the voice of this character will be set to the voice.
+    pub character_id_str: Option<String>,
+    /// The name of the voice.
     ///
-    /// Server default: `["text"]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modalities: Option<Vec<String>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parallel_tool_calls: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prediction: Option<crate::types::ChatCompletionPredictionContentParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reasoning_effort: Option<crate::types::ChatCompletionCreateParamsStreamingReasoningEffort>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response_format: Option<crate::types::ChatCompletionCreateParamsStreamingResponseFormat>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_tier: Option<crate::types::ChatCompletionCreateParamsStreamingServiceTier>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<crate::types::ChatCompletionCreateParamsStreamingStop>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<crate::types::ChatCompletionStreamOptionsParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_choice: Option<crate::types::ChatCompletionCreateParamsStreamingToolChoice>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tools: Option<Vec<crate::types::ChatCompletionToolParam>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_logprobs: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_search_options: Option<crate::types::WebSearchOptions>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub stream: bool,
-}
-
-impl ChatCompletionCreateParamsStreaming {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        messages: Vec<crate::types::ChatCompletionCreateParamsStreamingMessagesItem>,
-        model: impl Into<crate::types::ChatCompletionCreateParamsStreamingModel>,
-        stream: bool,
-    ) -> Self {
-        Self {
-            messages,
-            model: model.into(),
-            audio: None,
-            frequency_penalty: None,
-            function_call: None,
-            functions: None,
-            logit_bias: None,
-            logprobs: None,
-            max_completion_tokens: None,
-            max_tokens: None,
-            metadata: None,
-            modalities: None,
-            n: None,
-            parallel_tool_calls: None,
-            prediction: None,
-            presence_penalty: None,
-            reasoning_effort: None,
-            response_format: None,
-            seed: None,
-            service_tier: None,
-            stop: None,
-            store: None,
-            stream_options: None,
-            temperature: None,
-            tool_choice: None,
-            tools: None,
-            top_logprobs: None,
-            top_p: None,
-            user: None,
-            web_search_options: None,
-            stream,
-        }
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum CompletionCreateParamsModel {
-        /// `gpt-3.5-turbo-instruct`
-        Gpt35TurboInstruct = "gpt-3.5-turbo-instruct",
-        /// `davinci-002`
-        Davinci002 = "davinci-002",
-        /// `babbage-002`
-        Babbage002 = "babbage-002",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum CompletionCreateParamsPrompt {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<String>` value.
-    Texts(Vec<String>),
-    /// A `Vec<i64>` value.
-    Integers(Vec<i64>),
-    /// A `Vec<Vec<serde_json::Value>>` value.
-    Lists(Vec<Vec<serde_json::Value>>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for CompletionCreateParamsPrompt {
-    fn from(v: String) -> Self {
-        CompletionCreateParamsPrompt::Text(v)
-    }
-}
-
-impl From<&str> for CompletionCreateParamsPrompt {
-    fn from(v: &str) -> Self {
-        CompletionCreateParamsPrompt::Text(v.to_string())
-    }
-}
-
-impl From<Vec<String>> for CompletionCreateParamsPrompt {
-    fn from(v: Vec<String>) -> Self {
-        CompletionCreateParamsPrompt::Texts(v)
-    }
-}
-
-impl From<Vec<i64>> for CompletionCreateParamsPrompt {
-    fn from(v: Vec<i64>) -> Self {
-        CompletionCreateParamsPrompt::Integers(v)
-    }
-}
-
-impl From<Vec<Vec<serde_json::Value>>> for CompletionCreateParamsPrompt {
-    fn from(v: Vec<Vec<serde_json::Value>>) -> Self {
-        CompletionCreateParamsPrompt::Lists(v)
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum CompletionCreateParamsStop {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<String>` value.
-    Texts(Vec<String>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for CompletionCreateParamsStop {
-    fn from(v: String) -> Self {
-        CompletionCreateParamsStop::Text(v)
-    }
-}
-
-impl From<&str> for CompletionCreateParamsStop {
-    fn from(v: &str) -> Self {
-        CompletionCreateParamsStop::Text(v.to_string())
-    }
-}
-
-impl From<Vec<String>> for CompletionCreateParamsStop {
-    fn from(v: Vec<String>) -> Self {
-        CompletionCreateParamsStop::Texts(v)
-    }
-}
-
-/// The `CompletionCreateParamsNonStreaming` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompletionCreateParams {
-    /// (Not described by the API.)
-    pub model: crate::types::CompletionCreateParamsModel,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub prompt: Option<crate::types::CompletionCreateParamsPrompt>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_of: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub echo: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit_bias: Option<std::collections::BTreeMap<String, i64>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<crate::types::CompletionCreateParamsStop>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<crate::types::ChatCompletionStreamOptionsParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suffix: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// (Not described by the API.)
-    ///
-    /// Server default: `false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
-}
-
-impl CompletionCreateParams {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(model: impl Into<crate::types::CompletionCreateParamsModel>) -> Self {
-        Self {
-            model: model.into(),
-            prompt: None,
-            best_of: None,
-            echo: None,
-            frequency_penalty: None,
-            logit_bias: None,
-            logprobs: None,
-            max_tokens: None,
-            n: None,
-            presence_penalty: None,
-            seed: None,
-            stop: None,
-            stream_options: None,
-            suffix: None,
-            temperature: None,
-            top_p: None,
-            user: None,
-            stream: None,
-        }
-    }
-}
-
-crate::string_enum! {
-    /// An inline schema of the API.
-    pub enum CompletionCreateParamsStreamingModel {
-        /// `gpt-3.5-turbo-instruct`
-        Gpt35TurboInstruct = "gpt-3.5-turbo-instruct",
-        /// `davinci-002`
-        Davinci002 = "davinci-002",
-        /// `babbage-002`
-        Babbage002 = "babbage-002",
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum CompletionCreateParamsStreamingPrompt {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<String>` value.
-    Texts(Vec<String>),
-    /// A `Vec<i64>` value.
-    Integers(Vec<i64>),
-    /// A `Vec<Vec<serde_json::Value>>` value.
-    Lists(Vec<Vec<serde_json::Value>>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for CompletionCreateParamsStreamingPrompt {
-    fn from(v: String) -> Self {
-        CompletionCreateParamsStreamingPrompt::Text(v)
-    }
-}
-
-impl From<&str> for CompletionCreateParamsStreamingPrompt {
-    fn from(v: &str) -> Self {
-        CompletionCreateParamsStreamingPrompt::Text(v.to_string())
-    }
-}
-
-impl From<Vec<String>> for CompletionCreateParamsStreamingPrompt {
-    fn from(v: Vec<String>) -> Self {
-        CompletionCreateParamsStreamingPrompt::Texts(v)
-    }
-}
-
-impl From<Vec<i64>> for CompletionCreateParamsStreamingPrompt {
-    fn from(v: Vec<i64>) -> Self {
-        CompletionCreateParamsStreamingPrompt::Integers(v)
-    }
-}
-
-impl From<Vec<Vec<serde_json::Value>>> for CompletionCreateParamsStreamingPrompt {
-    fn from(v: Vec<Vec<serde_json::Value>>) -> Self {
-        CompletionCreateParamsStreamingPrompt::Lists(v)
-    }
-}
-
-/// An inline schema of the API.
-///
-/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum CompletionCreateParamsStreamingStop {
-    /// A `String` value.
-    Text(String),
-    /// A `Vec<String>` value.
-    Texts(Vec<String>),
-    /// A value of a shape this SDK version does not know.
-    Other(serde_json::Value),
-}
-
-impl From<String> for CompletionCreateParamsStreamingStop {
-    fn from(v: String) -> Self {
-        CompletionCreateParamsStreamingStop::Text(v)
-    }
-}
-
-impl From<&str> for CompletionCreateParamsStreamingStop {
-    fn from(v: &str) -> Self {
-        CompletionCreateParamsStreamingStop::Text(v.to_string())
-    }
-}
-
-impl From<Vec<String>> for CompletionCreateParamsStreamingStop {
-    fn from(v: Vec<String>) -> Self {
-        CompletionCreateParamsStreamingStop::Texts(v)
-    }
-}
-
-/// The `CompletionCreateParamsStreaming` schema of the API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompletionCreateParamsStreaming {
-    /// (Not described by the API.)
-    pub model: crate::types::CompletionCreateParamsStreamingModel,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub prompt: Option<crate::types::CompletionCreateParamsStreamingPrompt>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_of: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub echo: Option<bool>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub frequency_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logit_bias: Option<std::collections::BTreeMap<String, i64>>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logprobs: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_tokens: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub presence_penalty: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stop: Option<crate::types::CompletionCreateParamsStreamingStop>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream_options: Option<crate::types::ChatCompletionStreamOptionsParam>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suffix: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub temperature: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub top_p: Option<f64>,
-    /// (Not described by the API.)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// (Not described by the API.)
-    #[serde(default)]
-    pub stream: bool,
-}
-
-impl CompletionCreateParamsStreaming {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        model: impl Into<crate::types::CompletionCreateParamsStreamingModel>,
-        stream: bool,
-    ) -> Self {
-        Self {
-            model: model.into(),
-            prompt: None,
-            best_of: None,
-            echo: None,
-            frequency_penalty: None,
-            logit_bias: None,
-            logprobs: None,
-            max_tokens: None,
-            n: None,
-            presence_penalty: None,
-            seed: None,
-            stop: None,
-            stream_options: None,
-            suffix: None,
-            temperature: None,
-            top_p: None,
-            user: None,
-            stream,
-        }
-    }
-}
-
-/// A character or lorebook in search results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SearchNode {
-    /// The project id.
-    #[serde(default)]
-    pub id: i64,
-    /// The display name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Example: `"Deep Male"`.
     pub name: Option<String>,
-    /// \`creator/slug\`, the path of the project.
-    #[serde(rename = "fullPath")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_path: Option<String>,
-    /// The description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The one-line tagline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tagline: Option<String>,
-    /// Whether the project is NSFW.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nsfw: Option<bool>,
-    /// The avatar image URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub avatar_uri: Option<String>,
-    /// The creator's username.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creator: Option<String>,
-    /// The tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub topics: Option<Vec<String>>,
-    /// The definition's token count.
-    #[serde(rename = "nTokens")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n_tokens: Option<i64>,
-    /// How many users starred it.
-    #[serde(rename = "starCount")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub star_count: Option<i64>,
-    /// When it was created (RFC 3339).
-    #[serde(rename = "createdAt")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// When it last changed (RFC 3339).
-    #[serde(rename = "lastActivityAt")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_activity_at: Option<String>,
+    /// The id of the existing voice.
+    pub existing_id: Option<String>,
 }
 
-impl SearchNode {
-    /// A value with the required fields set and every optional one `None`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(id: impl Into<i64>) -> Self {
-        Self {
-            id: id.into(),
-            name: None,
-            full_path: None,
-            description: None,
-            tagline: None,
-            nsfw: None,
-            avatar_uri: None,
-            creator: None,
-            topics: None,
-            n_tokens: None,
-            star_count: None,
-            created_at: None,
-            last_activity_at: None,
+impl VoiceCloneForm {
+    /// The form's fields, in order.
+    pub fn to_parts(&self) -> Vec<(String, crate::request::Part)> {
+        let mut parts = Vec::new();
+        if let Some(v) = &self.sample {
+            parts.push(("sample".to_string(), crate::request::Part::File(v.clone())));
         }
+        if let Some(v) = &self.transcript {
+            parts.push((
+                "transcript".to_string(),
+                crate::request::Part::Text(crate::codec::form_text(v)),
+            ));
+        }
+        if let Some(v) = &self.model {
+            parts.push((
+                "model".to_string(),
+                crate::request::Part::Text(crate::codec::form_text(v)),
+            ));
+        }
+        if let Some(v) = &self.reference_text {
+            parts.push((
+                "reference_text".to_string(),
+                crate::request::Part::Text(crate::codec::form_text(v)),
+            ));
+        }
+        if let Some(v) = &self.character_id_str {
+            parts.push((
+                "character_id_str".to_string(),
+                crate::request::Part::Text(crate::codec::form_text(v)),
+            ));
+        }
+        if let Some(v) = &self.name {
+            parts.push((
+                "name".to_string(),
+                crate::request::Part::Text(crate::codec::form_text(v)),
+            ));
+        }
+        if let Some(v) = &self.existing_id {
+            parts.push((
+                "existing_id".to_string(),
+                crate::request::Part::Text(crate::codec::form_text(v)),
+            ));
+        }
+        parts
     }
-}
-
-/// One page of catalog search results (characters, or lorebooks with \`namespace=lorebooks\`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SearchPage {
-    /// The total number of matches, when asked for with \`count=true\`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    /// The results on this page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<Vec<crate::types::SearchNode>>,
-    /// The page number of these results.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<i64>,
-    /// The number of pages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pages: Option<i64>,
-    /// The cursor for the next page; absent or null on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
 }

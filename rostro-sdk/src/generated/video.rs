@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `video` operations: [`VideoApi`], from [`Client::video`](crate::Client::video).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -125,19 +125,19 @@ impl VideoCreate {
         self
     }
 
-    /// (Not described by the API.)
+    /// Uuid (string or null).
     pub fn uuid(mut self, v: impl Into<String>) -> Self {
         self.uuid = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Mode (string or null).
     pub fn mode(mut self, v: impl Into<String>) -> Self {
         self.mode = Some(v.into());
         self
     }
 
-    /// (Not described by the API.)
+    /// Sub mode (string or null).
     pub fn sub_mode(mut self, v: impl Into<String>) -> Self {
         self.sub_mode = Some(v.into());
         self

@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec, the tuning table or the generator, then regenerate.
 //! The `voices` operations: [`VoicesApi`], from [`Client::voices`](crate::Client::voices).
 
-#![allow(clippy::too_many_arguments, clippy::doc_lazy_continuation)]
+#![allow(clippy::doc_lazy_continuation)]
 
 use crate::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 use crate::{Client, Result};
@@ -123,7 +123,7 @@ impl VoicesDelete {
     }
 }
 
-crate::operation_builder!(VoicesDelete, crate::types::Apiresponse);
+crate::operation_builder!(VoicesDelete, crate::types::ApiResponse);
 
 /// `POST /voice_clone` (operationId `voice_clone_voice_clone_post`).
 #[doc(hidden)]
@@ -137,6 +137,8 @@ pub static VOICES_CLONE_VOICE: Operation = Operation {
 /// Create or update a voice clone.
 ///
 /// Request builder for `POST /voice_clone` (operationId `voice_clone_voice_clone_post`), from [`VoicesApi::clone_voice`]. Set parameters, then `.send().await`.
+///
+/// [`Client::upload`] sends it with streamed files and progress.
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VoicesCloneVoice {

@@ -70,8 +70,8 @@ use crate::generated::imagine::{IMAGINE_CHECK, IMAGINE_CREATE, ImagineApi};
 use crate::generated::tasks::TASKS_CHECK;
 use crate::request::{Body, CallOptions, Request, RequestOptions};
 use crate::types::{
-    AspectRatio, GenerationRequest, GenerationType, I2Itype, ImaginedItem, MusicGenType,
-    MusicGenre, Output3Dtype, Rejection, RigType, Speed, Voice,
+    AspectRatio, GenerationRejection, GenerationRequest, GenerationType, I2IType, ImaginedItem,
+    MusicGenType, MusicGenre, Output3DType, RigType, Speed, Voice,
 };
 use crate::{Client, Error, Result};
 
@@ -332,9 +332,9 @@ impl GenerationSpec {
         /// How strongly the prompt affects the output.
         guidance_scale: f64;
         /// Edit, canny or face image-to-image.
-        i2i_type: I2Itype;
+        i2i_type: I2IType;
         /// 3D output file type.
-        output_type: Output3Dtype;
+        output_type: Output3DType;
         /// Normal or turbo.
         speed: Speed;
         /// Rig type of a rigged 3D model.
@@ -446,14 +446,14 @@ impl GenerationSpec {
         check_enum(
             "i2i_type",
             r.i2i_type.as_ref(),
-            I2Itype::KNOWN,
-            I2Itype::is_known,
+            I2IType::KNOWN,
+            I2IType::is_known,
         )?;
         check_enum(
             "output_type",
             r.output_type.as_ref(),
-            Output3Dtype::KNOWN,
-            Output3Dtype::is_known,
+            Output3DType::KNOWN,
+            Output3DType::is_known,
         )?;
         check_enum("speed", r.speed.as_ref(), Speed::KNOWN, Speed::is_known)?;
         check_enum(
@@ -783,7 +783,7 @@ impl GenerationStatus {
         let item: ImaginedItem = match endpoint {
             PollEndpoint::Imagine => serde_json::from_value(value.clone()).map_err(decode_error)?,
             PollEndpoint::Check => {
-                let error: Option<Rejection> = match map.get("error") {
+                let error: Option<GenerationRejection> = match map.get("error") {
                     Some(e) if e.is_object() => {
                         Some(serde_json::from_value(e.clone()).map_err(decode_error)?)
                     }

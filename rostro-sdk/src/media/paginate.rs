@@ -14,11 +14,15 @@
 //!
 //! | builder | items | pages by |
 //! | --- | --- | --- |
-//! | `client.search().list()`, `.list_post()` | [`SearchNode`] | cursor |
-//! | `client.gallery().list()`, `.list_for_project(id)`, `client.images().mine()` | [`GalleryItem`] | page |
-//! | `client.imagine().history()` | [`ImaginedItem`] | cursor |
+//! | `client.search().list()`, `.list_post()` | [`SearchNode`](crate::types::SearchNode) | cursor |
+//! | `client.gallery().list()`, `.list_for_project(id)`, `client.images().mine()` | [`GalleryItem`](crate::types::GalleryItem) | page |
+//! | `client.imagine().history()` | [`ImaginedItem`](crate::types::ImaginedItem) | cursor |
 //! | `client.chats().list()`, `client.projects().forks(id)` | `serde_json::Value` | cursor |
-//! | `client.follows().following(u)`, `.followers(u)`, `client.logs().search()`, `client.ratings().list(id)`, `client.favorites().list()` | `serde_json::Value` | page |
+//! | `client.follows().following(u)`, `.followers(u)`, `client.logs().search()` | `serde_json::Value` | page |
+//!
+//! The wiring is generated from the table (`generated/wiring.rs`): the generator refuses an
+//! entry whose builder lacks the `page` or `cursor` setter, and takes the item type from the
+//! answer's one typed list.
 //!
 //! ```no_run
 //! use futures::{StreamExt, TryStreamExt};
@@ -57,7 +61,7 @@ use futures::{Stream, StreamExt as _, TryStreamExt as _};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::request::{CallOptions, Request};
+use crate::request::Request;
 use crate::{Client, Error, Result};
 
 /// A stream of items across pages, from `.stream()` or [`Client::paginate`].
@@ -101,7 +105,7 @@ impl<T> Stream for ItemStream<T> {
     }
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
@@ -148,7 +152,7 @@ impl Client {
     }
 }
 
-fn typed_stream<B: Paginated>(builder: B) -> ItemStream<B::Item> {
+pub(crate) fn typed_stream<B: Paginated>(builder: B) -> ItemStream<B::Item> {
     item_stream(builder, Arc::new(|b: B| b.fetch_typed()))
 }
 
@@ -344,31 +348,44 @@ fn split_page(value: Value) -> Result<PageParts> {
 // ---------------------------------------------------------------------------------------------
 // The builders.
 
+/// Makes generated builders [`Paginated`]: `generated/wiring.rs` invokes it with one
+/// `builder => item, style;` line per `pagination` entry of `openapi/tuning.toml`, where style
+/// is `page` (the builder's `page(n)` setter) or `cursor` (its `cursor(c)` setter).
 macro_rules! paginated {
-    ($builder:ty => $item:ty, $style:ident) => {
-        impl sealed::Sealed for $builder {}
+    (@cursor cursor) => { true };
+    (@cursor page) => { false };
+    (@page page, $b:expr, $n:expr) => { $b.page($n) };
+    (@page cursor, $b:expr, $n:expr) => { $b };
+    (@at_cursor cursor, $b:expr, $c:expr) => { $b.cursor($c) };
+    (@at_cursor page, $b:expr, $c:expr) => { $b };
+    ($($(#[$meta:meta])* $builder:ty => $item:ty, $style:ident;)*) => {$(
+        $(#[$meta])*
+        impl $crate::media::paginate::sealed::Sealed for $builder {}
 
-        impl Paginated for $builder {
+        $(#[$meta])*
+        impl $crate::media::paginate::Paginated for $builder {
             type Item = $item;
 
             fn uses_cursor() -> bool {
-                paginated!(@cursor $style)
+                $crate::media::paginate::paginated!(@cursor $style)
             }
 
             #[allow(unused_variables)]
             fn at_page(self, page: i64) -> Self {
-                paginated!(@page $style, self, page)
+                $crate::media::paginate::paginated!(@page $style, self, page)
             }
 
             #[allow(unused_variables)]
             fn at_cursor(self, cursor: String) -> Self {
-                paginated!(@at_cursor $style, self, cursor)
+                $crate::media::paginate::paginated!(@at_cursor $style, self, cursor)
             }
 
-            fn fetch_typed(self) -> BoxFuture<'static, Result<Value>> {
+            fn fetch_typed(
+                self,
+            ) -> ::futures::future::BoxFuture<'static, $crate::Result<::serde_json::Value>> {
                 Box::pin(async move {
                     let page = self.send().await?;
-                    serde_json::to_value(page).map_err(|e| Error::Decode {
+                    ::serde_json::to_value(page).map_err(|e| $crate::Error::Decode {
                         operation: "paginate",
                         path: ".".into(),
                         message: e.to_string(),
@@ -377,49 +394,26 @@ macro_rules! paginated {
                 })
             }
 
-            fn into_page_request(self) -> Result<Request> {
+            fn into_page_request(self) -> $crate::Result<$crate::request::Request> {
                 self.into_request()
             }
         }
 
+        $(#[$meta])*
         impl $builder {
             /// Items across pages, fetched lazily (see [`crate::media::paginate`]).
-            pub fn stream(self) -> ItemStream<$item> {
-                typed_stream(self)
+            pub fn stream(self) -> $crate::media::paginate::ItemStream<$item> {
+                $crate::media::paginate::typed_stream(self)
             }
 
             /// At most `n` items across pages; stops fetching once they arrived.
-            pub fn stream_limit(self, n: usize) -> ItemStream<$item> {
-                typed_stream(self).limit(n)
+            pub fn stream_limit(self, n: usize) -> $crate::media::paginate::ItemStream<$item> {
+                $crate::media::paginate::typed_stream(self).limit(n)
             }
         }
-    };
-    (@cursor cursor) => { true };
-    (@cursor $other:ident) => { false };
-    (@page page, $b:expr, $n:expr) => { $b.page($n) };
-    (@page query_page, $b:expr, $n:expr) => { $b.extra_query("page", $n.to_string()) };
-    (@page cursor, $b:expr, $n:expr) => { $b };
-    (@at_cursor cursor, $b:expr, $c:expr) => { $b.cursor($c) };
-    (@at_cursor $other:ident, $b:expr, $c:expr) => { $b };
+    )*};
 }
-
-use crate::generated::{chats, favorites, follows, gallery, images, imagine, logs, projects};
-use crate::generated::{ratings, search};
-use crate::types::{GalleryItem, ImaginedItem, SearchNode};
-
-paginated!(search::SearchList => SearchNode, cursor);
-paginated!(search::SearchListPost => SearchNode, cursor);
-paginated!(gallery::GalleryList => GalleryItem, page);
-paginated!(gallery::GalleryListForProject => GalleryItem, page);
-paginated!(images::ImagesMine => GalleryItem, page);
-paginated!(imagine::ImagineHistory => ImaginedItem, cursor);
-paginated!(chats::ChatsList => Value, cursor);
-paginated!(projects::ProjectsForks => Value, cursor);
-paginated!(follows::FollowsFollowing => Value, page);
-paginated!(follows::FollowsFollowers => Value, page);
-paginated!(logs::LogsSearch => Value, page);
-paginated!(ratings::RatingsList => Value, query_page);
-paginated!(favorites::FavoritesList => Value, query_page);
+pub(crate) use paginated;
 
 #[cfg(test)]
 mod tests {

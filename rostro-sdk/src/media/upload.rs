@@ -212,7 +212,7 @@ pub(crate) fn progress_fn(f: impl Fn(TransferProgress) + Send + Sync + 'static) 
 // ---------------------------------------------------------------------------------------------
 // Multipart.
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
@@ -228,33 +228,22 @@ pub trait MultipartOperation: sealed::Sealed {
     fn into_multipart_request(self) -> Result<Request>;
 }
 
+/// Makes generated builders [`MultipartOperation`]s: `generated/wiring.rs` invokes it with one
+/// `builder => output;` line per `upload = "multipart"` entry of `openapi/tuning.toml`.
 macro_rules! multipart_operations {
     ($($(#[$meta:meta])* $builder:ty => $output:ty;)*) => {$(
         $(#[$meta])*
-        impl sealed::Sealed for $builder {}
+        impl $crate::media::upload::sealed::Sealed for $builder {}
         $(#[$meta])*
-        impl MultipartOperation for $builder {
+        impl $crate::media::upload::MultipartOperation for $builder {
             type Output = $output;
-            fn into_multipart_request(self) -> Result<Request> {
+            fn into_multipart_request(self) -> $crate::Result<$crate::request::Request> {
                 self.into_request()
             }
         }
     )*};
 }
-
-multipart_operations! {
-    crate::generated::media::MediaUploadVideo => crate::types::GalleryItem;
-    crate::generated::voices::VoicesCloneVoice => crate::types::VoiceClone;
-    crate::generated::audio::AudioTranscribe => crate::types::Sttresponse;
-    crate::generated::lore::LoreAddItem => Value;
-    crate::generated::extensions::ExtensionsUpload => crate::types::Apiresponse;
-    #[cfg(feature = "engine")]
-    crate::generated::engine_assets::EngineAssetsCreate => Value;
-    #[cfg(feature = "engine")]
-    crate::generated::engine_assets::EngineAssetsUpdate => Value;
-    #[cfg(feature = "engine")]
-    crate::generated::engine_projects::EngineProjectsSetImage => Value;
-}
+pub(crate) use multipart_operations;
 
 impl Client {
     /// Sends a multipart builder's form as a streamed body: every file (the builder's

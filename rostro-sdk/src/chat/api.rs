@@ -1,0 +1,58 @@
+//! The non-streaming `create` methods of the mimic completion handles ([`ChatApi`],
+//! [`CompletionsApi`], [`PromptApi`]): one definition over each handle's `request` call, so
+//! the three cannot drift apart.
+
+use std::fmt;
+
+use super::completion::{Completion, CompletionRequest};
+use super::request::ChatCompletionRequest;
+use super::response::ChatCompletion;
+use crate::error::Result;
+use crate::generated::chat::ChatApi;
+use crate::generated::completions::CompletionsApi;
+use crate::generated::prompt::PromptApi;
+
+/// `create` (and `create_for_model` where the API has a per-model route) on a handle whose
+/// `request(req)` prepares the call.
+macro_rules! create_methods {
+    (@create $req:ty, $answer:ty, $route:literal) => {
+        #[doc = concat!("Creates a completion: `POST ", $route, "` without streaming.")]
+        pub async fn create(&self, req: $req) -> Result<$answer> {
+            self.request(req).send().await
+        }
+    };
+    ($api:ty, $req:ty => $answer:ty, $route:literal) => {
+        impl $api {
+            create_methods!(@create $req, $answer, $route);
+        }
+    };
+    ($api:ty, $req:ty => $answer:ty, $route:literal, $model_route:literal) => {
+        impl $api {
+            create_methods!(@create $req, $answer, $route);
+
+            #[doc = concat!("Creates a completion on the per-model route `POST ", $model_route, "`.")]
+            pub async fn create_for_model(
+                &self,
+                model: impl fmt::Display,
+                req: $req,
+            ) -> Result<$answer> {
+                self.request(req).for_model(model).send().await
+            }
+        }
+    };
+}
+
+create_methods!(
+    ChatApi,
+    ChatCompletionRequest => ChatCompletion,
+    "/v1/chat/completions",
+    "/{model}/v1/chat/completions"
+);
+create_methods!(
+    CompletionsApi,
+    CompletionRequest => Completion,
+    "/v1/completions",
+    "/{model}/v1/completions"
+);
+// `/prompt` has no per-model route: `ChatCall::for_model` sets the model in the body there.
+create_methods!(PromptApi, ChatCompletionRequest => ChatCompletion, "/prompt");

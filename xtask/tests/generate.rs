@@ -1,0 +1,263 @@
+//! The generator's rules, checked on the committed spec and tuning table.
+
+use xtask::generate::{pascal, snake};
+
+#[test]
+fn acronyms_read_as_words_in_type_names() {
+    // Every schema name the old splitter mangled, and what it reads now.
+    let cases = [
+        ("APIError", "ApiError"),
+        ("APIResponse", "ApiResponse"),
+        ("HTTPValidationError", "HttpValidationError"),
+        ("STTResponse", "SttResponse"),
+        ("I2IType", "I2IType"),
+        ("Output3DType", "Output3DType"),
+        ("JSONSchema", "JsonSchema"),
+        ("OAuthUserStub", "OAuthUserStub"),
+        ("RemoveBGRequest", "RemoveBgRequest"),
+        ("ResponseFormatJSONObject", "ResponseFormatJsonObject"),
+        ("ResponseFormatJSONSchema", "ResponseFormatJsonSchema"),
+        ("AnnotationURLCitation", "AnnotationUrlCitation"),
+    ];
+    for (spec, rust) in cases {
+        assert_eq!(pascal(spec), rust, "{spec}");
+    }
+    // What already read well keeps its name.
+    assert_eq!(pascal("errorCode"), "ErrorCode");
+    assert_eq!(pascal("gpt-4.1-mini"), "Gpt41Mini");
+    assert_eq!(pascal("w16h9"), "W16h9");
+    assert_eq!(pascal("16:9"), "V169");
+    assert_eq!(snake("HTTPValidationError"), "http_validation_error");
+    assert_eq!(snake("nTokens"), "n_tokens");
+    assert_eq!(snake("type"), "type_");
+}
+
+use std::collections::{BTreeMap, BTreeSet};
+use xtask::{root, tuning::Tuning};
+
+fn doc() -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("openapi/rostro.openapi.json")).expect("spec");
+    serde_json::from_str(&text).expect("spec is JSON")
+}
+
+fn tuning_text() -> String {
+    std::fs::read_to_string(root().join("openapi/tuning.toml")).expect("tuning table")
+}
+
+/// Generates from the committed spec and a tuning table with one entry's block edited.
+fn generate_with(op: &str, edit: impl Fn(&str) -> String) -> anyhow::Result<()> {
+    let text = tuning_text();
+    let start = text
+        .find(&format!("[operations.{op}]\n"))
+        .expect("entry exists");
+    let end = start + text[start..].find("\n\n").expect("entry ends");
+    let edited = format!(
+        "{}{}{}",
+        &text[..start],
+        edit(&text[start..end]),
+        &text[end..]
+    );
+    let tuning = Tuning::parse(&edited)?;
+    xtask::generate::generate(&doc(), &tuning).map(drop)
+}
+
+#[test]
+fn pagination_keys_must_match_the_builders_setters() {
+    // `chats.list` pages by cursor: it has no `page` parameter.
+    let err = generate_with("get_chats_for_api_core_chats_get", |b| {
+        b.replace("pagination = \"cursor\"", "pagination = \"page\"")
+    })
+    .expect_err("page pagination without a page setter must fail");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("no `page(i64)` setter"), "{msg}");
+    assert!(
+        msg.contains("cursor"),
+        "the message lists the inputs: {msg}"
+    );
+
+    // `ratings.list` takes neither a page nor a cursor.
+    let err = generate_with(
+        "project_ratings_api_project__project_id__ratings_get",
+        |b| format!("{b}\npagination = \"page\""),
+    )
+    .expect_err("must fail");
+    assert!(format!("{err:#}").contains("its inputs: none"), "{err:#}");
+
+    // `gallery.list` pages by number, not by cursor.
+    let err = generate_with("all_images_get_api_gallery_get", |b| {
+        b.replace("pagination = \"page\"", "pagination = \"cursor\"")
+    })
+    .expect_err("must fail");
+    assert!(
+        format!("{err:#}").contains("no `cursor(String)` setter"),
+        "{err:#}"
+    );
+
+    // A cursor in the JSON body counts (`imagine.history`).
+    generate_with("history", |b| b.to_string()).expect("the committed table generates");
+}
+
+#[test]
+fn upload_keys_must_match_the_body() {
+    let err = generate_with("get_personas_api_personas_get", |b| {
+        format!("{b}\nupload = \"multipart\"")
+    })
+    .expect_err("multipart upload without a form body must fail");
+    assert!(
+        format!("{err:#}").contains("not `multipart/form-data`"),
+        "{err:#}"
+    );
+    let err = generate_with("speech_to_text_stt_post", |b| {
+        b.replace("upload = \"multipart\"", "upload = \"chunked\"")
+    })
+    .expect_err("a chunked upload step with a form body must fail");
+    assert!(format!("{err:#}").contains("not JSON"), "{err:#}");
+}
+
+#[test]
+fn hand_types_must_name_a_schema_and_a_crate_path() {
+    let text = tuning_text();
+    let bad = text.replace(
+        "\"ChatCompletion\" = \"crate::chat::ChatCompletion\"",
+        "\"ChatCompletionz\" = \"chat::ChatCompletion\"",
+    );
+    let err = Tuning::parse(&bad)
+        .expect("parses")
+        .validate(&doc())
+        .expect_err("must fail");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("`ChatCompletionz` names no schema"), "{msg}");
+    assert!(msg.contains("is not a `crate::` path"), "{msg}");
+}
+
+/// `pub struct|enum|type|trait Name` declarations of a Rust source file.
+fn public_types(code: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in code.lines() {
+        let line = line.trim_start();
+        for kind in ["pub struct ", "pub enum ", "pub type ", "pub trait "] {
+            if let Some(rest) = line.strip_prefix(kind) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+/// Every `.rs` file under `dir`, recursively: path -> text.
+fn sources(dir: &std::path::Path, out: &mut BTreeMap<String, String>) {
+    for entry in std::fs::read_dir(dir).expect("readable dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("readable file");
+            out.insert(path.display().to_string(), text);
+        }
+    }
+}
+
+/// Identifiers of a source text.
+fn identifiers(code: &str) -> impl Iterator<Item = &str> {
+    code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
+#[test]
+fn one_public_type_per_name_and_no_orphan_generated_types() {
+    let src = root().join("rostro-sdk/src");
+    let mut files = BTreeMap::new();
+    sources(&src, &mut files);
+    let generated_dir = src.join("generated").display().to_string();
+    let (generated, hand): (Vec<_>, Vec<_>) = files
+        .iter()
+        .partition(|(path, _)| path.starts_with(&generated_dir));
+
+    let mut generated_names: BTreeMap<String, &str> = BTreeMap::new();
+    for (path, code) in &generated {
+        for name in public_types(code) {
+            generated_names.insert(name, path.as_str());
+        }
+    }
+    let mut collisions = Vec::new();
+    for (path, code) in &hand {
+        for name in public_types(code) {
+            if let Some(gen_path) = generated_names.get(&name) {
+                collisions.push(format!("{name}: {path} and {gen_path}"));
+            }
+        }
+    }
+    assert!(
+        collisions.is_empty(),
+        "a hand-written public type shares its name with a generated one; keep one per concept \
+         (openapi/tuning.toml [hand_types] or [type_names]):\n  {}",
+        collisions.join("\n  ")
+    );
+
+    // Every generated type is used by something other than its own definition.
+    let types_rs = &files[&src.join("generated/types.rs").display().to_string()];
+    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
+    for code in files.values() {
+        for word in identifiers(code) {
+            *uses.entry(word).or_default() += 1;
+        }
+    }
+    let own: BTreeSet<String> = public_types(types_rs).into_iter().collect();
+    let orphans: Vec<&String> = own
+        .iter()
+        .filter(|name| {
+            // Its declaration, and the `impl`s and doc lines of its own block, name it too:
+            // count uses outside the block.
+            let block = definition_block(types_rs, name);
+            let inside = identifiers(block).filter(|w| w == name).count();
+            uses.get(name.as_str()).copied().unwrap_or(0) <= inside
+        })
+        .collect();
+    assert!(
+        orphans.is_empty(),
+        "generated types used by nothing: {orphans:?}"
+    );
+}
+
+/// The text of a type's definition in `types.rs`, up to the next one.
+fn definition_block<'a>(types_rs: &'a str, name: &str) -> &'a str {
+    let starts: Vec<usize> = types_rs
+        .match_indices("\n/// ")
+        .map(|(i, _)| i)
+        .chain(
+            types_rs
+                .match_indices("\ncrate::string_enum!")
+                .map(|(i, _)| i),
+        )
+        .collect();
+    let decl = ["pub struct ", "pub enum ", "pub type "]
+        .iter()
+        .filter_map(|k| {
+            types_rs
+                .match_indices(&format!("{k}{name}"))
+                .find(|(i, _)| {
+                    !types_rs[i + k.len() + name.len()..]
+                        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                })
+                .map(|(i, _)| i)
+        })
+        .next()
+        .expect("declared");
+    let start = starts
+        .iter()
+        .copied()
+        .filter(|s| *s < decl)
+        .max()
+        .unwrap_or(0);
+    let end = starts
+        .iter()
+        .copied()
+        .filter(|s| *s > decl)
+        .min()
+        .unwrap_or(types_rs.len());
+    &types_rs[start..end]
+}
