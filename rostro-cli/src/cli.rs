@@ -49,7 +49,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// API base URL (overrides the profile) [env: ROSTRO_BASE_URL]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", value_parser = crate::util::base_url)]
     pub base_url: Option<String>,
     /// Machine-readable output: JSON, or NDJSON (one object per line) for lists and streams
     #[arg(long, global = true)]

@@ -162,6 +162,24 @@ pub fn non_negative<T: std::str::FromStr>(s: &str) -> Result<T, String> {
         .map_err(|_| format!("`{s}` is not a whole number of 0 or more"))
 }
 
+/// Parses `--base-url`: an `http://` or `https://` URL. A host without a scheme gets a
+/// suggestion (`127.0.0.1:9` -> `http://127.0.0.1:9`) instead of a confusing failure later.
+pub fn base_url(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    match url::Url::parse(t) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(t.to_owned()),
+        _ if !t.contains("://") && !t.is_empty() => {
+            let scheme = if t.starts_with("127.") || t.starts_with("localhost") || t.starts_with('[') {
+                "http"
+            } else {
+                "https"
+            };
+            Err(format!("`{t}` has no scheme: did you mean `{scheme}://{t}`?"))
+        }
+        _ => Err(format!("`{t}` is not an http:// or https:// URL")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
