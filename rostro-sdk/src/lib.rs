@@ -91,10 +91,10 @@ mod transport;
 
 pub use client::{
     ApiKey, AuthStyle, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, ENV_API_KEY, ENV_BASE_URL,
-    ENV_MIMIC_BASE_URL,
+    DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT, ENV_API_KEY, ENV_BASE_URL, ENV_MIMIC_BASE_URL,
 };
-pub use error::{ApiErrorBody, Error, Result};
+pub use error::{ApiErrorBody, Error, Result, StreamErrorKind};
 pub use generated::OperationId;
 pub use generated::types;
 pub use request::{CallOptions, RequestOptions};

@@ -1,13 +1,21 @@
 //! Retry policy: which failures are retried, and how long to wait.
 //!
 //! * Retried: connection errors, timeouts, broken connections, 408, 409, 429 and 5xx.
-//! * GET/PUT/DELETE/HEAD are retried on all of these; POST/PATCH only when the request provably
-//!   never reached the server (connect error) or when it carries an `Idempotency-Key`.
+//! * Rejections — a `429`, or a `503` with a wait (`Retry-After`, `retry-after-ms`) — say the
+//!   server refused the request before processing it, so they are retried for every method,
+//!   POST chat included, after the wait the server asked for.
+//! * Everything else is retried for GET/PUT/DELETE/HEAD; for POST/PATCH only when the request
+//!   provably never reached the server (connect error) or when it carries an
+//!   `Idempotency-Key` (set per call, or generated for every POST/PATCH with
+//!   [`ClientBuilder::idempotent_posts`](crate::ClientBuilder::idempotent_posts)): a 500, 502,
+//!   504, a reset or a timeout may come after the server acted, and a repeat could act twice.
 //! * Wait: what the server asked for (`retry-after-ms`, then `Retry-After` in seconds or as an
 //!   HTTP date, then on a 429 `X-RateLimit-Reset`), else `min(initial * 2^n, max)` scaled by a
 //!   random 75-100 % jitter (defaults 0.5 s and 8 s).
 //! * A server-asked wait above [`MAX_SERVER_WAIT`] is not retried: the error is returned with
 //!   `retry_after` set.
+//! * At most [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries) retries
+//!   (default 2: three attempts). Streams are retried only until their response starts.
 
 use std::time::{Duration, SystemTime};
 
@@ -46,6 +54,13 @@ impl Backoff {
 /// Statuses worth retrying: 408, 409, 429 and every 5xx.
 pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
+}
+
+/// Whether `status` is a refusal before processing: a 429, or a 503 that says when to come
+/// back. Safe to repeat for any method.
+pub(crate) fn is_rejection(status: StatusCode, wait: Option<Duration>) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some())
 }
 
 /// The wait the server asked for, in this order: `retry-after-ms` (milliseconds, OpenAI
