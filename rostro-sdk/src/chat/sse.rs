@@ -281,6 +281,8 @@ pub enum StreamEnd {
 pub(crate) struct SseCore<C, A> {
     body: Option<ByteStream>,
     decoder: SseDecoder,
+    /// Events cut out of one event whose data lines were each a whole event (see `step`).
+    split: VecDeque<SseEvent>,
     idle: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
     pub(crate) acc: A,
     operation: &'static str,
@@ -310,6 +312,7 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
         SseCore {
             body: Some(body),
             decoder: SseDecoder::new(max_event_size),
+            split: VecDeque::new(),
             idle: idle_timeout.map(|d| {
                 (
                     d,
@@ -347,7 +350,7 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
             return Poll::Ready(None);
         }
         loop {
-            while let Some(item) = self.decoder.next_event() {
+            while let Some(item) = self.next_event() {
                 let step = match item {
                     Ok(event) => self.step(&event),
                     Err(kind) => Step::Fail(self.decode_failure(kind)),
@@ -395,6 +398,13 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
                     return Poll::Pending;
                 }
             }
+        }
+    }
+
+    fn next_event(&mut self) -> Option<Result<SseEvent, StreamErrorKind>> {
+        match self.split.pop_front() {
+            Some(event) => Some(Ok(event)),
+            None => self.decoder.next_event(),
         }
     }
 
@@ -450,6 +460,17 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
         match serde_json::from_str::<C>(data) {
             Ok(chunk) if chunk.is_error() => Step::Fail(self.fail_with_body(data)),
             Ok(chunk) => Step::Chunk(chunk),
+            // Events replayed with single `\n` separators (a Routstr node's X-Cashu path) read
+            // as one event of several data lines. JSON has no raw line breaks, so when every
+            // line is a whole event on its own, that is what was sent.
+            Err(_) if data.contains('\n') && every_line_is_an_event::<C>(data) => {
+                self.split.extend(data.split('\n').map(|line| SseEvent {
+                    event: event.event.clone(),
+                    data: line.to_owned(),
+                    id: event.id.clone(),
+                }));
+                Step::Skip
+            }
             Err(_) => {
                 let message = decode_message::<C>(data);
                 Step::Fail(self.fail(message, None, StreamErrorKind::Decode))
@@ -538,6 +559,12 @@ impl std::fmt::Display for FmtBytes {
             n => write!(f, "{n} bytes"),
         }
     }
+}
+
+/// Whether each line of `data` is `[DONE]` or decodes as `C`.
+fn every_line_is_an_event<C: DeserializeOwned>(data: &str) -> bool {
+    data.split('\n')
+        .all(|line| line.trim_ascii() == "[DONE]" || serde_json::from_str::<C>(line).is_ok())
 }
 
 /// Why `data` did not decode, with the JSON path (computed only on failure).
