@@ -168,7 +168,8 @@ async fn connection(mut sock: TcpStream, ledger: Arc<Mutex<Ledger>>) {
             Fault::Internal => response("500 Internal Server Error", "", "{}"),
             Fault::BadGateway => response("502 Bad Gateway", "", "{}"),
             Fault::Reset => {
-                let _ = sock.set_linger(Some(Duration::ZERO));
+                // Zero linger: dropping the socket sends a reset, not a FIN.
+                let _ = sock.set_zero_linger();
                 return;
             }
             Fault::Stall => {
@@ -299,7 +300,7 @@ async fn main() -> anyhow::Result<()> {
         "{:<26} {:>9} {:>7} {:>7} {:>14} {:>8}  failures",
         "mode", "success", "failed", "panics", "applied twice", "time"
     );
-    let mut seed = 0x9E37_79B9_7F4A_7C15;
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for mode in [Mode::Get, Mode::ChatPost, Mode::ChatPostWithKeys] {
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
         let o = run(mode, requests, seed | 1).await?;

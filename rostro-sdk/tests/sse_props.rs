@@ -184,7 +184,7 @@ fn decode(cap: usize, pieces: &[Vec<u8>]) -> Decoded {
 
 #[test]
 fn random_splits_and_mutations_decode_like_the_whole_body() {
-    let mut rng = Rng(0x5EED_0F_55E);
+    let mut rng = Rng(0x0005_EED0_F55E);
     for case in 0..4000 {
         let t = transcript(&mut rng);
         let mut bytes = t.bytes.clone();
