@@ -3,7 +3,8 @@
 //! past the request timeout), with the default three attempts. Prints the success rate for
 //! GETs, chat POSTs without a key (only rejections are retried) and chat POSTs with
 //! `idempotent_posts` (everything retried, the server deduplicating by key), the number of
-//! panics, and how many requests the server applied more than once.
+//! panics, how many requests the server applied more than once (and under how many keys),
+//! and how many attempts it answered from its record of a key it had already applied.
 //!
 //! A fault that is not a rejection (500, 502, reset, stall) is injected *after* the server
 //! applied the request, the worst case for repeats. With three attempts and 30 % faults the
@@ -130,12 +131,13 @@ const CHAT_OK: &str = r#"{"id":"c","object":"chat.completion","choices":[{"index
 async fn connection(mut sock: TcpStream, ledger: Arc<Mutex<Ledger>>) {
     let mut buf = Vec::new();
     while let Some(req) = read_request(&mut sock, &mut buf).await {
-        let (fault, replay) = {
+        let fault = {
             let mut l = ledger.lock().unwrap();
             let fault = l.roll();
             let replay = req.key.as_ref().is_some_and(|k| l.by_key.contains_key(k));
             let rejected = matches!(fault, Fault::RateLimited | Fault::Unavailable);
-            // Apply unless refused up front or already applied under this key.
+            // Apply unless refused up front or already applied under this key (then the
+            // server answers from its record, never applying twice).
             if req.method == "POST" && !rejected && !replay {
                 let id = req.soak_id.unwrap_or(u64::MAX);
                 *l.applied.entry(id).or_default() += 1;
@@ -145,7 +147,7 @@ async fn connection(mut sock: TcpStream, ledger: Arc<Mutex<Ledger>>) {
             } else if replay && let Some(k) = &req.key {
                 l.by_key.get_mut(k).unwrap().1 += 1;
             }
-            (fault, replay)
+            fault
         };
         let ok_body = if req.method == "POST" {
             CHAT_OK
@@ -153,8 +155,8 @@ async fn connection(mut sock: TcpStream, ledger: Arc<Mutex<Ledger>>) {
             r#"{"ok":true}"#
         };
         let out = match fault {
+            // A replayed key gets the stored answer, unless this attempt faults too.
             Fault::None => response("200 OK", "", ok_body),
-            _ if replay => response("200 OK", "", ok_body),
             Fault::RateLimited => response(
                 "429 Too Many Requests",
                 "retry-after: 1\r\nretry-after-ms: 5\r\n",
@@ -208,6 +210,8 @@ struct Outcome {
     errors: HashMap<String, usize>,
     applied_twice: usize,
     keys_applied_twice: usize,
+    /// Attempts answered from the server's record of an already applied key.
+    replays: u32,
     elapsed: Duration,
 }
 
@@ -253,6 +257,7 @@ async fn run(mode: Mode, requests: usize, seed: u64) -> anyhow::Result<Outcome> 
         errors: HashMap::new(),
         applied_twice: 0,
         keys_applied_twice: 0,
+        replays: 0,
         elapsed,
     };
     for r in results {
@@ -272,6 +277,7 @@ async fn run(mode: Mode, requests: usize, seed: u64) -> anyhow::Result<Outcome> 
     for (id, _) in l.by_key.values() {
         *keys_per_id.entry(*id).or_default() += 1;
     }
+    out.replays = l.by_key.values().map(|(_, n)| n - 1).sum();
     out.keys_applied_twice = keys_per_id.values().filter(|&&n| n > 1).count();
     Ok(out)
 }
@@ -297,8 +303,8 @@ async fn main() -> anyhow::Result<()> {
         "{requests} requests per mode, concurrency {CONCURRENCY}, 3 attempts, ~30 % faulty attempts"
     );
     println!(
-        "{:<26} {:>9} {:>7} {:>7} {:>14} {:>8}  failures",
-        "mode", "success", "failed", "panics", "applied twice", "time"
+        "{:<26} {:>9} {:>7} {:>7} {:>14} {:>8} {:>8}  failures",
+        "mode", "success", "failed", "panics", "applied twice", "replays", "time"
     );
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for mode in [Mode::Get, Mode::ChatPost, Mode::ChatPostWithKeys] {
@@ -307,12 +313,13 @@ async fn main() -> anyhow::Result<()> {
         let mut errors: Vec<_> = o.errors.iter().collect();
         errors.sort();
         println!(
-            "{:<26} {:>8.2}% {:>7} {:>7} {:>14} {:>7.1}s  {:?}",
+            "{:<26} {:>8.2}% {:>7} {:>7} {:>14} {:>8} {:>7.1}s  {:?}",
             format!("{mode:?}"),
             100.0 * o.ok as f64 / requests as f64,
             o.failed,
             o.panics,
             format!("{} ({} keys)", o.applied_twice, o.keys_applied_twice),
+            o.replays,
             o.elapsed.as_secs_f64(),
             errors
         );

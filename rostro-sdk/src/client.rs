@@ -357,7 +357,9 @@ impl ClientBuilder {
         self
     }
 
-    /// Maximum number of retries, default 2 (0 disables retries).
+    /// Maximum number of retries, default 2 (0 disables retries). Which failures are retried
+    /// is described in the [crate docs](crate#retries): 429 and 503-with-`Retry-After` for
+    /// every method, other transient failures of POST/PATCH only with an idempotency key.
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self
@@ -371,7 +373,8 @@ impl ClientBuilder {
     }
 
     /// Gives every POST/PATCH a generated `Idempotency-Key` (uuid v4, the same on every
-    /// attempt) so they are retried like GETs. Off by default; per call see
+    /// attempt) so they are retried like GETs (on 5xx, resets and timeouts too, not only on
+    /// 429 and 503 with `Retry-After`). Off by default; per call see
     /// [`CallOptions::idempotent_retries`](crate::CallOptions::idempotent_retries).
     pub fn idempotent_posts(mut self, on: bool) -> Self {
         self.idempotent_posts = on;

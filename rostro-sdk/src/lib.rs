@@ -44,9 +44,25 @@
 //!   [`OperationId`], the exhaustive list of all 219 operations.
 //! - The hand-written runtime beside it: [`Client`] and [`ClientBuilder`], [`request`],
 //!   [`response`], [`error`]. Every call goes through one send path that joins the path to
-//!   the API or mimic base URL, authenticates, retries (connection errors, timeouts, 408,
-//!   409, 429, 5xx; honouring `Retry-After`), traces one `rostro.request` span, and decodes
-//!   into a typed [`Response`] or a typed [`Error`].
+//!   the API or mimic base URL, authenticates, retries (see below), traces one
+//!   `rostro.request` span, and decodes into a typed [`Response`] or a typed [`Error`].
+//!
+//! # Retries
+//!
+//! At most [`ClientBuilder::max_retries`] retries (default 2: three attempts), waiting what
+//! the server asked for (`retry-after-ms`, `Retry-After`, on a 429 `X-RateLimit-Reset`; a
+//! wait above [`MAX_SERVER_WAIT`] is returned as the error instead) or else an exponential,
+//! jittered backoff.
+//!
+//! - A `429`, or a `503` with `Retry-After`, is a refusal before processing: retried for
+//!   every method, chat POSTs included.
+//! - Connection errors before anything was sent: retried for every method.
+//! - Timeouts, broken connections, 408, 409 and other 5xx: retried for GET, PUT, DELETE and
+//!   HEAD; for POST and PATCH only with an `Idempotency-Key` (per call, or one generated per
+//!   request and kept across its attempts with [`ClientBuilder::idempotent_posts`]), since
+//!   the server may have acted before failing.
+//! - Streams are retried only until their response starts. After that, the gap between two
+//!   reads is bounded by [`ClientBuilder::stream_idle_timeout`] (default 300 s).
 //!
 //! # Features
 //!

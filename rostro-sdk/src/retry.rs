@@ -47,7 +47,9 @@ impl Backoff {
             .initial
             .saturating_mul(1u32 << retry.min(20))
             .min(self.max);
-        exp.mul_f64(1.0 - 0.25 * rand::random::<f64>())
+        let factor = 1.0 - 0.25 * rand::random::<f64>();
+        // `mul_f64` panics when the product overflows (a `Duration::MAX` delay): saturate.
+        Duration::try_from_secs_f64(exp.as_secs_f64() * factor).unwrap_or(exp)
     }
 }
 
@@ -110,6 +112,17 @@ mod tests {
             let d = b.delay(n);
             let full = (Duration::from_millis(500) * 2u32.pow(n.min(5))).min(DEFAULT_MAX_DELAY);
             assert!(d <= full && d >= full.mul_f64(0.75), "{n}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn huge_delays_saturate() {
+        let b = Backoff {
+            initial: Duration::MAX,
+            max: Duration::MAX,
+        };
+        for n in 0..200 {
+            assert!(b.delay(n) >= Duration::MAX.mul_f64(0.7), "{n}");
         }
     }
 

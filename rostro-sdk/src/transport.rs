@@ -301,7 +301,9 @@ pub(crate) fn deadline_after(d: Duration) -> Instant {
     let now = Instant::now();
     // About 30 years: far beyond any wait, well within every platform's `Instant` range.
     const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
-    now.checked_add(d.min(FAR)).unwrap_or(now)
+    now.checked_add(d.min(FAR))
+        .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(now)
 }
 
 /// Shortest API key that is redacted from error text. A shorter key (say `e`) cannot be told
