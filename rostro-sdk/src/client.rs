@@ -39,6 +39,12 @@ pub const DEFAULT_BASE_URL: &str = "https://api.rostro.dev";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default per-attempt request timeout (600 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// Default idle timeout of a stream (300 s): the longest gap between two reads of a
+/// streamed body (keep-alive comments count) before the stream fails. Generous because a model
+/// may think for minutes before its first token; servers that do send keep-alives.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default cap on the size of one server-sent event (16 MiB, its data lines together).
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 << 20;
 /// Default maximum number of retries (2, so at most 3 attempts).
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Default `User-Agent`: `rostro-sdk/<version>`.
@@ -125,6 +131,8 @@ pub(crate) struct ClientInner {
     pub(crate) max_retries: u32,
     pub(crate) backoff: Backoff,
     pub(crate) idempotent_posts: bool,
+    pub(crate) stream_idle_timeout: Option<Duration>,
+    pub(crate) max_event_size: usize,
 }
 
 impl fmt::Debug for Client {
@@ -139,6 +147,8 @@ impl fmt::Debug for Client {
             .field("connect_timeout", &i.connect_timeout)
             .field("max_retries", &i.max_retries)
             .field("idempotent_posts", &i.idempotent_posts)
+            .field("stream_idle_timeout", &i.stream_idle_timeout)
+            .field("max_event_size", &i.max_event_size)
             .finish_non_exhaustive()
     }
 }
@@ -198,6 +208,16 @@ impl Client {
         self.inner.max_retries
     }
 
+    /// Default idle timeout of streams (`None`: a stream may wait forever between events).
+    pub fn stream_idle_timeout(&self) -> Option<Duration> {
+        self.inner.stream_idle_timeout
+    }
+
+    /// Largest server-sent event accepted, in bytes.
+    pub fn max_event_size(&self) -> usize {
+        self.inner.max_event_size
+    }
+
     /// The underlying `reqwest` client (shared connection pool).
     pub fn http_client(&self) -> &reqwest::Client {
         &self.inner.http
@@ -220,6 +240,8 @@ pub struct ClientBuilder {
     idempotent_posts: bool,
     initial_retry_delay: Duration,
     max_retry_delay: Duration,
+    stream_idle_timeout: Option<Duration>,
+    max_event_size: usize,
 }
 
 impl Default for ClientBuilder {
@@ -238,6 +260,8 @@ impl Default for ClientBuilder {
             idempotent_posts: false,
             initial_retry_delay: DEFAULT_INITIAL_DELAY,
             max_retry_delay: DEFAULT_MAX_DELAY,
+            stream_idle_timeout: Some(DEFAULT_STREAM_IDLE_TIMEOUT),
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
         }
     }
 }
@@ -257,6 +281,8 @@ impl fmt::Debug for ClientBuilder {
             .field("max_retries", &self.max_retries)
             .field("custom_http_client", &self.http_client.is_some())
             .field("idempotent_posts", &self.idempotent_posts)
+            .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("max_event_size", &self.max_event_size)
             .finish_non_exhaustive()
     }
 }
@@ -316,18 +342,24 @@ impl ClientBuilder {
     }
 
     /// TCP/TLS connect timeout, default 10 s. Ignored with [`http_client`](Self::http_client).
+    /// Like every duration the client takes, any value works: a huge one (even
+    /// `Duration::MAX`) means "practically never".
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
     }
 
-    /// Per-attempt request timeout, default 600 s.
+    /// Per-attempt request timeout, default 600 s. For a stream it covers the wait for the
+    /// response headers; the gaps between events are bounded by
+    /// [`stream_idle_timeout`](Self::stream_idle_timeout).
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
         self
     }
 
-    /// Maximum number of retries, default 2 (0 disables retries).
+    /// Maximum number of retries, default 2 (0 disables retries). Which failures are retried
+    /// is described in the [crate docs](crate#retries): 429 and 503-with-`Retry-After` for
+    /// every method, other transient failures of POST/PATCH only with an idempotency key.
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self
@@ -341,7 +373,8 @@ impl ClientBuilder {
     }
 
     /// Gives every POST/PATCH a generated `Idempotency-Key` (uuid v4, the same on every
-    /// attempt) so they are retried like GETs. Off by default; per call see
+    /// attempt) so they are retried like GETs (on 5xx, resets and timeouts too, not only on
+    /// 429 and 503 with `Retry-After`). Off by default; per call see
     /// [`CallOptions::idempotent_retries`](crate::CallOptions::idempotent_retries).
     pub fn idempotent_posts(mut self, on: bool) -> Self {
         self.idempotent_posts = on;
@@ -360,8 +393,30 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a stream may receive nothing (keep-alive comments count as something) before
+    /// it fails with [`Error::Stream`] of kind
+    /// [`Idle`](crate::StreamErrorKind::Idle), keeping the text received. Default
+    /// [`DEFAULT_STREAM_IDLE_TIMEOUT`] (300 s); `None` turns it off (a stalled server then
+    /// hangs the stream). Per call see [`ChatCall::idle_timeout`](crate::chat::ChatCall::idle_timeout).
+    pub fn stream_idle_timeout(mut self, d: impl Into<Option<Duration>>) -> Self {
+        self.stream_idle_timeout = d.into();
+        self
+    }
+
+    /// Largest server-sent event a stream accepts, in bytes (its data lines together),
+    /// default [`DEFAULT_MAX_EVENT_SIZE`] (16 MiB). A larger event ends the stream with
+    /// [`Error::Stream`] of kind [`EventTooLarge`](crate::StreamErrorKind::EventTooLarge),
+    /// keeping the text received before it. `0` is refused by [`build`](Self::build).
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
     /// Validates the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
+        if self.max_event_size == 0 {
+            return Err(Error::config("max_event_size must be at least 1 byte"));
+        }
         let api_base = normalize_base(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
         let mimic_base = match self.mimic_base_url.as_deref() {
             Some(url) => normalize_base(url)?,
@@ -434,6 +489,8 @@ impl ClientBuilder {
                     max: self.max_retry_delay.max(self.initial_retry_delay),
                 },
                 idempotent_posts: self.idempotent_posts,
+                stream_idle_timeout: self.stream_idle_timeout,
+                max_event_size: self.max_event_size,
             }),
         })
     }

@@ -124,6 +124,9 @@ pub enum Error {
         body: Option<Box<ApiErrorBody>>,
         /// Text received before the failure.
         partial: String,
+        /// Why the stream failed, for code that reacts to the cause (an idle timeout, an
+        /// event over the size cap, a body that is not an event stream, ...).
+        kind: StreamErrorKind,
     },
     /// A local I/O error, e.g. a file to upload could not be opened.
     #[error("{operation}: i/o error{}: {source}", FmtPath(.path))]
@@ -189,9 +192,16 @@ impl Error {
         self.status() == Some(StatusCode::TOO_MANY_REQUESTS)
     }
 
-    /// Whether an attempt timed out.
+    /// Whether an attempt timed out, or a stream received nothing for its idle timeout.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Timeout { .. })
+        matches!(
+            self,
+            Error::Timeout { .. }
+                | Error::Stream {
+                    kind: StreamErrorKind::Idle { .. },
+                    ..
+                }
+        )
     }
 
     /// The request id of a failed response, see [`Error::Api::request_id`](Error::Api).
@@ -242,6 +252,40 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Why an [`Error::Stream`] happened. Also what [`SseDecoder`](crate::chat::SseDecoder)
+/// reports for bytes it cannot decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamErrorKind {
+    /// The server sent an error event (`{"error": ...}` data, or `event: error`); its payload
+    /// is in `body`.
+    ErrorEvent,
+    /// The connection broke mid-stream.
+    Connection,
+    /// Nothing arrived (not even a keep-alive comment) for this long.
+    Idle {
+        /// The idle timeout that elapsed.
+        after: Duration,
+    },
+    /// One event grew past the size cap
+    /// ([`ClientBuilder::max_event_size`](crate::ClientBuilder::max_event_size)).
+    EventTooLarge {
+        /// The cap, in bytes.
+        cap: usize,
+    },
+    /// The bytes of an event (data, event name or id) are not valid UTF-8.
+    InvalidUtf8,
+    /// An event's data did not decode as the expected JSON.
+    Decode,
+    /// The 2xx response is not an event stream (another content type, or an empty body).
+    NotEventStream {
+        /// The `Content-Type` the server sent, if any.
+        content_type: Option<String>,
+    },
+    /// The body ended before `data: [DONE]` and before every choice had a finish reason.
+    Incomplete,
 }
 
 fn api_display<'a>(

@@ -63,7 +63,24 @@
 //!   `retry.rs`), traces one `rostro.request` span with secrets redacted, and reads error
 //!   bodies with a size bound; [`response`] (a typed [`Response`] and its metadata) and
 //!   [`error`] (a typed [`Error`]).
-
+//!
+//! # Retries
+//!
+//! At most [`ClientBuilder::max_retries`] retries (default 2: three attempts), waiting what
+//! the server asked for (`retry-after-ms`, `Retry-After`, on a 429 `X-RateLimit-Reset`; a
+//! wait above [`MAX_SERVER_WAIT`] is returned as the error instead) or else an exponential,
+//! jittered backoff.
+//!
+//! - A `429`, or a `503` with `Retry-After`, is a refusal before processing: retried for
+//!   every method, chat POSTs included.
+//! - Connection errors before anything was sent: retried for every method.
+//! - Timeouts, broken connections, 408, 409 and other 5xx: retried for GET, PUT, DELETE and
+//!   HEAD; for POST and PATCH only with an `Idempotency-Key` (per call, or one generated per
+//!   request and kept across its attempts with [`ClientBuilder::idempotent_posts`]), since
+//!   the server may have acted before failing.
+//! - Streams are retried only until their response starts. After that, the gap between two
+//!   reads is bounded by [`ClientBuilder::stream_idle_timeout`] (default 300 s).
+//!
 //! # Features
 //!
 //! - `engine` (default): the engine API groups (`/engine/api/...`).
@@ -107,10 +124,10 @@ mod transport;
 
 pub use client::{
     ApiKey, AuthStyle, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, ENV_API_KEY, ENV_BASE_URL,
-    ENV_MIMIC_BASE_URL,
+    DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+    DEFAULT_USER_AGENT, ENV_API_KEY, ENV_BASE_URL, ENV_MIMIC_BASE_URL,
 };
-pub use error::{ApiErrorBody, Error, Result};
+pub use error::{ApiErrorBody, Error, Result, StreamErrorKind};
 pub use generated::OperationId;
 pub use generated::types;
 pub use request::{CallOptions, RequestOptions};

@@ -1,13 +1,21 @@
 //! Retry policy: which failures are retried, and how long to wait.
 //!
 //! * Retried: connection errors, timeouts, broken connections, 408, 409, 429 and 5xx.
-//! * GET/PUT/DELETE/HEAD are retried on all of these; POST/PATCH only when the request provably
-//!   never reached the server (connect error) or when it carries an `Idempotency-Key`.
+//! * Rejections — a `429`, or a `503` with a wait (`Retry-After`, `retry-after-ms`) — say the
+//!   server refused the request before processing it, so they are retried for every method,
+//!   POST chat included, after the wait the server asked for.
+//! * Everything else is retried for GET/PUT/DELETE/HEAD; for POST/PATCH only when the request
+//!   provably never reached the server (connect error) or when it carries an
+//!   `Idempotency-Key` (set per call, or generated for every POST/PATCH with
+//!   [`ClientBuilder::idempotent_posts`](crate::ClientBuilder::idempotent_posts)): a 500, 502,
+//!   504, a reset or a timeout may come after the server acted, and a repeat could act twice.
 //! * Wait: what the server asked for (`retry-after-ms`, then `Retry-After` in seconds or as an
 //!   HTTP date, then on a 429 `X-RateLimit-Reset`), else `min(initial * 2^n, max)` scaled by a
 //!   random 75-100 % jitter (defaults 0.5 s and 8 s).
 //! * A server-asked wait above [`MAX_SERVER_WAIT`] is not retried: the error is returned with
 //!   `retry_after` set.
+//! * At most [`ClientBuilder::max_retries`](crate::ClientBuilder::max_retries) retries
+//!   (default 2: three attempts). Streams are retried only until their response starts.
 
 use std::time::{Duration, SystemTime};
 
@@ -39,13 +47,22 @@ impl Backoff {
             .initial
             .saturating_mul(1u32 << retry.min(20))
             .min(self.max);
-        exp.mul_f64(1.0 - 0.25 * rand::random::<f64>())
+        let factor = 1.0 - 0.25 * rand::random::<f64>();
+        // `mul_f64` panics when the product overflows (a `Duration::MAX` delay): saturate.
+        Duration::try_from_secs_f64(exp.as_secs_f64() * factor).unwrap_or(exp)
     }
 }
 
 /// Statuses worth retrying: 408, 409, 429 and every 5xx.
 pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
+}
+
+/// Whether `status` is a refusal before processing: a 429, or a 503 that says when to come
+/// back. Safe to repeat for any method.
+pub(crate) fn is_rejection(status: StatusCode, wait: Option<Duration>) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::SERVICE_UNAVAILABLE && wait.is_some())
 }
 
 /// The wait the server asked for, in this order: `retry-after-ms` (milliseconds, OpenAI
@@ -95,6 +112,17 @@ mod tests {
             let d = b.delay(n);
             let full = (Duration::from_millis(500) * 2u32.pow(n.min(5))).min(DEFAULT_MAX_DELAY);
             assert!(d <= full && d >= full.mul_f64(0.75), "{n}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn huge_delays_saturate() {
+        let b = Backoff {
+            initial: Duration::MAX,
+            max: Duration::MAX,
+        };
+        for n in 0..200 {
+            assert!(b.delay(n) >= Duration::MAX.mul_f64(0.7), "{n}");
         }
     }
 

@@ -104,7 +104,7 @@ impl Client {
             span.record("attempt", attempt);
             let last = retries >= prepared.max_retries;
             let http_req = prepared.attempt(&inner.http, retries, last).await?;
-            let deadline = Instant::now() + prepared.timeout;
+            let deadline = deadline_after(prepared.timeout);
 
             let failure = match timeout_at(deadline, inner.http.execute(http_req)).await {
                 Err(_) => Failure::Timeout,
@@ -139,6 +139,7 @@ impl Client {
                         Failure::Status {
                             error,
                             retryable: retry::is_retryable_status(status),
+                            rejected: retry::is_rejection(status, wait),
                             wait,
                         }
                     }
@@ -148,7 +149,12 @@ impl Client {
             let allowed = match &failure {
                 // Nothing reached the server: safe to repeat for any method.
                 Failure::Connect(_) => true,
-                Failure::Status { retryable, .. } => *retryable && prepared.replayable,
+                // A rejection (429, 503 + Retry-After) was not processed: any method.
+                Failure::Status {
+                    retryable,
+                    rejected,
+                    ..
+                } => *rejected || (*retryable && prepared.replayable),
                 Failure::Timeout | Failure::Transport(_) => prepared.replayable,
             };
             if last || !allowed {
@@ -193,6 +199,8 @@ enum Failure {
     Status {
         error: Error,
         retryable: bool,
+        /// The server refused before processing (see [`retry::is_rejection`]).
+        rejected: bool,
         wait: Option<Duration>,
     },
 }
@@ -291,14 +299,48 @@ async fn read_error_body(mut resp: reqwest::Response, deadline: Instant) -> Byte
     }
 }
 
-/// Replaces the API key by `***` wherever a server echoed it.
-fn scrub<'a>(text: &'a [u8], secret: Option<&str>) -> Cow<'a, [u8]> {
-    match secret {
-        Some(s) if !s.is_empty() && text.windows(s.len()).any(|w| w == s.as_bytes()) => {
-            Cow::Owned(String::from_utf8_lossy(text).replace(s, "***").into_bytes())
-        }
-        _ => Cow::Borrowed(text),
+/// `now + d`, saturating: any `Duration` (even `Duration::MAX`) is a valid timeout and means
+/// "practically never" instead of a panic on `Instant` overflow.
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    // About 30 years: far beyond any wait, well within every platform's `Instant` range.
+    const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
+    now.checked_add(d.min(FAR))
+        .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(now)
+}
+
+/// Shortest API key that is redacted from error text. A shorter key (say `e`) cannot be told
+/// apart from ordinary text: replacing it would mangle every message (`valu*** is not ...`)
+/// while hiding nothing, since such a key is trivially guessed anyway.
+pub(crate) const MIN_REDACTED_SECRET_LEN: usize = 8;
+
+/// Replaces the API key by `***` wherever a server echoed it, byte for byte (nothing else is
+/// touched, invalid UTF-8 included).
+pub(crate) fn scrub<'a>(text: &'a [u8], secret: Option<&str>) -> Cow<'a, [u8]> {
+    let Some(secret) = secret.map(str::as_bytes) else {
+        return Cow::Borrowed(text);
+    };
+    if secret.len() < MIN_REDACTED_SECRET_LEN || !contains(text, secret) {
+        return Cow::Borrowed(text);
     }
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = find(rest, secret) {
+        out.extend_from_slice(&rest[..at]);
+        out.extend_from_slice(b"***");
+        rest = &rest[at + secret.len()..];
+    }
+    out.extend_from_slice(rest);
+    Cow::Owned(out)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    find(hay, needle).is_some()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn api_error(

@@ -411,3 +411,27 @@ async fn an_interrupted_download_leaves_no_file_under_the_final_name() {
     assert_eq!(&std::fs::read(&target).unwrap()[..4], b"\x89PNG");
     assert_eq!(files.primary.sha256, sha256_file(&target));
 }
+
+#[tokio::test]
+async fn waiting_with_a_huge_timeout_does_not_panic() {
+    // `start + Duration::MAX` used to overflow `Instant`.
+    let mock = RostroMock::builder().imagine_checks(2).start().await;
+    let client = client(&mock);
+    let generation = client
+        .imagine()
+        .generate_with(
+            client
+                .models3d()
+                .create()
+                .body(json!({"prompt": "a chair"})),
+        )
+        .await
+        .unwrap();
+    let done = generation
+        .poll_interval(FAST, Duration::MAX)
+        .timeout(Duration::MAX)
+        .wait()
+        .await
+        .unwrap();
+    assert!(done.primary_url().is_some());
+}

@@ -440,3 +440,51 @@ async fn the_key_never_leaks_into_errors_or_debug_output() {
     let api_key = rostro_sdk::ApiKey::new(KEY);
     assert_eq!(format!("{api_key:?} {api_key}"), "*** ***");
 }
+
+#[tokio::test]
+async fn a_short_key_never_mangles_error_text() {
+    let server = MockServer::start().await;
+    let detail = "value is not a valid enumeration member; permitted: 'e', 'name'";
+    Mock::given(method("GET"))
+        .and(path("/api/thing"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({ "detail": detail })))
+        .mount(&server)
+        .await;
+    for key in ["e", "na", "sk-1234"] {
+        let client = Client::builder()
+            .api_key(key)
+            .base_url(server.uri())
+            .max_retries(0)
+            .build()
+            .unwrap();
+        let err = client
+            .execute::<Value>(Request::new(&GET_THING))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(detail), "key {key:?}: {err}");
+        assert!(!err.to_string().contains("***"), "key {key:?}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn a_long_key_is_redacted_exactly_and_nothing_else_changes() {
+    let server = MockServer::start().await;
+    // A server echoing the request's auth header and the key glued to other text.
+    let echoed = format!("rejected Authorization: Bearer {KEY} (x{KEY}y), value is not valid");
+    Mock::given(method("GET"))
+        .and(path("/api/thing"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({ "detail": echoed })))
+        .mount(&server)
+        .await;
+    let client = fast(&server).max_retries(0).build().unwrap();
+    let err = client
+        .execute::<Value>(Request::new(&GET_THING))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("rejected Authorization: Bearer *** (x***y), value is not valid"),
+        "{err}"
+    );
+    assert!(!format!("{err} {err:?}").contains(KEY));
+}

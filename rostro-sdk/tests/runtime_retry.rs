@@ -498,3 +498,134 @@ async fn per_call_idempotent_retries_override_the_client_setting() {
     assert_eq!(received.len(), 1);
     assert!(received[0].headers.get("idempotency-key").is_none());
 }
+
+static CHAT: Operation = Operation {
+    id: "chat_create",
+    method: HttpMethod::Post,
+    path: "/v1/chat/completions",
+    base: Base::Mimic,
+};
+
+fn chat_ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "id": "c", "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}]
+    }))
+}
+
+#[tokio::test]
+async fn a_429_is_retried_for_post_chat_honouring_the_wait() {
+    let server = MockServer::start().await;
+    fail_first(
+        &server,
+        "POST",
+        "/v1/chat/completions",
+        2,
+        ResponseTemplate::new(429).insert_header("retry-after-ms", "50"),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(chat_ok())
+        .mount(&server)
+        .await;
+    let client = fast(&server).build().unwrap();
+    let started = Instant::now();
+    let req = rostro_sdk::chat::ChatCompletionRequest::new(
+        "m",
+        vec![rostro_sdk::chat::Message::user("hi")],
+    );
+    let answer = client.chat().create(req.clone()).await.unwrap();
+    assert_eq!(answer.content(), Some("hi"));
+    assert!(
+        started.elapsed() >= Duration::from_millis(100),
+        "waited twice"
+    );
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 3, "429, 429, then 200");
+    assert!(
+        received
+            .iter()
+            .all(|r| r.headers.get("idempotency-key").is_none())
+    );
+
+    // A stream's opening too.
+    server.reset().await;
+    fail_first(
+        &server,
+        "POST",
+        "/v1/chat/completions",
+        1,
+        ResponseTemplate::new(429).insert_header("retry-after", "0"),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"s\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+            "text/event-stream",
+        ))
+        .mount(&server)
+        .await;
+    let stream = client.chat().stream(req).await.unwrap();
+    assert_eq!(stream.meta().attempts, 2);
+    assert_eq!(
+        stream.collect_completion().await.unwrap().content(),
+        Some("s")
+    );
+}
+
+#[tokio::test]
+async fn a_503_with_retry_after_is_retried_for_post_a_bare_503_is_not() {
+    let server = MockServer::start().await;
+    fail_first(
+        &server,
+        "POST",
+        "/api/thing",
+        1,
+        ResponseTemplate::new(503).insert_header("retry-after", "0"),
+    )
+    .await;
+    then_ok(&server, "POST", "/api/thing").await;
+    let client = fast(&server).build().unwrap();
+    let mut req = Request::new(&CREATE_THING);
+    req.json_body(&json!({"name": "x"})).unwrap();
+    client.execute::<Value>(req).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+
+    // Without a wait a 503 may come from a server that started the work: not repeated.
+    server.reset().await;
+    fail_first(&server, "POST", "/api/thing", 1, ResponseTemplate::new(503)).await;
+    then_ok(&server, "POST", "/api/thing").await;
+    let mut req = Request::new(&CREATE_THING);
+    req.json_body(&json!({"name": "x"})).unwrap();
+    let err = client.execute::<Value>(req).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    // 502 and 504 keep needing a key.
+    for status in [502, 504] {
+        server.reset().await;
+        fail_first(
+            &server,
+            "POST",
+            "/v1/chat/completions",
+            1,
+            ResponseTemplate::new(status),
+        )
+        .await;
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .respond_with(chat_ok())
+            .mount(&server)
+            .await;
+        let mut req = Request::new(&CHAT);
+        req.json_body(&json!({"model": "m"})).unwrap();
+        assert!(client.execute::<Value>(req).await.is_err());
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            1,
+            "{status}"
+        );
+    }
+}

@@ -209,6 +209,11 @@ impl ChatAccumulator {
         self.chunks
     }
 
+    /// Whether a choice arrived and every choice has a finish reason.
+    pub(crate) fn all_finished(&self) -> bool {
+        !self.choices.is_empty() && self.choices.iter().all(|c| c.finish_reason.is_some())
+    }
+
     /// The last usage seen (the final chunk's, when `include_usage` was set).
     pub fn usage(&self) -> Option<&Usage> {
         self.usage.as_ref()
@@ -357,6 +362,11 @@ impl CompletionAccumulator {
     /// Number of events pushed.
     pub fn chunk_count(&self) -> u64 {
         self.chunks
+    }
+
+    /// Whether a choice arrived and every choice has a finish reason.
+    pub(crate) fn all_finished(&self) -> bool {
+        !self.choices.is_empty() && self.choices.iter().all(|c| c.finish_reason.is_some())
     }
 
     /// The last usage seen.

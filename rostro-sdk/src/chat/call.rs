@@ -15,7 +15,7 @@ use super::response::{ChatCompletion, ChatCompletionChunk};
 use super::sse::{Assemble, SseChunk, SseCore};
 use super::stream::{ChatStream, CompletionStream};
 use crate::client::Client;
-use crate::error::{ApiErrorBody, Error, Result};
+use crate::error::{ApiErrorBody, Error, Result, StreamErrorKind};
 use crate::generated::chat::{CHAT_CREATE_FOR_MODEL_UNTYPED, CHAT_CREATE_UNTYPED, ChatApi};
 use crate::generated::completions::{
     COMPLETIONS_CREATE_FOR_MODEL_UNTYPED, COMPLETIONS_CREATE_UNTYPED, CompletionsApi,
@@ -87,32 +87,93 @@ async fn send_json<T: DeserializeOwned + ErrorMarked>(
     Ok(Response::new(value, meta))
 }
 
-/// Sends a streaming call and wraps the event stream.
+/// Sends a streaming call and wraps the event stream. `idle_timeout` overrides the client's
+/// default when set (`Some(None)`: none).
 async fn open_stream<C: SseChunk, A: Assemble<C>>(
     client: &Client,
     req: Request,
-    idle_timeout: Option<Duration>,
+    idle_timeout: Option<Option<Duration>>,
 ) -> Result<(SseCore<C, A>, ResponseMeta)> {
     let op = req.operation();
     let (mut resp, attempts) = client.execute_raw_counted(req).await?;
     let status = resp.status();
     let mut headers = std::mem::take(resp.headers_mut());
     mark_sensitive(&mut headers);
-    let is_json = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
-    if is_json {
-        return Err(unexpected_json(op.id, status, resp).await);
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = content_type.as_deref().map(|ct| {
+        ct.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    });
+    match essence.as_deref() {
+        Some("text/event-stream") => {}
+        Some("application/json") => return Err(unexpected_json(op.id, status, resp).await),
+        // No content type at all: some servers omit it on SSE; the decoder judges the body.
+        None => {}
+        Some(_) => {
+            return Err(not_event_stream(op.id, status, content_type, resp, client).await);
+        }
     }
     let meta = ResponseMeta::new(status, headers, attempts);
+    let idle = idle_timeout.unwrap_or(client.inner.stream_idle_timeout);
     let core = SseCore::new(
         op.id,
         client.clone(),
         Box::pin(resp.bytes_stream()),
-        idle_timeout,
+        idle,
+        client.inner.max_event_size,
     );
     Ok((core, meta))
+}
+
+/// The start of a body, at most [`MAX_UNEXPECTED_BODY`] bytes (read errors end it).
+async fn read_start(resp: &mut reqwest::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_UNEXPECTED_BODY {
+            break;
+        }
+    }
+    body
+}
+
+/// A 2xx answer to a streaming call that is neither an event stream nor JSON (an HTML
+/// login page from a proxy, plain text, ...): says what arrived, never parsed as events.
+async fn not_event_stream(
+    operation: &'static str,
+    status: StatusCode,
+    content_type: Option<String>,
+    mut resp: reqwest::Response,
+    client: &Client,
+) -> Error {
+    let body = read_start(&mut resp).await;
+    let secret = client.inner.api_key.as_ref().map(|k| k.expose());
+    let body = crate::transport::scrub(&body, secret);
+    let shown = content_type.as_deref().unwrap_or("no content type");
+    let message = if body.trim_ascii().is_empty() {
+        format!(
+            "expected an event stream, got {shown} with an empty body (status {})",
+            status.as_u16()
+        )
+    } else {
+        format!(
+            "expected an event stream, got {shown} (status {}): {}",
+            status.as_u16(),
+            crate::error::snippet(&body)
+        )
+    };
+    Error::Stream {
+        operation,
+        message,
+        body: None,
+        partial: String::new(),
+        kind: StreamErrorKind::NotEventStream { content_type },
+    }
 }
 
 /// The server answered a streaming call with JSON (an error object, or a whole completion
@@ -122,13 +183,7 @@ async fn unexpected_json(
     status: StatusCode,
     mut resp: reqwest::Response,
 ) -> Error {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= MAX_UNEXPECTED_BODY {
-            break;
-        }
-    }
+    let body = read_start(&mut resp).await;
     let parsed = ApiErrorBody::parse(&body);
     let is_error = !matches!(parsed, ApiErrorBody::Text(_));
     Error::Stream {
@@ -139,6 +194,13 @@ async fn unexpected_json(
         ),
         body: is_error.then(|| Box::new(parsed)),
         partial: String::new(),
+        kind: if is_error {
+            StreamErrorKind::ErrorEvent
+        } else {
+            StreamErrorKind::NotEventStream {
+                content_type: Some("application/json".to_owned()),
+            }
+        },
     }
 }
 
@@ -192,7 +254,8 @@ pub struct ChatCall {
     model: Option<String>,
     body: ChatCompletionRequest,
     options: RequestOptions,
-    idle_timeout: Option<Duration>,
+    /// Overrides the client's stream idle timeout (`Some(None)`: none).
+    idle_timeout: Option<Option<Duration>>,
 }
 
 impl ChatCall {
@@ -206,11 +269,12 @@ impl ChatCall {
         self
     }
 
-    /// Fails a stream with [`Error::Stream`] (keeping the text received) when nothing
-    /// arrives for `d`, keep-alive comments included. Off by default: the client's timeout
-    /// only covers the wait for the response to start.
-    pub fn idle_timeout(mut self, d: Duration) -> Self {
-        self.idle_timeout = Some(d);
+    /// Fails a stream with [`Error::Stream`] of kind
+    /// [`Idle`](crate::StreamErrorKind::Idle) (keeping the text received) when nothing
+    /// arrives for `d`, keep-alive comments included; `None` waits forever. Default: the
+    /// client's [`stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout) (300 s).
+    pub fn idle_timeout(mut self, d: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = Some(d.into());
         self
     }
 
@@ -268,7 +332,8 @@ pub struct CompletionCall {
     model: Option<String>,
     body: CompletionRequest,
     options: RequestOptions,
-    idle_timeout: Option<Duration>,
+    /// Overrides the client's stream idle timeout (`Some(None)`: none).
+    idle_timeout: Option<Option<Duration>>,
 }
 
 impl CompletionCall {
@@ -278,11 +343,12 @@ impl CompletionCall {
         self
     }
 
-    /// Fails a stream with [`Error::Stream`] (keeping the text received) when nothing
-    /// arrives for `d`, keep-alive comments included. Off by default: the client's timeout
-    /// only covers the wait for the response to start.
-    pub fn idle_timeout(mut self, d: Duration) -> Self {
-        self.idle_timeout = Some(d);
+    /// Fails a stream with [`Error::Stream`] of kind
+    /// [`Idle`](crate::StreamErrorKind::Idle) (keeping the text received) when nothing
+    /// arrives for `d`, keep-alive comments included; `None` waits forever. Default: the
+    /// client's [`stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout) (300 s).
+    pub fn idle_timeout(mut self, d: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = Some(d.into());
         self
     }
 

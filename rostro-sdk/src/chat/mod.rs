@@ -43,9 +43,11 @@
 //! ```
 //!
 //! Errors while streaming come as one [`Error::Stream`](crate::Error::Stream) item: an
-//! `{"error": ...}` event (decoded into `body`), a broken connection, or an end without
-//! `data: [DONE]`; `partial` carries the text received so far. Retries happen only before the
-//! response starts.
+//! `{"error": ...}` event (decoded into `body`), a broken connection, an idle timeout, an
+//! event over the size cap, or an end without `data: [DONE]` before every choice had a finish
+//! reason; `partial` carries the text received so far and `kind`
+//! ([`StreamErrorKind`](crate::StreamErrorKind)) the cause. [`ChatStream::end`] says how a
+//! stream ended. Retries happen only before the response starts.
 //!
 //! [`ChatApi`]: crate::generated::chat::ChatApi
 //! [`ChatApi::create`]: crate::generated::chat::ChatApi::create
@@ -78,4 +80,5 @@ pub use response::{
     Cost, CostBreakdown, Delta, FinishReason, FunctionCall, FunctionCallDelta, PromptTokensDetails,
     Role, ToolCall, ToolCallDelta, Usage,
 };
+pub use sse::{SseDecoder, SseEvent, StreamEnd};
 pub use stream::{ChatStream, CompletionStream};

@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use super::accumulate::{ChatAccumulator, CompletionAccumulator};
 use super::completion::Completion;
 use super::response::{ChatCompletion, ChatCompletionChunk, Usage};
-use super::sse::{Assemble, SseChunk, SseCore};
+use super::sse::{Assemble, SseChunk, SseCore, StreamEnd};
 use crate::error::Result;
 use crate::response::ResponseMeta;
 
@@ -38,6 +38,10 @@ impl Assemble<ChatCompletionChunk> for ChatAccumulator {
     fn discard_text(&mut self) {
         self.set_discard_text(true);
     }
+
+    fn all_finished(&self) -> bool {
+        Self::all_finished(self)
+    }
 }
 
 impl Assemble<Completion> for CompletionAccumulator {
@@ -51,6 +55,10 @@ impl Assemble<Completion> for CompletionAccumulator {
 
     fn discard_text(&mut self) {
         self.set_discard_text(true);
+    }
+
+    fn all_finished(&self) -> bool {
+        Self::all_finished(self)
     }
 }
 
@@ -85,8 +93,8 @@ macro_rules! sse_stream_type {
 
             /// Status, headers and request id of the response. Routstr nodes send the request
             /// id (`x-routstr-request-id`) and, when paying per request, cost and change
-            /// (`X-Routstr-Cost-Msats`, `X-Cashu`) here. (`attempts` is 1: the runtime does
-            /// not report retries made before the response started.)
+            /// (`X-Routstr-Cost-Msats`, `X-Cashu`) here. `attempts` counts the attempts made
+            /// before the response started.
             pub fn meta(&self) -> &ResponseMeta {
                 &self.meta
             }
@@ -115,9 +123,17 @@ macro_rules! sse_stream_type {
                     .or_else(|| header_cost_msats(&self.meta.headers))
             }
 
-            /// Whether `data: [DONE]` was received (the stream completed normally).
+            /// Whether `data: [DONE]` was received.
             pub fn is_done(&self) -> bool {
                 self.core.is_done()
+            }
+
+            /// How the stream ended: [`StreamEnd::Done`] (`[DONE]` arrived),
+            /// [`StreamEnd::Finished`] (the body ended without `[DONE]` after every choice had
+            /// a finish reason: complete), [`StreamEnd::Failed`] (an error was returned).
+            /// `None` while events may still come.
+            pub fn end(&self) -> Option<StreamEnd> {
+                self.core.end()
             }
 
             /// The text received so far (what an [`Error::Stream`](crate::Error::Stream)
@@ -150,8 +166,8 @@ macro_rules! sse_stream_type {
             /// every event (including those already consumed through the stream).
             ///
             /// Fails with [`Error::Stream`](crate::Error::Stream) (carrying the text received
-            /// so far in `partial`) when the stream breaks, ends without `[DONE]` or carries
-            /// an error event.
+            /// so far in `partial`) when the stream breaks, stalls past its idle timeout, ends
+            /// without `[DONE]` before every choice finished, or carries an error event.
             pub async fn collect_completion(mut self) -> Result<$whole> {
                 while let Some(item) = self.next().await {
                     item?;
@@ -192,10 +208,14 @@ sse_stream_type! {
     /// [`ChatApi::stream`](crate::generated::chat::ChatApi::stream).
     ///
     /// Events are decoded in the task that polls the stream (no background task). `[DONE]`
-    /// ends it; keep-alive comments are skipped. An `{"error": ...}` event, a broken
-    /// connection or an end without `[DONE]` yields one [`Error::Stream`](crate::Error::Stream)
-    /// carrying the text received so far, then the stream ends. Dropping the stream closes
-    /// the connection.
+    /// ends it (also without a blank line before the end of the body), and so does the end
+    /// of the body once every choice has a finish reason ([`end`](Self::end) tells which);
+    /// keep-alive comments are skipped. An `{"error": ...}` event, a broken connection, a
+    /// stall longer than the idle timeout
+    /// ([`ClientBuilder::stream_idle_timeout`](crate::ClientBuilder::stream_idle_timeout)),
+    /// an event over the size cap or an end before completion yields one
+    /// [`Error::Stream`](crate::Error::Stream) carrying the text received so far, then the
+    /// stream ends. Dropping the stream closes the connection.
     ///
     /// The stream assembles what passes through it, so after (or instead of) reading chunks
     /// you can get the whole answer with [`collect_completion`](Self::collect_completion) or

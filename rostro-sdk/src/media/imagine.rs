@@ -1035,7 +1035,7 @@ impl Generation {
     pub async fn wait(self) -> Result<CompletedGeneration> {
         let operation = self.endpoint.operation();
         let start = Instant::now();
-        let deadline = self.timeout.map(|t| start + t);
+        let deadline = self.timeout.map(crate::transport::deadline_after);
         let mut interval = self.initial_interval;
         let mut checks: u32 = 0;
         let mut errors: u32 = 0;
@@ -1070,7 +1070,7 @@ impl Generation {
                             None => interval,
                         };
                         tokio::time::sleep(sleep).await;
-                        interval = (interval * 2).min(self.max_interval);
+                        interval = interval.saturating_mul(2).min(self.max_interval);
                     }
                 }
             }

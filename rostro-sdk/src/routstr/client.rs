@@ -10,7 +10,6 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tokio::time::Instant;
 
 use super::amount::{Msats, Sats};
 use super::meta::{HEADER_CASHU, RoutstrResponse};
@@ -830,13 +829,13 @@ impl RoutstrCall<(), InvoiceStatus> {
         interval: Duration,
         timeout: Duration,
     ) -> Result<RoutstrResponse<InvoiceStatus>> {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::transport::deadline_after(timeout);
         loop {
             let resp = self.clone().send().await?;
             if resp.status.is_final() {
                 return Ok(resp);
             }
-            if Instant::now() + interval > deadline {
+            if crate::transport::deadline_after(interval) > deadline {
                 return Err(Error::Timeout {
                     operation: self.op.id,
                     timeout,
