@@ -285,7 +285,11 @@ async fn json_modes_keep_the_partial_reply_of_a_failed_stream() {
         let lines = ndjson(&o);
         let (last, chunks) = lines.split_last().unwrap();
         assert!(!chunks.is_empty(), "{scenario:?}: {}", stdout(&o));
-        assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk"));
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c["object"] == "chat.completion.chunk")
+        );
         assert_eq!(last["object"], "rostro.error", "{scenario:?}");
         assert_eq!(last["error"]["exit_code"], 1);
         // --jq sees the same record.
@@ -368,14 +372,20 @@ async fn ctrl_c_keeps_the_partial_reply_in_json_modes() {
     let (base, _written) = stalling_server(&["Hello ", "wor"]);
     let env2 = Env::new();
     let (code, out) = tokio::task::spawn_blocking(move || {
-        interrupted_run(&env2, &base, &["--json", "chat", "--stream-json", "hi"], |s| {
-            String::from_utf8_lossy(s).lines().count() >= 2
-        })
+        interrupted_run(
+            &env2,
+            &base,
+            &["--json", "chat", "--stream-json", "hi"],
+            |s| String::from_utf8_lossy(s).lines().count() >= 2,
+        )
     })
     .await
     .unwrap();
     assert_eq!(code, Some(130), "{out}");
-    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(lines[2]["object"], "rostro.error");
     assert_eq!(lines[2]["error"]["kind"], "interrupted");
@@ -520,7 +530,10 @@ async fn gallery_manifest_records_non_utf8_names_and_resumes() {
     .await;
     assert_code(&o, 0);
     assert_eq!(mock.uploads().len(), 4);
-    assert_eq!(mock.uploads()[3].sha256, hex::encode(sha2::Sha256::digest(b"odd bytes")));
+    assert_eq!(
+        mock.uploads()[3].sha256,
+        hex::encode(sha2::Sha256::digest(b"odd bytes"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -572,7 +585,11 @@ async fn api_input_must_be_json_unless_raw() {
     )
     .await;
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("stdin is not valid JSON"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("stdin is not valid JSON"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = run(keyed(
         &env,
@@ -608,7 +625,14 @@ async fn api_input_must_be_json_unless_raw() {
     let _ = run(keyed(
         &env,
         &mock.uri(),
-        &["api", "call", "imagine.check", "--body", bin_s, "--raw-body"],
+        &[
+            "api",
+            "call",
+            "imagine.check",
+            "--body",
+            bin_s,
+            "--raw-body",
+        ],
     ))
     .await;
     let sent = mock.received_requests();
@@ -647,9 +671,15 @@ fn a_panic_prints_a_short_report_and_exits_101() {
         .unwrap();
     assert_code(&o, 101);
     let err = stderr(&o);
-    assert!(err.starts_with("error: rostro crashed: ROSTRO_DEBUG_PANIC is set"), "{err}");
+    assert!(
+        err.starts_with("error: rostro crashed: ROSTRO_DEBUG_PANIC is set"),
+        "{err}"
+    );
     assert!(err.contains("src/main.rs:"), "where: {err}");
-    assert!(err.contains("https://github.com/rostro-dev/rostro/issues"), "{err}");
+    assert!(
+        err.contains("https://github.com/rostro-dev/rostro/issues"),
+        "{err}"
+    );
     assert!(err.contains("RUST_BACKTRACE=1"), "{err}");
     assert!(!err.contains("panicked at"), "no raw report: {err}");
     assert!(err.lines().count() <= 4, "short: {err}");

@@ -236,14 +236,24 @@ fn input_content_type(headers: &[String]) -> String {
 
 /// `application/json`, `application/vnd.x+json`, with or without parameters.
 fn is_json_type(ct: &str) -> bool {
-    let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     media == "application/json" || media.ends_with("+json")
 }
 
 /// An `--input` / `--body` sent as JSON must be JSON: checked before anything is sent, so a
 /// broken file fails here with its position instead of reaching the server. `--raw-body` (or
 /// a non-JSON `-H Content-Type`) sends the bytes as they are.
-fn check_json_input(body: &BuiltBody, source: Option<&str>, headers: &[String], raw: bool) -> CliResult {
+fn check_json_input(
+    body: &BuiltBody,
+    source: Option<&str>,
+    headers: &[String],
+    raw: bool,
+) -> CliResult {
     let BuiltBody::Raw(bytes) = body else {
         return Ok(());
     };

@@ -189,7 +189,9 @@ fn path_to_bytes(p: &Path) -> Vec<u8> {
 
 #[cfg(unix)]
 fn path_from_bytes(b: Vec<u8>) -> Result<PathBuf, String> {
-    Ok(PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(b)))
+    Ok(PathBuf::from(
+        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(b),
+    ))
 }
 
 #[cfg(windows)]
