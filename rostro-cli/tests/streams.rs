@@ -44,21 +44,27 @@ fn chunk(text: &str) -> String {
 /// `pieces`, then sends nothing more while keeping the connection open (until the client
 /// goes away). Each connection reports on the returned channel once its events are written.
 fn stalling_server(pieces: &[&str]) -> (String, mpsc::Receiver<()>) {
+    stalling_server_with(pieces, "")
+}
+
+/// [`stalling_server`] with extra response header lines (`"name: value\r\n"`...).
+fn stalling_server_with(pieces: &[&str], headers: &str) -> (String, mpsc::Receiver<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let body: String = pieces.iter().map(|p| chunk(p)).collect();
+    let headers = headers.to_owned();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { return };
-            let (body, tx) = (body.clone(), tx.clone());
-            std::thread::spawn(move || serve_then_stall(conn, &body, &tx));
+            let (body, headers, tx) = (body.clone(), headers.clone(), tx.clone());
+            std::thread::spawn(move || serve_then_stall(conn, &body, &headers, &tx));
         }
     });
     (format!("http://{addr}"), rx)
 }
 
-fn serve_then_stall(mut conn: TcpStream, body: &str, tx: &mpsc::Sender<()>) {
+fn serve_then_stall(mut conn: TcpStream, body: &str, headers: &str, tx: &mpsc::Sender<()>) {
     // Read the request head and its body (the request is small: one read usually).
     let mut seen = Vec::new();
     let mut buf = [0u8; 8192];
@@ -79,8 +85,10 @@ fn serve_then_stall(mut conn: TcpStream, body: &str, tx: &mpsc::Sender<()>) {
             }
         }
     }
-    let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
-                transfer-encoding: chunked\r\n\r\n";
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
+         {headers}transfer-encoding: chunked\r\n\r\n"
+    );
     let chunked = format!("{:x}\r\n{body}\r\n", body.len());
     if conn.write_all(head.as_bytes()).is_err() || conn.write_all(chunked.as_bytes()).is_err() {
         return;
@@ -180,6 +188,40 @@ async fn a_stalled_stream_exits_7_with_the_partial_text() {
     assert_eq!(lines[1]["choices"][0]["delta"]["content"], "wor");
     assert_eq!(lines[2]["object"], "rostro.error");
     assert_eq!(lines[2]["error"]["kind"], "timeout");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_paid_stream_prints_one_record_with_the_change() {
+    let node = rostro_mock::RoutstrMock::start().await;
+    let (pay, change) = (node.mint_token(50_000), node.mint_token(20_000));
+    let (base, _written) =
+        stalling_server_with(&["Hello ", "wor"], &format!("x-cashu: {change}\r\n"));
+    let env = Env::new();
+    for (k, v) in [("provider", "routstr"), ("base_url", base.as_str())] {
+        let o = run(env.cmd(["config", "set", &format!("profile.node.{k}"), v])).await;
+        assert_code(&o, 0);
+    }
+    let mut c = env.cmd([
+        "--profile",
+        "node",
+        "--timeout",
+        "0.5",
+        "--json",
+        "chat",
+        "-m",
+        "stall-model",
+        "hi",
+        "--pay-with",
+        &pay,
+    ]);
+    c.timeout(GUARD);
+    let o = run(c).await;
+    assert_code(&o, 7);
+    // One JSON document: the partial reply, the error and the change together.
+    let v = json(&o);
+    assert_eq!(v["choices"][0]["message"]["content"], "Hello wor");
+    assert_eq!(v["error"]["kind"], "timeout");
+    assert_eq!(v["change_token"], change.as_str());
 }
 
 #[test]

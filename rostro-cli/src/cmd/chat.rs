@@ -187,7 +187,7 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
                     }
                 }
                 if ctx.out.json {
-                    so_far.print_failure(ctx, &a, &CliError::Interrupted, None)?;
+                    so_far.print_failure(ctx, &a, &CliError::Interrupted)?;
                 } else {
                     let _ = ctx.out.write("\n");
                 }
@@ -195,7 +195,9 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
             }
         }
     });
-    if let (Some(p), Err(e)) = (&payment, &reply) {
+    if let (Some(p), Err(e)) = (&payment, &reply)
+        && !so_far.printed.get()
+    {
         p.print_error_json(&ctx.out, e)?;
     }
     reply?;
@@ -284,19 +286,17 @@ struct SoFar {
     started: Cell<bool>,
     /// The chunks so far, assembled (kept for `--json` only: `--stream-json` printed them).
     acc: RefCell<ChatAccumulator>,
+    /// `--pay-with`: the change the node returned, for the failure record.
+    change: RefCell<Option<Value>>,
+    /// The failure record was printed (it carries the change: no second record needed).
+    printed: Cell<bool>,
 }
 
 impl SoFar {
     /// With `--json` / `--stream-json`, once the reply has started: prints what arrived and
     /// `err` (the completion so far with an `error` member, or a final `rostro.error` line).
-    fn print_failure(
-        &self,
-        ctx: &Ctx,
-        a: &ChatArgs,
-        err: &CliError,
-        pay: Option<&Payment>,
-    ) -> CliResult {
-        if !ctx.out.json || !self.started.get() {
+    fn print_failure(&self, ctx: &Ctx, a: &ChatArgs, err: &CliError) -> CliResult {
+        if !ctx.out.json || !self.started.get() || self.printed.replace(true) {
             return Ok(());
         }
         let kind = match err {
@@ -309,18 +309,22 @@ impl SoFar {
             "kind": kind,
             "exit_code": err.code(),
         });
-        if a.stream_json {
-            return ctx.out.json_line(&serde_json::json!({
-                "object": "rostro.error",
-                "error": error,
-            }));
-        }
-        let mut v = serde_json::to_value(self.acc.borrow().snapshot())?;
+        let mut v = if a.stream_json {
+            serde_json::json!({"object": "rostro.error"})
+        } else {
+            serde_json::to_value(self.acc.borrow().snapshot())?
+        };
         if let Some(obj) = v.as_object_mut() {
             obj.insert("error".into(), error);
+            if let Some(change) = self.change.borrow().clone() {
+                obj.insert("change_token".into(), change);
+            }
         }
-        add_change(&mut v, pay);
-        ctx.out.json_value(&v)
+        if a.stream_json {
+            ctx.out.json_line(&v)
+        } else {
+            ctx.out.json_value(&v)
+        }
     }
 
     fn push(&self, ctx: &Ctx, a: &ChatArgs, chunk: &ChatCompletionChunk) {
@@ -401,6 +405,7 @@ async fn send(
     if let Some(p) = pay.as_deref_mut() {
         let meta = RoutstrMeta::from_headers(stream.headers());
         p.keep(&ctx.out, meta.change_token.as_ref());
+        so_far.change.replace(Some(p.change_json()));
     }
     let print_tokens = !ctx.out.json;
     let mut printed = false;
@@ -413,7 +418,7 @@ async fn send(
                     ctx.out.write("\n")?;
                 }
                 let err = s.err(e);
-                so_far.print_failure(ctx, a, &err, pay.as_deref())?;
+                so_far.print_failure(ctx, a, &err)?;
                 return Err(err);
             }
         };
