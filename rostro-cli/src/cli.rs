@@ -100,12 +100,21 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     if !secs.is_finite() || secs <= 0.0 {
         return Err(bad());
     }
-    // Compare as seconds first: `Duration::from_secs_f64` panics above u64::MAX seconds.
-    if secs >= MAX_TIMEOUT.as_secs_f64() {
-        return Ok(MAX_TIMEOUT);
-    }
     // Below a nanosecond still means "a positive wait", not zero.
-    Ok(Duration::from_secs_f64(secs).max(Duration::from_nanos(1)))
+    Ok(capped_secs(secs).max(Duration::from_nanos(1)))
+}
+
+/// A number of seconds as a `Duration`, capped at [`MAX_TIMEOUT`] (so no deadline computed
+/// from it can overflow); NaN and negative values give zero. Never panics, unlike
+/// `Duration::from_secs_f64` above `u64::MAX` seconds.
+pub fn capped_secs(secs: f64) -> Duration {
+    if secs >= MAX_TIMEOUT.as_secs_f64() {
+        MAX_TIMEOUT
+    } else if secs > 0.0 {
+        Duration::from_secs_f64(secs)
+    } else {
+        Duration::ZERO
+    }
 }
 
 /// Every command.
@@ -218,6 +227,9 @@ mod tests {
         assert_eq!(parse_timeout("1e19"), Ok(MAX_TIMEOUT));
         assert_eq!(parse_timeout("2e19"), Ok(MAX_TIMEOUT));
         assert_eq!(parse_timeout("1e-12"), Ok(Duration::from_nanos(1)));
+        assert_eq!(capped_secs(f64::INFINITY), MAX_TIMEOUT);
+        assert_eq!(capped_secs(f64::NAN), Duration::ZERO);
+        assert_eq!(capped_secs(-3.0), Duration::ZERO);
         for bad in ["0", "-1", "-0", "inf", "-inf", "NaN", "", "ten"] {
             let e = parse_timeout(bad).unwrap_err();
             assert!(e.contains("positive number of seconds"), "{bad}: {e}");

@@ -150,6 +150,23 @@ async fn timeout_values_never_panic() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn wait_times_never_panic() {
+    let mock = RostroMock::start().await;
+    let env = Env::new();
+    for flags in [
+        ["--wait-timeout", "1e19"],
+        ["--wait-timeout", "2e19"],
+        ["--poll-interval", "2e19"],
+    ] {
+        let mut args = vec!["--json", "imagine", "image", "a fox"];
+        args.extend_from_slice(&flags);
+        let o = run(keyed(&env, &mock.uri(), &args)).await;
+        assert!(!stderr(&o).contains("crashed"), "{flags:?}: {}", stderr(&o));
+        assert_code(&o, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_stalled_stream_exits_7_with_the_partial_text() {
     let (base, _written) = stalling_server(&["Hello ", "wor"]);
     let env = Env::new();
@@ -641,6 +658,18 @@ async fn api_input_must_be_json_unless_raw() {
     .await;
     assert_code(&o, 2);
     assert!(stderr(&o).contains("line 3, column 3"), "{}", stderr(&o));
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["api", "call", "imagine.check", "--raw-body"],
+    ))
+    .await;
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("--raw-body applies to --body"),
+        "{}",
+        stderr(&o)
+    );
     assert!(mock.received_requests().is_empty(), "nothing was sent");
 
     // Raw bytes on request: --raw-body, or a non-JSON content type; sent byte for byte.

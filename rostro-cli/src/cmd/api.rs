@@ -657,6 +657,9 @@ fn call(ctx: &Ctx, c: CallArgs) -> CliResult {
         })?,
         None => build_body(&parsed.body)?,
     };
+    if parsed.body.raw_body && parsed.body_file.is_none() {
+        return Err(CliError::usage("--raw-body applies to --body FILE|-"));
+    }
     check_json_input(
         &body,
         parsed.body_file.as_deref(),
