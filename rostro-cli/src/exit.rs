@@ -165,11 +165,14 @@ fn sdk_hint(e: &rostro_sdk::Error) -> Option<&'static str> {
     }
 }
 
-/// Whether a streamed reply stopped because nothing arrived within the idle timeout (the
-/// SDK's `Error::Stream` from its idle timer, or a `Timeout` if it reports one).
+/// Whether a streamed reply stopped because nothing arrived within its idle timeout: an
+/// `Error::Stream` that the SDK counts as a timeout, or (SDKs that do not type the cause)
+/// carries the idle timer's message.
 pub fn is_stream_stall(e: &rostro_sdk::Error) -> bool {
     match e {
-        rostro_sdk::Error::Stream { message, .. } => message.starts_with("no data received"),
+        rostro_sdk::Error::Stream { message, .. } => {
+            e.is_timeout() || message.starts_with("no data received")
+        }
         _ => false,
     }
 }
