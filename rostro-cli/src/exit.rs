@@ -160,7 +160,14 @@ fn sdk_hint(e: &rostro_sdk::Error) -> Option<&'static str> {
         _ if is_stream_stall(e) => {
             Some("the stream stalled: raise --timeout to wait longer between its pieces")
         }
-        _ if e.is_timeout() => Some("raise --timeout for slow operations"),
+        _ if e.is_timeout() => Some(
+            "raise --timeout for slow operations (a timed-out GET/PUT/DELETE is retried, up to \
+             --retries; a POST/PATCH only with --idempotent)",
+        ),
+        _ if matches!(e, rostro_sdk::Error::Transport { .. }) => Some(
+            "the connection broke: GET/PUT/DELETE are retried (--retries); POST/PATCH only with \
+             --idempotent",
+        ),
         _ => None,
     }
 }

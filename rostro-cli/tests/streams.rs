@@ -262,6 +262,49 @@ fn help_says_what_timeout_and_retries_cover() {
 // --- 2. --idempotent ------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread")]
+async fn hints_say_what_is_retried() {
+    let mock = RostroMock::start().await;
+    let env = Env::new();
+    // A timed-out POST: not retried without --idempotent, and the hint says so.
+    mock.inject_fault(
+        FaultRule::new(Fault::Delay(Duration::from_secs(3)))
+            .times(3)
+            .on("POST", "/v1/chat/completions"),
+    );
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["--timeout", "0.3", "chat", "--no-stream", "hi"],
+    ))
+    .await;
+    assert_code(&o, 7);
+    assert_eq!(mock.attempts("POST", "/v1/chat/completions"), 1);
+    let err = stderr(&o);
+    assert!(err.contains("hint: raise --timeout"), "{err}");
+    assert!(err.contains("only with --idempotent"), "{err}");
+
+    // A 429 after the retries: the hint says it is retried for every method.
+    mock.clear_faults();
+    mock.inject_fault(
+        FaultRule::new(Fault::rate_limited(0))
+            .times(10)
+            .on("GET", "/api/account"),
+    );
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["--retries", "1", "account", "show"],
+    ))
+    .await;
+    assert_code(&o, 5);
+    assert!(
+        stderr(&o).contains("retried for every method"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn idempotent_retries_posts_with_one_key() {
     let mock = RostroMock::start().await;
     let env = Env::new();
