@@ -1,5 +1,7 @@
 //! The command tree and the global options.
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::cmd;
@@ -63,15 +65,56 @@ pub struct Global {
     /// Disable colours (also: NO_COLOR=1)
     #[arg(long, global = true)]
     pub no_color: bool,
-    /// Per-request timeout in seconds (default 600)
-    #[arg(long, global = true, value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Retries for failed requests: connection errors, timeouts, 408/409/429/5xx (default 2)
+    /// Seconds to wait for a response to start, and for each next piece of a streamed reply
+    /// (default 600; a positive number, values above a year count as a year). A stream that
+    /// stalls longer fails with exit 7, keeping what arrived
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECS",
+        value_parser = parse_timeout,
+        allow_negative_numbers = true
+    )]
+    pub timeout: Option<Duration>,
+    /// Retries (default 2) of: connection errors; timeouts, broken connections and
+    /// 408/409/429/5xx for GET/PUT/DELETE/HEAD; 429 and 503 with Retry-After for every
+    /// method (waiting as asked). Other POST/PATCH failures only with --idempotent
     #[arg(long, global = true, value_name = "N")]
     pub retries: Option<u32>,
+    /// Send one Idempotency-Key with every POST/PATCH (the same on each attempt), so that
+    /// they are also retried on timeouts, broken connections and 5xx
+    #[arg(long, global = true)]
+    pub idempotent: bool,
     /// Run against the reference mock server, started in-process (no key, no network)
     #[arg(long, global = true, conflicts_with = "base_url")]
     pub mock: bool,
+}
+
+/// The longest `--timeout`: larger values are capped here (and never overflow a deadline).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Parses `--timeout SECS`: a positive, finite number of seconds, capped at [`MAX_TIMEOUT`].
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let bad = || "the timeout must be a positive number of seconds, e.g. 30 or 2.5".to_owned();
+    let secs: f64 = s.trim().parse().map_err(|_| bad())?;
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(bad());
+    }
+    // Below a nanosecond still means "a positive wait", not zero.
+    Ok(capped_secs(secs).max(Duration::from_nanos(1)))
+}
+
+/// A number of seconds as a `Duration`, capped at [`MAX_TIMEOUT`] (so no deadline computed
+/// from it can overflow); NaN and negative values give zero. Never panics, unlike
+/// `Duration::from_secs_f64` above `u64::MAX` seconds.
+pub fn capped_secs(secs: f64) -> Duration {
+    if secs >= MAX_TIMEOUT.as_secs_f64() {
+        MAX_TIMEOUT
+    } else if secs > 0.0 {
+        Duration::from_secs_f64(secs)
+    } else {
+        Duration::ZERO
+    }
 }
 
 /// Every command.
@@ -171,8 +214,25 @@ pub fn command() -> clap::Command {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn command_tree_is_valid() {
         super::command().debug_assert();
+    }
+
+    #[test]
+    fn timeouts_are_positive_and_capped() {
+        assert_eq!(parse_timeout("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_timeout("1e19"), Ok(MAX_TIMEOUT));
+        assert_eq!(parse_timeout("2e19"), Ok(MAX_TIMEOUT));
+        assert_eq!(parse_timeout("1e-12"), Ok(Duration::from_nanos(1)));
+        assert_eq!(capped_secs(f64::INFINITY), MAX_TIMEOUT);
+        assert_eq!(capped_secs(f64::NAN), Duration::ZERO);
+        assert_eq!(capped_secs(-3.0), Duration::ZERO);
+        for bad in ["0", "-1", "-0", "inf", "-inf", "NaN", "", "ten"] {
+            let e = parse_timeout(bad).unwrap_err();
+            assert!(e.contains("positive number of seconds"), "{bad}: {e}");
+        }
     }
 }

@@ -116,6 +116,27 @@ impl Ctx {
         rt.block_on(fut)
     }
 
+    /// The global HTTP options on a client builder: `--timeout` (already a valid, capped
+    /// duration: see [`crate::cli::parse_timeout`]), `--retries`, `--idempotent`.
+    fn http_settings(&self, mut b: rostro_sdk::ClientBuilder) -> rostro_sdk::ClientBuilder {
+        if let Some(t) = self.g.timeout {
+            b = b.timeout(t);
+        }
+        if let Some(r) = self.g.retries {
+            b = b.max_retries(r);
+        }
+        if self.g.idempotent {
+            b = b.idempotent_posts(true);
+        }
+        // Test hook: a short first backoff keeps retry tests fast.
+        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
+            && let Ok(ms) = ms.parse::<u64>()
+        {
+            b = b.initial_retry_delay(Duration::from_millis(ms));
+        }
+        b
+    }
+
     /// Builds the client (starting the mock with `--mock`). `require_key`: fail with exit 3
     /// when no key is configured.
     pub async fn session(&self, require_key: bool) -> CliResult<Session> {
@@ -222,23 +243,7 @@ impl Ctx {
         if let Some(c) = &credential {
             b = b.api_key(&c.token);
         }
-        if let Some(t) = self.g.timeout {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(CliError::usage(
-                    "--timeout must be a positive number of seconds",
-                ));
-            }
-            b = b.timeout(Duration::from_secs_f64(t));
-        }
-        if let Some(r) = self.g.retries {
-            b = b.max_retries(r);
-        }
-        // Test hook: a short first backoff keeps retry tests fast.
-        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
-            && let Ok(ms) = ms.parse::<u64>()
-        {
-            b = b.initial_retry_delay(Duration::from_millis(ms));
-        }
+        b = self.http_settings(b);
         let client = b.build()?;
         if self.g.verbose {
             let key = match &credential {
@@ -372,6 +377,7 @@ impl Ctx {
         }
 
         let mut b = RoutstrClient::builder(&base)
+            .client_builder(self.http_settings(Client::builder()))
             .balance_prefix(prefix)
             .user_agent(concat!(
                 "rostro-cli/",
@@ -380,22 +386,6 @@ impl Ctx {
             ));
         if let Some(c) = &credential {
             b = b.credential(&c.token);
-        }
-        if let Some(t) = self.g.timeout {
-            if !(t.is_finite() && t > 0.0) {
-                return Err(CliError::usage(
-                    "--timeout must be a positive number of seconds",
-                ));
-            }
-            b = b.timeout(Duration::from_secs_f64(t));
-        }
-        if let Some(r) = self.g.retries {
-            b = b.max_retries(r);
-        }
-        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
-            && let Ok(ms) = ms.parse::<u64>()
-        {
-            b = b.initial_retry_delay(Duration::from_millis(ms));
         }
         let node = b.build().map_err(|e| match e {
             rostro_sdk::Error::Config { .. } => CliError::usage(e.to_string()),

@@ -24,15 +24,24 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (6, "a generation failed (imagine)"),
     (
         7,
-        "timed out (request timeout, or --wait-timeout while waiting)",
+        "timed out (--timeout: no response, or a stream stalled; or --wait-timeout while \
+         waiting)",
     ),
     (
         8,
         "payment required (HTTP 402; Routstr: balance too low, below the model's minimum, or \
          balance limit reached)",
     ),
+    (
+        PANIC_EXIT_CODE,
+        "internal error: rostro crashed (a bug; the message says where to report it)",
+    ),
     (130, "interrupted (Ctrl-C)"),
 ];
+
+/// The exit code after a panic (a bug): the same code Rust gives an unwound `main`, so
+/// wrappers that already know it see no change.
+pub const PANIC_EXIT_CODE: u8 = 101;
 
 /// The exit-code table as text for `rostro --help`.
 pub fn exit_code_help() -> String {
@@ -140,9 +149,38 @@ fn sdk_hint(e: &rostro_sdk::Error) -> Option<&'static str> {
         Some(401) => Some("check your key: `rostro auth status`, or log in again"),
         Some(402) => Some("payment required"),
         Some(403) => Some("the key is valid but not allowed to do this"),
-        Some(429) => Some("rate limited: wait, or raise --retries"),
-        _ if e.is_timeout() => Some("raise --timeout for slow operations"),
+        Some(429) => Some(
+            "rate limited: wait and try again, or raise --retries (a 429 is retried for every \
+             method, waiting as long as the server asks up to 60 s)",
+        ),
+        Some(500..=599) => Some(
+            "the server failed: GET/PUT/DELETE are retried (--retries); POST/PATCH only with \
+             --idempotent, or on a 503 with Retry-After",
+        ),
+        _ if is_stream_stall(e) => {
+            Some("the stream stalled: raise --timeout to wait longer between its pieces")
+        }
+        _ if e.is_timeout() => Some(
+            "raise --timeout for slow operations (a timed-out GET/PUT/DELETE is retried, up to \
+             --retries; a POST/PATCH only with --idempotent)",
+        ),
+        _ if matches!(e, rostro_sdk::Error::Transport { .. }) => Some(
+            "the connection broke: GET/PUT/DELETE are retried (--retries); POST/PATCH only with \
+             --idempotent",
+        ),
         _ => None,
+    }
+}
+
+/// Whether a streamed reply stopped because nothing arrived within its idle timeout: an
+/// `Error::Stream` that the SDK counts as a timeout, or (SDKs that do not type the cause)
+/// carries the idle timer's message.
+pub fn is_stream_stall(e: &rostro_sdk::Error) -> bool {
+    match e {
+        rostro_sdk::Error::Stream { message, .. } => {
+            e.is_timeout() || message.starts_with("no data received")
+        }
+        _ => false,
     }
 }
 
@@ -224,6 +262,7 @@ pub fn sdk_code(e: &rostro_sdk::Error) -> u8 {
             _ => 1,
         },
         E::Timeout { .. } => 7,
+        _ if is_stream_stall(e) => 7,
         E::InvalidRequest { .. } => 2,
         E::Media { source, .. } => match **source {
             rostro_sdk::media::MediaError::GenerationFailed { .. } => 6,

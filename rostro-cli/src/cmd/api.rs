@@ -66,9 +66,14 @@ pub struct BodyArgs {
     /// A typed field: true/false/null/numbers become JSON scalars, `@file` reads a file
     #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
     fields: Vec<String>,
-    /// The request body from a file, or `-` for stdin (sent as JSON unless -H Content-Type)
+    /// The request body from a file, or `-` for stdin. Sent as JSON unless -H Content-Type
+    /// says otherwise, and then checked first: invalid JSON fails (exit 2) with its line and
+    /// column, nothing sent
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["raw_fields", "fields"])]
     input: Option<String>,
+    /// Send the --input bytes unchecked even under a JSON content type
+    #[arg(long, requires = "input")]
+    raw_body: bool,
     /// Send the fields as multipart/form-data (`@file` values become file parts)
     #[arg(long)]
     form: bool,
@@ -85,7 +90,8 @@ enum ApiSub {
 #[derive(Debug, Args)]
 #[command(
     after_help = "Parameters: `--NAME VALUE` or `--NAME=VALUE` fills the path parameter NAME \
-when the path has one, else adds the query parameter NAME. Body: --body FILE|-, or -f/-F fields."
+when the path has one, else adds the query parameter NAME. Body: --body FILE|- (checked to be \
+JSON; --raw-body sends it unchecked), or -f/-F fields."
 )]
 struct CallArgs {
     /// The operation
@@ -218,17 +224,73 @@ fn build_body(b: &BodyArgs) -> CliResult<BuiltBody> {
     Ok(BuiltBody::Json(Value::Object(obj)))
 }
 
+/// The content type of an `--input` body: the one given with `-H`, else JSON.
+fn input_content_type(headers: &[String]) -> String {
+    headers
+        .iter()
+        .filter_map(|h| h.split_once(':'))
+        .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_else(|| "application/json".to_owned())
+}
+
+/// `application/json`, `application/vnd.x+json`, with or without parameters.
+fn is_json_type(ct: &str) -> bool {
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || media.ends_with("+json")
+}
+
+/// An `--input` / `--body` sent as JSON must be JSON: checked before anything is sent, so a
+/// broken file fails here with its position instead of reaching the server. `--raw-body` (or
+/// a non-JSON `-H Content-Type`) sends the bytes as they are.
+fn check_json_input(
+    body: &BuiltBody,
+    source: Option<&str>,
+    headers: &[String],
+    raw: bool,
+) -> CliResult {
+    let BuiltBody::Raw(bytes) = body else {
+        return Ok(());
+    };
+    if raw || !is_json_type(&input_content_type(headers)) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let name = match source {
+                None | Some("-") => "stdin",
+                Some(f) => f,
+            };
+            Err(CliError::usage(format!(
+                "{name} is not valid JSON (line {}, column {}): {}; nothing was sent (send it \
+                 unchecked with --raw-body, or give its type with -H 'Content-Type: ...')",
+                e.line(),
+                e.column(),
+                json_reason(&e)
+            )))
+        }
+    }
+}
+
+/// serde_json's message without its trailing ` at line L column C`.
+fn json_reason(e: &serde_json::Error) -> String {
+    let full = e.to_string();
+    let tail = format!(" at line {} column {}", e.line(), e.column());
+    full.strip_suffix(&tail).unwrap_or(&full).to_owned()
+}
+
 fn apply_body(req: &mut Request, body: &BuiltBody, headers: &[String]) -> CliResult {
     match body {
         BuiltBody::None => {}
         BuiltBody::Json(v) => req.json_body(v)?,
         BuiltBody::Raw(bytes) => {
-            let ct = headers
-                .iter()
-                .filter_map(|h| h.split_once(':'))
-                .find(|(n, _)| n.trim().eq_ignore_ascii_case("content-type"))
-                .map(|(_, v)| v.trim().to_owned())
-                .unwrap_or_else(|| "application/json".to_owned());
+            let ct = input_content_type(headers);
             req.raw_body(&ct, bytes::Bytes::from(bytes.clone()));
         }
         BuiltBody::Form(parts) => req.multipart(parts.clone()),
@@ -290,6 +352,7 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
     };
     let op = leak_operation(id, method, path_only, base);
     let body = build_body(&a.body)?;
+    check_json_input(&body, a.body.input.as_deref(), &a.headers, a.body.raw_body)?;
     // GET/DELETE/HEAD: fields go into the query string.
     let (query_fields, body) = match (method, body) {
         (
@@ -480,7 +543,16 @@ struct CallParams {
 /// Global options, which `api call` cannot take after the operation id (everything there is
 /// a parameter).
 const GLOBAL_FLAGS: &[&str] = &[
-    "jq", "json", "verbose", "no-color", "timeout", "retries", "profile", "base-url", "mock",
+    "jq",
+    "json",
+    "verbose",
+    "no-color",
+    "timeout",
+    "retries",
+    "idempotent",
+    "profile",
+    "base-url",
+    "mock",
 ];
 
 fn parse_call_args(rest: &[String]) -> CliResult<CallParams> {
@@ -502,6 +574,8 @@ fn parse_call_args(rest: &[String]) -> CliResult<CallParams> {
             out.body.fields.push(take_value(arg)?);
         } else if arg == "--form" {
             out.body.form = true;
+        } else if arg == "--raw-body" {
+            out.body.raw_body = true;
         } else if let Some(name) = arg.strip_prefix("--") {
             if name.is_empty() {
                 continue;
@@ -583,6 +657,15 @@ fn call(ctx: &Ctx, c: CallArgs) -> CliResult {
         })?,
         None => build_body(&parsed.body)?,
     };
+    if parsed.body.raw_body && parsed.body_file.is_none() {
+        return Err(CliError::usage("--raw-body applies to --body FILE|-"));
+    }
+    check_json_input(
+        &body,
+        parsed.body_file.as_deref(),
+        &[],
+        parsed.body.raw_body,
+    )?;
     apply_body(&mut req, &body, &[])?;
     ctx.block_on(async {
         let s = ctx.session(false).await?;

@@ -7,6 +7,7 @@
 //! paid from the profile's key or, with `--pay-with TOKEN`, by the request itself
 //! (`X-Cashu`; the change goes to `--change-out FILE` or stderr, see [`crate::routstr`]).
 
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use std::sync::atomic::Ordering;
 
 use clap::Args;
 use futures::StreamExt;
-use rostro_sdk::chat::{ChatCompletionRequest, Message};
+use rostro_sdk::chat::{ChatAccumulator, ChatCompletionChunk, ChatCompletionRequest, Message};
 use rostro_sdk::routstr::{ChatCharge, PayWith, RoutstrMeta};
 use serde_json::Value;
 
@@ -40,6 +41,13 @@ pub const FALLBACK_MODEL: &str = "mobile";
 REPL: /reset clears the conversation, /model NAME switches models, /exit (or Ctrl-D) quits;
 a line with \"\"\" starts and ends a multi-line message, a trailing \\ continues the line;
 Ctrl-C stops the current reply.
+
+--timeout bounds the wait for the reply to start and every gap between its pieces: a reply that
+stalls longer ends with exit 7. Nothing that arrived is lost: text mode has printed it; once a
+streamed reply has started, --json prints the completion so far with an `error` member
+({\"message\", \"kind\": \"stream\"|\"timeout\"|\"interrupted\", \"exit_code\"}) and --stream-json
+ends with a line {\"object\": \"rostro.error\", \"error\": {...}}, also on Ctrl-C; the exit code
+is the failure's.
 
 Routstr --pay-with: the node's change token (or its refund when the request fails) is appended
 to --change-out FILE as soon as the node answers, else printed on stderr; with --json it is also
@@ -157,8 +165,9 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
     }
     conv.messages.push(Message::user(prompt));
     let settled = payment.as_ref().map(Payment::settled_flag);
+    let so_far = SoFar::default();
     let reply = rt.block_on(async {
-        let fut = send(ctx, &session, &a, &conv, payment.as_mut());
+        let fut = send(ctx, &session, &a, &conv, payment.as_mut(), &so_far);
         tokio::pin!(fut);
         tokio::select! {
             r = &mut fut => r,
@@ -177,14 +186,18 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
                         _ = ctrl_c() => {}
                     }
                 }
-                if !ctx.out.json {
+                if ctx.out.json {
+                    so_far.print_failure(ctx, &a, &CliError::Interrupted)?;
+                } else {
                     let _ = ctx.out.write("\n");
                 }
                 Err(CliError::Interrupted)
             }
         }
     });
-    if let (Some(p), Err(e)) = (&payment, &reply) {
+    if let (Some(p), Err(e)) = (&payment, &reply)
+        && !so_far.printed.get()
+    {
         p.print_error_json(&ctx.out, e)?;
     }
     reply?;
@@ -265,15 +278,72 @@ async fn character_prompt(s: &Session, id: i64) -> CliResult<String> {
     Ok(parts.join("\n\n"))
 }
 
+/// What a streamed reply delivered so far. It lives outside the call, so that when the
+/// stream fails or Ctrl-C drops the call, the JSON modes still print what arrived.
+#[derive(Default)]
+struct SoFar {
+    /// The response headers arrived: from then on stdout gets a JSON record whatever happens.
+    started: Cell<bool>,
+    /// The chunks so far, assembled (kept for `--json` only: `--stream-json` printed them).
+    acc: RefCell<ChatAccumulator>,
+    /// `--pay-with`: the change the node returned, for the failure record.
+    change: RefCell<Option<Value>>,
+    /// The failure record was printed (it carries the change: no second record needed).
+    printed: Cell<bool>,
+}
+
+impl SoFar {
+    /// With `--json` / `--stream-json`, once the reply has started: prints what arrived and
+    /// `err` (the completion so far with an `error` member, or a final `rostro.error` line).
+    fn print_failure(&self, ctx: &Ctx, a: &ChatArgs, err: &CliError) -> CliResult {
+        if !ctx.out.json || !self.started.get() || self.printed.replace(true) {
+            return Ok(());
+        }
+        let kind = match err {
+            CliError::Interrupted => "interrupted",
+            e if e.code() == 7 => "timeout",
+            _ => "stream",
+        };
+        let error = serde_json::json!({
+            "message": err.to_string(),
+            "kind": kind,
+            "exit_code": err.code(),
+        });
+        let mut v = if a.stream_json {
+            serde_json::json!({"object": "rostro.error"})
+        } else {
+            serde_json::to_value(self.acc.borrow().snapshot())?
+        };
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("error".into(), error);
+            if let Some(change) = self.change.borrow().clone() {
+                obj.insert("change_token".into(), change);
+            }
+        }
+        if a.stream_json {
+            ctx.out.json_line(&v)
+        } else {
+            ctx.out.json_value(&v)
+        }
+    }
+
+    fn push(&self, ctx: &Ctx, a: &ChatArgs, chunk: &ChatCompletionChunk) {
+        if ctx.out.json && !a.stream_json {
+            self.acc.borrow_mut().push(chunk);
+        }
+    }
+}
+
 /// One reply: streamed (tokens to stdout, or NDJSON chunks) or whole, through the SDK's chat
 /// layer. Returns the text. With a payment, the change is kept as soon as the response
-/// headers (or the error) arrive.
+/// headers (or the error) arrive. `so_far` records what arrived, for the JSON modes.
 async fn send(
     ctx: &Ctx,
     s: &Session,
     a: &ChatArgs,
     conv: &Conversation,
     mut pay: Option<&mut Payment>,
+    so_far: &SoFar,
 ) -> CliResult<String> {
     let req = conv.request(a);
     s.trace_line(
@@ -284,7 +354,13 @@ async fn send(
             if pay.is_some() { " [X-Cashu: ***]" } else { "" }
         ),
     );
-    let mut call = s.client.chat().request(req.include_usage(!a.no_stream));
+    // --timeout (or the default) also bounds every gap between events: a stalled stream
+    // ends with what arrived instead of hanging.
+    let mut call = s
+        .client
+        .chat()
+        .request(req.include_usage(!a.no_stream))
+        .idle_timeout(s.client.timeout());
     if let Some(p) = &pay {
         call = call.pay_with(p.token.expose());
     }
@@ -329,9 +405,11 @@ async fn send(
     if let Some(p) = pay.as_deref_mut() {
         let meta = RoutstrMeta::from_headers(stream.headers());
         p.keep(&ctx.out, meta.change_token.as_ref());
+        so_far.change.replace(Some(p.change_json()));
     }
     let print_tokens = !ctx.out.json;
     let mut printed = false;
+    so_far.started.set(true);
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(c) => c,
@@ -339,9 +417,12 @@ async fn send(
                 if printed {
                     ctx.out.write("\n")?;
                 }
-                return Err(s.err(e));
+                let err = s.err(e);
+                so_far.print_failure(ctx, a, &err)?;
+                return Err(err);
             }
         };
+        so_far.push(ctx, a, &chunk);
         if a.stream_json && ctx.out.json {
             ctx.out.json_line(&serde_json::to_value(&chunk)?)?;
         }
@@ -580,9 +661,10 @@ fn run_repl(
             continue;
         }
         conv.messages.push(Message::user(msg));
+        let so_far = SoFar::default();
         let r = rt.block_on(async {
             tokio::select! {
-                r = send(ctx, s, a, conv, None) => Some(r),
+                r = send(ctx, s, a, conv, None, &so_far) => Some(r),
                 _ = ctrl_c() => None,
             }
         });

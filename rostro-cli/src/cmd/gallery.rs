@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
 use clap::{Args, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -38,7 +39,11 @@ pub enum GalleryCmd {
 
 The manifest has one JSON line per file: {\"path\", \"size\", \"sha256\", \"status\": \"ok\"|\"error\",
 \"uuid\" | \"error\"}. With --resume the records are appended to the same file (the last record
-of a path wins) unless --manifest names another.")]
+of a path wins) unless --manifest names another. --json prints the same records on stdout.
+A path that is not UTF-8 is recorded losslessly as \"path_bytes\" instead of \"path\": its raw
+bytes in base64 (standard alphabet, padded; on Windows its UTF-16LE code units), with
+\"path_display\", a lossy rendering for people (ignored when read back).
+One file failing never stops the batch: it gets an error record and the rest go on.")]
 pub struct UploadArgs {
     /// The project (character) id
     #[arg(long, value_name = "ID")]
@@ -84,8 +89,9 @@ pub struct DeleteArgs {
     pub project: Option<i64>,
 }
 
-/// One manifest line.
+/// One manifest line (its JSON form is [`RecordLine`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(into = "RecordLine", try_from = "RecordLine")]
 pub struct Record {
     /// The file.
     pub path: PathBuf,
@@ -102,6 +108,123 @@ pub struct Record {
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A [`Record`] as written: the path as text when it is UTF-8, else as its raw bytes, so that
+/// every file is recorded, whatever its name, and `--resume` finds it again.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    /// Base64 of the raw path (Unix bytes; Windows UTF-16LE code units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path_bytes: Option<String>,
+    /// With `path_bytes`: a lossy rendering for people, never read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path_display: Option<String>,
+    size: u64,
+    #[serde(default)]
+    sha256: String,
+    status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uuid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+impl From<Record> for RecordLine {
+    fn from(r: Record) -> Self {
+        let (path, path_bytes, path_display) = match r.path.to_str() {
+            Some(p) => (Some(p.to_owned()), None, None),
+            None => (
+                None,
+                Some(B64.encode(path_to_bytes(&r.path))),
+                Some(r.path.to_string_lossy().into_owned()),
+            ),
+        };
+        RecordLine {
+            path,
+            path_bytes,
+            path_display,
+            size: r.size,
+            sha256: r.sha256,
+            status: r.status,
+            uuid: r.uuid,
+            error: r.error,
+        }
+    }
+}
+
+impl TryFrom<RecordLine> for Record {
+    type Error = String;
+
+    fn try_from(l: RecordLine) -> Result<Self, String> {
+        let path = match (l.path, l.path_bytes) {
+            (Some(p), _) => PathBuf::from(p),
+            (None, Some(b)) => {
+                let raw = B64
+                    .decode(b.trim())
+                    .map_err(|e| format!("`path_bytes` is not base64: {e}"))?;
+                path_from_bytes(raw)?
+            }
+            (None, None) => return Err("a record needs `path` or `path_bytes`".into()),
+        };
+        Ok(Record {
+            path,
+            size: l.size,
+            sha256: l.sha256,
+            status: l.status,
+            uuid: l.uuid,
+            error: l.error,
+        })
+    }
+}
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+#[cfg(unix)]
+fn path_to_bytes(p: &Path) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(b: Vec<u8>) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(
+        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(b),
+    ))
+}
+
+#[cfg(windows)]
+fn path_to_bytes(p: &Path) -> Vec<u8> {
+    std::os::windows::ffi::OsStrExt::encode_wide(p.as_os_str())
+        .flat_map(u16::to_le_bytes)
+        .collect()
+}
+
+#[cfg(windows)]
+fn path_from_bytes(b: Vec<u8>) -> Result<PathBuf, String> {
+    if b.len() % 2 != 0 {
+        return Err("`path_bytes` is not UTF-16LE (odd length)".into());
+    }
+    let wide: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Ok(PathBuf::from(
+        <std::ffi::OsString as std::os::windows::ffi::OsStringExt>::from_wide(&wide),
+    ))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn path_to_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(not(any(unix, windows)))]
+fn path_from_bytes(b: Vec<u8>) -> Result<PathBuf, String> {
+    String::from_utf8(b)
+        .map(PathBuf::from)
+        .map_err(|_| "`path_bytes` is not UTF-8 on this platform".into())
 }
 
 const MEDIA_EXTS: &[&str] = &["png", "jpg", "jpeg", "webp", "gif", "avif", "bmp"];

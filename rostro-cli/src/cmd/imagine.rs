@@ -671,10 +671,10 @@ async fn wait_for(
     timed: bool,
 ) -> CliResult<CompletedGeneration> {
     let uuid = generation.generation_uuid().to_owned();
-    let max = Duration::from_secs_f64(w.poll_interval);
+    let max = crate::cli::capped_secs(w.poll_interval);
     let mut generation = generation.poll_interval(Duration::from_millis(250).min(max), max);
     if let Some(t) = w.wait_timeout {
-        generation = generation.timeout(Duration::from_secs_f64(t));
+        generation = generation.timeout(crate::cli::capped_secs(t));
     }
     let pb = spinner.clone();
     let tag = format!("{label} {uuid}");
