@@ -266,7 +266,7 @@ impl Front {
         let (parts, body) = req.into_parts();
         let method = parts.method.as_str().to_ascii_uppercase();
         let path = parts.uri.path().to_string();
-        let seq = shared.next_seq();
+        let seq = shared.next_request_seq();
         let request_id = format!("req_{:016x}", mix64(shared.config.seed ^ (seq << 1)));
         if path.starts_with(crate::control::CONTROL_PREFIX)
             && !path.starts_with(&format!("{}/", crate::router::PART_PREFIX))
@@ -522,7 +522,16 @@ pub(crate) async fn run(listener: TcpListener, front: Arc<Front>) {
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
                 let front = front.clone();
-                async move { front.handle(req).await }
+                async move {
+                    match &front.shared.sandbox {
+                        Some(sandbox) => {
+                            sandbox
+                                .transaction(&front.shared, front.handle(req))
+                                .await
+                        }
+                        None => front.handle(req).await,
+                    }
+                }
             });
             let _ = http1::Builder::new()
                 .keep_alive(true)
