@@ -524,7 +524,9 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
                 };
                 parts.push((name.clone(), Part::Text(text)));
             }
-            multipart = Some(parts);
+            // No fields: no body at all (an empty form is not a valid
+            // multipart body, and every multipart body here is optional).
+            multipart = (!parts.is_empty()).then_some(parts);
             (None, None)
         }
     };

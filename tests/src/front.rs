@@ -202,6 +202,14 @@ impl Front {
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
             resp.headers_mut().insert(id_header, v);
         }
+        // The overview documents X-RateLimit-* on every response, not only 429s.
+        if self.shared.routstr.is_none() && !resp.headers().contains_key("x-ratelimit-limit") {
+            let (limit, remaining, reset) = self.shared.rate_window();
+            let h = resp.headers_mut();
+            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+            h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+            h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+        }
         let status = resp.status().as_u16();
         tracing::debug!(
             method = %ctx.method,

@@ -68,7 +68,9 @@
 //!   ([`SearchEnvelope::Flat`], default) or under `data`
 //!   ([`SearchEnvelope::Data`], or header `x-mock-envelope: data`). `cursor` is
 //!   an opaque string for the next page, `null` on the last page. `nsfw`
-//!   defaults to true for authenticated requests and false otherwise.
+//!   defaults to false (the reference's default). `search` matches like a
+//!   search engine: case-insensitive, every word in any order, plural or
+//!   singular, over name, tagline, description, tags and creator.
 //! * Chat content is `"echo: <last user message>"`, one word per chunk.
 //! * Per-request headers: `x-mock-scenario` (`normal`, `keepalive`,
 //!   `error-mid-stream`, `no-done`, `slow`, `drop`, comma-separated),
@@ -115,6 +117,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod spec;
 mod state;
+mod structured;
 mod uploads;
 mod util;
 

@@ -650,7 +650,7 @@ fn match_route(method: &str, path: &str) -> Option<(String, String)> {
     match (method, path) {
         ("GET", "/" | "/v1/info") => return templ(path),
         ("GET", "/v1/models" | "/v1/providers") => return templ(path),
-        ("POST", "/v1/chat/completions") => return templ(path),
+        ("POST", "/v1/chat/completions" | "/v1/completions") => return templ(path),
         _ => {}
     }
     if method == "GET" && segs.len() == 3 && segs[0] == "v1" && segs[1] == "models" {
@@ -951,7 +951,10 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
     let mut upstream_error = false;
     if let Some(kind) = header(headers, "x-mock-routstr-error") {
         match Fail::injected(kind) {
-            Some(f) if f.kind == "upstream_error" && template == "/v1/chat/completions" => {
+            Some(f)
+                if f.kind == "upstream_error"
+                    && matches!(template.as_str(), "/v1/chat/completions" | "/v1/completions") =>
+            {
                 upstream_error = true;
             }
             Some(f) => return fail(f),
@@ -1011,9 +1014,14 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
             "status": "online",
             "models": ["gpt-4o-mini"],
         }]})))),
-        "/v1/chat/completions" => chat(
+        "/v1/chat/completions" | "/v1/completions" => chat(
             shared,
             node,
+            if template == "/v1/completions" {
+                ChatKind::Completion
+            } else {
+                ChatKind::Chat
+            },
             headers,
             &json_body,
             request_id,
@@ -1342,6 +1350,7 @@ fn cost_headers(cost: &Cost) -> Vec<(String, String)> {
 fn chat(
     shared: &Shared,
     node: &Node,
+    kind: ChatKind,
     headers: &HeaderMap,
     body: &Value,
     request_id: &str,
@@ -1361,7 +1370,7 @@ fn chat(
         Ok(s) => s,
         Err(r) => return Ok(Answer::Reply(r)),
     };
-    let mut plan = match plan(shared, ChatKind::Chat, body, None, &settings) {
+    let mut plan = match plan(shared, kind, body, None, &settings) {
         Ok(p) => p,
         Err(r) => return Ok(Answer::Reply(r)),
     };
@@ -1697,6 +1706,13 @@ impl RoutstrMockBuilder {
     /// Delay added before every response.
     pub fn latency(mut self, latency: std::time::Duration) -> Self {
         self.base = self.base.latency(latency);
+        self
+    }
+
+    /// Keeps the node's keys, balances, spent proofs and invoices in this
+    /// directory (see [`RostroMockBuilder::state_dir`](crate::RostroMockBuilder::state_dir)).
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.base = self.base.state_dir(dir);
         self
     }
 

@@ -206,6 +206,8 @@ pub(crate) struct Shared {
     pub(crate) seq: AtomicU64,
     /// Request ids count on their own, so reads leave the persisted state alone.
     request_seq: AtomicU64,
+    /// Rate-limit window: (minute, requests in it).
+    rate: Mutex<(u64, u64)>,
 }
 
 impl Shared {
@@ -239,12 +241,27 @@ impl Shared {
             sandbox,
             seq: AtomicU64::new(0),
             request_seq: AtomicU64::new(0),
+            rate: Mutex::new((0, 0)),
         }
     }
 
     /// Next value of the monotonically increasing sequence.
     pub(crate) fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts one response in the current one-minute window and returns the
+    /// `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix seconds) values.
+    /// The limit is never enforced (faults do that), so it is generous.
+    pub(crate) fn rate_window(&self) -> (u64, u64, u64) {
+        const LIMIT: u64 = 600;
+        let minute = crate::util::unix_now() / 60;
+        let mut r = lock(&self.rate);
+        if r.0 != minute {
+            *r = (minute, 0);
+        }
+        r.1 += 1;
+        (LIMIT, LIMIT.saturating_sub(r.1), (minute + 1) * 60)
     }
 
     /// Next request number (for `x-request-id`).
