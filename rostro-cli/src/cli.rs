@@ -173,6 +173,9 @@ pub enum Command {
     Completion(cmd::completion::CompletionArgs),
     /// Print the manual page (roff)
     Man(cmd::completion::ManArgs),
+    /// The persistent sandbox behind --mock: where it is, reset it
+    #[command(subcommand)]
+    Mock(cmd::mock::MockCmd),
 }
 
 /// Runs the parsed command line.
@@ -201,6 +204,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Models(a) => cmd::models::run(&ctx, a),
         Command::Wallet(c) => cmd::wallet::run(&ctx, c),
         Command::Api(a) => cmd::api::run(&ctx, a),
+        Command::Mock(c) => cmd::mock::run(&ctx, c),
         Command::Config(c) => cmd::config::run(&ctx, c),
         Command::Completion(a) => cmd::completion::run_completion(&ctx, a),
         Command::Man(a) => cmd::completion::run_man(&ctx, a),

@@ -164,8 +164,10 @@ impl Ctx {
             };
             return self.node_session_with(auth, key).await;
         }
+        // --mock never reads the real stored key: the sandbox has its own.
         let mut credential = match key {
             Some(k) => Some(k),
+            None if self.g.mock => crate::cmd::mock::load_key(&profile_name)?,
             None => credentials::load(&profile_name)?,
         };
 
@@ -173,6 +175,7 @@ impl Ctx {
         let mock = if self.g.mock {
             Some(MockGuard::Rostro(
                 rostro_mock::RostroMock::builder()
+                    .state_dir(crate::cmd::mock::sandbox_dir()?)
                     .try_start()
                     .await
                     .map_err(|e| CliError::msg(format!("cannot start the mock server: {e}")))?,
@@ -309,6 +312,7 @@ impl Ctx {
         let mut credential = match (key, auth) {
             (Some(k), _) => Some(k),
             (None, NodeAuth::Anonymous) => None,
+            (None, _) if self.g.mock => crate::cmd::mock::load_key(&profile_name)?,
             (None, _) => credentials::load(&profile_name)?,
         };
 
@@ -316,6 +320,7 @@ impl Ctx {
         let mock = if self.g.mock {
             Some(
                 rostro_mock::RoutstrMock::builder()
+                    .state_dir(crate::cmd::mock::sandbox_dir()?)
                     .try_start()
                     .await
                     .map_err(|e| CliError::msg(format!("cannot start the mock server: {e}")))?,
@@ -339,9 +344,12 @@ impl Ctx {
             && credential.is_none()
             && auth != NodeAuth::Anonymous
         {
+            // The sandbox node keeps the key (and its balance) for later commands.
+            let token = m.create_key(MOCK_ROUTSTR_BALANCE_MSATS);
+            let path = crate::cmd::mock::store_key(&profile_name, &token)?;
             credential = Some(Credential {
-                token: m.create_key(MOCK_ROUTSTR_BALANCE_MSATS),
-                source: credentials::Source::Mock,
+                token,
+                source: credentials::Source::File(path),
             });
         }
 

@@ -21,6 +21,8 @@ use crate::retry::{self, MAX_SERVER_WAIT};
 const RETRY_COUNT: HeaderName = HeaderName::from_static("x-rostro-retry-count");
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const EMPTY_FORM_CONTENT_TYPE: &str = "multipart/form-data; boundary=rostro-empty-form";
+const EMPTY_FORM_BODY: &[u8] = b"--rostro-empty-form--\r\n";
 /// Error bodies are read up to this size (the rest is dropped with the connection).
 const MAX_ERROR_BODY: usize = 256 * 1024;
 
@@ -562,8 +564,18 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
                 };
                 parts.push((name.clone(), Part::Text(text)));
             }
-            multipart = Some(parts);
-            (None, None)
+            if parts.is_empty() {
+                // reqwest sends an empty form as zero bytes, which is not a
+                // multipart body; a form without fields still has its closing
+                // delimiter (RFC 2046 section 5.1.1).
+                (
+                    Some(HeaderValue::from_static(EMPTY_FORM_CONTENT_TYPE)),
+                    Some(Bytes::from_static(EMPTY_FORM_BODY)),
+                )
+            } else {
+                multipart = Some(parts);
+                (None, None)
+            }
         }
     };
 

@@ -53,7 +53,7 @@ const ROLES: &[&str] = &[
     "a tavern keeper",
     "a vampire noble",
     "a street musician",
-    "a court mage",
+    "a court wizard and mage",
 ];
 const LORE_TOPICS: &[&str] = &[
     "Kingdom",
@@ -381,7 +381,9 @@ impl Catalog {
     }
 
     /// Runs a search (the parameters of `GET /search`) and returns the page.
-    pub(crate) fn search(&self, params: &Params, authenticated: bool) -> Result<SearchPage, Reply> {
+    /// NSFW entries are excluded unless `nsfw` (or `nsfw_only`) asks for them,
+    /// the reference's default for every caller.
+    pub(crate) fn search(&self, params: &Params) -> Result<SearchPage, Reply> {
         let namespace = params
             .str("namespace")
             .unwrap_or_else(|| "characters".into());
@@ -391,16 +393,18 @@ impl Catalog {
             _ => "",
         };
         let text = params.str("search").or_else(|| params.str("exact_search"));
-        let text = text.map(|s| s.to_lowercase()).filter(|s| !s.is_empty());
+        let text = text
+            .map(|s| query_words(&s))
+            .filter(|w| !w.is_empty());
         let name_like = params.str("name_like").map(|s| s.to_lowercase());
         let mut include = params.list("tags");
         include.extend(params.list("topics"));
         let mut exclude = params.list("exclude_tags");
         exclude.extend(params.list("excludetopics"));
         let inclusive_or = params.bool("inclusive_or")?.unwrap_or(false);
-        let nsfw = params.bool("nsfw")?.unwrap_or(authenticated);
-        let nsfl = params.bool("nsfl")?.unwrap_or(nsfw);
         let nsfw_only = params.bool("nsfw_only")?.unwrap_or(false);
+        let nsfw = params.bool("nsfw")?.unwrap_or(nsfw_only);
+        let nsfl = params.bool("nsfl")?.unwrap_or(nsfw);
         let require_images = params.bool("require_images")?.unwrap_or(false);
         let min_tokens = params.int("min_tokens")?;
         let max_tokens = params.int("max_tokens")?;
@@ -443,10 +447,9 @@ impl Catalog {
             .filter(|e| !nsfw_only || e.nsfw)
             .filter(|e| !require_images || e.has_gallery)
             .filter(|e| {
-                text.as_ref().is_none_or(|t| {
-                    e.name.to_lowercase().contains(t)
-                        || e.tagline.to_lowercase().contains(t)
-                        || e.description.to_lowercase().contains(t)
+                text.as_ref().is_none_or(|words| {
+                    let haystack = entry_words(e);
+                    words.iter().all(|w| word_matches(w, &haystack))
                 })
             })
             .filter(|e| {
@@ -528,6 +531,82 @@ impl Catalog {
             .collect();
         Ok(json!({"tags": tags, "count": total}))
     }
+}
+
+/// Lower-cased words of a text, each with its singular forms
+/// (`"Dragons"` -> `[dragons, dragon]`).
+fn words_of(text: &str) -> Vec<Vec<String>> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| forms(&w.to_lowercase()))
+        .collect()
+}
+
+/// A word, it without a final `s`, and its rough singular: plural and singular
+/// of one word always share a form (`elves`/`elf`, `caves`/`cave`).
+fn forms(w: &str) -> Vec<String> {
+    let mut f = vec![w.to_string()];
+    if w.chars().count() > 3
+        && let Some(stem) = w.strip_suffix('s')
+    {
+        f.push(stem.to_string());
+    }
+    let s = singular(w);
+    if !f.contains(&s) {
+        f.push(s);
+    }
+    f
+}
+
+/// The words a query asks for (every one must match, in any order).
+fn query_words(text: &str) -> Vec<Vec<String>> {
+    words_of(text)
+}
+
+/// The words an entry is found by: name, tagline, description, tags, creator.
+fn entry_words(e: &CatalogEntry) -> Vec<Vec<String>> {
+    let mut w = words_of(&e.name);
+    w.extend(words_of(&e.tagline));
+    w.extend(words_of(&e.description));
+    for t in &e.tags {
+        w.extend(words_of(t));
+    }
+    w.extend(words_of(&e.creator));
+    w
+}
+
+/// A query word matches a word sharing a form with it, or (from three
+/// letters) a word it begins (`drag` finds `dragon`).
+fn word_matches(query: &[String], haystack: &[Vec<String>]) -> bool {
+    haystack.iter().any(|w| {
+        query.iter().any(|q| {
+            w.contains(q) || (q.chars().count() >= 3 && w.first().is_some_and(|x| x.starts_with(q)))
+        })
+    })
+}
+
+/// A rough English singular, enough for catalog search (`dragons`, `wolves`,
+/// `stories`, `witches` -> `dragon`, `wolf`, `story`, `witch`).
+fn singular(w: &str) -> String {
+    let n = w.chars().count();
+    if n <= 3 || !w.is_ascii() {
+        return w.to_string();
+    }
+    if let Some(stem) = w.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    if let Some(stem) = w.strip_suffix("ves") {
+        return format!("{stem}f");
+    }
+    for suffix in ["sses", "shes", "ches", "xes", "zes"] {
+        if w.ends_with(suffix) {
+            return w[..w.len() - 2].to_string();
+        }
+    }
+    if w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
+        return w[..w.len() - 1].to_string();
+    }
+    w.to_string()
 }
 
 fn sort_entries(hits: &mut [&CatalogEntry], sort: &str, asc: bool) {
@@ -715,9 +794,10 @@ mod tests {
         let c = Catalog::generate(1, 120, 0);
         let mut p = Params::default();
         p.0.insert("first".into(), json!(50));
+        p.0.insert("nsfw".into(), json!(true));
         let mut seen = Vec::new();
         loop {
-            let page = c.search(&p, true).unwrap();
+            let page = c.search(&p).unwrap();
             seen.extend(page.nodes.iter().map(|e| e.id));
             match page.cursor {
                 Some(cur) => {

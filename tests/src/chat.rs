@@ -115,40 +115,6 @@ pub(crate) fn stream_settings(
     })
 }
 
-fn tool_arguments(tool_fn: &Value, text: &str) -> String {
-    let mut args = Map::new();
-    let props = tool_fn
-        .get("parameters")
-        .and_then(|p| p.get("properties"))
-        .and_then(Value::as_object);
-    match props {
-        Some(props) if !props.is_empty() => {
-            for (name, schema) in props {
-                let v = if let Some(first) = schema
-                    .get("enum")
-                    .and_then(Value::as_array)
-                    .and_then(|e| e.first())
-                {
-                    first.clone()
-                } else {
-                    match schema.get("type").and_then(Value::as_str) {
-                        Some("integer") | Some("number") => json!(1),
-                        Some("boolean") => json!(true),
-                        Some("array") => json!([]),
-                        Some("object") => json!({}),
-                        _ => json!(text),
-                    }
-                };
-                args.insert(name.clone(), v);
-            }
-        }
-        _ => {
-            args.insert("input".into(), json!(text));
-        }
-    }
-    Value::Object(args).to_string()
-}
-
 /// Validates a request and decides the answer.
 pub(crate) fn plan(
     shared: &Shared,
@@ -253,16 +219,24 @@ pub(crate) fn plan(
                             "tool_choice names a function that is not in `tools`.",
                         ));
                     }
-                    for (k, t) in selected.iter().enumerate() {
+                    for t in &selected {
                         let f = t.get("function").unwrap_or(&Value::Null);
                         tool_calls.push(ToolCall {
-                            id: format!("call_{:016x}", mix64(shared.next_seq() ^ k as u64)),
+                            // mix64 is a bijection and the sequence never repeats,
+                            // so ids are unique across calls, replies and parallel requests.
+                            id: format!(
+                                "call_{:016x}",
+                                mix64(
+                                    shared.config.seed
+                                        ^ shared.next_seq().wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                                )
+                            ),
                             name: f
                                 .get("name")
                                 .and_then(Value::as_str)
                                 .unwrap_or("tool")
                                 .into(),
-                            arguments: tool_arguments(f, &user_text),
+                            arguments: crate::structured::tool_arguments(f, &user_text),
                         });
                     }
                 } else if let Some(functions) = body.get("functions").and_then(Value::as_array) {
@@ -276,11 +250,16 @@ pub(crate) fn plan(
                                 .and_then(Value::as_str)
                                 .unwrap_or("function")
                                 .into(),
-                            arguments: tool_arguments(f, &user_text),
+                            arguments: crate::structured::tool_arguments(f, &user_text),
                         });
                     }
                 }
-                (format!("echo: {user_text}"), prompt_tokens)
+                let text = body
+                    .get("response_format")
+                    .filter(|_| tool_calls.is_empty())
+                    .and_then(|f| crate::structured::response_content(f, &user_text))
+                    .unwrap_or_else(|| format!("echo: {user_text}"));
+                (text, prompt_tokens)
             }
         }
         ChatKind::Completion => {

@@ -202,6 +202,14 @@ impl Front {
         if let Ok(v) = HeaderValue::from_str(&ctx.request_id) {
             resp.headers_mut().insert(id_header, v);
         }
+        // The overview documents X-RateLimit-* on every response, not only 429s.
+        if self.shared.routstr.is_none() && !resp.headers().contains_key("x-ratelimit-limit") {
+            let (limit, remaining, reset) = self.shared.rate_window();
+            let h = resp.headers_mut();
+            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+            h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+            h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+        }
         let status = resp.status().as_u16();
         tracing::debug!(
             method = %ctx.method,
@@ -266,7 +274,7 @@ impl Front {
         let (parts, body) = req.into_parts();
         let method = parts.method.as_str().to_ascii_uppercase();
         let path = parts.uri.path().to_string();
-        let seq = shared.next_seq();
+        let seq = shared.next_request_seq();
         let request_id = format!("req_{:016x}", mix64(shared.config.seed ^ (seq << 1)));
         if path.starts_with(crate::control::CONTROL_PREFIX)
             && !path.starts_with(&format!("{}/", crate::router::PART_PREFIX))
@@ -522,7 +530,16 @@ pub(crate) async fn run(listener: TcpListener, front: Arc<Front>) {
         tokio::spawn(async move {
             let svc = service_fn(move |req| {
                 let front = front.clone();
-                async move { front.handle(req).await }
+                async move {
+                    match &front.shared.sandbox {
+                        Some(sandbox) => {
+                            sandbox
+                                .transaction(&front.shared, front.handle(req))
+                                .await
+                        }
+                        None => front.handle(req).await,
+                    }
+                }
             });
             let _ = http1::Builder::new()
                 .keep_alive(true)

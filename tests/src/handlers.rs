@@ -87,6 +87,18 @@ fn with_body(body: &[u8], f: impl FnOnce(Value) -> Reply) -> Reply {
     }
 }
 
+/// True when the request carries a body meant as JSON (a JSON content type,
+/// or none at all).
+fn sent_json(request: &wiremock::Request) -> bool {
+    if request.body.is_empty() {
+        return false;
+    }
+    match request.headers.get("content-type").and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(ct) => ct.to_ascii_lowercase().contains("json"),
+    }
+}
+
 pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Request) -> Reply {
     let route = &shared.router.routes[index];
     let params = route
@@ -95,12 +107,17 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
     let query = parse_query(request.url.query());
     let key = route.key();
     match route.handler {
+        // A body that is not JSON gets FastAPI's 422, as the API answers
+        // (multipart and other declared non-JSON bodies are left alone).
+        Handler::Example if sent_json(request) => match parse_json_body(&request.body) {
+            Ok(_) => example(shared, index),
+            Err(e) => e,
+        },
         Handler::Example => example(shared, index),
         Handler::Search => with_body(&request.body, |body| {
             let mut p = Params::from_query(&query);
             p.merge_json(&body);
-            let authenticated = api_key(&request.headers).is_some();
-            match shared.catalog.search(&p, authenticated) {
+            match shared.catalog.search(&p) {
                 Ok(page) => {
                     let v = page.to_json(&shared.base_url);
                     let envelope = match request
@@ -167,10 +184,7 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             sp.merge_json(&Value::Object(
                 q.into_iter().map(|(k, v)| (k, Value::String(v))).collect(),
             ));
-            match shared
-                .catalog
-                .search(&sp, api_key(&request.headers).is_some())
-            {
+            match shared.catalog.search(&sp) {
                 Ok(page) => Reply::ok(json!({
                     "count": page.count,
                     "results": page.nodes.iter().map(|e| json!({
@@ -252,6 +266,28 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             with_body(&request.body, |body| uploads::complete(shared, &key, &body))
         }
         Handler::Media => uploads::media(shared, param(&params, "file").unwrap_or("")),
+        Handler::LoreItems => crate::records::lore_items(shared),
+        Handler::LoreRemove => crate::records::lore_remove(
+            shared,
+            param(&params, "owner_id").unwrap_or(""),
+            param(&params, "uuid").unwrap_or(""),
+        ),
+        Handler::Personas if request.method.as_str() == "GET" => {
+            crate::records::personas_list(shared)
+        }
+        Handler::Personas => with_body(&request.body, |body| {
+            crate::records::persona_save(shared, None, &body)
+        }),
+        Handler::Persona => {
+            let id = param(&params, "persona_id").unwrap_or("");
+            if request.method.as_str() == "DELETE" {
+                crate::records::persona_delete(shared, id)
+            } else {
+                with_body(&request.body, |body| {
+                    crate::records::persona_save(shared, Some(id), &body)
+                })
+            }
+        }
         Handler::GalleryUpload | Handler::MultipartUpload | Handler::UploadPart => {
             Reply::api_error(
                 500,

@@ -361,7 +361,14 @@ pub(crate) fn history(shared: &Shared, body: &Value) -> Reply {
     {
         Some(c) => match decode_cursor(c) {
             Some(o) => o,
-            None => return Reply::user_error(400, "Invalid pagination cursor."),
+            // 400 is not declared for this operation; 422 is.
+            None => {
+                return Reply::validation(
+                    &["body", "cursor"],
+                    "Invalid pagination cursor.",
+                    "value_error",
+                );
+            }
         },
         None => 0,
     };
@@ -471,9 +478,12 @@ pub(crate) fn project(shared: &Shared, uuid: &str) -> Reply {
     {
         return Reply::ok(upload_item(u));
     }
-    Reply::user_error(
-        404,
+    // The operation declares only 200 and 422, so an unknown uuid is a 422
+    // on the path parameter (the real API's 404 is not in its contract).
+    Reply::validation(
+        &["path", "uuid"],
         &format!("No imagine project or image with uuid {uuid}."),
+        "value_error",
     )
 }
 

@@ -68,7 +68,9 @@
 //!   ([`SearchEnvelope::Flat`], default) or under `data`
 //!   ([`SearchEnvelope::Data`], or header `x-mock-envelope: data`). `cursor` is
 //!   an opaque string for the next page, `null` on the last page. `nsfw`
-//!   defaults to true for authenticated requests and false otherwise.
+//!   defaults to false (the reference's default). `search` matches like a
+//!   search engine: case-insensitive, every word in any order, plural or
+//!   singular, over name, tagline, description, tags and creator.
 //! * Chat content is `"echo: <last user message>"`, one word per chunk.
 //! * Per-request headers: `x-mock-scenario` (`normal`, `keepalive`,
 //!   `error-mid-stream`, `no-done`, `slow`, `drop`, comma-separated),
@@ -111,9 +113,11 @@ mod records;
 mod reply;
 mod router;
 pub mod routstr;
+pub mod sandbox;
 pub mod schema;
 pub mod spec;
 mod state;
+mod structured;
 mod uploads;
 mod util;
 
@@ -302,28 +306,32 @@ impl RostroMock {
 
     /// Every upload received (including ones deleted later), oldest first.
     pub fn uploads(&self) -> Vec<UploadRecord> {
-        lock(&self.shared.uploads).clone()
+        self.shared.txn(|| lock(&self.shared.uploads).clone())
     }
 
     /// One upload by its uuid.
     pub fn upload(&self, uuid: &str) -> Option<UploadRecord> {
-        lock(&self.shared.uploads)
-            .iter()
-            .find(|u| u.uuid == uuid)
-            .cloned()
+        self.shared.txn(|| {
+            lock(&self.shared.uploads)
+                .iter()
+                .find(|u| u.uuid == uuid)
+                .cloned()
+        })
     }
 
     /// Every generation job, oldest first.
     pub fn generations(&self) -> Vec<GenerationRecord> {
-        lock(&self.shared.generations).clone()
+        self.shared.txn(|| lock(&self.shared.generations).clone())
     }
 
     /// One generation by its `generation_uuid` (or media uuid).
     pub fn generation(&self, uuid: &str) -> Option<GenerationRecord> {
-        lock(&self.shared.generations)
-            .iter()
-            .find(|g| g.generation_uuid == uuid || g.media_uuid == uuid)
-            .cloned()
+        self.shared.txn(|| {
+            lock(&self.shared.generations)
+                .iter()
+                .find(|g| g.generation_uuid == uuid || g.media_uuid == uuid)
+                .cloned()
+        })
     }
 }
 
@@ -465,6 +473,15 @@ impl RostroMockBuilder {
         self
     }
 
+    /// Keeps the mock's state (generations, uploads, lore items, personas,
+    /// Routstr balances, the id sequence) in this directory, shared with
+    /// every other mock serving it, now or later (see [`sandbox`]). Each
+    /// request is one locked transaction on `state.json`.
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.state_dir = Some(dir.into());
+        self
+    }
+
     /// Switches to Routstr mode: the mock plays a Routstr node (see
     /// [`routstr`]) instead of the Rostro API. General options set so far
     /// (port, host, seed, latency, faults) are kept.
@@ -490,7 +507,14 @@ impl RostroMockBuilder {
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
         let spec = config.spec.clone().unwrap_or_else(embedded_spec);
-        let shared = Arc::new(Shared::new(base_url, config, spec));
+        let sandbox = match &config.state_dir {
+            Some(dir) => Some(
+                sandbox::Sandbox::open(dir.clone())
+                    .map_err(|e| std::io::Error::other(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let shared = Arc::new(Shared::new(base_url, config, spec, sandbox));
         let server = MockServer::builder()
             .disable_request_recording()
             .start()

@@ -47,6 +47,10 @@ struct Args {
     /// Routstr mode: the first N refunds of each key answer 425.
     #[arg(long, default_value_t = 0)]
     refund_pending: u32,
+    /// Keep state (generations, uploads, lore, personas, balances) in this
+    /// directory, shared with `rostro --mock` and other mocks serving it.
+    #[arg(long, env = "ROSTRO_MOCK_DIR")]
+    state_dir: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -59,6 +63,9 @@ async fn main() -> std::io::Result<()> {
         .latency(Duration::from_millis(args.latency_ms))
         .require_auth_everywhere(args.require_auth)
         .imagine_checks(args.imagine_checks);
+    if let Some(dir) = args.state_dir {
+        builder = builder.state_dir(dir);
+    }
     if !args.keys.is_empty() {
         builder = builder.valid_keys(args.keys);
     }

@@ -151,3 +151,122 @@ impl GenerationRecord {
         self.checks >= self.checks_needed && self.failure.is_some()
     }
 }
+
+// ---------------------------------------------------------------------------
+// Lore items and personas: small stateful collections (persisted with the
+// sandbox, see crate::sandbox).
+
+/// `GET /lore/items`: every lore item added and not removed, oldest first.
+pub(crate) fn lore_items(shared: &crate::state::Shared) -> crate::reply::Reply {
+    let uploads = crate::state::lock(&shared.uploads);
+    let items: Vec<Value> = uploads
+        .iter()
+        .filter(|u| u.route == "POST /lore/item" && !u.deleted)
+        .map(|u| {
+            let owner = u
+                .fields
+                .iter()
+                .find(|(k, _)| k == "owner_id")
+                .and_then(|(_, v)| v.parse::<i64>().ok());
+            serde_json::json!({
+                "uuid": u.uuid,
+                "name": u.filename,
+                "status": "indexed",
+                "size": u.size,
+                "owner_id": owner,
+                "content_type": u.content_type,
+            })
+        })
+        .collect();
+    crate::reply::Reply::ok(serde_json::json!({ "count": items.len(), "items": items }))
+}
+
+/// `DELETE /lore/{owner_id}/item/{uuid}`.
+pub(crate) fn lore_remove(
+    shared: &crate::state::Shared,
+    _owner: &str,
+    uuid: &str,
+) -> crate::reply::Reply {
+    let mut uploads = crate::state::lock(&shared.uploads);
+    match uploads
+        .iter_mut()
+        .find(|u| u.route == "POST /lore/item" && u.uuid == uuid && !u.deleted)
+    {
+        Some(u) => {
+            u.deleted = true;
+            crate::reply::Reply::ok(serde_json::json!({"message": "success", "success": true}))
+        }
+        None => crate::reply::Reply::user_error(404, &format!("No lore item with uuid {uuid}.")),
+    }
+}
+
+fn personas(map: &mut serde_json::Map<String, Value>) -> &mut Vec<Value> {
+    let v = map
+        .entry("personas")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !v.is_array() {
+        *v = Value::Array(Vec::new());
+    }
+    match v {
+        Value::Array(a) => a,
+        _ => unreachable!("made an array above"),
+    }
+}
+
+/// `GET /api/personas`.
+pub(crate) fn personas_list(shared: &crate::state::Shared) -> crate::reply::Reply {
+    let mut c = crate::state::lock(&shared.collections);
+    let list = personas(&mut c).clone();
+    crate::reply::Reply::ok(serde_json::json!({ "personas": list }))
+}
+
+/// `POST /api/personas` (create, `id: None`) and `POST /api/personas/{id}` (update).
+pub(crate) fn persona_save(
+    shared: &crate::state::Shared,
+    id: Option<&str>,
+    body: &Value,
+) -> crate::reply::Reply {
+    let Some(fields) = body.as_object() else {
+        return crate::reply::Reply::validation(
+            &["body"],
+            "Input should be a valid dictionary",
+            "dict_type",
+        );
+    };
+    let mut c = crate::state::lock(&shared.collections);
+    match id {
+        None => {
+            let id = shared.next_seq();
+            let mut p = fields.clone();
+            p.insert("id".into(), Value::from(id));
+            personas(&mut c).push(Value::Object(p.clone()));
+            crate::reply::Reply::ok(Value::Object(p))
+        }
+        Some(id) => {
+            let list = personas(&mut c);
+            match list.iter_mut().find(|p| p["id"].to_string() == id) {
+                Some(p) => {
+                    for (k, v) in fields {
+                        if k != "id" {
+                            p[k] = v.clone();
+                        }
+                    }
+                    crate::reply::Reply::ok(serde_json::json!({"message": "success", "success": true}))
+                }
+                None => crate::reply::Reply::user_error(404, &format!("No persona with id {id}.")),
+            }
+        }
+    }
+}
+
+/// `DELETE /api/personas/{id}`.
+pub(crate) fn persona_delete(shared: &crate::state::Shared, id: &str) -> crate::reply::Reply {
+    let mut c = crate::state::lock(&shared.collections);
+    let list = personas(&mut c);
+    let before = list.len();
+    list.retain(|p| p["id"].to_string() != id);
+    if list.len() == before {
+        return crate::reply::Reply::user_error(404, &format!("No persona with id {id}."));
+    }
+    crate::reply::Reply::ok(serde_json::json!({"message": "success", "success": true}))
+}

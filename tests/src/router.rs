@@ -45,6 +45,14 @@ pub(crate) enum Handler {
     UploadPart,
     UploadComplete,
     Media,
+    /// `GET /lore/items`: the lore items added with `POST /lore/item`.
+    LoreItems,
+    /// `DELETE /lore/{owner_id}/item/{uuid}`.
+    LoreRemove,
+    /// `GET|POST /api/personas`: list or create.
+    Personas,
+    /// `POST|DELETE /api/personas/{persona_id}`: update or delete.
+    Persona,
 }
 
 impl Handler {
@@ -112,6 +120,12 @@ const BUILTINS: &[(&str, &str, Handler, AuthRequirement)] = {
         ("DELETE", "/api/gallery/{uuid}", GalleryDelete, Opt),
         ("POST", "/api/gallery/upload", GalleryUpload, Opt),
         ("POST", "/lore/item", MultipartUpload, Opt),
+        ("GET", "/lore/items", LoreItems, Opt),
+        ("DELETE", "/lore/{owner_id}/item/{uuid}", LoreRemove, Opt),
+        ("GET", "/api/personas", Personas, Opt),
+        ("POST", "/api/personas", Personas, Opt),
+        ("POST", "/api/personas/{persona_id}", Persona, Opt),
+        ("DELETE", "/api/personas/{persona_id}", Persona, Opt),
         ("POST", "/stt", MultipartUpload, Opt),
         ("POST", "/voice_clone", MultipartUpload, Opt),
         ("POST", "/engine/api/assets", MultipartUpload, Opt),

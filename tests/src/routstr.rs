@@ -650,7 +650,7 @@ fn match_route(method: &str, path: &str) -> Option<(String, String)> {
     match (method, path) {
         ("GET", "/" | "/v1/info") => return templ(path),
         ("GET", "/v1/models" | "/v1/providers") => return templ(path),
-        ("POST", "/v1/chat/completions") => return templ(path),
+        ("POST", "/v1/chat/completions" | "/v1/completions") => return templ(path),
         _ => {}
     }
     if method == "GET" && segs.len() == 3 && segs[0] == "v1" && segs[1] == "models" {
@@ -951,7 +951,10 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
     let mut upstream_error = false;
     if let Some(kind) = header(headers, "x-mock-routstr-error") {
         match Fail::injected(kind) {
-            Some(f) if f.kind == "upstream_error" && template == "/v1/chat/completions" => {
+            Some(f)
+                if f.kind == "upstream_error"
+                    && matches!(template.as_str(), "/v1/chat/completions" | "/v1/completions") =>
+            {
                 upstream_error = true;
             }
             Some(f) => return fail(f),
@@ -1011,9 +1014,14 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
             "status": "online",
             "models": ["gpt-4o-mini"],
         }]})))),
-        "/v1/chat/completions" => chat(
+        "/v1/chat/completions" | "/v1/completions" => chat(
             shared,
             node,
+            if template == "/v1/completions" {
+                ChatKind::Completion
+            } else {
+                ChatKind::Chat
+            },
             headers,
             &json_body,
             request_id,
@@ -1342,6 +1350,7 @@ fn cost_headers(cost: &Cost) -> Vec<(String, String)> {
 fn chat(
     shared: &Shared,
     node: &Node,
+    kind: ChatKind,
     headers: &HeaderMap,
     body: &Value,
     request_id: &str,
@@ -1361,7 +1370,7 @@ fn chat(
         Ok(s) => s,
         Err(r) => return Ok(Answer::Reply(r)),
     };
-    let mut plan = match plan(shared, ChatKind::Chat, body, None, &settings) {
+    let mut plan = match plan(shared, kind, body, None, &settings) {
         Ok(p) => p,
         Err(r) => return Ok(Answer::Reply(r)),
     };
@@ -1559,13 +1568,13 @@ impl RoutstrMock {
 
     /// A fresh token worth `msats` from this node's mint.
     pub fn mint_token(&self, msats: u64) -> String {
-        self.node().new_token(None, msats)
+        self.mock.shared.txn(|| self.node().new_token(None, msats))
     }
 
     /// A fresh token worth `msats` from another mint (a mint URL containing
     /// `unreachable` or `error` makes the node fail to redeem it).
     pub fn mint_token_at(&self, mint: &str, msats: u64) -> String {
-        self.node().new_token(Some(mint), msats)
+        self.mock.shared.txn(|| self.node().new_token(Some(mint), msats))
     }
 
     /// The value in msat of a token (`None` if it is not one of the mock's).
@@ -1575,39 +1584,39 @@ impl RoutstrMock {
 
     /// Whether the node already redeemed a token.
     pub fn is_spent(&self, token: &str) -> bool {
-        self.node().is_spent(token)
+        self.mock.shared.txn(|| self.node().is_spent(token))
     }
 
     /// Creates a key holding `msats` directly (no token involved).
     pub fn create_key(&self, msats: u64) -> String {
-        self.node().new_key(msats)
+        self.mock.shared.txn(|| self.node().new_key(msats))
     }
 
     /// The balance a key can use, in msat (a child key reports its parent's);
     /// `None` for unknown (or refunded) keys.
     pub fn balance(&self, key: &str) -> Option<u64> {
-        self.node().key(key).map(|k| k.balance_msats)
+        self.mock.shared.txn(|| self.node().key(key).map(|k| k.balance_msats))
     }
 
     /// A snapshot of one key.
     pub fn key(&self, key: &str) -> Option<RoutstrKey> {
-        self.node().key(key)
+        self.mock.shared.txn(|| self.node().key(key))
     }
 
     /// Every key, sorted.
     pub fn keys(&self) -> Vec<RoutstrKey> {
-        self.node().keys()
+        self.mock.shared.txn(|| self.node().keys())
     }
 
     /// Sets (or clears) a key's validity date (Unix seconds); a past date
     /// makes requests fail with `403 key_expired`. `false` for unknown keys.
     pub fn set_validity(&self, key: &str, unix: Option<i64>) -> bool {
-        self.node().set_validity(key, unix)
+        self.mock.shared.txn(|| self.node().set_validity(key, unix))
     }
 
     /// Sets the msat reserved on a key (as if requests were in flight).
     pub fn set_reserved(&self, key: &str, msats: u64) -> bool {
-        self.node().set_reserved(key, msats)
+        self.mock.shared.txn(|| self.node().set_reserved(key, msats))
     }
 }
 
@@ -1700,6 +1709,13 @@ impl RoutstrMockBuilder {
         self
     }
 
+    /// Keeps the node's keys, balances, spent proofs and invoices in this
+    /// directory (see [`RostroMockBuilder::state_dir`](crate::RostroMockBuilder::state_dir)).
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.base = self.base.state_dir(dir);
+        self
+    }
+
     /// A fault rule active from the start (routes are Routstr paths such as
     /// `/v1/balance/refund`).
     pub fn fault(mut self, rule: crate::FaultRule) -> Self {
@@ -1720,5 +1736,109 @@ impl RoutstrMockBuilder {
         self.cfg();
         let mock = self.base.try_start().await?;
         Ok(RoutstrMock { mock })
+    }
+}
+
+// Persistence for the sandbox (crate::sandbox): keys, spent proofs, invoices,
+// refunds and the sequence, as JSON.
+impl Node {
+    pub(crate) fn export_state(&self) -> Value {
+        let st = lock(&self.state);
+        let mut keys: Vec<&RoutstrKey> = st.keys.values().collect();
+        keys.sort_by(|a, b| a.api_key.cmp(&b.api_key));
+        let mut spent: Vec<&String> = st.spent.iter().collect();
+        spent.sort();
+        let mut invoices: Vec<&InvoiceRec> = st.invoices.values().collect();
+        invoices.sort_by(|a, b| a.id.cmp(&b.id));
+        json!({
+            "seq": st.seq,
+            "keys": keys.iter().map(|k| json!({
+                "api_key": k.api_key,
+                "balance_msats": k.balance_msats,
+                "reserved_msats": k.reserved_msats,
+                "total_requests": k.total_requests,
+                "total_spent_msats": k.total_spent_msats,
+                "balance_limit_msats": k.balance_limit_msats,
+                "balance_limit_reset": k.balance_limit_reset,
+                "validity_date": k.validity_date,
+                "parent": k.parent,
+                "transactions": k.transactions,
+                "refund_pending_left": k.refund_pending_left,
+            })).collect::<Vec<_>>(),
+            "spent": spent,
+            "invoices": invoices.iter().map(|i| json!({
+                "id": i.id,
+                "amount_sats": i.amount_sats,
+                "purpose": i.purpose,
+                "api_key": i.api_key,
+                "checks": i.checks,
+                "expire": i.expire,
+                "paid_at": i.paid_at,
+                "expires_at": i.expires_at,
+                "bolt11": i.bolt11,
+                "payment_hash": i.payment_hash,
+            })).collect::<Vec<_>>(),
+            "refunds": Value::Object(st.refunds.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        })
+    }
+
+    /// Replaces the node's state (`Null`: a fresh node).
+    pub(crate) fn import_state(&self, v: &Value) {
+        let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64);
+        let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut st = lock(&self.state);
+        *st = NodeState::default();
+        st.seq = num(v, "seq").unwrap_or(0);
+        for k in list("keys") {
+            let Some(api_key) = text(&k, "api_key") else {
+                continue;
+            };
+            let rec = RoutstrKey {
+                api_key: api_key.clone(),
+                balance_msats: num(&k, "balance_msats").unwrap_or(0),
+                reserved_msats: num(&k, "reserved_msats").unwrap_or(0),
+                total_requests: num(&k, "total_requests").unwrap_or(0),
+                total_spent_msats: num(&k, "total_spent_msats").unwrap_or(0),
+                balance_limit_msats: num(&k, "balance_limit_msats"),
+                balance_limit_reset: text(&k, "balance_limit_reset"),
+                validity_date: k.get("validity_date").and_then(Value::as_i64),
+                parent: text(&k, "parent"),
+                transactions: k
+                    .get("transactions")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                refund_pending_left: num(&k, "refund_pending_left")
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+            };
+            st.keys.insert(api_key, rec);
+        }
+        st.spent = list("spent")
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
+        for i in list("invoices") {
+            let Some(id) = text(&i, "id") else { continue };
+            let rec = InvoiceRec {
+                id: id.clone(),
+                amount_sats: num(&i, "amount_sats").unwrap_or(0),
+                purpose: text(&i, "purpose").unwrap_or_default(),
+                api_key: text(&i, "api_key"),
+                checks: num(&i, "checks")
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                expire: i.get("expire").and_then(Value::as_bool).unwrap_or(false),
+                paid_at: num(&i, "paid_at"),
+                expires_at: num(&i, "expires_at").unwrap_or(0),
+                bolt11: text(&i, "bolt11").unwrap_or_default(),
+                payment_hash: text(&i, "payment_hash").unwrap_or_default(),
+            };
+            st.invoices.insert(id, rec);
+        }
+        if let Some(r) = v.get("refunds").and_then(Value::as_object) {
+            st.refunds = r.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        }
     }
 }

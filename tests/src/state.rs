@@ -136,6 +136,8 @@ pub(crate) struct Config {
     pub(crate) max_buffered_body: usize,
     /// Routstr mode: the mock plays a Routstr node instead of the Rostro API.
     pub(crate) routstr: Option<crate::routstr::RoutstrConfig>,
+    /// Persistent sandbox directory (see [`crate::sandbox`]).
+    pub(crate) state_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -164,6 +166,7 @@ impl Default for Config {
             retain_upload_bytes: 8 * 1024 * 1024,
             max_buffered_body: 64 * 1024 * 1024,
             routstr: None,
+            state_dir: None,
         }
     }
 }
@@ -196,11 +199,24 @@ pub(crate) struct Shared {
     pub(crate) chunked: Mutex<HashMap<String, Arc<ChunkedUpload>>>,
     /// The Routstr node, in Routstr mode.
     pub(crate) routstr: Option<crate::routstr::Node>,
-    seq: AtomicU64,
+    /// Stateful record collections by name (`personas`), JSON objects by id.
+    pub(crate) collections: Mutex<serde_json::Map<String, serde_json::Value>>,
+    /// The persistent sandbox, when the mock serves a state directory.
+    pub(crate) sandbox: Option<crate::sandbox::Sandbox>,
+    pub(crate) seq: AtomicU64,
+    /// Request ids count on their own, so reads leave the persisted state alone.
+    request_seq: AtomicU64,
+    /// Rate-limit window: (minute, requests in it).
+    rate: Mutex<(u64, u64)>,
 }
 
 impl Shared {
-    pub(crate) fn new(base_url: String, config: Config, spec: Arc<Spec>) -> Shared {
+    pub(crate) fn new(
+        base_url: String,
+        config: Config,
+        spec: Arc<Spec>,
+        sandbox: Option<crate::sandbox::Sandbox>,
+    ) -> Shared {
         let router = Arc::new(Router::new(&spec));
         let catalog = Catalog::generate(config.seed, config.characters, config.lorebooks);
         let faults = config.faults.clone();
@@ -221,13 +237,36 @@ impl Shared {
             uploads: Mutex::new(Vec::new()),
             chunked: Mutex::new(HashMap::new()),
             routstr,
+            collections: Mutex::new(serde_json::Map::new()),
+            sandbox,
             seq: AtomicU64::new(0),
+            request_seq: AtomicU64::new(0),
+            rate: Mutex::new((0, 0)),
         }
     }
 
     /// Next value of the monotonically increasing sequence.
     pub(crate) fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts one response in the current one-minute window and returns the
+    /// `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix seconds) values.
+    /// The limit is never enforced (faults do that), so it is generous.
+    pub(crate) fn rate_window(&self) -> (u64, u64, u64) {
+        const LIMIT: u64 = 600;
+        let minute = crate::util::unix_now() / 60;
+        let mut r = lock(&self.rate);
+        if r.0 != minute {
+            *r = (minute, 0);
+        }
+        r.1 += 1;
+        (LIMIT, LIMIT.saturating_sub(r.1), (minute + 1) * 60)
+    }
+
+    /// Next request number (for `x-request-id`).
+    pub(crate) fn next_request_seq(&self) -> u64 {
+        self.request_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// A fresh deterministic uuid (seeded, in order of creation).

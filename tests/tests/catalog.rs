@@ -39,7 +39,7 @@ async fn page_paging_walks_every_result_once() {
     let mut seen = BTreeSet::new();
     let mut page = 1;
     loop {
-        let (s, v) = get_json(&mock, &format!("/search?first=100&page={page}")).await;
+        let (s, v) = get_json(&mock, &format!("/search?first=100&page={page}&nsfw=true")).await;
         assert_eq!(s, 200);
         assert_eq!(v["count"].as_u64().unwrap() as usize, total);
         assert_eq!(v["page"], page);
@@ -68,7 +68,12 @@ async fn cursor_paging_walks_every_result_once_and_ends_with_null() {
         let mut req = c
             .get(format!("{}/search", mock.uri()))
             .bearer_auth("k")
-            .query(&[("first", "64"), ("sort", "star_count"), ("asc", "true")]);
+            .query(&[
+                ("first", "64"),
+                ("sort", "star_count"),
+                ("asc", "true"),
+                ("nsfw", "true"),
+            ]);
         if let Some(cur) = &cursor {
             req = req.query(&[("cursor", cur)]);
         }
@@ -120,6 +125,7 @@ async fn filters_apply() {
         .catalog()
         .characters()
         .filter(|e| e.tags.iter().any(|t| t == "Fantasy") && e.tags.iter().any(|t| t == "Magic"))
+        .filter(|e| !e.nsfw)
         .count();
     assert_eq!(v["count"].as_u64().unwrap() as usize, expected);
 
@@ -136,7 +142,13 @@ async fn filters_apply() {
         assert!((1000..=2000).contains(&t));
     }
 
-    let creator = mock.catalog().characters().next().unwrap().creator.clone();
+    let creator = mock
+        .catalog()
+        .characters()
+        .find(|e| !e.nsfw)
+        .unwrap()
+        .creator
+        .clone();
     let (_, v) = get_json(&mock, &format!("/search?username={creator}&first=500")).await;
     assert!(
         v["nodes"]
@@ -147,7 +159,14 @@ async fn filters_apply() {
     );
     assert!(v["count"].as_u64().unwrap() >= 1);
 
-    let name = mock.catalog().characters().nth(3).unwrap().name.clone();
+    let name = mock
+        .catalog()
+        .characters()
+        .filter(|e| !e.nsfw)
+        .nth(3)
+        .unwrap()
+        .name
+        .clone();
     let (_, v) = get_json(&mock, &format!("/search?search={}", name.to_lowercase())).await;
     assert!(
         v["nodes"]
@@ -172,7 +191,7 @@ async fn filters_apply() {
 }
 
 #[tokio::test]
-async fn nsfw_defaults_follow_authentication() {
+async fn nsfw_is_excluded_unless_asked_for() {
     let mock = RostroMock::start().await;
     let anon: Value = client()
         .get(format!("{}/search?first=500&nsfw_only=false", mock.uri()))
@@ -189,8 +208,25 @@ async fn nsfw_defaults_follow_authentication() {
             .iter()
             .all(|n| n["nsfw"] == false)
     );
+    // The reference's default is `nsfw=false` for every caller, keyed or not.
     let (_, authed) = get_json(&mock, "/search?first=500").await;
-    assert!(authed["count"].as_u64() > anon["count"].as_u64());
+    assert_eq!(authed["count"], anon["count"]);
+    assert!(
+        authed["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["nsfw"] == false)
+    );
+    let (_, asked) = get_json(&mock, "/search?first=500&nsfw=true").await;
+    assert!(asked["count"].as_u64() > authed["count"].as_u64());
+    assert!(
+        asked["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["nsfw"] == true)
+    );
 }
 
 #[tokio::test]
@@ -199,7 +235,7 @@ async fn lorebooks_post_search_and_data_envelope() {
         .search_envelope(SearchEnvelope::Data)
         .start()
         .await;
-    let (s, v) = post_json(&mock, "/search?namespace=lorebooks", &json!({"first": 10})).await;
+    let (s, v) = post_json(&mock, "/search?namespace=lorebooks", &json!({"first": 10, "nsfw": true})).await;
     assert_eq!(s, 200);
     let data = &v["data"];
     assert_eq!(data["nodes"].as_array().unwrap().len(), 10);
@@ -284,4 +320,91 @@ async fn catalog_entries_are_served_with_their_definition_by_id_and_by_path() {
     let (s, missing) = get_json(&mock, "/api/public/characters/999999999").await;
     assert_eq!(s, 404);
     assert_eq!(missing["errorCode"], 404);
+}
+
+#[tokio::test]
+async fn search_matches_words_in_any_order_case_and_number() {
+    let mock = RostroMock::start().await;
+    // The README's and --help's examples return results.
+    let (_, v) = get_json(&mock, "/search?search=dragons&tags=Fantasy&first=5").await;
+    assert!(!v["nodes"].as_array().unwrap().is_empty(), "{v}");
+    for n in v["nodes"].as_array().unwrap() {
+        assert!(n["topics"].as_array().unwrap().contains(&json!("Fantasy")));
+        assert_eq!(n["nsfw"], false);
+    }
+    let (_, v) = get_json(&mock, "/search?search=wizard&first=3").await;
+    assert_eq!(v["nodes"].as_array().unwrap().len(), 3, "{v}");
+
+    // Case, word order and plural/singular do not matter.
+    let e = mock
+        .catalog()
+        .characters()
+        .find(|e| !e.nsfw && e.name.split(' ').count() == 2)
+        .unwrap()
+        .clone();
+    let (first, last) = e.name.split_once(' ').unwrap();
+    let query = format!("{} {}", last.to_uppercase(), first.to_lowercase());
+    let v: Value = client()
+        .get(format!("{}/search", mock.uri()))
+        .query(&[("search", query.as_str()), ("first", "500")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        v["nodes"].as_array().unwrap().iter().any(|n| n["id"] == e.id),
+        "{query} finds {}",
+        e.name
+    );
+    let (_, singular) = get_json(&mock, "/search?search=dragon&first=500").await;
+    let (_, plural) = get_json(&mock, "/search?search=Dragons&first=500").await;
+    assert_eq!(singular["count"], plural["count"]);
+    assert!(singular["count"].as_u64().unwrap() > 0);
+
+    // Creator filter, combined with text.
+    let (_, v) = get_json(
+        &mock,
+        &format!("/search?search=dragon&username={}&first=500", e.creator.to_uppercase()),
+    )
+    .await;
+    assert!(
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["creator"] == e.creator.as_str())
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_rate_limit_headers() {
+    let mock = RostroMock::start().await;
+    let mut remaining = Vec::new();
+    for path in ["/search?first=1", "/v1/models", "/nope"] {
+        let resp = client()
+            .get(format!("{}{path}", mock.uri()))
+            .bearer_auth("k")
+            .send()
+            .await
+            .unwrap();
+        let h = resp.headers();
+        for name in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+            let value: u64 = h
+                .get(name)
+                .unwrap_or_else(|| panic!("{path}: no {name}"))
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            if name == "x-ratelimit-remaining" {
+                remaining.push(value);
+            }
+            if name == "x-ratelimit-reset" {
+                assert!(value > 1_700_000_000, "a Unix timestamp");
+            }
+        }
+    }
+    assert!(remaining.iter().all(|r| *r <= 600), "{remaining:?}");
 }

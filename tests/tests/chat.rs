@@ -205,7 +205,8 @@ async fn tool_calls_stream_arguments_in_fragments() {
     let (_, v) = post_json(&mock, "/v1/chat/completions", &body).await;
     let calls = v["choices"][0]["message"]["tool_calls"].as_array().unwrap();
     assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0]["function"]["arguments"], "{\"input\":\"Rome\"}");
+    // A tool without parameters is called with `{}` (nothing invented).
+    assert_eq!(calls[0]["function"]["arguments"], "{}");
     assert!(v["choices"][0]["message"]["content"].is_null());
     let call_id = calls[0]["id"].as_str().unwrap();
     body["messages"]
@@ -351,4 +352,111 @@ async fn hundred_thousand_chunks_stream_quickly() {
     assert!(done);
     // Every event is one line plus a blank line: 100k content chunks + finish + [DONE].
     assert_eq!(newlines / 2, 100_002);
+}
+
+#[tokio::test]
+async fn parallel_tool_call_ids_are_unique_across_calls_and_requests() {
+    let mock = RostroMock::start().await;
+    let mut body = chat_body("weather in Paris", false);
+    body["parallel_tool_calls"] = json!(true);
+    body["tools"] = json!([
+        {"type": "function", "function": {"name": "a", "parameters": {"type": "object", "properties": {"x": {"type": "string"}}}}},
+        {"type": "function", "function": {"name": "b"}},
+        {"type": "function", "function": {"name": "c", "parameters": {"type": "object", "properties": {}}}},
+    ]);
+    let mut ids = Vec::new();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let uri = mock.uri();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            let v: Value = client()
+                .post(format!("{uri}/v1/chat/completions"))
+                .bearer_auth(KEY)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v
+        }));
+    }
+    for t in tasks {
+        let v = t.await.unwrap();
+        let calls = v["choices"][0]["message"]["tool_calls"].as_array().unwrap();
+        assert_eq!(calls.len(), 3);
+        // No-parameter tools (missing or empty `properties`) get `{}`.
+        assert_eq!(calls[1]["function"]["arguments"], "{}");
+        assert_eq!(calls[2]["function"]["arguments"], "{}");
+        let a: Value = serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
+        assert_eq!(a, json!({"x": "weather in Paris"}));
+        ids.extend(calls.iter().map(|c| c["id"].as_str().unwrap().to_string()));
+    }
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "every tool call has its own id");
+}
+
+#[tokio::test]
+async fn tool_arguments_validate_against_the_parameter_schema() {
+    let mock = RostroMock::start().await;
+    let mut body = chat_body("plan", false);
+    body["tools"] = json!([{"type": "function", "function": {"name": "plan", "parameters": {
+        "type": "object",
+        "properties": {
+            "steps": {"type": "array", "items": {"$ref": "#/$defs/Step"}, "minItems": 2},
+            "priority": {"type": "string", "enum": ["low", "high"]},
+            "count": {"type": "integer", "minimum": 3},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]}
+        },
+        "required": ["steps", "priority", "count", "note"],
+        "additionalProperties": false,
+        "$defs": {"Step": {"type": "object", "properties": {"done": {"type": "boolean"}}, "required": ["done"]}}
+    }}}]);
+    let (s, v) = post_json(&mock, "/v1/chat/completions", &body).await;
+    assert_eq!(s, 200);
+    let args: Value = serde_json::from_str(
+        v["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        args,
+        json!({"steps": [{"done": true}, {"done": true}], "priority": "low", "count": 3, "note": "plan"})
+    );
+}
+
+#[tokio::test]
+async fn response_format_returns_json_valid_for_the_schema() {
+    let mock = RostroMock::start().await;
+    let mut body = chat_body("a cat", false);
+    body["response_format"] = json!({"type": "json_object"});
+    let (_, v) = post_json(&mock, "/v1/chat/completions", &body).await;
+    let content: Value =
+        serde_json::from_str(v["choices"][0]["message"]["content"].as_str().unwrap()).unwrap();
+    assert!(content.is_object(), "{content}");
+
+    body["response_format"] = json!({"type": "json_schema", "json_schema": {"name": "Pet", "strict": true, "schema": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "legs": {"type": "integer"}, "tags": {"type": "array", "items": {"type": "string"}}},
+        "required": ["name", "legs", "tags"],
+        "additionalProperties": false
+    }}});
+    for stream in [false, true] {
+        body["stream"] = json!(stream);
+        let text = if stream {
+            let (s, _, raw) = stream_text(&mock, "/v1/chat/completions", &body, &[]).await;
+            assert_eq!(s, 200);
+            contents(&sse_data(&raw))
+        } else {
+            let (_, v) = post_json(&mock, "/v1/chat/completions", &body).await;
+            v["choices"][0]["message"]["content"].as_str().unwrap().to_string()
+        };
+        let pet: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(pet, json!({"name": "a cat", "legs": 1, "tags": ["a cat"]}), "stream={stream}");
+    }
 }

@@ -97,7 +97,7 @@ async fn faults_match_templates_and_literal_paths() {
     let (s, _) = get_json(&mock, "/imagine/project/abc").await;
     assert_eq!(s, 503);
     let (s, _) = get_json(&mock, "/imagine/project/abc").await;
-    assert_eq!(s, 404, "fault used up; the route answers normally");
+    assert_eq!(s, 422, "fault used up; the route answers normally");
     assert_eq!(mock.attempts("GET", "/imagine/project/{uuid}"), 2);
     assert_eq!(
         mock.attempts("GET", "/imagine/project/xyz"),
@@ -117,7 +117,7 @@ async fn faults_match_templates_and_literal_paths() {
     assert_eq!(s, 502);
     mock.inject_fault(FaultRule::new(Fault::Status(500)).on("GET", "/imagine/project/abc"));
     let (s, _) = get_json(&mock, "/imagine/project/other").await;
-    assert_eq!(s, 404);
+    assert_eq!(s, 422);
     let (s, _) = get_json(&mock, "/imagine/project/abc").await;
     assert_eq!(s, 500);
 }

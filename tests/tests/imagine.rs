@@ -206,8 +206,10 @@ async fn unknown_uuids_are_404_user_errors() {
         assert_eq!(v["code"], 0);
         assert!(v["error"].is_string());
     }
-    let (s, _) = get_json(&mock, "/imagine/project/nope").await;
-    assert_eq!(s, 404);
+    // Declared statuses only: GET /imagine/project/{uuid} documents 200 and 422.
+    let (s, v) = get_json(&mock, "/imagine/project/nope").await;
+    assert_eq!(s, 422);
+    assert_eq!(v["detail"][0]["loc"], json!(["path", "uuid"]));
     let (s, _) = get_json(&mock, "/media/nope.png").await;
     assert_eq!(s, 404);
     // Media of a job that is not done yet is not there either.
@@ -279,5 +281,5 @@ async fn history_pages_generated_and_uploaded_items_and_delete_removes() {
     let (_, after) = post_json(&mock, "/imagine/history", &json!({"first": 50})).await;
     assert_eq!(after["items"].as_array().unwrap().len(), 4);
     let (s, _) = get_json(&mock, &format!("/imagine/project/{}", generated[0])).await;
-    assert_eq!(s, 404);
+    assert_eq!(s, 422);
 }

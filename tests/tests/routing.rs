@@ -237,3 +237,22 @@ async fn concurrent_requests_are_all_served_and_counted() {
         .collect();
     assert_eq!(ids.len(), 100, "request ids are unique");
 }
+
+#[tokio::test]
+async fn invalid_json_bodies_get_the_reference_422() {
+    let mock = RostroMock::start().await;
+    // An operation answered from its example, and a stateful one.
+    for path in ["/api/personas", "/api/account/blacklist", "/imagine/history"] {
+        let resp = client()
+            .post(format!("{}{path}", mock.uri()))
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        let (s, v) = status_json(resp).await;
+        assert_eq!(s, 422, "{path}: {v}");
+        assert_eq!(v["detail"][0]["type"], "json_invalid", "{path}: {v}");
+    }
+}

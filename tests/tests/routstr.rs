@@ -733,3 +733,23 @@ async fn faults_attempts_and_control_api() {
         .status();
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn legacy_completions_are_served_and_paid_for() {
+    let node = RoutstrMock::start().await;
+    let key = node.create_key(100_000);
+    let body = json!({"model": "gpt-4o-mini", "prompt": "say hi", "max_tokens": 5});
+    let (s, _, v) = call(
+        &node,
+        "POST",
+        "/v1/completions",
+        &[("authorization", &bearer(&key))],
+        Some(&body),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["object"], "text_completion");
+    assert!(v["choices"][0]["text"].as_str().unwrap().starts_with("echo:"));
+    assert!(v["usage"]["cost"].is_object(), "{v}");
+    assert!(node.balance(&key).unwrap() < 100_000, "the request is charged");
+}

@@ -62,7 +62,21 @@ async fn fixtures(mock: &RostroMock) -> BTreeMap<&'static str, String> {
         .await
         .unwrap();
     assert_eq!(part.status(), 200);
+    let (_, persona) = post_json(mock, "/api/personas", &json!({"name": "fixture"})).await;
+    let lore = client()
+        .post(format!("{}/lore/item", mock.uri()))
+        .bearer_auth(KEY)
+        .multipart(reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(b"lore".to_vec()).file_name("lore.txt"),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let lore: Value = lore.json().await.unwrap();
     let mut m = BTreeMap::new();
+    m.insert("persona_id", persona["id"].to_string());
+    m.insert("lore_uuid", lore["uuid"].as_str().unwrap().to_string());
     m.insert(
         "generation_uuid",
         gen_["generation_uuid"].as_str().unwrap().to_string(),
@@ -91,7 +105,11 @@ async fn exercise(mock: &RostroMock, spec: &Spec) -> Vec<(String, u16)> {
     let mut failures = Vec::new();
     for op in spec.operations() {
         // Fresh fixtures per operation: some operations delete what they get.
-        let fx = fixtures(mock).await;
+        let mut fx = fixtures(mock).await;
+        if op.path.starts_with("/lore/") {
+            let lore = fx["lore_uuid"].clone();
+            fx.insert("uuid", lore);
+        }
         let mut url = format!("{}{}", mock.uri(), concrete_path(op, &fx));
         let query: Vec<String> = op
             .parameters

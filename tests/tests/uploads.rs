@@ -325,8 +325,8 @@ async fn chunked_upload_out_of_order_and_concurrent_parts() {
         &json!({"upload_id": id}),
     )
     .await;
-    assert_eq!(s, 400, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("Missing parts: [1]"));
+    assert_eq!(s, 422, "{v}");
+    assert!(v["detail"][0]["msg"].as_str().unwrap().contains("Missing parts: [1]"));
     assert_eq!(put(&mock, &url(1), p1.clone()).await.0, 200);
     let (s, done) = post_json(
         &mock,
@@ -349,7 +349,7 @@ async fn chunked_upload_errors() {
         &json!({"upload_id": "nope"}),
     )
     .await;
-    assert_eq!(s, 404);
+    assert_eq!(s, 422, "the operation declares 200 and 422");
     let (s, _) = post_json(&mock, "/engine/api/upload/complete-upload", &json!({})).await;
     assert_eq!(s, 422);
     let (_, start) = post_json(&mock, "/engine/api/upload/start-upload", &json!({})).await;
@@ -368,8 +368,8 @@ async fn chunked_upload_errors() {
         &json!({"upload_id": id, "parts": [{"part_number": 1, "etag": "\"wrong\""}]}),
     )
     .await;
-    assert_eq!(s, 400);
-    assert!(v["error"].as_str().unwrap().contains("ETag"));
+    assert_eq!(s, 422);
+    assert!(v["detail"][0]["msg"].as_str().unwrap().contains("ETag"));
     let missing = format!("{}/_mock/upload/nope/1", mock.uri());
     assert_eq!(put(&mock, &missing, vec![1]).await.0, 404);
 }

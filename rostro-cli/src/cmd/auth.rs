@@ -135,6 +135,27 @@ fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
             other => other,
         })?)
     };
+    if ctx.g.mock {
+        // The sandbox's own credentials: the real stored key is never touched.
+        let path = crate::cmd::mock::store_key(&profile, &token)?;
+        let user = account.as_ref().and_then(username);
+        if ctx.out.json {
+            return ctx.out.json_value(&json!({
+                "profile": profile,
+                "stored_in": path.display().to_string(),
+                "username": user,
+                "verified": account.is_some(),
+                "sandbox": true,
+            }));
+        }
+        ctx.out.success(&format!(
+            "Logged in to the --mock sandbox{} (profile `{profile}`, key stored in {}; \
+             the real stored key is unchanged)",
+            user.map(|u| format!(" as {u}")).unwrap_or_default(),
+            path.display()
+        ));
+        return Ok(());
+    }
     let (source, warning) = credentials::store(&profile, &token)?;
     if let Some(w) = warning {
         ctx.out.warn(&w);
@@ -163,9 +184,26 @@ fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
     Ok(())
 }
 
+/// The key `--mock` commands use: the sandbox's stored one, else (not on a Routstr
+/// profile, where the sandbox node makes a key up) the placeholder.
+fn mock_credential(ctx: &Ctx, profile: &str) -> CliResult<Option<Credential>> {
+    if let Some(c) = crate::cmd::mock::load_key(profile)? {
+        return Ok(Some(c));
+    }
+    let routstr = ctx.config()?.profile(profile).is_routstr();
+    Ok((!routstr).then(|| Credential {
+        token: crate::ctx::MOCK_KEY.to_owned(),
+        source: Source::Mock,
+    }))
+}
+
 fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
     let profile = ctx.profile_name()?;
-    let cred = credentials::load(&profile)?;
+    let cred = if ctx.g.mock {
+        mock_credential(ctx, &profile)?
+    } else {
+        credentials::load(&profile)?
+    };
     let Some(cred) = cred else {
         if ctx.out.json {
             ctx.out.json_value(&json!({
@@ -194,6 +232,7 @@ fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
             "verified": account.is_some(),
             "username": user,
             "error": problem.as_ref().map(|e| e.to_string()),
+            "sandbox": ctx.g.mock.then(|| crate::cmd::mock::sandbox_dir().ok()).flatten(),
         }))?;
     } else {
         let mut lines = vec![
@@ -204,6 +243,12 @@ fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
                 cred.source
             ),
         ];
+        if ctx.g.mock {
+            lines.push(format!(
+                "Sandbox:  {} (--mock; the real stored key is not used)",
+                crate::cmd::mock::sandbox_dir()?.display()
+            ));
+        }
         if let Some(u) = &user {
             lines.push(format!("Account:  {u}"));
         }
@@ -232,6 +277,21 @@ fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
 
 fn logout(ctx: &Ctx) -> CliResult {
     let profile = ctx.profile_name()?;
+    if ctx.g.mock {
+        return match crate::cmd::mock::remove_key(&profile)? {
+            Some(path) => {
+                ctx.out.success(&format!(
+                    "Removed the --mock sandbox key of profile `{profile}` from {}",
+                    path.display()
+                ));
+                Ok(())
+            }
+            None => Err(CliError::Auth(format!(
+                "no --mock sandbox key for profile `{profile}` (the real stored key is not \
+                 touched by --mock)"
+            ))),
+        };
+    }
     let removed = credentials::remove(&profile)?;
     if removed.is_empty() {
         return Err(CliError::Auth(format!(
@@ -251,7 +311,12 @@ fn logout(ctx: &Ctx) -> CliResult {
 
 fn token(ctx: &Ctx) -> CliResult {
     let profile = ctx.profile_name()?;
-    match credentials::load(&profile)? {
+    let cred = if ctx.g.mock {
+        mock_credential(ctx, &profile)?
+    } else {
+        credentials::load(&profile)?
+    };
+    match cred {
         Some(c) => ctx.out.line(&c.token),
         None => Err(CliError::Auth(format!(
             "not logged in (profile `{profile}`)"

@@ -13,6 +13,7 @@ pub mod follow;
 pub mod gallery;
 pub mod imagine;
 pub mod lore;
+pub mod mock;
 pub mod models;
 pub mod personas;
 pub mod search;
