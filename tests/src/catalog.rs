@@ -557,8 +557,10 @@ impl Catalog {
             format!("*{} looks up from the map.* Lost again?", e.name),
             format!("Back so soon? {} was expecting you.", e.name),
         ]);
-        def["post_history_instructions"] =
-            json!(format!("Stay in character as {}; never speak for {{{{user}}}}.", e.name));
+        def["post_history_instructions"] = json!(format!(
+            "Stay in character as {}; never speak for {{{{user}}}}.",
+            e.name
+        ));
         def["creator_notes"] = json!(format!("{} Best with a long context.", e.tagline));
         def["character_version"] = json!(format!("1.{}", e.id % 7));
         def["extensions"] = json!({});
@@ -789,7 +791,11 @@ mod tests {
             let ids = def["related_lorebooks"].as_array().unwrap();
             assert!(!ids.is_empty(), "{} links no lorebook", ch.id);
             for id in ids {
-                let lb = c.entries().iter().find(|e| Some(e.id) == id.as_u64()).unwrap();
+                let lb = c
+                    .entries()
+                    .iter()
+                    .find(|e| Some(e.id) == id.as_u64())
+                    .unwrap();
                 let book = c.full_definition(lb);
                 let entries = book["entries"].as_array().unwrap();
                 assert!(!entries.is_empty());

@@ -23,6 +23,17 @@ const MAPPED: &[&str] = &[
     "related_lorebooks",
 ];
 
+/// The fields of a character book, as a lorebook's definition carries them.
+const BOOK_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "scan_depth",
+    "token_budget",
+    "recursive_scanning",
+    "extensions",
+    "entries",
+];
+
 /// Node keys read into the card (besides `definition`); the rest is presentation or counters.
 const NODE_KEPT: &[&str] = &["id", "fullPath", "tagline", "nsfw", "nsfl"];
 
@@ -94,8 +105,19 @@ pub fn book_from_lorebook(lorebook: &Value) -> CharacterBook {
     let node = lorebook.get("node").unwrap_or(lorebook);
     let def = node.get("definition").unwrap_or(node);
     let book_src = def.get("embedded_lorebook").unwrap_or(def);
+    // Only the book's own fields: a lorebook project's definition also carries character
+    // fields (personality, first_message, ...) that are not part of a character book.
+    let mut fields = Map::new();
+    if let Value::Object(src) = book_src {
+        for k in BOOK_FIELDS {
+            if let Some(v) = src.get(*k) {
+                fields.insert((*k).into(), v.clone());
+            }
+        }
+    }
     let mut book: CharacterBook =
-        serde_json::from_value(rename_entries(book_src, "key", "keys")).unwrap_or_default();
+        serde_json::from_value(rename_entries(&Value::Object(fields), "key", "keys"))
+            .unwrap_or_default();
     if book.name.is_none() {
         book.name = def
             .get("name")
@@ -109,7 +131,6 @@ pub fn book_from_lorebook(lorebook: &Value) -> CharacterBook {
             .and_then(Value::as_str)
             .map(str::to_owned);
     }
-    book.extra.retain(|k, _| k != "id" && k != "fullPath");
     let mut origin = Map::new();
     for k in ["id", "fullPath"] {
         if let Some(v) = node.get(k) {
