@@ -54,7 +54,10 @@ fn v2_json_fixture_reads_every_spec_field_and_keeps_unknown_ones() {
         d.alternate_greetings,
         ["*She tends to a fawn.* Oh! A visitor.", "You came back."]
     );
-    assert_eq!(d.creator_notes, "Works best with a warm, descriptive style. Ünïcødé ✓");
+    assert_eq!(
+        d.creator_notes,
+        "Works best with a warm, descriptive style. Ünïcødé ✓"
+    );
     assert_eq!(d.character_version, "2.1");
     assert_eq!(d.extensions["depth_prompt"]["depth"], 4);
     let book = d.character_book.as_ref().unwrap();
@@ -63,14 +66,20 @@ fn v2_json_fixture_reads_every_spec_field_and_keeps_unknown_ones() {
     assert_eq!(book.entries.len(), 2);
     let e0 = &book.entries[0];
     assert_eq!(e0.keys, ["Eldoria", "forest"]);
-    assert_eq!(e0.secondary_keys.as_deref(), Some(&["glade".to_string()][..]));
+    assert_eq!(
+        e0.secondary_keys.as_deref(),
+        Some(&["glade".to_string()][..])
+    );
     assert_eq!(e0.selective, Some(true));
     assert_eq!(e0.position.as_deref(), Some("before_char"));
     assert!(!book.entries[1].enabled);
     // Unknown fields at every level survive a write and a read.
     assert_eq!(d.extra["x_data_unknown"], json!({"kept": true}));
     assert_eq!(card.extra["x_top_unknown"], "kept too");
-    assert_eq!(book.entries[1].extra["x_unknown_entry_field"], json!([1, 2, 3]));
+    assert_eq!(
+        book.entries[1].extra["x_unknown_entry_field"],
+        json!([1, 2, 3])
+    );
     let again = serde_json::to_value(card).unwrap();
     assert_eq!(again, fixture_json("v2_spec.json"));
 }
@@ -87,13 +96,22 @@ fn v3_json_fixture_reads_the_v3_additions() {
     assert_eq!(d.group_only_greetings, ["*Seraphina nods to the group.*"]);
     assert_eq!(d.creation_date, Some(1_700_000_000));
     assert_eq!(d.modification_date, Some(1_710_000_000));
-    assert_eq!(d.creator_notes_multilingual.as_ref().unwrap()["fr"], "Style chaleureux.");
+    assert_eq!(
+        d.creator_notes_multilingual.as_ref().unwrap()["fr"],
+        "Style chaleureux."
+    );
     let assets = d.assets.as_ref().unwrap();
     assert_eq!(assets[0].uri, "embeded://assets/icon/image/main.png");
     assert_eq!(assets[1].kind, "background");
-    assert_eq!(d.character_book.as_ref().unwrap().entries[0].use_regex, Some(true));
+    assert_eq!(
+        d.character_book.as_ref().unwrap().entries[0].use_regex,
+        Some(true)
+    );
     assert_eq!(d.extra["x_v3_unknown"], 42);
-    assert_eq!(serde_json::to_value(card).unwrap(), fixture_json("v3_spec.json"));
+    assert_eq!(
+        serde_json::to_value(card).unwrap(),
+        fixture_json("v3_spec.json")
+    );
 }
 
 #[test]
@@ -104,8 +122,14 @@ fn v1_cards_read_from_json_and_png_and_become_v3() {
         let v3 = read.card.into_v3();
         assert_eq!(v3.spec, "chara_card_v3");
         assert_eq!(v3.data.name, "Old Tom");
-        assert_eq!(v3.data.first_mes, "Shut the door, you're letting the rain in.");
-        assert_eq!(v3.data.mes_example, "{{user}}: Hello?\n{{char}}: What do you want?");
+        assert_eq!(
+            v3.data.first_mes,
+            "Shut the door, you're letting the rain in."
+        );
+        assert_eq!(
+            v3.data.mes_example,
+            "{{user}}: Hello?\n{{char}}: What do you want?"
+        );
         // TavernAI's own top-level fields are kept, out of the way.
         assert_eq!(v3.data.extensions["rostro"]["v1"]["avatar"], "none");
     }
@@ -199,7 +223,11 @@ fn written_png_keeps_the_pixels_and_carries_both_chunks() {
         assert_eq!(pixels(&out), pixels(&original), "{image}: pixels changed");
         let chunks = read_png_chunks(&out).unwrap();
         // The old card chunk of v2_ztxt.png is replaced, not duplicated.
-        assert_eq!(chunks.v3.clone().unwrap(), Card::V3(card.clone()), "{image}");
+        assert_eq!(
+            chunks.v3.clone().unwrap(),
+            Card::V3(card.clone()),
+            "{image}"
+        );
         let Some(Card::V2(v2)) = chunks.v2 else {
             panic!("{image}: no chara chunk")
         };
