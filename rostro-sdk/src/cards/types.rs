@@ -410,6 +410,12 @@ impl CardV3 {
                 r.insert("v3".into(), Value::Object(v3));
             }
         }
+        // Readers that predate V2 (TavernAI and libraries built on it) look only at the top
+        // level: mirror the V1 fields there, as SillyTavern does. `into_v3` drops the mirrors.
+        let mut top = self.extra.clone();
+        for (k, v) in v1_mirror(d) {
+            top.insert(k.into(), v.into());
+        }
         CardV2 {
             spec: SPEC_V2.into(),
             spec_version: SPEC_VERSION_V2.into(),
@@ -431,9 +437,21 @@ impl CardV3 {
                 extensions,
                 extra: Map::new(),
             },
-            extra: self.extra.clone(),
+            extra: top,
         }
     }
+}
+
+/// The V1 fields of a card, as `(key, value)`, for the top level of a V2 card.
+fn v1_mirror(d: &CardDataV3) -> [(&'static str, String); 6] {
+    [
+        ("name", d.name.clone()),
+        ("description", d.description.clone()),
+        ("personality", d.personality.clone()),
+        ("scenario", d.scenario.clone()),
+        ("first_mes", d.first_mes.clone()),
+        ("mes_example", d.mes_example.clone()),
+    ]
 }
 
 impl Card {
@@ -532,11 +550,17 @@ impl Card {
                         data.extra.insert(k, v);
                     }
                 }
+                let mut top = c.extra;
+                for (k, v) in v1_mirror(&data) {
+                    if top.get(k).and_then(Value::as_str) == Some(v.as_str()) {
+                        top.remove(k);
+                    }
+                }
                 CardV3 {
                     spec: SPEC_V3.into(),
                     spec_version: SPEC_VERSION_V3.into(),
                     data,
-                    extra: c.extra,
+                    extra: top,
                 }
             }
             Card::V1(c) => {
