@@ -84,6 +84,8 @@
 //! # Features
 //!
 //! - `engine` (default): the engine API groups (`/engine/api/...`).
+//! - `cards` (default): [`cards`], character cards (V1/V2/V3 as PNG, JSON and CharX) and
+//!   `client.characters().download_card(...)`; pulls in the `png` and `zip` crates.
 //!
 //! # Lower level
 //!
@@ -110,6 +112,8 @@
 
 #[macro_use]
 mod macros;
+#[cfg(feature = "cards")]
+pub mod cards;
 pub mod chat;
 mod client;
 mod codec;

@@ -9,6 +9,9 @@ use serde_json::{Map, Value, json};
 use crate::reply::Reply;
 use crate::util::{SplitMix64, mix64, rfc3339};
 
+/// Most entries the mock writes into one lorebook's definition.
+const MAX_BOOK_ENTRIES: u64 = 6;
+
 /// Default page size of `/search` (`first`).
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// Largest accepted `first`.
@@ -609,6 +612,82 @@ fn singular(w: &str) -> String {
     w.to_string()
 }
 
+/// Full definitions, as `GET /api/public/...?full=true` serves them: what a card exporter
+/// needs (greetings, post-history instructions, creator notes, linked lorebooks) and, for
+/// lorebooks, their entries.
+impl Catalog {
+    /// The definition served for `e`: [`CatalogEntry::definition`] plus the fields of a full
+    /// character (alternate greetings, post-history instructions, creator notes, version,
+    /// `related_lorebooks` ids of existing lorebooks) or a full lorebook (entries).
+    pub fn full_definition(&self, e: &CatalogEntry) -> Value {
+        let mut def = e.definition();
+        if e.namespace == "lorebooks" {
+            let entries: Vec<Value> = (0..e.entries.clamp(1, MAX_BOOK_ENTRIES))
+                .map(|i| lorebook_entry(e, i))
+                .collect();
+            def["scan_depth"] = json!(4);
+            def["token_budget"] = json!(512);
+            def["recursive_scanning"] = json!(false);
+            def["extensions"] = json!({});
+            def["entries"] = Value::Array(entries);
+            return def;
+        }
+        def["alternate_greetings"] = json!([
+            format!("*{} looks up from the map.* Lost again?", e.name),
+            format!("Back so soon? {} was expecting you.", e.name),
+        ]);
+        def["post_history_instructions"] = json!(format!(
+            "Stay in character as {}; never speak for {{{{user}}}}.",
+            e.name
+        ));
+        def["creator_notes"] = json!(format!("{} Best with a long context.", e.tagline));
+        def["character_version"] = json!(format!("1.{}", e.id % 7));
+        def["extensions"] = json!({});
+        def["related_lorebooks"] = json!(self.linked_lorebooks(e));
+        def
+    }
+
+    /// Ids of the lorebooks linked to character `e`: one for most characters, two for every
+    /// third, none when the catalog has no lorebooks.
+    pub fn linked_lorebooks(&self, e: &CatalogEntry) -> Vec<u64> {
+        let books: Vec<u64> = self.lorebooks().map(|b| b.id).collect();
+        if books.is_empty() || e.namespace != "characters" {
+            return Vec::new();
+        }
+        let first = (mix64(e.id ^ 0x10EB_00C5) % books.len() as u64) as usize;
+        let mut ids = vec![books[first]];
+        if e.id % 3 == 0 && books.len() > 1 {
+            ids.push(books[(first + 1) % books.len()]);
+        }
+        ids
+    }
+}
+
+/// Entry `i` of lorebook `e`, in the API's lorebook entry shape (`key`, `content`,
+/// `enabled`, `insertion_order`, `case_sensitive`, ...).
+fn lorebook_entry(e: &CatalogEntry, i: u64) -> Value {
+    let mut rng = SplitMix64::new(e.id.wrapping_mul(31) ^ i);
+    let place = rng.pick(LORE_TOPICS);
+    let who = rng.pick(FIRST);
+    let selective = i % 2 == 1;
+    json!({
+        "id": i + 1,
+        "key": [place.to_lowercase(), format!("{who} of the {place}")],
+        "secondary_keys": if selective { json!([who.to_lowercase()]) } else { json!([]) },
+        "content": format!("The {place} of {}: {who} keeps its records; outsiders need a writ to enter.", e.name),
+        "enabled": true,
+        "insertion_order": 100 + i as i64 * 10,
+        "case_sensitive": false,
+        "name": format!("{place} ({who})"),
+        "priority": 10 - i as i64,
+        "comment": format!("entry {} of {}", i + 1, e.full_path),
+        "selective": selective,
+        "constant": i == 0,
+        "position": if i % 2 == 0 { "before_char" } else { "after_char" },
+        "extensions": {},
+    })
+}
+
 fn sort_entries(hits: &mut [&CatalogEntry], sort: &str, asc: bool) {
     let key = |e: &CatalogEntry| -> i128 {
         match sort {
@@ -781,6 +860,32 @@ mod tests {
         assert_ne!(a.entries(), Catalog::generate(43, 50, 10).entries());
         assert_eq!(a.characters().count(), 50);
         assert_eq!(a.lorebooks().count(), 10);
+    }
+
+    #[test]
+    fn full_definitions_link_existing_lorebooks_with_entries() {
+        let c = Catalog::generate(7, 30, 5);
+        for ch in c.characters() {
+            let def = c.full_definition(ch);
+            let ids = def["related_lorebooks"].as_array().unwrap();
+            assert!(!ids.is_empty(), "{} links no lorebook", ch.id);
+            for id in ids {
+                let lb = c
+                    .entries()
+                    .iter()
+                    .find(|e| Some(e.id) == id.as_u64())
+                    .unwrap();
+                let book = c.full_definition(lb);
+                let entries = book["entries"].as_array().unwrap();
+                assert!(!entries.is_empty());
+                assert!(entries[0]["key"].as_array().is_some_and(|k| !k.is_empty()));
+            }
+            assert_eq!(def["alternate_greetings"].as_array().unwrap().len(), 2);
+            // The base definition is unchanged underneath.
+            assert_eq!(def["first_message"], ch.definition()["first_message"]);
+        }
+        let none = Catalog::generate(7, 3, 0);
+        assert!(none.linked_lorebooks(&none.entries()[0]).is_empty());
     }
 
     #[test]

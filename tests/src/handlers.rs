@@ -152,7 +152,7 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             match shared.catalog.entries().iter().find(wanted) {
                 Some(e) => {
                     let mut node = e.node(&shared.base_url);
-                    node["definition"] = e.definition();
+                    node["definition"] = shared.catalog.full_definition(e);
                     Reply::ok(json!({ "node": node }))
                 }
                 None => Reply::user_error(404, "Project not found."),

@@ -1,4 +1,5 @@
-//! `rostro lore add|list|query|remove`: unstructured lore items (RAG).
+//! `rostro lore add|list|query|remove`: unstructured lore items (RAG); `rostro lore download`:
+//! a lorebook as the world info JSON chat front-ends import.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,37 @@ pub enum LoreCmd {
     Query(QueryArgs),
     /// Remove a lore item
     Remove(RemoveArgs),
+    /// Download a lorebook as SillyTavern world info JSON (or a bare character book)
+    #[command(after_help = "Examples:
+  rostro lore download 500001
+  rostro lore download fable/the-duskbane-city-codex-500002 --format book --out book.json")]
+    Download(DownloadArgs),
+}
+
+/// `lore download`
+#[derive(Debug, Args)]
+pub struct DownloadArgs {
+    /// Lorebook id, or CREATOR/SLUG
+    pub id: String,
+    /// `json`: SillyTavern world info (entries by uid, with the character book as
+    /// `originalData`); `book`: the bare character book of the card specs
+    #[arg(long, value_enum, default_value_t = BookFormat::Json)]
+    pub format: BookFormat,
+    /// Output file, directory, or `-` for stdout (default: SLUG.json here)
+    #[arg(long, short = 'o', value_name = "PATH|DIR|-")]
+    pub out: Option<String>,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `--format` of `lore download`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BookFormat {
+    /// SillyTavern world info JSON
+    Json,
+    /// The character book object (`character_book` of a V2/V3 card)
+    Book,
 }
 
 /// `lore add`
@@ -147,6 +179,7 @@ pub fn run(ctx: &Ctx, cmd: LoreCmd) -> CliResult {
                 ],
             )
         }
+        LoreCmd::Download(a) => download(ctx, a),
         LoreCmd::Remove(a) => {
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
@@ -165,4 +198,59 @@ pub fn run(ctx: &Ctx, cmd: LoreCmd) -> CliResult {
             Ok(())
         }
     }
+}
+
+fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
+    use super::characters::{OutTarget, file_stem, out_target, write_out};
+    if let Some(o) = a.out.as_deref()
+        && o != "-"
+        && !a.force
+        && std::path::Path::new(o).is_file()
+    {
+        return Err(CliError::usage(format!(
+            "{o} already exists; pass --force to overwrite it"
+        )));
+    }
+    let got = ctx.block_on(async {
+        let s = ctx.session(false).await?;
+        s.client
+            .lorebooks()
+            .download_book(&a.id)
+            .await
+            .map_err(|e| s.err(e))
+    })?;
+    let node = got.project.get("node").unwrap_or(&got.project);
+    let target = out_target(
+        a.out.as_deref(),
+        &format!("{}.json", file_stem(node, "lorebook")),
+        a.force,
+    )?;
+    let doc = match a.format {
+        BookFormat::Json => rostro_sdk::cards::world_info(&got.book),
+        BookFormat::Book => serde_json::to_value(&got.book)
+            .map_err(|e| CliError::msg(format!("cannot write the lorebook: {e}")))?,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&doc)
+        .map_err(|e| CliError::msg(format!("cannot write the lorebook: {e}")))?;
+    bytes.push(b'\n');
+    write_out(ctx, &target, &bytes)?;
+    if let OutTarget::File(path) = &target {
+        if ctx.out.json {
+            return ctx.out.json_value(&json!({
+                "path": path.display().to_string(),
+                "format": match a.format { BookFormat::Json => "world_info", BookFormat::Book => "character_book" },
+                "name": got.book.name,
+                "id": node.get("id"),
+                "entries": got.book.entries.len(),
+                "bytes": bytes.len(),
+            }));
+        }
+        ctx.out.success(&format!(
+            "Wrote {} ({} entries of {})",
+            path.display(),
+            got.book.entries.len(),
+            got.book.name.as_deref().unwrap_or("the lorebook")
+        ));
+    }
+    Ok(())
 }
