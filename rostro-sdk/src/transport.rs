@@ -41,11 +41,9 @@ impl Client {
         else {
             unreachable!("buffered send returns a buffered response")
         };
-        let value = decode::<T>(op.id, &body, self.secret())?;
-        Ok(Response::new(
-            value,
-            ResponseMeta::new(status, headers, attempts),
-        ))
+        let meta = ResponseMeta::new(status, headers, attempts);
+        let value = decode::<T>(op.id, &body, self.secret()).map_err(|e| e.with_response(&meta))?;
+        Ok(Response::new(value, meta))
     }
 
     /// Sends `req` through the same retry path and returns the response as soon as a 2xx
@@ -113,9 +111,9 @@ impl Client {
                             return Ok(Sent::Raw(resp, attempt));
                         }
                         let mut headers = mem::take(resp.headers_mut());
+                        mark_sensitive(&mut headers);
                         match timeout_at(deadline, resp.bytes()).await {
                             Ok(Ok(body)) => {
-                                mark_sensitive(&mut headers);
                                 return Ok(Sent::Buffered {
                                     status,
                                     headers,
@@ -123,8 +121,16 @@ impl Client {
                                     attempts: attempt,
                                 });
                             }
-                            Ok(Err(e)) => Failure::from_reqwest(e),
-                            Err(_) => Failure::Timeout,
+                            // The headers arrived: the error keeps them (a Routstr change
+                            // token must survive a body that cannot be read).
+                            failed => {
+                                let inner = match failed {
+                                    Ok(Err(e)) => Failure::from_reqwest(e),
+                                    _ => Failure::Timeout,
+                                };
+                                let meta = ResponseMeta::new(status, headers, attempt);
+                                Failure::Body(Box::new(inner), Box::new(meta))
+                            }
                         }
                     } else {
                         let mut headers = mem::take(resp.headers_mut());
@@ -145,7 +151,7 @@ impl Client {
                 // Nothing reached the server: safe to repeat for any method.
                 Failure::Connect(_) => true,
                 Failure::Status { retryable, .. } => *retryable && prepared.replayable,
-                Failure::Timeout | Failure::Transport(_) => prepared.replayable,
+                Failure::Timeout | Failure::Transport(_) | Failure::Body(..) => prepared.replayable,
             };
             if last || !allowed {
                 return Err(failure.into_error(op.id, prepared.timeout));
@@ -191,6 +197,8 @@ enum Failure {
         retryable: bool,
         wait: Option<Duration>,
     },
+    /// A 2xx response whose body could not be read (`Timeout` or `Transport` inside).
+    Body(Box<Failure>, Box<ResponseMeta>),
 }
 
 impl Failure {
@@ -220,6 +228,7 @@ impl Failure {
                 Some(s) => format!("status {}", s.as_u16()).into(),
                 None => "status".into(),
             },
+            Failure::Body(inner, _) => inner.reason(),
         }
     }
 
@@ -230,13 +239,19 @@ impl Failure {
                 message: root_cause(&e),
                 source: e.without_url(),
             },
-            Failure::Timeout => Error::Timeout { operation, timeout },
+            Failure::Timeout => Error::Timeout {
+                operation,
+                timeout,
+                response: None,
+            },
             Failure::Transport(e) => Error::Transport {
                 operation,
                 message: root_cause(&e),
                 source: e.without_url(),
+                response: None,
             },
             Failure::Status { error, .. } => error,
+            Failure::Body(inner, meta) => inner.into_error(operation, timeout).with_response(&meta),
         }
     }
 }
@@ -329,6 +344,7 @@ fn decode<T: DeserializeOwned>(
         path,
         message,
         snippet: snippet(&scrub(body, secret)),
+        response: None,
     };
     let mut de = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {

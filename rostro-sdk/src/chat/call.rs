@@ -102,10 +102,12 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.trim_start().starts_with("application/json"));
-    if is_json {
-        return Err(unexpected_json(op.id, status, resp).await);
-    }
     let meta = ResponseMeta::new(status, headers, attempts);
+    if is_json {
+        return Err(unexpected_json(op.id, status, resp)
+            .await
+            .with_response(&meta));
+    }
     let core = SseCore::new(
         op.id,
         client.clone(),
@@ -139,6 +141,7 @@ async fn unexpected_json(
         ),
         body: is_error.then(|| Box::new(parsed)),
         partial: String::new(),
+        response: None,
     }
 }
 

@@ -256,6 +256,7 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
             message,
             body: body.map(Box::new),
             partial: self.acc.text(),
+            response: None,
         }
     }
 

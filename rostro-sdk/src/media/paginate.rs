@@ -227,6 +227,7 @@ fn item_stream<B: Paginated>(builder: B, fetch: Fetcher<B>) -> ItemStream<B::Ite
                     path: format!("{}[{i}]", page.items_key),
                     message: e.to_string(),
                     snippet: String::new(),
+                    response: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -295,6 +296,7 @@ fn split_page(value: Value) -> Result<PageParts> {
             ITEM_KEYS.join(", ")
         ),
         snippet: String::new(),
+        response: None,
     };
     let mut map = match value {
         Value::Array(items) => {
@@ -373,6 +375,7 @@ macro_rules! paginated {
                         path: ".".into(),
                         message: e.to_string(),
                         snippet: String::new(),
+                        response: None,
                     })
                 })
             }
