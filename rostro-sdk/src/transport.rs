@@ -106,6 +106,11 @@ impl Client {
                 Ok(Ok(mut resp)) => {
                     let status = resp.status();
                     span.record("status", status.as_u16());
+                    if let Some(hook) = &prepared.on_headers {
+                        let mut headers = resp.headers().clone();
+                        mark_sensitive(&mut headers);
+                        hook.call(&ResponseMeta::new(status, headers, attempt));
+                    }
                     if status.is_success() {
                         if !buffered {
                             return Ok(Sent::Raw(resp, attempt));
@@ -375,6 +380,8 @@ struct Prepared {
     max_retries: u32,
     /// Whether a request that may have reached the server can be sent again.
     replayable: bool,
+    /// Called with every response's headers before its body is read.
+    on_headers: Option<crate::request::HeadersHook>,
 }
 
 impl Prepared {
@@ -592,5 +599,6 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         timeout: options.timeout().unwrap_or(inner.timeout),
         max_retries: options.retry_limit().unwrap_or(inner.max_retries),
         replayable,
+        on_headers: options.on_headers().cloned(),
     })
 }

@@ -10,7 +10,6 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 
 use clap::Args;
 use futures::StreamExt;
@@ -22,6 +21,7 @@ use crate::ctx::{Ctx, NodeAuth, Session, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
 use crate::routstr::{PayArgs, Payment, fmt_msats};
+use rostro_sdk::CallOptions as _;
 
 /// The model used when neither `--model` nor the profile's `default_model` is set.
 pub const FALLBACK_MODEL: &str = "mobile";
@@ -157,35 +157,13 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
     }
     conv.messages.push(Message::user(prompt));
     let settled = payment.as_ref().map(Payment::settled_flag);
-    let reply = rt.block_on(async {
-        let fut = send(ctx, &session, &a, &conv, payment.as_mut());
-        tokio::pin!(fut);
-        tokio::select! {
-            r = &mut fut => r,
-            _ = ctrl_c() => {
-                if let Some(flag) = &settled
-                    && !flag.load(Ordering::SeqCst)
-                {
-                    // A paid request: the node's answer carries the change. Wait for it
-                    // unless asked again.
-                    ctx.out.warn(
-                        "waiting for the node's answer to keep the change of the payment; \
-                         press Ctrl-C again to quit without it",
-                    );
-                    tokio::select! {
-                        r = &mut fut => return r.and(Err(CliError::Interrupted)),
-                        _ = ctrl_c() => {}
-                    }
-                }
-                if !ctx.out.json {
-                    let _ = ctx.out.write("\n");
-                }
-                Err(CliError::Interrupted)
-            }
-        }
-    });
+    let reply = rt.block_on(crate::routstr::paid_with_ctrl_c(
+        &ctx.out,
+        settled,
+        send(ctx, &session, &a, &conv, payment.as_mut()),
+    ));
     if let (Some(p), Err(e)) = (&payment, &reply) {
-        p.print_error_json(&ctx.out, e)?;
+        p.report_failure(&ctx.out, e, &session.profile_name)?;
     }
     reply?;
     match &payment {
@@ -286,7 +264,10 @@ async fn send(
     );
     let mut call = s.client.chat().request(req.include_usage(!a.no_stream));
     if let Some(p) = &pay {
-        call = call.pay_with(p.token.expose());
+        // The change is written as soon as the headers arrive, before the body is read.
+        call = call
+            .pay_with(p.token.expose())
+            .on_response_headers(p.headers_hook());
     }
     if a.no_stream {
         let resp = match call.send_with_response().await {
