@@ -587,8 +587,7 @@ fn refund_seen_before(token: &str) -> bool {
         return false;
     };
     let digest = token_digest(token);
-    std::fs::read_to_string(path)
-        .is_ok_and(|text| text.lines().any(|l| l.trim() == digest))
+    std::fs::read_to_string(path).is_ok_and(|text| text.lines().any(|l| l.trim() == digest))
 }
 
 /// Notes a refund token (its hash only: the ledger holds no money).
