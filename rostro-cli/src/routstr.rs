@@ -443,8 +443,15 @@ pub async fn paid_with_ctrl_c<T>(
                     "waiting for the node's answer to keep the change of the payment; \
                      press Ctrl-C again to quit without it",
                 );
+                // Stop as soon as the headers (and so the change) arrived.
+                let change_kept = async {
+                    while !flag.load(Ordering::SeqCst) {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                };
                 tokio::select! {
                     r = &mut fut => return r.and(Err(CliError::Interrupted)),
+                    _ = change_kept => {}
                     _ = crate::ctx::ctrl_c() => {}
                 }
             }

@@ -238,8 +238,8 @@ pub enum NodeQuirk {
     /// `content-length` on a body the node made longer (the `X-Cashu` change
     /// header is there; the client reads a cut JSON body).
     BodyLongerThanLength,
-    /// `body-shorter`: a non-streaming X-Cashu reply announces more bytes than
-    /// it sends, then the connection closes (the body cannot be read).
+    /// `body-shorter`: an X-Cashu reply (streamed or not) announces more bytes
+    /// than it sends, then the connection closes (the body cannot be read).
     BodyShorterThanLength,
     /// `line-framing`: an X-Cashu stream is replayed line by line with single
     /// `\n` separators (no blank lines) and ends `data: [DONE]\n`, then EOF.
@@ -288,6 +288,8 @@ pub(crate) struct Replay {
     pub(crate) line_framing: bool,
     /// Stop after the first line and close the connection.
     pub(crate) cut: bool,
+    /// Announce more bytes than are sent, then close the connection.
+    pub(crate) short: bool,
 }
 
 /// The response of a buffered X-Cashu stream: the whole body, re-framed line
@@ -321,6 +323,21 @@ pub(crate) fn replay_response(buf: Vec<u8>, replay: Replay) -> http::Response<cr
         return http::Response::new(http_body_util::BodyExt::boxed(
             http_body_util::StreamBody::new(frames),
         ));
+    }
+    if replay.short {
+        let announced = buf.len() + 64;
+        let pause = futures::stream::once(tokio::time::sleep(std::time::Duration::from_millis(15)))
+            .filter_map(|()| async { None });
+        let frames = futures::stream::iter([Ok::<_, crate::front::BoxError>(
+            hyper::body::Frame::data(bytes::Bytes::from(buf)),
+        )])
+        .chain(pause);
+        let mut resp = http::Response::new(http_body_util::BodyExt::boxed(
+            http_body_util::StreamBody::new(frames),
+        ));
+        resp.headers_mut()
+            .insert(http::header::CONTENT_LENGTH, announced.into());
+        return resp;
     }
     let body = http_body_util::Full::new(bytes::Bytes::from(buf))
         .map_err(|never| match never {})
@@ -1583,6 +1600,7 @@ fn chat(
                 replay: Replay {
                     line_framing: quirks.has(NodeQuirk::LineFraming),
                     cut: quirks.has(NodeQuirk::StreamCut),
+                    short: quirks.has(NodeQuirk::BodyShorterThanLength),
                 },
             }
         } else {

@@ -469,6 +469,17 @@ async fn send_and_print(
             ctx.out.json_value(&v)?;
             Ok(Some(v))
         }
+        Err(e) if is_json && pay_seen.is_some() => {
+            // A paid reply cut short (e.g. a body longer than its content-length): keep
+            // what arrived and say so.
+            if let Some(p) = pay_seen {
+                p.mark_reply_lost();
+            }
+            ctx.out.bytes(&bytes)?;
+            Err(CliError::msg(format!(
+                "the node's reply is not the JSON it announced ({e}); what arrived was printed"
+            )))
+        }
         Err(_) => {
             if ctx.out.json {
                 return Err(CliError::msg(
