@@ -1262,3 +1262,34 @@ async fn refunds_say_when_the_token_was_issued_before_and_where_the_remainder_we
         stderr(&o)
     );
 }
+
+/// routstr-core's real stream framing (single `\n` between lines, `data: [DONE]\n` then EOF),
+/// from the mock and from the byte-exact transcript. Needs the SSE decoder that accepts this
+/// framing (the streams work); the change is saved either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_pay_with_reads_the_real_node_stream_framing() {
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    let framed = header_proxy(
+        &mock.uri(),
+        "x-mock-routstr-quirks: line-framing,catalog-model",
+    )
+    .await;
+    let t = mock.mint_token(30_000);
+    let (o, kept) = paid_cell(&env, &framed, PaidPath::Stream, &t, false, "framing").await;
+    assert_saved(&o, &kept, &mock, "line framing");
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "echo: pay me\n");
+
+    let (url, got, go) = stalling_server(STREAM_TRANSCRIPT, false).await;
+    go.send(()).unwrap();
+    drop(got);
+    let change = env.path().join("change-transcript.txt");
+    let mut args = vec!["--base-url".to_owned(), url];
+    args.extend(paid_args(&env, PaidPath::Stream, &t, &change, false));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(r(&env, &args)).await;
+    assert_eq!(lines(&change), vec![transcript_change(STREAM_TRANSCRIPT)]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "Hello! How can I help you today?\n");
+}
