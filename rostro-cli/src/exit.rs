@@ -19,7 +19,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "authentication failed (HTTP 401/403, no credentials where they are required, or a \
          Routstr node rejected a Cashu token as spent or invalid)",
     ),
-    (4, "not found (HTTP 404)"),
+    (
+        4,
+        "not found (HTTP 404; Routstr: `wallet refund --token` for a token the node has no \
+         balance for)",
+    ),
     (5, "rate limited (HTTP 429 after the retries)"),
     (6, "a generation failed (imagine)"),
     (

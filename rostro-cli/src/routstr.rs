@@ -10,12 +10,13 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use clap::Args;
-use rostro_sdk::routstr::{CashuToken, Msats, RoutstrErrorExt};
+use rostro_sdk::response::ResponseMeta;
+use rostro_sdk::routstr::{CashuToken, Msats, RoutstrErrorExt, RoutstrMeta};
 use serde_json::{Value, json};
 
 use crate::exit::{CliError, CliResult};
@@ -161,16 +162,72 @@ pub fn append_token(f: &mut File, token: &str) -> std::io::Result<()> {
 }
 
 /// A per-request payment: the token to send in `X-Cashu` and where its change goes.
+///
+/// The change is written from the SDK's response-headers hook ([`Payment::headers_hook`]),
+/// before the body is read, so it survives a body that cannot be read, a cut stream and
+/// Ctrl-C; [`keep`](Payment::keep) then announces it (and keeps any change the hook did not
+/// see).
 pub struct Payment {
     /// The token paying for the request.
     pub token: CashuToken,
+    /// `--pay-with` as given (`@FILE` or the token), for the refund command.
+    arg: String,
+    sink: Arc<Mutex<Sink>>,
+    /// Set once the node's response headers (or its error) were read for change.
+    settled: Arc<AtomicBool>,
+    /// Set when the body of the node's answer could not be read.
+    reply_lost: AtomicBool,
+}
+
+/// Where change goes, shared with the headers hook.
+struct Sink {
     out: Option<(PathBuf, File)>,
-    /// Change tokens received (for `--json` output).
-    kept: Vec<String>,
+    /// Change tokens received, in order.
+    kept: Vec<Kept>,
     /// A change token that could not be written to `--change-out` (it was printed).
     write_failed: Option<String>,
-    /// Set once the node's response (or error) was read for change.
-    settled: Arc<AtomicBool>,
+}
+
+struct Kept {
+    token: String,
+    /// Appended to `--change-out` (else it must be printed).
+    written: bool,
+    /// Reported to the user.
+    announced: bool,
+}
+
+impl Sink {
+    /// Records (and writes) a change token once; returns its index.
+    fn record(&mut self, token: &str) -> usize {
+        if let Some(i) = self.kept.iter().position(|k| k.token == token) {
+            return i;
+        }
+        let mut written = false;
+        if let Some((path, f)) = &mut self.out {
+            match append_token(f, token) {
+                Ok(()) => written = true,
+                Err(e) => {
+                    self.write_failed = Some(format!(
+                        "the change token could not be written to {}: {e} (it was printed \
+                         above)",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        self.kept.push(Kept {
+            token: token.to_owned(),
+            written,
+            announced: false,
+        });
+        self.kept.len() - 1
+    }
+}
+
+fn lock(sink: &Mutex<Sink>) -> std::sync::MutexGuard<'_, Sink> {
+    // A panic elsewhere must not cost the change: the data stays usable.
+    sink.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Payment {
@@ -186,10 +243,14 @@ impl Payment {
         };
         Ok(Some(Payment {
             token,
-            out,
-            kept: Vec::new(),
-            write_failed: None,
+            arg: arg.clone(),
+            sink: Arc::new(Mutex::new(Sink {
+                out,
+                kept: Vec::new(),
+                write_failed: None,
+            })),
             settled: Arc::new(AtomicBool::new(false)),
+            reply_lost: AtomicBool::new(false),
         }))
     }
 
@@ -198,64 +259,153 @@ impl Payment {
         self.settled.clone()
     }
 
+    /// For [`CallOptions::on_response_headers`](rostro_sdk::CallOptions::on_response_headers):
+    /// writes the `X-Cashu` change of a response to `--change-out` as soon as its headers
+    /// arrive, before the body is read.
+    pub fn headers_hook(&self) -> impl Fn(&ResponseMeta) + Send + Sync + 'static {
+        let sink = self.sink.clone();
+        let settled = self.settled.clone();
+        move |meta: &ResponseMeta| {
+            if let Some(t) = RoutstrMeta::from_response(meta).change_token {
+                let t = t.expose();
+                if !t.is_empty() {
+                    lock(&sink).record(t);
+                }
+            }
+            settled.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// Keeps the change of a response: appended to `--change-out`, else printed on stderr.
+    /// A token the headers hook already wrote is only announced.
     pub fn keep(&mut self, out: &Output, change: Option<&CashuToken>) {
         self.settled.store(true, Ordering::SeqCst);
-        let Some(change) = change else {
-            return;
-        };
-        let token = change.expose().to_owned();
-        if token.is_empty() {
-            return;
+        if let Some(t) = change.map(CashuToken::expose).filter(|t| !t.is_empty()) {
+            lock(&self.sink).record(t);
         }
-        let value = value_suffix(&token);
-        match &mut self.out {
-            Some((path, f)) => match append_token(f, &token) {
-                Ok(()) => out.success(&format!(
-                    "change token{value} appended to {}",
-                    path.display()
-                )),
-                Err(e) => {
-                    out.warn(&format!(
-                        "cannot write the change token to {}: {e}; keep this Cashu token{value}, \
-                         it is money:",
-                        path.display()
-                    ));
-                    out.eprint(&token);
-                    self.write_failed = Some(format!(
-                        "the change token could not be written to {} (it was printed above)",
-                        path.display()
-                    ));
-                }
-            },
-            None => {
-                out.warn(&format!(
-                    "the node returned change: keep this Cashu token{value}, it is money \
-                     (--change-out FILE saves it):"
-                ));
-                out.eprint(&token);
-            }
-        }
-        self.kept.push(token);
+        self.announce(out);
     }
 
     /// Keeps the change (or refund) carried by an error response.
     pub fn keep_from_error(&mut self, out: &Output, e: &rostro_sdk::Error) {
-        let change = e.change_token();
-        self.keep(out, change.as_ref());
+        // Only an error that came with a response settles the payment.
+        if e.headers().is_some() {
+            self.keep(out, e.change_token().as_ref());
+        } else {
+            self.announce(out);
+        }
+    }
+
+    /// Reports every change token not reported yet (written to the file, or printed).
+    pub fn announce(&self, out: &Output) {
+        let mut sink = lock(&self.sink);
+        let path = sink.out.as_ref().map(|(p, _)| p.display().to_string());
+        for k in sink.kept.iter_mut().filter(|k| !k.announced) {
+            k.announced = true;
+            let value = value_suffix(&k.token);
+            match (&path, k.written) {
+                (Some(p), true) => out.success(&format!("change token{value} appended to {p}")),
+                (Some(p), false) => {
+                    out.warn(&format!(
+                        "cannot write the change token to {p}; keep this Cashu token{value}, \
+                         it is money:"
+                    ));
+                    out.eprint(&k.token);
+                }
+                (None, _) => {
+                    out.warn(&format!(
+                        "the node returned change: keep this Cashu token{value}, it is money \
+                         (--change-out FILE saves it):"
+                    ));
+                    out.eprint(&k.token);
+                }
+            }
+        }
+    }
+
+    /// Records that the body of the node's answer could not be read.
+    pub fn mark_reply_lost(&self) {
+        self.reply_lost.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a change token was received.
+    pub fn has_change(&self) -> bool {
+        !lock(&self.sink).kept.is_empty()
     }
 
     /// The last change token received, as JSON (`null` when none).
     pub fn change_json(&self) -> Value {
-        self.kept
+        lock(&self.sink)
+            .kept
             .last()
-            .map_or(Value::Null, |t| Value::String(t.clone()))
+            .map_or(Value::Null, |k| Value::String(k.token.clone()))
     }
 
-    /// With `--json`: prints `{"error", "change_token"}` for a failed paid request that
-    /// returned a token, so scripts reading stdout get it too.
-    pub fn print_error_json(&self, out: &Output, err: &CliError) -> CliResult {
-        if !out.json || self.kept.is_empty() {
+    /// The command that asks the node for the change of this payment.
+    pub fn refund_command(&self, profile: &str) -> String {
+        let token = if self.arg.starts_with('@') {
+            self.arg.clone()
+        } else {
+            "TOKEN".to_owned()
+        };
+        let note = if token == "TOKEN" {
+            " (TOKEN: the token given to --pay-with)"
+        } else {
+            ""
+        };
+        format!("rostro --profile {profile} wallet refund --token {token}{note}")
+    }
+
+    /// After a failed paid request: says plainly where the change is, or how to ask the
+    /// node for it, and with `--json` prints `{"error", "change_token", "refund_command"}`.
+    pub fn report_failure(
+        &self,
+        out: &Output,
+        err: &CliError,
+        profile: &str,
+        json_record: bool,
+    ) -> CliResult {
+        self.announce(out);
+        let reply_lost = matches!(
+            err,
+            CliError::Interrupted
+                | CliError::Sdk(
+                    rostro_sdk::Error::Decode { .. }
+                        | rostro_sdk::Error::Transport { .. }
+                        | rostro_sdk::Error::Timeout { .. }
+                        | rostro_sdk::Error::Stream { .. }
+                )
+                | CliError::Routstr(
+                    rostro_sdk::Error::Decode { .. }
+                        | rostro_sdk::Error::Transport { .. }
+                        | rostro_sdk::Error::Timeout { .. }
+                        | rostro_sdk::Error::Stream { .. }
+                )
+        ) || self.reply_lost.load(Ordering::SeqCst);
+        let refund = (!self.has_change()).then(|| self.refund_command(profile));
+        {
+            let sink = lock(&self.sink);
+            let last = sink.kept.last();
+            let path = sink.out.as_ref().map(|(p, _)| p.display().to_string());
+            let what = if matches!(err, CliError::Interrupted) {
+                "the request was interrupted"
+            } else {
+                "the node's reply could not be read"
+            };
+            match (last, &refund) {
+                (Some(k), _) if reply_lost => match (&path, k.written) {
+                    (Some(p), true) => out.warn(&format!("{what}; your change was saved to {p}")),
+                    _ => out.warn(&format!(
+                        "{what}; your change was printed above: keep it, it is money"
+                    )),
+                },
+                (None, Some(cmd)) => out.warn(&format!(
+                    "no change arrived from the node; ask the node for it with:\n  {cmd}"
+                )),
+                _ => {}
+            }
+        }
+        if !out.json || !json_record {
             return Ok(());
         }
         let kind = match err {
@@ -267,14 +417,54 @@ impl Payment {
         out.json_value(&json!({
             "error": {"message": err.to_string(), "kind": kind},
             "change_token": self.change_json(),
+            "refund_command": refund,
         }))
     }
 
     /// Fails when a change token could not be written where asked (it was printed).
     pub fn finish(&self) -> CliResult {
-        match &self.write_failed {
+        match &lock(&self.sink).write_failed {
             Some(m) => Err(CliError::msg(m.clone())),
             None => Ok(()),
+        }
+    }
+}
+
+/// Runs a paid request so that Ctrl-C cannot cost the change: once the node's headers
+/// arrived (the change is on disk) Ctrl-C stops at once; before that it asks for a second
+/// Ctrl-C (quitting then gives up the change, and the refund command is printed).
+pub async fn paid_with_ctrl_c<T>(
+    out: &Output,
+    settled: Option<Arc<AtomicBool>>,
+    fut: impl std::future::Future<Output = CliResult<T>>,
+) -> CliResult<T> {
+    tokio::pin!(fut);
+    tokio::select! {
+        r = &mut fut => r,
+        _ = crate::ctx::ctrl_c() => {
+            if let Some(flag) = &settled
+                && !flag.load(Ordering::SeqCst)
+            {
+                out.warn(
+                    "waiting for the node's answer to keep the change of the payment; \
+                     press Ctrl-C again to quit without it",
+                );
+                // Stop as soon as the headers (and so the change) arrived.
+                let change_kept = async {
+                    while !flag.load(Ordering::SeqCst) {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                };
+                tokio::select! {
+                    r = &mut fut => return r.and(Err(CliError::Interrupted)),
+                    _ = change_kept => {}
+                    _ = crate::ctx::ctrl_c() => {}
+                }
+            }
+            if !out.json {
+                let _ = out.write("\n");
+            }
+            Err(CliError::Interrupted)
         }
     }
 }

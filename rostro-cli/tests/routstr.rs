@@ -856,3 +856,440 @@ async fn mock_flag_runs_an_in_process_node() {
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "echo: hi\n");
 }
+
+// The table of paid paths: every cell asserts the exit code and that the change file holds
+// a token worth something (the node's change, or its refund of the whole payment).
+
+const NONSTREAM_TRANSCRIPT: &[u8] =
+    include_bytes!("../../rostro-sdk/tests/transcripts/routstr/nonstream_length_mismatch.http");
+const STREAM_TRANSCRIPT: &[u8] =
+    include_bytes!("../../rostro-sdk/tests/transcripts/routstr/stream_line_framing.http");
+
+#[derive(Clone, Copy, Debug)]
+enum PaidPath {
+    Stream,
+    NoStream,
+    Api,
+}
+
+/// The arguments of one paid request on `path` (`stream` picks a streamed `api` body).
+fn paid_args(env: &Env, path: PaidPath, token: &str, change: &Path, stream: bool) -> Vec<String> {
+    let change = change.to_str().unwrap().to_owned();
+    let mut a: Vec<String> = match path {
+        PaidPath::Stream => vec!["chat".into(), "-m".into(), MODEL.into(), "pay me".into()],
+        PaidPath::NoStream => vec![
+            "chat".into(),
+            "-m".into(),
+            MODEL.into(),
+            "pay me".into(),
+            "--no-stream".into(),
+        ],
+        PaidPath::Api => {
+            let req = env.path().join("req.json");
+            let body = serde_json::json!({
+                "model": MODEL,
+                "messages": [{"role": "user", "content": "pay me"}],
+                "stream": stream,
+            });
+            std::fs::write(&req, body.to_string()).unwrap();
+            vec![
+                "api".into(),
+                "POST".into(),
+                "/v1/chat/completions".into(),
+                "--input".into(),
+                req.to_str().unwrap().into(),
+            ]
+        }
+    };
+    a.extend([
+        "--pay-with".into(),
+        token.into(),
+        "--change-out".into(),
+        change,
+    ]);
+    a
+}
+
+/// Runs one cell against `base` (the mock, or a proxy in front of it); returns the output
+/// and the change file's tokens.
+async fn paid_cell(
+    env: &Env,
+    base: &str,
+    path: PaidPath,
+    token: &str,
+    stream: bool,
+    name: &str,
+) -> (std::process::Output, Vec<String>) {
+    let change = env.path().join(format!("change-{name}.txt"));
+    let mut args = vec!["--base-url".to_owned(), base.to_owned()];
+    args.extend(paid_args(env, path, token, &change, stream));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(r(env, &args)).await;
+    (o, lines(&change))
+}
+
+fn assert_saved(o: &std::process::Output, kept: &[String], mock: &RoutstrMock, cell: &str) {
+    assert_eq!(kept.len(), 1, "{cell}: {kept:?}\n{}", stderr(o));
+    assert!(
+        mock.token_value(&kept[0]).is_some_and(|v| v > 0),
+        "{cell}: not a token of the node"
+    );
+    assert!(
+        !stderr(o).contains(&kept[0]),
+        "{cell}: saved change is not printed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn paid_paths_keep_the_change_on_success_upstream_errors_and_unreadable_replies() {
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    let upstream = header_proxy(&mock.uri(), "x-mock-routstr-error: upstream_error").await;
+    let shorter = header_proxy(&mock.uri(), "x-mock-routstr-quirks: body-shorter").await;
+    let longer = header_proxy(&mock.uri(), "x-mock-routstr-quirks: body-longer").await;
+    let cut = header_proxy(&mock.uri(), "x-mock-routstr-quirks: stream-cut").await;
+    let lost = "the node's reply could not be read; your change was saved to";
+
+    for path in [PaidPath::Stream, PaidPath::NoStream, PaidPath::Api] {
+        // Success.
+        let t = mock.mint_token(30_000);
+        let cell = format!("{path:?} success");
+        let (o, kept) = paid_cell(&env, &mock.uri(), path, &t, false, &cell).await;
+        assert_code(&o, 0);
+        assert_saved(&o, &kept, &mock, &cell);
+        assert!(mock.token_value(&kept[0]).unwrap() < 30_000);
+
+        // Upstream 502: the whole payment comes back.
+        let t = mock.mint_token(30_000);
+        let cell = format!("{path:?} upstream 502");
+        let (o, kept) = paid_cell(&env, &upstream, path, &t, false, &cell).await;
+        assert_code(&o, 1);
+        assert_saved(&o, &kept, &mock, &cell);
+        assert_eq!(mock.token_value(&kept[0]), Some(30_000), "{cell}");
+
+        // A body shorter than its content-length: the connection closes mid-body.
+        let t = mock.mint_token(30_000);
+        let cell = format!("{path:?} body shorter");
+        let (o, kept) = paid_cell(&env, &shorter, path, &t, false, &cell).await;
+        assert_saved(&o, &kept, &mock, &cell);
+        match path {
+            // Every event, `[DONE]` included, arrived before the connection broke.
+            PaidPath::Stream => assert_code(&o, 0),
+            _ => {
+                assert_code(&o, 1);
+                assert!(stderr(&o).contains(lost), "{cell}: {}", stderr(&o));
+            }
+        }
+
+        // Stream cut after the first line (a streamed api body for `api`).
+        if !matches!(path, PaidPath::NoStream) {
+            let t = mock.mint_token(30_000);
+            let cell = format!("{path:?} stream cut");
+            let (o, kept) = paid_cell(&env, &cut, path, &t, true, &cell).await;
+            assert_code(&o, 1);
+            assert_saved(&o, &kept, &mock, &cell);
+            assert!(stderr(&o).contains(lost), "{cell}: {}", stderr(&o));
+        }
+    }
+
+    // A body longer than its content-length (the real node's bug): the reply is cut.
+    for path in [PaidPath::NoStream, PaidPath::Api] {
+        let t = mock.mint_token(30_000);
+        let cell = format!("{path:?} body longer");
+        let (o, kept) = paid_cell(&env, &longer, path, &t, false, &cell).await;
+        assert_code(&o, 1);
+        assert_saved(&o, &kept, &mock, &cell);
+        assert!(stderr(&o).contains(lost), "{cell}: {}", stderr(&o));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_failures_carry_the_change_token() {
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    let longer = header_proxy(&mock.uri(), "x-mock-routstr-quirks: body-longer").await;
+    let change = env.path().join("change.txt");
+    let t = mock.mint_token(30_000);
+    let mut args = vec!["--json".to_owned(), "--base-url".to_owned(), longer];
+    args.extend(paid_args(&env, PaidPath::NoStream, &t, &change, false));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(r(&env, &args)).await;
+    assert_code(&o, 1);
+    let v = json(&o);
+    let kept = lines(&change);
+    assert_eq!(v["change_token"], kept[0].as_str(), "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("decode"),
+        "{v}"
+    );
+    assert_eq!(v["refund_command"], Value::Null);
+}
+
+/// A server that reads one request, reports it, and sends `transcript` byte for byte once
+/// released (`head_only`: only the response head, then the body never comes).
+async fn stalling_server(
+    transcript: &'static [u8],
+    head_only: bool,
+) -> (
+    String,
+    tokio::sync::oneshot::Receiver<()>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (got_tx, got_rx) = tokio::sync::oneshot::channel();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut req = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return;
+            }
+            req.extend_from_slice(&buf[..n]);
+        }
+        let _ = got_tx.send(());
+        if go_rx.await.is_err() {
+            return;
+        }
+        let end = transcript
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap()
+            + 4;
+        let bytes = if head_only {
+            &transcript[..end]
+        } else {
+            transcript
+        };
+        let _ = conn.write_all(bytes).await;
+        // Hold the connection open until the client goes away.
+        let _ = conn.read(&mut buf).await;
+    });
+    (url, got_rx, go_tx)
+}
+
+fn transcript_change(t: &[u8]) -> String {
+    let head =
+        std::str::from_utf8(&t[..t.windows(4).position(|w| w == b"\r\n\r\n").unwrap()]).unwrap();
+    head.lines()
+        .find_map(|l| l.strip_prefix("x-cashu: "))
+        .unwrap()
+        .to_owned()
+}
+
+/// Ctrl-C while a paid request waits for the node: the CLI waits for the headers, writes the
+/// change, and exits 130 without waiting for the (stalled) body.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_on_a_paid_request_waits_for_the_change_then_stops() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    for path in [PaidPath::Stream, PaidPath::NoStream, PaidPath::Api] {
+        let transcript = match path {
+            PaidPath::Stream => STREAM_TRANSCRIPT,
+            _ => NONSTREAM_TRANSCRIPT,
+        };
+        let (url, got, go) = stalling_server(transcript, true).await;
+        let change = env.path().join(format!("change-ctrlc-{path:?}.txt"));
+        let t = mock.mint_token(30_000);
+        let mut args = vec![
+            "--profile".to_owned(),
+            PROFILE.to_owned(),
+            "--base-url".to_owned(),
+            url,
+        ];
+        args.extend(paid_args(&env, path, &t, &change, false));
+        let mut cmd = env.std_cmd(args);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut err_pipe = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        got.await.expect("the request reached the node");
+        let ok = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !String::from_utf8_lossy(&seen).contains("press Ctrl-C again") {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(c) => seen.extend(c),
+                Err(_) => panic!(
+                    "{path:?}: no warning in {:?}",
+                    String::from_utf8_lossy(&seen)
+                ),
+            }
+        }
+        go.send(()).unwrap();
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        while let Ok(c) = rx.recv_timeout(std::time::Duration::from_secs(5)) {
+            seen.extend(c);
+        }
+        let err = String::from_utf8_lossy(&seen);
+        assert_eq!(status.code(), Some(130), "{path:?}: {err}");
+        assert_eq!(
+            lines(&change),
+            vec![transcript_change(transcript)],
+            "{path:?}"
+        );
+        assert!(
+            err.contains("the request was interrupted; your change was saved to"),
+            "{path:?}: {err}"
+        );
+    }
+}
+
+/// No change arrived (the node never answered the paid request): the exact refund command.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_change_prints_the_refund_command() {
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    // A node that accepts the request and closes the connection without answering.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = listener.accept().await {
+            let mut buf = [0u8; 8192];
+            let _ = c.read(&mut buf).await;
+        }
+    });
+    let token_file = env.path().join("pay.txt");
+    std::fs::write(&token_file, mock.mint_token(30_000)).unwrap();
+    let pay = format!("@{}", token_file.display());
+    let change = env.path().join("change.txt");
+    let o = run(r(
+        &env,
+        &[
+            "--json",
+            "--base-url",
+            &url,
+            "chat",
+            "-m",
+            MODEL,
+            "hi",
+            "--no-stream",
+            "--pay-with",
+            &pay,
+            "--change-out",
+            change.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    assert_code(&o, 1);
+    let cmd = format!("rostro --profile {PROFILE} wallet refund --token {pay}");
+    assert!(stderr(&o).contains(&cmd), "{}", stderr(&o));
+    let v = json(&o);
+    assert_eq!(v["change_token"], Value::Null);
+    assert_eq!(v["refund_command"], cmd.as_str());
+    assert!(lines(&change).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refunds_say_when_the_token_was_issued_before_and_where_the_remainder_went() {
+    let mock = RoutstrMock::builder().refund_in_sats(true).start().await;
+    let env = node_env(&mock.uri()).await;
+    let key = mock.create_key(4_297_982);
+    let o = run(with_env(
+        r(&env, &["wallet", "refund"]),
+        "ROSTRO_API_KEY",
+        &key,
+    ))
+    .await;
+    assert_code(&o, 0);
+    let first = stdout(&o).trim().to_owned();
+    assert_eq!(mock.token_value(&first), Some(4_297_000));
+    let err = stderr(&o);
+    assert!(err.contains("Refunded 4297000 msat (4297 sat)"), "{err}");
+    assert!(
+        err.contains("the node refunds whole sats: 982 msat (0.982 sat) stayed on the key"),
+        "{err}"
+    );
+
+    // Asked again: the same token, said plainly.
+    let o = run(with_env(
+        r(&env, &["--json", "wallet", "refund"]),
+        "ROSTRO_API_KEY",
+        &key,
+    ))
+    .await;
+    assert_code(&o, 0);
+    let v = json(&o);
+    assert_eq!(v["token"], first.as_str());
+    assert_eq!(v["issued_before"], true);
+    assert_eq!(v["whole_sats"], true);
+    assert_eq!(v["left_on_node_msats"], 982);
+    let o = run(with_env(
+        r(&env, &["wallet", "refund"]),
+        "ROSTRO_API_KEY",
+        &key,
+    ))
+    .await;
+    let err = stderr(&o);
+    assert!(
+        err.contains("the node returned the token it issued before"),
+        "{err}"
+    );
+    assert!(err.contains("spent if you redeemed it"), "{err}");
+    assert!(!err.contains("keep it, it is money"), "{err}");
+
+    // A token the node does not know: exit 4, said plainly.
+    let unknown = mock.mint_token(5_000);
+    let o = run(r(&env, &["wallet", "refund", "--token", &unknown])).await;
+    assert_code(&o, 4);
+    assert!(
+        stderr(&o).contains("the node has no balance for this token"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// routstr-core's real stream framing (single `\n` between lines, `data: [DONE]\n` then EOF),
+/// from the mock and from the byte-exact transcript. Needs the SSE decoder that accepts this
+/// framing (the streams work); the change is saved either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn chat_pay_with_reads_the_real_node_stream_framing() {
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    let framed = header_proxy(
+        &mock.uri(),
+        "x-mock-routstr-quirks: line-framing,catalog-model",
+    )
+    .await;
+    let t = mock.mint_token(30_000);
+    let (o, kept) = paid_cell(&env, &framed, PaidPath::Stream, &t, false, "framing").await;
+    assert_saved(&o, &kept, &mock, "line framing");
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "echo: pay me\n");
+
+    let (url, got, go) = stalling_server(STREAM_TRANSCRIPT, false).await;
+    go.send(()).unwrap();
+    drop(got);
+    let change = env.path().join("change-transcript.txt");
+    let mut args = vec!["--base-url".to_owned(), url];
+    args.extend(paid_args(&env, PaidPath::Stream, &t, &change, false));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = run(r(&env, &args)).await;
+    assert_eq!(lines(&change), vec![transcript_change(STREAM_TRANSCRIPT)]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "Hello! How can I help you today?\n");
+}

@@ -26,6 +26,8 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::response::ResponseMeta;
+
 /// `Result` with the SDK's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -69,6 +71,9 @@ pub enum Error {
         message: String,
         /// The start of the body (at most [`SNIPPET_MAX_CHARS`] characters).
         snippet: String,
+        /// The response the body came with (status, headers, request id), when there was
+        /// one: a Routstr `X-Cashu` change token survives an undecodable body here.
+        response: Option<Box<ResponseMeta>>,
     },
     /// An attempt did not complete within the request timeout (after any retries).
     #[error("{operation}: timed out after {}", FmtDuration(.timeout))]
@@ -78,6 +83,9 @@ pub enum Error {
         operation: &'static str,
         /// The per-attempt timeout that elapsed.
         timeout: Duration,
+        /// The response, when its headers had arrived and the body (or the next stream
+        /// event) did not.
+        response: Option<Box<ResponseMeta>>,
     },
     /// The connection could not be established (DNS, TCP, TLS); nothing reached the server.
     #[error("{operation}: could not connect: {message}")]
@@ -102,6 +110,9 @@ pub enum Error {
         /// The underlying error (its URL removed).
         #[source]
         source: reqwest::Error,
+        /// The response, when the failure came while reading its body (e.g. a body shorter
+        /// than its `content-length`).
+        response: Option<Box<ResponseMeta>>,
     },
     /// The request could not be built; nothing was sent.
     #[error("{operation}: invalid request: {message}")]
@@ -127,6 +138,8 @@ pub enum Error {
         /// Why the stream failed, for code that reacts to the cause (an idle timeout, an
         /// event over the size cap, a body that is not an event stream, ...).
         kind: StreamErrorKind,
+        /// The response the stream came with (status, headers, request id), when known.
+        response: Option<Box<ResponseMeta>>,
     },
     /// A local I/O error, e.g. a file to upload could not be opened.
     #[error("{operation}: i/o error{}: {source}", FmtPath(.path))]
@@ -168,12 +181,44 @@ impl Error {
         }
     }
 
-    /// The HTTP status of an [`Error::Api`].
+    /// The HTTP status of the response the error came with: an [`Error::Api`]'s, or the
+    /// (2xx) status of a response whose body could not be read or decoded, or whose stream
+    /// failed. `None` when no response arrived.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api { status, .. } => Some(*status),
+            _ => self.response().map(|r| r.status),
+        }
+    }
+
+    /// The response an error after the headers came with ([`Error::Decode`],
+    /// [`Error::Timeout`], [`Error::Transport`], [`Error::Stream`]): status, headers,
+    /// request id. For an [`Error::Api`] see [`status`](Self::status),
+    /// [`headers`](Self::headers) and [`request_id`](Self::request_id).
+    pub fn response(&self) -> Option<&ResponseMeta> {
+        match self {
+            Error::Decode { response, .. }
+            | Error::Timeout { response, .. }
+            | Error::Transport { response, .. }
+            | Error::Stream { response, .. } => response.as_deref(),
             _ => None,
         }
+    }
+
+    /// Attaches the response an error happened on (kept when one is already attached).
+    pub(crate) fn with_response(mut self, meta: &ResponseMeta) -> Self {
+        match &mut self {
+            Error::Decode { response, .. }
+            | Error::Timeout { response, .. }
+            | Error::Transport { response, .. }
+            | Error::Stream { response, .. } => {
+                if response.is_none() {
+                    *response = Some(Box::new(meta.clone()));
+                }
+            }
+            _ => {}
+        }
+        self
     }
 
     /// Whether the failure is transient: connection errors, timeouts, broken connections, and
@@ -204,11 +249,12 @@ impl Error {
         )
     }
 
-    /// The request id of a failed response, see [`Error::Api::request_id`](Error::Api).
+    /// The request id of the response the error came with, see
+    /// [`Error::Api::request_id`](Error::Api) and [`ResponseMeta::request_id`].
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api { request_id, .. } => request_id.as_deref(),
-            _ => None,
+            _ => self.response().and_then(|r| r.request_id.as_deref()),
         }
     }
 
@@ -245,11 +291,12 @@ impl Error {
         }
     }
 
-    /// The response headers of an [`Error::Api`].
+    /// The response headers the error came with: an [`Error::Api`]'s, or those of a
+    /// response whose body or stream failed (e.g. a Routstr `X-Cashu` change token).
     pub fn headers(&self) -> Option<&HeaderMap> {
         match self {
             Error::Api { headers, .. } => Some(headers),
-            _ => None,
+            _ => self.response().map(|r| &r.headers),
         }
     }
 }

@@ -342,8 +342,32 @@ pub struct RequestOptions {
     max_retries: Option<u32>,
     idempotency_key: Option<String>,
     idempotent_retries: Option<bool>,
+    on_headers: Option<HeadersHook>,
     /// First invalid input, reported as `Error::InvalidRequest` at send time.
     pub(crate) invalid: Option<String>,
+}
+
+/// A function called with each response's status and headers as soon as they arrive,
+/// before the body is read (see [`CallOptions::on_response_headers`]).
+#[derive(Clone)]
+pub struct HeadersHook(std::sync::Arc<dyn Fn(&crate::response::ResponseMeta) + Send + Sync>);
+
+impl HeadersHook {
+    /// Wraps `f`.
+    pub fn new(f: impl Fn(&crate::response::ResponseMeta) + Send + Sync + 'static) -> Self {
+        HeadersHook(std::sync::Arc::new(f))
+    }
+
+    /// Calls the function.
+    pub fn call(&self, meta: &crate::response::ResponseMeta) {
+        (self.0)(meta)
+    }
+}
+
+impl fmt::Debug for HeadersHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HeadersHook")
+    }
 }
 
 impl RequestOptions {
@@ -412,6 +436,19 @@ impl RequestOptions {
         self
     }
 
+    /// Calls `hook` with every response's status and headers (any status, each attempt)
+    /// as soon as they arrive, before the body is read: e.g. to store a Routstr change
+    /// token before anything can go wrong with the body.
+    pub fn set_on_headers(&mut self, hook: HeadersHook) -> &mut Self {
+        self.on_headers = Some(hook);
+        self
+    }
+
+    /// The hook set with [`set_on_headers`](Self::set_on_headers).
+    pub fn on_headers(&self) -> Option<&HeadersHook> {
+        self.on_headers.as_ref()
+    }
+
     /// Overrides the client's [`idempotent_posts`](crate::ClientBuilder::idempotent_posts)
     /// setting for this call: when on, a POST/PATCH gets a generated `Idempotency-Key`
     /// (uuid v4, the same on every attempt) and is retried like a GET.
@@ -455,6 +492,9 @@ impl RequestOptions {
         if other.idempotent_retries.is_some() {
             self.idempotent_retries = other.idempotent_retries;
         }
+        if other.on_headers.is_some() {
+            self.on_headers = other.on_headers;
+        }
         if self.invalid.is_none() {
             self.invalid = other.invalid;
         }
@@ -469,6 +509,7 @@ impl RequestOptions {
             && self.max_retries.is_none()
             && self.idempotency_key.is_none()
             && self.idempotent_retries.is_none()
+            && self.on_headers.is_none()
             && self.invalid.is_none()
     }
 
@@ -563,6 +604,17 @@ pub trait CallOptions: Sized {
     /// Turns generated idempotency keys (and thus POST/PATCH retries) on or off for this call.
     fn idempotent_retries(mut self, on: bool) -> Self {
         self.options_mut().set_idempotent_retries(on);
+        self
+    }
+
+    /// Calls `f` with each response's status and headers as soon as they arrive (any
+    /// status, every attempt), before the body is read; see
+    /// [`RequestOptions::set_on_headers`].
+    fn on_response_headers(
+        mut self,
+        f: impl Fn(&crate::response::ResponseMeta) + Send + Sync + 'static,
+    ) -> Self {
+        self.options_mut().set_on_headers(HeadersHook::new(f));
         self
     }
 

@@ -43,11 +43,9 @@ impl Client {
         else {
             unreachable!("buffered send returns a buffered response")
         };
-        let value = decode::<T>(op.id, &body, self.secret())?;
-        Ok(Response::new(
-            value,
-            ResponseMeta::new(status, headers, attempts),
-        ))
+        let meta = ResponseMeta::new(status, headers, attempts);
+        let value = decode::<T>(op.id, &body, self.secret()).map_err(|e| e.with_response(&meta))?;
+        Ok(Response::new(value, meta))
     }
 
     /// Sends `req` through the same retry path and returns the response as soon as a 2xx
@@ -114,14 +112,19 @@ impl Client {
                 Ok(Ok(mut resp)) => {
                     let status = resp.status();
                     span.record("status", status.as_u16());
+                    if let Some(hook) = &prepared.on_headers {
+                        let mut headers = resp.headers().clone();
+                        mark_sensitive(&mut headers);
+                        hook.call(&ResponseMeta::new(status, headers, attempt));
+                    }
                     if status.is_success() {
                         if !buffered {
                             return Ok(Sent::Raw(resp, attempt));
                         }
                         let mut headers = mem::take(resp.headers_mut());
+                        mark_sensitive(&mut headers);
                         match timeout_at(deadline, resp.bytes()).await {
                             Ok(Ok(body)) => {
-                                mark_sensitive(&mut headers);
                                 return Ok(Sent::Buffered {
                                     status,
                                     headers,
@@ -129,8 +132,16 @@ impl Client {
                                     attempts: attempt,
                                 });
                             }
-                            Ok(Err(e)) => Failure::from_reqwest(e),
-                            Err(_) => Failure::Timeout,
+                            // The headers arrived: the error keeps them (a Routstr change
+                            // token must survive a body that cannot be read).
+                            failed => {
+                                let inner = match failed {
+                                    Ok(Err(e)) => Failure::from_reqwest(e),
+                                    _ => Failure::Timeout,
+                                };
+                                let meta = ResponseMeta::new(status, headers, attempt);
+                                Failure::Body(Box::new(inner), Box::new(meta))
+                            }
                         }
                     } else {
                         let mut headers = mem::take(resp.headers_mut());
@@ -157,7 +168,7 @@ impl Client {
                     rejected,
                     ..
                 } => *rejected || (*retryable && prepared.replayable),
-                Failure::Timeout | Failure::Transport(_) => prepared.replayable,
+                Failure::Timeout | Failure::Transport(_) | Failure::Body(..) => prepared.replayable,
             };
             if last || !allowed {
                 return Err(failure.into_error(op.id, prepared.timeout));
@@ -205,6 +216,8 @@ enum Failure {
         rejected: bool,
         wait: Option<Duration>,
     },
+    /// A 2xx response whose body could not be read (`Timeout` or `Transport` inside).
+    Body(Box<Failure>, Box<ResponseMeta>),
 }
 
 impl Failure {
@@ -234,6 +247,7 @@ impl Failure {
                 Some(s) => format!("status {}", s.as_u16()).into(),
                 None => "status".into(),
             },
+            Failure::Body(inner, _) => inner.reason(),
         }
     }
 
@@ -244,13 +258,19 @@ impl Failure {
                 message: root_cause(&e),
                 source: e.without_url(),
             },
-            Failure::Timeout => Error::Timeout { operation, timeout },
+            Failure::Timeout => Error::Timeout {
+                operation,
+                timeout,
+                response: None,
+            },
             Failure::Transport(e) => Error::Transport {
                 operation,
                 message: root_cause(&e),
                 source: e.without_url(),
+                response: None,
             },
             Failure::Status { error, .. } => error,
+            Failure::Body(inner, meta) => inner.into_error(operation, timeout).with_response(&meta),
         }
     }
 }
@@ -377,6 +397,7 @@ fn decode<T: DeserializeOwned>(
         path,
         message,
         snippet: snippet(&scrub(body, secret)),
+        response: None,
     };
     let mut de = serde_json::Deserializer::from_slice(json);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -407,6 +428,8 @@ struct Prepared {
     max_retries: u32,
     /// Whether a request that may have reached the server can be sent again.
     replayable: bool,
+    /// Called with every response's headers before its body is read.
+    on_headers: Option<crate::request::HeadersHook>,
 }
 
 impl Prepared {
@@ -626,5 +649,6 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         timeout: options.timeout().unwrap_or(inner.timeout),
         max_retries: options.retry_limit().unwrap_or(inner.max_retries),
         replayable,
+        on_headers: options.on_headers().cloned(),
     })
 }

@@ -360,6 +360,11 @@ impl ChatPlan {
     /// Adds fields to `usage` (Routstr's `cost`, `cost_sats`, `remaining_balance_msats`)
     /// and makes streams end with a usage chunk before `[DONE]` even without
     /// `stream_options.include_usage`.
+    /// Names another model in the reply (a router forwarding its catalog id).
+    pub(crate) fn set_model(&mut self, model: String) {
+        self.model = model;
+    }
+
     pub(crate) fn set_usage_extra(&mut self, extra: Map<String, Value>) {
         self.usage_extra = Some(extra);
     }

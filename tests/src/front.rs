@@ -32,7 +32,7 @@ use crate::uploads;
 use crate::util::{mix64, parse_query, unix_now};
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Body = BoxBody<Bytes, BoxError>;
+pub(crate) type Body = BoxBody<Bytes, BoxError>;
 
 /// Ends a connection without a (complete) response.
 #[derive(Debug)]
@@ -63,7 +63,23 @@ fn full(bytes: Bytes) -> Body {
 }
 
 fn reply_response(reply: Reply) -> Response<Body> {
-    let mut resp = Response::new(full(reply.body));
+    // A reply that sets its own `content-length` (a Routstr quirk) gets a body of unknown
+    // size, so the header is what goes on the wire.
+    let own_length = reply
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+    let body = if own_length {
+        // The pause lets the server flush what was sent before a short body ends the
+        // connection.
+        let pause = futures::stream::once(tokio::time::sleep(Duration::from_millis(15)))
+            .filter_map(|()| async { None::<Result<Frame<Bytes>, BoxError>> });
+        let frames = futures::stream::iter([Ok::<_, BoxError>(Frame::data(reply.body))]);
+        BodyExt::boxed(StreamBody::new(frames.chain(pause)))
+    } else {
+        full(reply.body)
+    };
+    let mut resp = Response::new(body);
     *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     let headers = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&reply.content_type) {
@@ -226,14 +242,15 @@ impl Front {
     /// Turns a Routstr answer into a response (an X-Cashu stream is produced
     /// whole, then sent, like routstr-core's buffered replay).
     async fn routstr_response(&self, answer: crate::routstr::Answer) -> Response<Body> {
-        let (plan, settings, headers, buffered) = match answer {
+        let (plan, settings, headers, buffered, replay) = match answer {
             crate::routstr::Answer::Reply(reply) => return reply_response(reply),
             crate::routstr::Answer::Sse {
                 plan,
                 settings,
                 headers,
                 buffered,
-            } => (plan, settings, headers, buffered),
+                replay,
+            } => (plan, settings, headers, buffered, replay),
         };
         let stream = sse_stream(*plan, settings.scenarios, settings.delay);
         let mut resp = if buffered {
@@ -244,7 +261,7 @@ impl Front {
                     buf.extend_from_slice(&d);
                 }
             }
-            Response::new(full(Bytes::from(buf)))
+            crate::routstr::replay_response(buf, replay)
         } else {
             let stream = stream.map(|r| r.map_err(|e| Box::new(e) as BoxError));
             Response::new(BodyExt::boxed(StreamBody::new(stream)))

@@ -132,7 +132,7 @@ pub use catalog::{Catalog, CatalogEntry};
 pub use faults::{Fault, FaultRule};
 pub use media::MediaKind;
 pub use records::{GenerationRecord, PartRecord, ReceivedRequest, UploadKind, UploadRecord};
-pub use routstr::{RoutstrKey, RoutstrMock, RoutstrMockBuilder, RoutstrModel};
+pub use routstr::{NodeQuirk, RoutstrKey, RoutstrMock, RoutstrMockBuilder, RoutstrModel};
 pub use spec::{AuthRequirement, Operation, Spec};
 pub use state::{ChatScenario, SearchEnvelope};
 

@@ -224,6 +224,141 @@ pub(crate) struct RoutstrConfig {
     pub(crate) refund_in_sats: bool,
     pub(crate) child_key_cost_msats: u64,
     pub(crate) mint_url: String,
+    pub(crate) quirks: Quirks,
+}
+
+/// A behaviour of real routstr-core nodes (0.4.5) that the mock reproduces
+/// when a test selects it: with [`RoutstrMockBuilder::quirk`] for every
+/// request, or per request with the header
+/// `x-mock-routstr-quirks: body-longer,line-framing,...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NodeQuirk {
+    /// `body-longer`: a non-streaming X-Cashu reply keeps the upstream's
+    /// `content-length` on a body the node made longer (the `X-Cashu` change
+    /// header is there; the client reads a cut JSON body).
+    BodyLongerThanLength,
+    /// `body-shorter`: an X-Cashu reply (streamed or not) announces more bytes
+    /// than it sends, then the connection closes (the body cannot be read).
+    BodyShorterThanLength,
+    /// `line-framing`: an X-Cashu stream is replayed line by line with single
+    /// `\n` separators (no blank lines) and ends `data: [DONE]\n`, then EOF.
+    LineFraming,
+    /// `catalog-model`: the node forwards its catalog id (`openai/<model>`)
+    /// upstream, so replies name that model instead of the one asked for.
+    CatalogModelId,
+    /// `stream-cut`: an X-Cashu stream stops after its first line and the
+    /// connection closes (the change header was sent).
+    StreamCut,
+}
+
+impl NodeQuirk {
+    fn parse(name: &str) -> Option<NodeQuirk> {
+        Some(match name.trim() {
+            "body-longer" => NodeQuirk::BodyLongerThanLength,
+            "body-shorter" => NodeQuirk::BodyShorterThanLength,
+            "line-framing" => NodeQuirk::LineFraming,
+            "catalog-model" => NodeQuirk::CatalogModelId,
+            "stream-cut" => NodeQuirk::StreamCut,
+            _ => return None,
+        })
+    }
+}
+
+/// The quirks in effect for one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Quirks(Vec<NodeQuirk>);
+
+impl Quirks {
+    pub(crate) fn has(&self, q: NodeQuirk) -> bool {
+        self.0.contains(&q)
+    }
+
+    fn add(&mut self, q: NodeQuirk) {
+        if !self.has(q) {
+            self.0.push(q);
+        }
+    }
+}
+
+/// How the front sends a buffered X-Cashu stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Replay {
+    /// Single `\n` between lines, ending `data: [DONE]\n`.
+    pub(crate) line_framing: bool,
+    /// Stop after the first line and close the connection.
+    pub(crate) cut: bool,
+    /// Announce more bytes than are sent, then close the connection.
+    pub(crate) short: bool,
+}
+
+/// The response of a buffered X-Cashu stream: the whole body, re-framed line
+/// by line when asked, or cut after its first line.
+pub(crate) fn replay_response(buf: Vec<u8>, replay: Replay) -> http::Response<crate::front::Body> {
+    use futures::StreamExt as _;
+    use http_body_util::BodyExt as _;
+    let buf = if replay.line_framing || replay.cut {
+        replay_lines(&buf)
+    } else {
+        buf
+    };
+    if replay.cut {
+        let first = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1);
+        let head = bytes::Bytes::copy_from_slice(&buf[..first]);
+        let frames = futures::stream::unfold(Some(head), |state| async move {
+            match state {
+                Some(head) => Some((Ok(hyper::body::Frame::data(head)), None)),
+                None => {
+                    // Let the server flush what was sent before the connection dies.
+                    tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+                    let err = std::io::Error::other("rostro-mock: the node's replay was cut");
+                    Some((Err(Box::new(err) as crate::front::BoxError), None))
+                }
+            }
+        })
+        .take(2);
+        return http::Response::new(http_body_util::BodyExt::boxed(
+            http_body_util::StreamBody::new(frames),
+        ));
+    }
+    if replay.short {
+        let announced = buf.len() + 64;
+        let pause = futures::stream::once(tokio::time::sleep(std::time::Duration::from_millis(15)))
+            .filter_map(|()| async { None });
+        let frames = futures::stream::iter([Ok::<_, crate::front::BoxError>(
+            hyper::body::Frame::data(bytes::Bytes::from(buf)),
+        )])
+        .chain(pause);
+        let mut resp = http::Response::new(http_body_util::BodyExt::boxed(
+            http_body_util::StreamBody::new(frames),
+        ));
+        resp.headers_mut()
+            .insert(http::header::CONTENT_LENGTH, announced.into());
+        return resp;
+    }
+    let body = http_body_util::Full::new(bytes::Bytes::from(buf))
+        .map_err(|never| match never {})
+        .boxed();
+    http::Response::new(body)
+}
+
+/// Re-frames a buffered SSE body the way routstr-core replays it: one line
+/// per line of the upstream stream, blank lines and keep-alive comments
+/// dropped, each line ended by a single `\n`.
+pub(crate) fn replay_lines(buf: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(buf.len());
+    for line in buf.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || line.starts_with(b":") {
+            continue;
+        }
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out
 }
 
 impl Default for RoutstrConfig {
@@ -249,6 +384,7 @@ impl Default for RoutstrConfig {
             refund_in_sats: false,
             child_key_cost_msats: 100,
             mint_url: DEFAULT_MINT_URL.into(),
+            quirks: Quirks::default(),
         }
     }
 }
@@ -625,6 +761,8 @@ pub(crate) enum Answer {
         settings: StreamSettings,
         headers: Vec<(String, String)>,
         buffered: bool,
+        /// How a buffered stream is replayed.
+        replay: Replay,
     },
 }
 
@@ -1125,6 +1263,13 @@ fn balance(
                 return ok(done.clone());
             }
             let Some(rec) = st.keys.get_mut(&key) else {
+                if header(headers, "x-cashu").is_some() {
+                    // routstr-core looks the token's key up and answers 404.
+                    return Ok(Answer::Reply(Reply::json(
+                        404,
+                        &json!({"detail": "No balance found for this token."}),
+                    )));
+                }
                 return Err(Fail::new("invalid_api_key", "Invalid API key."));
             };
             if rec.parent.is_some() {
@@ -1141,7 +1286,11 @@ fn balance(
                 )
                 .header("retry-after", node.config.refund_retry_after.to_string()));
             }
-            let amount = rec.balance_msats.saturating_sub(rec.reserved_msats);
+            let mut amount = rec.balance_msats.saturating_sub(rec.reserved_msats);
+            if node.config.refund_in_sats {
+                // Whole sats only: the msat remainder stays on the key.
+                amount -= amount % 1000;
+            }
             if amount == 0 {
                 return Ok(Answer::Reply(Reply::json(
                     400,
@@ -1151,13 +1300,24 @@ fn balance(
             let n = node.next(st);
             let token = mint_token(&node.config.mint_url, amount, &format!("refund-{n:016x}"));
             let answer = if node.config.refund_in_sats {
-                json!({"token": token, "sats": amount / 1000})
+                // routstr-core sends the sats as a string.
+                json!({"token": token, "sats": (amount / 1000).to_string()})
             } else {
                 json!({"token": token, "msats": amount})
             };
-            // The key is gone after a refund; asking again returns the same answer.
-            st.keys
-                .retain(|k, r| *k != key && r.parent.as_deref() != Some(key.as_str()));
+            let left = match st.keys.get_mut(&key) {
+                Some(rec) => {
+                    rec.balance_msats -= amount;
+                    rec.balance_msats
+                }
+                None => 0,
+            };
+            // The key is gone after a refund (unless a sub-sat remainder stays
+            // on it); asking again returns the same answer.
+            if left == 0 {
+                st.keys
+                    .retain(|k, r| *k != key && r.parent.as_deref() != Some(key.as_str()));
+            }
             st.refunds.insert(key, answer.clone());
             ok(answer)
         }
@@ -1374,6 +1534,23 @@ fn chat(
         Ok(p) => p,
         Err(r) => return Ok(Answer::Reply(r)),
     };
+    let mut quirks = node.config.quirks.clone();
+    if let Some(v) = header(headers, "x-mock-routstr-quirks") {
+        for name in v.split(',').filter(|n| !n.trim().is_empty()) {
+            match NodeQuirk::parse(name) {
+                Some(q) => quirks.add(q),
+                None => {
+                    return Ok(Answer::Reply(Reply::json(
+                        400,
+                        &json!({"detail": format!("x-mock-routstr-quirks: unknown quirk `{}`", name.trim())}),
+                    )));
+                }
+            }
+        }
+    }
+    if quirks.has(NodeQuirk::CatalogModelId) {
+        plan.set_model(format!("openai/{}", model.id));
+    }
     let streaming = body.get("stream").and_then(Value::as_bool) == Some(true);
     let cost = model.cost(plan.prompt_tokens() as u64, plan.completion_tokens() as u64);
     let mut usage_extra = Map::new();
@@ -1429,9 +1606,22 @@ fn chat(
                 settings,
                 headers: resp_headers,
                 buffered: true,
+                replay: Replay {
+                    line_framing: quirks.has(NodeQuirk::LineFraming),
+                    cut: quirks.has(NodeQuirk::StreamCut),
+                    short: quirks.has(NodeQuirk::BodyShorterThanLength),
+                },
             }
         } else {
             let mut reply = Reply::ok(plan.response_json());
+            let len = reply.body.len();
+            if quirks.has(NodeQuirk::BodyLongerThanLength) {
+                // The upstream's length on the node's longer body.
+                let upstream_len = len.saturating_sub(40).max(1);
+                resp_headers.push(("content-length".into(), upstream_len.to_string()));
+            } else if quirks.has(NodeQuirk::BodyShorterThanLength) {
+                resp_headers.push(("content-length".into(), (len + 64).to_string()));
+            }
             reply.headers = resp_headers;
             Answer::Reply(reply)
         });
@@ -1485,6 +1675,7 @@ fn chat(
             settings,
             headers: resp_headers,
             buffered: false,
+            replay: Replay::default(),
         }
     } else {
         Answer::Reply(Reply::ok(plan.response_json()))
@@ -1667,9 +1858,18 @@ impl RoutstrMockBuilder {
         self
     }
 
-    /// Report refunds as `{"token", "sats"}` instead of `{"token", "msats"}`.
+    /// Report refunds like routstr-core with a sat mint: `{"token", "sats":
+    /// "4297"}` (whole sats, as a string), the msat remainder staying on the
+    /// key, instead of `{"token", "msats"}`.
     pub fn refund_in_sats(mut self, yes: bool) -> Self {
         self.cfg().refund_in_sats = yes;
+        self
+    }
+
+    /// Reproduces a behaviour of real routstr-core nodes on every request
+    /// (see [`NodeQuirk`]; per request: `x-mock-routstr-quirks`).
+    pub fn quirk(mut self, quirk: NodeQuirk) -> Self {
+        self.cfg().quirks.add(quirk);
         self
     }
 

@@ -510,7 +510,7 @@ async fn refund_pending_then_done() {
         None,
     )
     .await;
-    assert_eq!(v["sats"], 4);
+    assert_eq!(v["sats"], "4");
 }
 
 #[tokio::test]
@@ -752,4 +752,252 @@ async fn legacy_completions_are_served_and_paid_for() {
     assert!(v["choices"][0]["text"].as_str().unwrap().starts_with("echo:"));
     assert!(v["usage"]["cost"].is_object(), "{v}");
     assert!(node.balance(&key).unwrap() < 100_000, "the request is charged");
+}
+
+/// Sends one HTTP/1.1 request over a raw TCP connection (`Connection: close`)
+/// and returns every byte the mock sent, split into head and body.
+async fn raw_exchange(
+    node: &RoutstrMock,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> (String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = node
+        .uri()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let body = body.to_string();
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    conn.write_all(req.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    // A connection the mock aborts ends with a reset: keep what arrived.
+    let mut buf = [0u8; 8192];
+    loop {
+        match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let split = got
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head")
+        + 4;
+    let head = String::from_utf8(got[..split].to_vec()).unwrap();
+    (head, got[split..].to_vec())
+}
+
+fn head_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+/// Undoes `transfer-encoding: chunked` (up to where the bytes stop).
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&body[..eol]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            break;
+        }
+        let start = eol + 2;
+        let end = (start + size).min(body.len());
+        out.extend_from_slice(&body[start..end]);
+        if end + 2 > body.len() {
+            break;
+        }
+        body = &body[end + 2..];
+    }
+    out
+}
+
+#[tokio::test]
+async fn quirk_body_longer_than_its_length_keeps_the_change_header() {
+    let node = RoutstrMock::start().await;
+    let token = node.mint_token(30_000);
+    let (head, body) = raw_exchange(
+        &node,
+        "/v1/chat/completions",
+        &[
+            ("x-cashu", &token),
+            ("x-mock-routstr-quirks", "body-longer"),
+        ],
+        &chat_body("gpt-4o-mini", "hello there", false),
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let change = head_value(&head, "x-cashu").expect("the change header");
+    assert!(token_value_msats(change).unwrap() > 0);
+    let declared: usize = head_value(&head, "content-length")
+        .unwrap()
+        .parse()
+        .unwrap();
+    // What the client reads (the declared length) is not the whole JSON reply.
+    let read = &body[..declared.min(body.len())];
+    assert!(
+        serde_json::from_slice::<Value>(read).is_err(),
+        "{}",
+        String::from_utf8_lossy(read)
+    );
+    assert!(node.is_spent(&token));
+}
+
+#[tokio::test]
+async fn quirk_body_shorter_than_its_length_closes_early() {
+    let node = RoutstrMock::builder()
+        .quirk(rostro_mock::NodeQuirk::BodyShorterThanLength)
+        .start()
+        .await;
+    let token = node.mint_token(30_000);
+    let (head, body) = raw_exchange(
+        &node,
+        "/v1/chat/completions",
+        &[("x-cashu", &token)],
+        &chat_body("gpt-4o-mini", "hello there", false),
+    )
+    .await;
+    assert!(head_value(&head, "x-cashu").is_some(), "{head}");
+    let declared: usize = head_value(&head, "content-length")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(body.len() < declared, "{} of {declared} bytes", body.len());
+}
+
+#[tokio::test]
+async fn quirk_line_framing_usage_chunk_and_catalog_model() {
+    let node = RoutstrMock::start().await;
+    let token = node.mint_token(30_000);
+    let (head, body) = raw_exchange(
+        &node,
+        "/v1/chat/completions",
+        &[
+            ("x-cashu", &token),
+            ("x-mock-routstr-quirks", "line-framing,catalog-model"),
+        ],
+        &chat_body("gpt-4o-mini", "one two three", true),
+    )
+    .await;
+    assert!(head_value(&head, "x-cashu").is_some(), "{head}");
+    let body = if head_value(&head, "transfer-encoding") == Some("chunked") {
+        dechunk(&body)
+    } else {
+        body
+    };
+    let text = String::from_utf8(body).unwrap();
+    // Buffered, then replayed line by line: single `\n`, no blank line, `[DONE]\n` then EOF.
+    assert!(text.ends_with("\ndata: [DONE]\n"), "{text:?}");
+    assert!(!text.contains("\n\n"), "{text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.iter().all(|l| l.starts_with("data: ")), "{lines:?}");
+    // The extra usage chunk with the cost comes right before `[DONE]`.
+    let usage: Value =
+        serde_json::from_str(lines[lines.len() - 2].trim_start_matches("data: ")).unwrap();
+    assert!(
+        usage["usage"]["cost"]["total_msats"].as_u64().unwrap() > 0,
+        "{usage}"
+    );
+    assert_eq!(usage["choices"], json!([]));
+    let first: Value = serde_json::from_str(lines[0].trim_start_matches("data: ")).unwrap();
+    assert_eq!(first["model"], "openai/gpt-4o-mini");
+}
+
+#[tokio::test]
+async fn quirk_stream_cut_after_the_change_header() {
+    let node = RoutstrMock::builder()
+        .quirk(rostro_mock::NodeQuirk::StreamCut)
+        .start()
+        .await;
+    let token = node.mint_token(30_000);
+    let (head, body) = raw_exchange(
+        &node,
+        "/v1/chat/completions",
+        &[("x-cashu", &token)],
+        &chat_body("gpt-4o-mini", "one two three", true),
+    )
+    .await;
+    assert!(head_value(&head, "x-cashu").is_some(), "{head}");
+    let text = String::from_utf8_lossy(&dechunk(&body)).into_owned();
+    assert_eq!(text.lines().count(), 1, "{text:?}");
+    assert!(!text.contains("[DONE]"));
+}
+
+#[tokio::test]
+async fn unknown_quirk_is_a_400() {
+    let node = RoutstrMock::start().await;
+    let token = node.mint_token(30_000);
+    let (s, _, v) = call(
+        &node,
+        "POST",
+        "/v1/chat/completions",
+        &[("x-cashu", &token), ("x-mock-routstr-quirks", "nope")],
+        Some(&chat_body("gpt-4o-mini", "hi", false)),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(!node.is_spent(&token));
+}
+
+#[tokio::test]
+async fn refunds_in_whole_sats_leave_the_remainder_and_repeat_the_token() {
+    let node = RoutstrMock::builder().refund_in_sats(true).start().await;
+    let key = node.create_key(4_297_982);
+    let auth = bearer(&key);
+    let (s, _, first) = call(
+        &node,
+        "POST",
+        "/v1/balance/refund",
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{first}");
+    assert_eq!(first["sats"], "4297");
+    assert_eq!(
+        token_value_msats(first["token"].as_str().unwrap()),
+        Some(4_297_000)
+    );
+    assert_eq!(node.balance(&key), Some(982));
+    let (s, _, again) = call(
+        &node,
+        "POST",
+        "/v1/balance/refund",
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(again, first);
+}
+
+#[tokio::test]
+async fn refund_for_a_token_the_node_does_not_know_is_a_404() {
+    let node = RoutstrMock::start().await;
+    let token = node.mint_token(5_000);
+    let (s, _, v) = call(
+        &node,
+        "POST",
+        "/v1/balance/refund",
+        &[("x-cashu", &token)],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, v),
+        (404, json!({"detail": "No balance found for this token."}))
+    );
 }

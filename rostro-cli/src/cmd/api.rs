@@ -2,8 +2,8 @@
 //! any of the API's operations by id, and `rostro api operations` to list them.
 
 use clap::{Args, Subcommand};
-use rostro_sdk::OperationId;
 use rostro_sdk::request::{Base, FilePart, HttpMethod, Operation, ParamLocation, Part, Request};
+use rostro_sdk::{CallOptions as _, OperationId};
 use serde_json::{Map, Value, json};
 
 use rostro_sdk::routstr::{PayWith, RoutstrMeta};
@@ -361,7 +361,9 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
         ) => (Some(m), BuiltBody::None),
         (_, b) => (None, b),
     };
-    let result = ctx.block_on(async {
+    let settled = payment.as_ref().map(Payment::settled_flag);
+    let profile = ctx.profile_name()?;
+    let result = ctx.block_on(crate::routstr::paid_with_ctrl_c(&ctx.out, settled, async {
         let s = match &payment {
             Some(_) => ctx.node_session(NodeAuth::Anonymous).await?,
             None => ctx.session(false).await?,
@@ -405,7 +407,10 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
             }
             apply_body(&mut req, &body_now, &a.headers)?;
             if let Some(p) = &payment {
-                req = req.pay_with(p.token.expose());
+                // The change is written as soon as the headers arrive, before the body.
+                req = req
+                    .pay_with(p.token.expose())
+                    .on_response_headers(p.headers_hook());
             }
             let value =
                 send_and_print(ctx, &s, req, a.include && pages == 0, payment.as_mut()).await?;
@@ -421,9 +426,9 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
             }
         }
         Ok(())
-    });
+    }));
     if let (Some(p), Err(e)) = (&payment, &result) {
-        p.print_error_json(&ctx.out, e)?;
+        p.report_failure(&ctx.out, e, &profile, true)?;
     }
     result?;
     match &payment {
@@ -488,9 +493,11 @@ async fn send_and_print(
             return Err(e);
         }
     };
+    let mut pay_seen = None;
     if let Some(p) = pay {
         let meta = RoutstrMeta::from_headers(resp.headers());
         p.keep(&ctx.out, meta.change_token.as_ref());
+        pay_seen = Some(&*p);
     }
     if include {
         let mut head = format!("{:?} {}\n", resp.version(), resp.status());
@@ -504,10 +511,15 @@ async fn send_and_print(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.contains("json"));
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| CliError::msg(format!("reading the response: {e}")))?;
+    let bytes = match resp.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            if let Some(p) = &pay_seen {
+                p.mark_reply_lost();
+            }
+            return Err(CliError::msg(format!("reading the response: {e}")));
+        }
+    };
     if bytes.is_empty() {
         return Ok(None);
     }
@@ -519,6 +531,17 @@ async fn send_and_print(
         Ok(v) => {
             ctx.out.json_value(&v)?;
             Ok(Some(v))
+        }
+        Err(e) if is_json && pay_seen.is_some() => {
+            // A paid reply cut short (e.g. a body longer than its content-length): keep
+            // what arrived and say so.
+            if let Some(p) = pay_seen {
+                p.mark_reply_lost();
+            }
+            ctx.out.bytes(&bytes)?;
+            Err(CliError::msg(format!(
+                "the node's reply is not the JSON it announced ({e}); what arrived was printed"
+            )))
         }
         Err(_) => {
             if ctx.out.json {

@@ -11,7 +11,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{BufRead, IsTerminal, Read};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 
 use clap::Args;
 use futures::StreamExt;
@@ -23,6 +22,7 @@ use crate::ctx::{Ctx, NodeAuth, Session, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
 use crate::routstr::{PayArgs, Payment, fmt_msats};
+use rostro_sdk::CallOptions as _;
 
 /// The model used when neither `--model` nor the profile's `default_model` is set.
 pub const FALLBACK_MODEL: &str = "mobile";
@@ -167,38 +167,21 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
     let settled = payment.as_ref().map(Payment::settled_flag);
     let so_far = SoFar::default();
     let reply = rt.block_on(async {
-        let fut = send(ctx, &session, &a, &conv, payment.as_mut(), &so_far);
-        tokio::pin!(fut);
-        tokio::select! {
-            r = &mut fut => r,
-            _ = ctrl_c() => {
-                if let Some(flag) = &settled
-                    && !flag.load(Ordering::SeqCst)
-                {
-                    // A paid request: the node's answer carries the change. Wait for it
-                    // unless asked again.
-                    ctx.out.warn(
-                        "waiting for the node's answer to keep the change of the payment; \
-                         press Ctrl-C again to quit without it",
-                    );
-                    tokio::select! {
-                        r = &mut fut => return r.and(Err(CliError::Interrupted)),
-                        _ = ctrl_c() => {}
-                    }
-                }
-                if ctx.out.json {
-                    so_far.print_failure(ctx, &a, &CliError::Interrupted)?;
-                } else {
-                    let _ = ctx.out.write("\n");
-                }
-                Err(CliError::Interrupted)
-            }
+        let r = crate::routstr::paid_with_ctrl_c(
+            &ctx.out,
+            settled,
+            send(ctx, &session, &a, &conv, payment.as_mut(), &so_far),
+        )
+        .await;
+        if matches!(r, Err(CliError::Interrupted)) {
+            // The JSON modes print what arrived before the interruption.
+            so_far.print_failure(ctx, &a, &CliError::Interrupted)?;
         }
+        r
     });
-    if let (Some(p), Err(e)) = (&payment, &reply)
-        && !so_far.printed.get()
-    {
-        p.print_error_json(&ctx.out, e)?;
+    if let (Some(p), Err(e)) = (&payment, &reply) {
+        // The chat's own failure record already carries the change when it was printed.
+        p.report_failure(&ctx.out, e, &session.profile_name, !so_far.printed.get())?;
     }
     reply?;
     match &payment {
@@ -362,7 +345,10 @@ async fn send(
         .request(req.include_usage(!a.no_stream))
         .idle_timeout(s.client.timeout());
     if let Some(p) = &pay {
-        call = call.pay_with(p.token.expose());
+        // The change is written as soon as the headers arrive, before the body is read.
+        call = call
+            .pay_with(p.token.expose())
+            .on_response_headers(p.headers_hook());
     }
     if a.no_stream {
         let resp = match call.send_with_response().await {

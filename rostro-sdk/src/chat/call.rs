@@ -109,16 +109,23 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
             .trim()
             .to_ascii_lowercase()
     });
+    // Errors from here on keep the response they came with (a Routstr change token).
+    let meta = ResponseMeta::new(status, headers, attempts);
     match essence.as_deref() {
         Some("text/event-stream") => {}
-        Some("application/json") => return Err(unexpected_json(op.id, status, resp).await),
+        Some("application/json") => {
+            return Err(unexpected_json(op.id, status, resp)
+                .await
+                .with_response(&meta));
+        }
         // No content type at all: some servers omit it on SSE; the decoder judges the body.
         None => {}
         Some(_) => {
-            return Err(not_event_stream(op.id, status, content_type, resp, client).await);
+            return Err(not_event_stream(op.id, status, content_type, resp, client)
+                .await
+                .with_response(&meta));
         }
     }
-    let meta = ResponseMeta::new(status, headers, attempts);
     let idle = idle_timeout.unwrap_or(client.inner.stream_idle_timeout);
     let core = SseCore::new(
         op.id,
@@ -173,6 +180,7 @@ async fn not_event_stream(
         body: None,
         partial: String::new(),
         kind: StreamErrorKind::NotEventStream { content_type },
+        response: None,
     }
 }
 
@@ -201,6 +209,7 @@ async fn unexpected_json(
                 content_type: Some("application/json".to_owned()),
             }
         },
+        response: None,
     }
 }
 

@@ -534,6 +534,7 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
             body: body.map(Box::new),
             partial: self.acc.text(),
             kind,
+            response: None,
         }
     }
 

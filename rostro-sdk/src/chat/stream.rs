@@ -180,7 +180,12 @@ macro_rules! sse_stream_type {
             type Item = Result<$chunk>;
 
             fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-                self.core.poll_chunk(cx)
+                let this = &mut *self;
+                // A failure mid-stream keeps the response it happened on (status, headers
+                // with any Routstr change token, request id).
+                this.core
+                    .poll_chunk(cx)
+                    .map(|item| item.map(|r| r.map_err(|e| e.with_response(&this.meta))))
             }
         }
 

@@ -533,6 +533,7 @@ impl ChunkedUpload {
                 path: "upload_id".into(),
                 message: "the answer has no upload_id".into(),
                 snippet: crate::error::snippet(answer.to_string().as_bytes()),
+                response: None,
             })?;
         let part_size = answer
             .get("part_size")
@@ -697,6 +698,7 @@ impl Shared {
                 path: "urls".into(),
                 message: format!("no signed url for part {missing}"),
                 snippet: crate::error::snippet(answer.to_string().as_bytes()),
+                response: None,
             });
         }
         Ok(out)

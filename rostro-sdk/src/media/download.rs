@@ -557,6 +557,7 @@ fn timeout_error(timeout: std::time::Duration) -> Error {
     Error::Timeout {
         operation: DOWNLOAD_OPERATION,
         timeout,
+        response: None,
     }
 }
 
@@ -587,12 +588,14 @@ pub(crate) fn transfer_error(operation: &'static str, e: reqwest::Error) -> Erro
             operation,
             message: format!("timed out: {message}"),
             source: e.without_url(),
+            response: None,
         }
     } else {
         Error::Transport {
             operation,
             message,
             source: e.without_url(),
+            response: None,
         }
     }
 }

@@ -763,6 +763,7 @@ impl GenerationStatus {
             path: ".".into(),
             message: e.to_string(),
             snippet: crate::error::snippet(value.to_string().as_bytes()),
+            response: None,
         };
         let Some(map) = value.as_object() else {
             return Err(Error::Decode {
@@ -770,6 +771,7 @@ impl GenerationStatus {
                 path: ".".into(),
                 message: "expected a json object".into(),
                 snippet: crate::error::snippet(value.to_string().as_bytes()),
+                response: None,
             });
         };
         let flag = |k: &str| map.get(k).and_then(Value::as_bool);
@@ -951,6 +953,7 @@ impl Generation {
                 path: "generation_uuid".into(),
                 message: "the answer has no generation_uuid to poll".into(),
                 snippet: String::new(),
+                response: None,
             });
         };
         let mut generation = Generation::new(client.clone(), uuid, endpoint);

@@ -231,6 +231,7 @@ fn item_stream<B: Paginated>(builder: B, fetch: Fetcher<B>) -> ItemStream<B::Ite
                     path: format!("{}[{i}]", page.items_key),
                     message: e.to_string(),
                     snippet: String::new(),
+                    response: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -299,6 +300,7 @@ fn split_page(value: Value) -> Result<PageParts> {
             ITEM_KEYS.join(", ")
         ),
         snippet: String::new(),
+        response: None,
     };
     let mut map = match value {
         Value::Array(items) => {
@@ -390,6 +392,7 @@ macro_rules! paginated {
                         path: ".".into(),
                         message: e.to_string(),
                         snippet: String::new(),
+                        response: None,
                     })
                 })
             }

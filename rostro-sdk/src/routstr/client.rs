@@ -719,7 +719,8 @@ impl<B: Serialize, T: DeserializeOwned> RoutstrCall<B, T> {
             match self.client.execute::<Value>(req).await {
                 Ok(resp) => {
                     let (value, meta) = resp.into_parts();
-                    let value = decode::<T>(self.op.id, value)?;
+                    let value =
+                        decode::<T>(self.op.id, value).map_err(|e| e.with_response(&meta))?;
                     return Ok(RoutstrResponse::new(value, meta));
                 }
                 Err(err) if pending_left > 0 && err.status().map(|s| s.as_u16()) == Some(425) => {
@@ -749,6 +750,7 @@ fn decode<T: DeserializeOwned>(operation: &'static str, value: Value) -> Result<
         path: e.path().to_string(),
         message: e.inner().to_string(),
         snippet: String::new(),
+        response: None,
     })
 }
 
@@ -839,6 +841,7 @@ impl RoutstrCall<(), InvoiceStatus> {
                 return Err(Error::Timeout {
                     operation: self.op.id,
                     timeout,
+                    response: None,
                 });
             }
             tokio::time::sleep(interval).await;
