@@ -19,10 +19,13 @@ pub fn command<S: AsRef<str>>(g: &Global, args: &[S]) -> String {
         words.push("--mock".into());
     }
     if let Some(t) = g.timeout {
-        words.extend(["--timeout".into(), t.to_string()]);
+        words.extend(["--timeout".into(), t.as_secs_f64().to_string()]);
     }
     if let Some(r) = g.retries {
         words.extend(["--retries".into(), r.to_string()]);
+    }
+    if g.idempotent {
+        words.push("--idempotent".into());
     }
     words.extend(args.iter().map(|a| a.as_ref().to_owned()));
     words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")

@@ -169,12 +169,15 @@ pub fn base_url(s: &str) -> Result<String, String> {
     match url::Url::parse(t) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(t.to_owned()),
         _ if !t.contains("://") && !t.is_empty() => {
-            let scheme = if t.starts_with("127.") || t.starts_with("localhost") || t.starts_with('[') {
-                "http"
-            } else {
-                "https"
-            };
-            Err(format!("`{t}` has no scheme: did you mean `{scheme}://{t}`?"))
+            let scheme =
+                if t.starts_with("127.") || t.starts_with("localhost") || t.starts_with('[') {
+                    "http"
+                } else {
+                    "https"
+                };
+            Err(format!(
+                "`{t}` has no scheme: did you mean `{scheme}://{t}`?"
+            ))
         }
         _ => Err(format!("`{t}` is not an http:// or https:// URL")),
     }

@@ -137,7 +137,11 @@ async fn a_base_url_without_scheme_is_a_usage_error_with_the_fix() {
     let env = Env::new();
     let o = run(env.cmd(["--base-url", "127.0.0.1:9", "search", "dragon"])).await;
     assert_code(&o, 2);
-    assert!(stderr(&o).contains("did you mean `http://127.0.0.1:9`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `http://127.0.0.1:9`"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(env.cmd(["--base-url", "ftp://x", "search", "dragon"])).await;
     assert_code(&o, 2);
 }

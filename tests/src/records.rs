@@ -244,14 +244,16 @@ pub(crate) fn persona_save(
         }
         Some(id) => {
             let list = personas(&mut c);
-            match list.iter_mut().find(|p| p["id"].to_string() == id) {
+            match list.iter_mut().find(|p| id_is(&p["id"], id)) {
                 Some(p) => {
                     for (k, v) in fields {
                         if k != "id" {
                             p[k] = v.clone();
                         }
                     }
-                    crate::reply::Reply::ok(serde_json::json!({"message": "success", "success": true}))
+                    crate::reply::Reply::ok(
+                        serde_json::json!({"message": "success", "success": true}),
+                    )
                 }
                 None => crate::reply::Reply::user_error(404, &format!("No persona with id {id}.")),
             }
@@ -264,9 +266,18 @@ pub(crate) fn persona_delete(shared: &crate::state::Shared, id: &str) -> crate::
     let mut c = crate::state::lock(&shared.collections);
     let list = personas(&mut c);
     let before = list.len();
-    list.retain(|p| p["id"].to_string() != id);
+    list.retain(|p| !id_is(&p["id"], id));
     if list.len() == before {
         return crate::reply::Reply::user_error(404, &format!("No persona with id {id}."));
     }
     crate::reply::Reply::ok(serde_json::json!({"message": "success", "success": true}))
+}
+
+/// Whether a stored id (a number, or a string) is the id in a request path.
+fn id_is(stored: &Value, id: &str) -> bool {
+    match stored {
+        Value::String(s) => s == id,
+        Value::Number(n) => n.to_string() == id,
+        _ => false,
+    }
 }

@@ -127,9 +127,11 @@ pub fn write_charx(card: &CardV3, icon: Option<&[u8]>) -> Result<Vec<u8>, CardEr
         .unwrap_or_default()
         .into_iter()
         .filter(|a| {
-            !(a.kind == "icon" && a.name == "main")
-                && !a.uri.starts_with(EMBEDDED_SCHEME)
-                && a.uri != "ccdefault:"
+            // The main icon and embedded files are written anew below.
+            let rewritten = (a.kind == "icon" && a.name == "main")
+                || a.uri.starts_with(EMBEDDED_SCHEME)
+                || a.uri == "ccdefault:";
+            !rewritten
         })
         .collect();
     if let Some(icon) = icon {
