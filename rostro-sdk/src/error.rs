@@ -212,9 +212,7 @@ impl Error {
             | Error::Timeout { response, .. }
             | Error::Transport { response, .. }
             | Error::Stream { response, .. } => {
-                if response.is_none() {
-                    *response = Some(Box::new(meta.clone()));
-                }
+                response.get_or_insert_with(|| Box::new(meta.clone()));
             }
             _ => {}
         }
