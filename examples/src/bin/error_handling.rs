@@ -70,13 +70,27 @@ async fn main() -> anyhow::Result<()> {
     };
     let chat = "/v1/chat/completions";
 
-    // A 429 on a POST is not retried by default (the request may have been processed)...
+    // A 429 is a refusal before processing: retried for every method, POST chat included,
+    // after the wait the server asked for.
     mock.inject_fault(FaultRule::new(Fault::rate_limited(1)).on("POST", chat));
-    let err = patient.chat().create(req.clone()).await.unwrap_err();
-    println!("rate limited         -> {}", describe(&err));
+    let answer = patient
+        .chat()
+        .request(req.clone())
+        .send_with_response()
+        .await?;
+    println!(
+        "rate limited, retried -> ok: {:?} after {} attempts",
+        answer.content().unwrap_or_default(),
+        answer.meta().attempts
+    );
 
-    // ...unless the call is made idempotent: then the SDK waits for Retry-After and retries.
-    mock.inject_fault(FaultRule::new(Fault::rate_limited(1)).on("POST", chat));
+    // A 500 on a POST is not retried by default (the request may have been processed)...
+    mock.inject_fault(FaultRule::new(Fault::Status(500)).on("POST", chat));
+    let err = patient.chat().create(req.clone()).await.unwrap_err();
+    println!("server error         -> {}", describe(&err));
+
+    // ...unless the call is made idempotent: one key across the attempts, then retried.
+    mock.inject_fault(FaultRule::new(Fault::Status(500)).on("POST", chat));
     let answer = patient
         .chat()
         .request(req.clone())
@@ -84,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
         .send_with_response()
         .await?;
     println!(
-        "rate limited, retried -> ok: {:?} after {} attempts",
+        "server error, retried -> ok: {:?} after {} attempts",
         answer.content().unwrap_or_default(),
         answer.meta().attempts
     );
