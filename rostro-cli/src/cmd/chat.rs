@@ -678,7 +678,11 @@ fn run_repl(
             }
             None => {
                 conv.messages.pop();
-                let _ = ctx.out.write("\n");
+                if ctx.out.json {
+                    so_far.print_failure(ctx, a, &CliError::Interrupted)?;
+                } else {
+                    let _ = ctx.out.write("\n");
+                }
                 ctx.out.eprint("(reply stopped)");
             }
         }
