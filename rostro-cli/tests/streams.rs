@@ -522,6 +522,81 @@ async fn ctrl_c_keeps_the_partial_reply_in_json_modes() {
 
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_in_the_json_repl_ends_the_reply_with_an_error_line() {
+    use std::process::Stdio;
+    let mock = RostroMock::builder()
+        .chat_scenario(ChatScenario::Slow)
+        .chunk_delay(Duration::from_millis(60))
+        .chunk_count(30)
+        .start()
+        .await;
+    let env = Env::new();
+    let base = mock.uri();
+    let mut cmd = env.std_cmd([
+        "--base-url",
+        &base,
+        "--json",
+        "chat",
+        "--repl",
+        "--stream-json",
+    ]);
+    cmd.env("ROSTRO_API_KEY", KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let (code, text) = tokio::task::spawn_blocking(move || {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        writeln!(stdin, "first message").unwrap();
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains("echo:") {
+            seen.extend(rx.recv_timeout(GUARD).expect("a first chunk"));
+        }
+        interrupt(&child);
+        std::thread::sleep(Duration::from_millis(200));
+        writeln!(stdin, "second").unwrap();
+        drop(stdin);
+        let status = child.wait().unwrap();
+        while let Ok(c) = rx.recv_timeout(Duration::from_millis(500)) {
+            seen.extend(c);
+        }
+        (status.code(), String::from_utf8_lossy(&seen).into_owned())
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{text}");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let stops: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l["object"] == "rostro.error")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(stops.len(), 1, "{text}");
+    assert_eq!(lines[stops[0]]["error"]["kind"], "interrupted");
+    // The second reply streamed in full after the error line.
+    let after: String = lines[stops[0] + 1..]
+        .iter()
+        .filter_map(|l| l["choices"][0]["delta"]["content"].as_str())
+        .collect();
+    assert!(after.contains("echo: second"), "{text}");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
 async fn gallery_manifest_records_non_utf8_names_and_resumes() {
     use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;

@@ -273,13 +273,16 @@ struct SoFar {
     change: RefCell<Option<Value>>,
     /// The failure record was printed (it carries the change: no second record needed).
     printed: Cell<bool>,
+    /// The reply ended and was printed in full: nothing to add.
+    complete: Cell<bool>,
 }
 
 impl SoFar {
     /// With `--json` / `--stream-json`, once the reply has started: prints what arrived and
     /// `err` (the completion so far with an `error` member, or a final `rostro.error` line).
     fn print_failure(&self, ctx: &Ctx, a: &ChatArgs, err: &CliError) -> CliResult {
-        if !ctx.out.json || !self.started.get() || self.printed.replace(true) {
+        if !ctx.out.json || !self.started.get() || self.complete.get() || self.printed.replace(true)
+        {
             return Ok(());
         }
         let kind = match err {
@@ -419,6 +422,7 @@ async fn send(
             printed = true;
         }
     }
+    so_far.complete.set(true);
     if print_tokens {
         ctx.out.write("\n")?;
     } else if !a.stream_json {
@@ -664,7 +668,11 @@ fn run_repl(
             }
             None => {
                 conv.messages.pop();
-                let _ = ctx.out.write("\n");
+                if ctx.out.json {
+                    so_far.print_failure(ctx, a, &CliError::Interrupted)?;
+                } else {
+                    let _ = ctx.out.write("\n");
+                }
                 ctx.out.eprint("(reply stopped)");
             }
         }
