@@ -40,7 +40,16 @@ fn the_readme_flow_works_across_invocations() {
 
     let png = env.path().join("pic.png");
     std::fs::write(&png, b"\x89PNG\r\n\x1a\n0000").unwrap();
-    let o = run(&env, &["gallery", "upload", "--project", "42", png.to_str().unwrap()]);
+    let o = run(
+        &env,
+        &[
+            "gallery",
+            "upload",
+            "--project",
+            "42",
+            png.to_str().unwrap(),
+        ],
+    );
     assert_code(&o, 0);
     let o = run(&env, &["--json", "gallery", "list"]);
     assert_code(&o, 0);
@@ -71,7 +80,11 @@ fn the_readme_flow_works_across_invocations() {
     let o = run(&env, &["lore", "list", "--owner", "1"]);
     assert!(!stdout(&o).contains("notes.txt"), "{}", stdout(&o));
     let o = run(&env, &["imagine", "wait", &uuid]);
-    assert_ne!(o.status.code(), Some(0), "the generation is gone after a reset");
+    assert_ne!(
+        o.status.code(),
+        Some(0),
+        "the generation is gone after a reset"
+    );
 }
 
 #[test]
@@ -167,13 +180,23 @@ fn help_and_readme_search_examples_return_results() {
     let env = Env::new();
     let o = run(
         &env,
-        &["search", "dragons", "--tag", "fantasy", "--limit", "5", "--json"],
+        &[
+            "search", "dragons", "--tag", "fantasy", "--limit", "5", "--json",
+        ],
     );
     assert_code(&o, 0);
     assert!(!stdout(&o).trim().is_empty(), "no results");
     let o = run(
         &env,
-        &["api", "call", "search_projects", "--search", "wizard", "--first", "3"],
+        &[
+            "api",
+            "call",
+            "search_projects",
+            "--search",
+            "wizard",
+            "--first",
+            "3",
+        ],
     );
     assert_code(&o, 0);
     assert!(stdout(&o).contains("izard"), "{}", stdout(&o));

@@ -21,7 +21,10 @@ async fn a_form_without_fields_is_still_a_multipart_body() {
         .expect("the mock parses the empty form");
     let sent = mock.requests_to("POST", "/voice_clone");
     assert_eq!(sent.len(), 1);
-    let ct = sent[0].header("content-type").unwrap_or_default().to_string();
+    let ct = sent[0]
+        .header("content-type")
+        .unwrap_or_default()
+        .to_string();
     assert!(ct.starts_with("multipart/form-data; boundary="), "{ct}");
     let boundary = ct.split_once("boundary=").unwrap().1;
     assert!(sent[0].body_len > 0, "not a zero-length body");

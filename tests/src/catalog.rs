@@ -393,9 +393,7 @@ impl Catalog {
             _ => "",
         };
         let text = params.str("search").or_else(|| params.str("exact_search"));
-        let text = text
-            .map(|s| query_words(&s))
-            .filter(|w| !w.is_empty());
+        let text = text.map(|s| query_words(&s)).filter(|w| !w.is_empty());
         let name_like = params.str("name_like").map(|s| s.to_lowercase());
         let mut include = params.list("tags");
         include.extend(params.list("topics"));

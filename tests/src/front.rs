@@ -533,9 +533,7 @@ pub(crate) async fn run(listener: TcpListener, front: Arc<Front>) {
                 async move {
                     match &front.shared.sandbox {
                         Some(sandbox) => {
-                            sandbox
-                                .transaction(&front.shared, front.handle(req))
-                                .await
+                            sandbox.transaction(&front.shared, front.handle(req)).await
                         }
                         None => front.handle(req).await,
                     }

@@ -93,7 +93,11 @@ fn sent_json(request: &wiremock::Request) -> bool {
     if request.body.is_empty() {
         return false;
     }
-    match request.headers.get("content-type").and_then(|v| v.to_str().ok()) {
+    match request
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+    {
         None => true,
         Some(ct) => ct.to_ascii_lowercase().contains("json"),
     }

@@ -953,7 +953,10 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
         match Fail::injected(kind) {
             Some(f)
                 if f.kind == "upstream_error"
-                    && matches!(template.as_str(), "/v1/chat/completions" | "/v1/completions") =>
+                    && matches!(
+                        template.as_str(),
+                        "/v1/chat/completions" | "/v1/completions"
+                    ) =>
             {
                 upstream_error = true;
             }
@@ -1574,7 +1577,9 @@ impl RoutstrMock {
     /// A fresh token worth `msats` from another mint (a mint URL containing
     /// `unreachable` or `error` makes the node fail to redeem it).
     pub fn mint_token_at(&self, mint: &str, msats: u64) -> String {
-        self.mock.shared.txn(|| self.node().new_token(Some(mint), msats))
+        self.mock
+            .shared
+            .txn(|| self.node().new_token(Some(mint), msats))
     }
 
     /// The value in msat of a token (`None` if it is not one of the mock's).
@@ -1595,7 +1600,9 @@ impl RoutstrMock {
     /// The balance a key can use, in msat (a child key reports its parent's);
     /// `None` for unknown (or refunded) keys.
     pub fn balance(&self, key: &str) -> Option<u64> {
-        self.mock.shared.txn(|| self.node().key(key).map(|k| k.balance_msats))
+        self.mock
+            .shared
+            .txn(|| self.node().key(key).map(|k| k.balance_msats))
     }
 
     /// A snapshot of one key.
@@ -1616,7 +1623,9 @@ impl RoutstrMock {
 
     /// Sets the msat reserved on a key (as if requests were in flight).
     pub fn set_reserved(&self, key: &str, msats: u64) -> bool {
-        self.mock.shared.txn(|| self.node().set_reserved(key, msats))
+        self.mock
+            .shared
+            .txn(|| self.node().set_reserved(key, msats))
     }
 }
 
@@ -1786,7 +1795,12 @@ impl Node {
     pub(crate) fn import_state(&self, v: &Value) {
         let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64);
-        let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+        let list = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        };
         let mut st = lock(&self.state);
         *st = NodeState::default();
         st.seq = num(v, "seq").unwrap_or(0);

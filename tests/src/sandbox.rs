@@ -341,7 +341,12 @@ fn upload_to(x: &UploadRecord, base: &str) -> Value {
 }
 
 fn upload_from(v: &Value, base: &str) -> UploadRecord {
-    let pairs = |k: &str| -> Vec<Value> { v.get(k).and_then(Value::as_array).cloned().unwrap_or_default() };
+    let pairs = |k: &str| -> Vec<Value> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     UploadRecord {
         uuid: s(v, "uuid"),
         route: s(v, "route"),
@@ -355,7 +360,12 @@ fn upload_from(v: &Value, base: &str) -> UploadRecord {
         fields: pairs("fields")
             .iter()
             .map(|p| {
-                let text = |i: usize| p.get(i).and_then(Value::as_str).unwrap_or_default().to_string();
+                let text = |i: usize| {
+                    p.get(i)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
                 (text(0), text(1))
             })
             .collect(),
@@ -401,9 +411,17 @@ pub(crate) fn export(shared: &Shared) -> Value {
 pub(crate) fn import(shared: &Shared, v: Value) {
     let base = &shared.base_url;
     shared.seq.store(u(&v, "seq"), Ordering::Relaxed);
-    let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     *lock(&shared.generations) = list("generations").iter().map(generation_from).collect();
-    *lock(&shared.uploads) = list("uploads").iter().map(|x| upload_from(x, base)).collect();
+    *lock(&shared.uploads) = list("uploads")
+        .iter()
+        .map(|x| upload_from(x, base))
+        .collect();
     *lock(&shared.collections) = v
         .get("collections")
         .and_then(Value::as_object)

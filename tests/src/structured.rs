@@ -44,7 +44,11 @@ fn build(root: &Value, schema: &Value, text: &str, depth: usize) -> Value {
     if let Some(c) = s.get("const") {
         return c.clone();
     }
-    if let Some(first) = s.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+    if let Some(first) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
         return first.clone();
     }
     for key in ["anyOf", "oneOf"] {
@@ -102,21 +106,34 @@ fn build(root: &Value, schema: &Value, text: &str, depth: usize) -> Value {
         }
         "array" => {
             let min = s.get("minItems").and_then(Value::as_u64).unwrap_or(1);
-            let max = s.get("maxItems").and_then(Value::as_u64).unwrap_or(u64::MAX);
+            let max = s
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
             let n = min.max(1).min(max).min(8);
             let item = s.get("items").cloned().unwrap_or(Value::Bool(true));
-            (0..n).map(|_| build(root, &item, text, depth + 1)).collect()
+            (0..n)
+                .map(|_| build(root, &item, text, depth + 1))
+                .collect()
         }
         "integer" => {
             let lo = s
                 .get("minimum")
                 .and_then(Value::as_f64)
-                .or_else(|| s.get("exclusiveMinimum").and_then(Value::as_f64).map(|m| m + 1.0))
+                .or_else(|| {
+                    s.get("exclusiveMinimum")
+                        .and_then(Value::as_f64)
+                        .map(|m| m + 1.0)
+                })
                 .unwrap_or(1.0);
             let hi = s
                 .get("maximum")
                 .and_then(Value::as_f64)
-                .or_else(|| s.get("exclusiveMaximum").and_then(Value::as_f64).map(|m| m - 1.0))
+                .or_else(|| {
+                    s.get("exclusiveMaximum")
+                        .and_then(Value::as_f64)
+                        .map(|m| m - 1.0)
+                })
                 .unwrap_or(f64::MAX);
             json!(lo.ceil().min(hi.floor()) as i64)
         }
@@ -134,7 +151,10 @@ fn build(root: &Value, schema: &Value, text: &str, depth: usize) -> Value {
         "null" => Value::Null,
         _ => {
             let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let max = s.get("maxLength").and_then(Value::as_u64).map(|m| m as usize);
+            let max = s
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .map(|m| m as usize);
             let mut out: String = match s.get("format").and_then(Value::as_str) {
                 Some("date-time") => "2024-01-01T00:00:00Z".into(),
                 Some("date") => "2024-01-01".into(),
@@ -181,7 +201,10 @@ mod tests {
     fn no_parameters_give_an_empty_object() {
         assert_eq!(tool_arguments(&json!({"name": "now"}), "hi"), "{}");
         assert_eq!(
-            tool_arguments(&json!({"name": "now", "parameters": {"type": "object", "properties": {}}}), "hi"),
+            tool_arguments(
+                &json!({"name": "now", "parameters": {"type": "object", "properties": {}}}),
+                "hi"
+            ),
             "{}"
         );
     }

@@ -1094,10 +1094,13 @@ fn find_upload(shared: &Shared, body: &Value) -> Result<Arc<ChunkedUpload>, Repl
             "missing",
         ));
     };
-    lock(&shared.chunked)
-        .get(&id)
-        .cloned()
-        .ok_or_else(|| Reply::validation(&["body", "upload_id"], &format!("No upload with id {id}."), "value_error"))
+    lock(&shared.chunked).get(&id).cloned().ok_or_else(|| {
+        Reply::validation(
+            &["body", "upload_id"],
+            &format!("No upload with id {id}."),
+            "value_error",
+        )
+    })
 }
 
 /// `POST /engine/api/upload/start-upload`.
@@ -1398,8 +1401,7 @@ pub(crate) fn complete(shared: &Shared, route_key: &str, body: &Value) -> Reply 
         .filter(|_| body.get("parts").is_none())
         && expected != received
     {
-        return parts_error(&format!("Expected {expected} parts, received {received}."),
-        );
+        return parts_error(&format!("Expected {expected} parts, received {received}."));
     }
     if let Some(list) = body.get("parts").and_then(Value::as_array) {
         for p in list {

@@ -235,7 +235,12 @@ async fn lorebooks_post_search_and_data_envelope() {
         .search_envelope(SearchEnvelope::Data)
         .start()
         .await;
-    let (s, v) = post_json(&mock, "/search?namespace=lorebooks", &json!({"first": 10, "nsfw": true})).await;
+    let (s, v) = post_json(
+        &mock,
+        "/search?namespace=lorebooks",
+        &json!({"first": 10, "nsfw": true}),
+    )
+    .await;
     assert_eq!(s, 200);
     let data = &v["data"];
     assert_eq!(data["nodes"].as_array().unwrap().len(), 10);
@@ -354,7 +359,11 @@ async fn search_matches_words_in_any_order_case_and_number() {
         .await
         .unwrap();
     assert!(
-        v["nodes"].as_array().unwrap().iter().any(|n| n["id"] == e.id),
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["id"] == e.id),
         "{query} finds {}",
         e.name
     );
@@ -366,7 +375,10 @@ async fn search_matches_words_in_any_order_case_and_number() {
     // Creator filter, combined with text.
     let (_, v) = get_json(
         &mock,
-        &format!("/search?search=dragon&username={}&first=500", e.creator.to_uppercase()),
+        &format!(
+            "/search?search=dragon&username={}&first=500",
+            e.creator.to_uppercase()
+        ),
     )
     .await;
     assert!(
@@ -390,7 +402,11 @@ async fn every_response_carries_rate_limit_headers() {
             .await
             .unwrap();
         let h = resp.headers();
-        for name in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+        for name in [
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+        ] {
             let value: u64 = h
                 .get(name)
                 .unwrap_or_else(|| panic!("{path}: no {name}"))

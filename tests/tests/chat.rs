@@ -390,7 +390,8 @@ async fn parallel_tool_call_ids_are_unique_across_calls_and_requests() {
         // No-parameter tools (missing or empty `properties`) get `{}`.
         assert_eq!(calls[1]["function"]["arguments"], "{}");
         assert_eq!(calls[2]["function"]["arguments"], "{}");
-        let a: Value = serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
+        let a: Value =
+            serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
         assert_eq!(a, json!({"x": "weather in Paris"}));
         ids.extend(calls.iter().map(|c| c["id"].as_str().unwrap().to_string()));
     }
@@ -454,9 +455,16 @@ async fn response_format_returns_json_valid_for_the_schema() {
             contents(&sse_data(&raw))
         } else {
             let (_, v) = post_json(&mock, "/v1/chat/completions", &body).await;
-            v["choices"][0]["message"]["content"].as_str().unwrap().to_string()
+            v["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_string()
         };
         let pet: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(pet, json!({"name": "a cat", "legs": 1, "tags": ["a cat"]}), "stream={stream}");
+        assert_eq!(
+            pet,
+            json!({"name": "a cat", "legs": 1, "tags": ["a cat"]}),
+            "stream={stream}"
+        );
     }
 }

@@ -242,7 +242,11 @@ async fn concurrent_requests_are_all_served_and_counted() {
 async fn invalid_json_bodies_get_the_reference_422() {
     let mock = RostroMock::start().await;
     // An operation answered from its example, and a stateful one.
-    for path in ["/api/personas", "/api/account/blacklist", "/imagine/history"] {
+    for path in [
+        "/api/personas",
+        "/api/account/blacklist",
+        "/imagine/history",
+    ] {
         let resp = client()
             .post(format!("{}{path}", mock.uri()))
             .bearer_auth(KEY)

@@ -749,7 +749,15 @@ async fn legacy_completions_are_served_and_paid_for() {
     .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["object"], "text_completion");
-    assert!(v["choices"][0]["text"].as_str().unwrap().starts_with("echo:"));
+    assert!(
+        v["choices"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("echo:")
+    );
     assert!(v["usage"]["cost"].is_object(), "{v}");
-    assert!(node.balance(&key).unwrap() < 100_000, "the request is charged");
+    assert!(
+        node.balance(&key).unwrap() < 100_000,
+        "the request is charged"
+    );
 }

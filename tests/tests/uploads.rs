@@ -326,7 +326,12 @@ async fn chunked_upload_out_of_order_and_concurrent_parts() {
     )
     .await;
     assert_eq!(s, 422, "{v}");
-    assert!(v["detail"][0]["msg"].as_str().unwrap().contains("Missing parts: [1]"));
+    assert!(
+        v["detail"][0]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("Missing parts: [1]")
+    );
     assert_eq!(put(&mock, &url(1), p1.clone()).await.0, 200);
     let (s, done) = post_json(
         &mock,

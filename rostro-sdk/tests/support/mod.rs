@@ -147,9 +147,7 @@ impl Harness {
             let declared = e
                 .status()
                 .is_some_and(|s| op["responses"].get(s.as_str()).is_some());
-            let from_server = e
-                .headers()
-                .is_some_and(|h| h.contains_key("x-request-id"));
+            let from_server = e.headers().is_some_and(|h| h.contains_key("x-request-id"));
             assert!(
                 declared && from_server,
                 "{op_id}: {e} (declared status: {declared}, answered by the server: {from_server})"
