@@ -119,6 +119,22 @@ async fn resource_commands_answer() {
     let full_path = RostroMock::start().await.catalog().entries()[0]
         .full_path
         .clone();
+    // `--mock` keeps state (in this env's state dir): update and remove what exists.
+    let o = run(env.cmd(["--mock", "--json", "personas", "create", "--name", "Me"])).await;
+    assert_code(&o, 0);
+    let persona = json(&o)["id"].to_string();
+    let lore_file = env.path().join("lore.txt");
+    std::fs::write(&lore_file, "north").unwrap();
+    let o = run(env.cmd([
+        "--mock",
+        "--json",
+        "lore",
+        "add",
+        lore_file.to_str().unwrap(),
+    ]))
+    .await;
+    assert_code(&o, 0);
+    let lore = json(&o)["uuid"].as_str().unwrap().to_string();
     let cases: Vec<Vec<&str>> = vec![
         vec!["account", "show"],
         vec!["account", "tokens"],
@@ -149,8 +165,8 @@ async fn resource_commands_answer() {
             "--description",
             "a traveller",
         ],
-        vec!["personas", "update", "7", "--name", "Me too"],
-        vec!["personas", "delete", "7", "--yes"],
+        vec!["personas", "update", &persona, "--name", "Me too"],
+        vec!["personas", "delete", &persona, "--yes"],
         vec!["chats", "list"],
         vec!["chats", "show", "5"],
         vec!["follow", "user", "alice"],
@@ -160,7 +176,7 @@ async fn resource_commands_answer() {
         vec!["follow", "followers", "alice"],
         vec!["lore", "list", "--owner", "1"],
         vec!["lore", "query", "who rules the north?"],
-        vec!["lore", "remove", "1", "abc"],
+        vec!["lore", "remove", "1", &lore],
         vec!["voices", "list"],
         vec!["assets", "list"],
         vec!["assets", "get", "a1"],
@@ -362,6 +378,8 @@ async fn api_raw_requests() {
             "/search",
             "-F",
             "first=50",
+            "-F",
+            "nsfw=true",
             "--paginate",
             "--jq",
             ".nodes | length",

@@ -61,10 +61,12 @@ async fn search_pages_stop_at_the_limit() {
 async fn search_runs_to_the_end() {
     let mock = RostroMock::builder().catalog_size(23, 0).start().await;
     let client = client(&mock);
+    // NSFW entries too (the API leaves them out by default): the whole catalog.
     let all: Vec<_> = client
         .search()
         .list()
         .first(10)
+        .nsfw(true)
         .stream()
         .try_collect()
         .await

@@ -213,6 +213,10 @@ fn personas(map: &mut serde_json::Map<String, Value>) -> &mut Vec<Value> {
     }
 }
 
+fn persona_id_is(p: &Value, id: &str) -> bool {
+    p["id"].as_u64().is_some_and(|n| id.trim().parse() == Ok(n))
+}
+
 /// `GET /api/personas`.
 pub(crate) fn personas_list(shared: &crate::state::Shared) -> crate::reply::Reply {
     let mut c = crate::state::lock(&shared.collections);
@@ -244,7 +248,7 @@ pub(crate) fn persona_save(
         }
         Some(id) => {
             let list = personas(&mut c);
-            match list.iter_mut().find(|p| id_is(&p["id"], id)) {
+            match list.iter_mut().find(|p| persona_id_is(p, id)) {
                 Some(p) => {
                     for (k, v) in fields {
                         if k != "id" {
@@ -266,18 +270,9 @@ pub(crate) fn persona_delete(shared: &crate::state::Shared, id: &str) -> crate::
     let mut c = crate::state::lock(&shared.collections);
     let list = personas(&mut c);
     let before = list.len();
-    list.retain(|p| !id_is(&p["id"], id));
+    list.retain(|p| !persona_id_is(p, id));
     if list.len() == before {
         return crate::reply::Reply::user_error(404, &format!("No persona with id {id}."));
     }
     crate::reply::Reply::ok(serde_json::json!({"message": "success", "success": true}))
-}
-
-/// Whether a stored id (a number, or a string) is the id in a request path.
-fn id_is(stored: &Value, id: &str) -> bool {
-    match stored {
-        Value::String(s) => s == id,
-        Value::Number(n) => n.to_string() == id,
-        _ => false,
-    }
 }

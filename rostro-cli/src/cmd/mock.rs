@@ -57,19 +57,19 @@ fn read_keys() -> CliResult<BTreeMap<String, String>> {
             ))
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-        Err(e) => Err(CliError::io(path.display().to_string(), e)),
+        Err(e) => Err(CliError::io(path.display(), e)),
     }
 }
 
 fn write_keys(keys: &BTreeMap<String, String>) -> CliResult<PathBuf> {
     let path = credentials_path()?;
     let dir = sandbox_dir()?;
-    std::fs::create_dir_all(&dir).map_err(|e| CliError::io(dir.display().to_string(), e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| CliError::io(dir.display(), e))?;
     let tmp = dir.join(format!("credentials.json.{}.tmp", std::process::id()));
     let text = serde_json::to_string_pretty(keys).unwrap_or_else(|_| "{}".into());
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| CliError::io(path.display().to_string(), e))?;
+        .map_err(|e| CliError::io(path.display(), e))?;
     Ok(path)
 }
 
@@ -126,7 +126,7 @@ fn reset(dir: &std::path::Path) -> CliResult {
     match std::fs::remove_file(dir.join("credentials.json")) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(CliError::io(dir.display().to_string(), e)),
+        Err(e) => Err(CliError::io(dir.display(), e)),
     }
 }
 
