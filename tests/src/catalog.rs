@@ -577,7 +577,7 @@ impl Catalog {
         }
         let first = (mix64(e.id ^ 0x10EB_00C5) % books.len() as u64) as usize;
         let mut ids = vec![books[first]];
-        if e.id % 3 == 0 && books.len() > 1 {
+        if e.id.is_multiple_of(3) && books.len() > 1 {
             ids.push(books[(first + 1) % books.len()]);
         }
         ids
@@ -604,7 +604,7 @@ fn lorebook_entry(e: &CatalogEntry, i: u64) -> Value {
         "comment": format!("entry {} of {}", i + 1, e.full_path),
         "selective": selective,
         "constant": i == 0,
-        "position": if i % 2 == 0 { "before_char" } else { "after_char" },
+        "position": if i.is_multiple_of(2) { "before_char" } else { "after_char" },
         "extensions": {},
     })
 }
