@@ -96,6 +96,10 @@ def png_card(path, version):
     if version == 3:
         check("ccv3" in text, f"{path}: has a ccv3 chunk")
     cards = {k: json.loads(base64.b64decode(text[k])) for k in ("chara", "ccv3") if k in text}
+    # The V2 payload, for the npm validator (.ci/cards-check.mjs).
+    if "chara" in cards:
+        with open(f"{path}.chara.json", "w", encoding="utf-8") as f:
+            json.dump(cards["chara"], f, ensure_ascii=False)
     # aichar reads the chara chunk the way TavernAI-era tools do.
     c = aichar.load_character_card_file(str(path))
     v2 = cards.get("chara", {}).get("data", {})

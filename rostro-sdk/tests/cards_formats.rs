@@ -327,3 +327,25 @@ fn damaged_bytes_never_panic() {
     // the pixels, which the reader does not decode).
     assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
 }
+
+/// Pre-V2 readers (TavernAI, and libraries such as aichar) read only the top level: the V2
+/// form mirrors the V1 fields there, and reading it back does not keep the mirrors as extras.
+#[test]
+fn v2_form_mirrors_v1_fields_for_pre_v2_readers() {
+    let card = v3_fixture();
+    let v2 = card.to_v2();
+    for (k, v) in [
+        ("name", &card.data.name),
+        ("description", &card.data.description),
+        ("personality", &card.data.personality),
+        ("scenario", &card.data.scenario),
+        ("first_mes", &card.data.first_mes),
+        ("mes_example", &card.data.mes_example),
+    ] {
+        assert_eq!(v2.extra[k], json!(v), "{k}");
+    }
+    assert_eq!(Card::V2(v2.clone()).into_v3(), card);
+    // A V1 reader sees the card through the mirrors.
+    let as_v1: cards::CardV1 = serde_json::from_value(serde_json::to_value(&v2).unwrap()).unwrap();
+    assert_eq!(as_v1.first_mes, card.data.first_mes);
+}

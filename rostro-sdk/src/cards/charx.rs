@@ -127,11 +127,10 @@ pub fn write_charx(card: &CardV3, icon: Option<&[u8]>) -> Result<Vec<u8>, CardEr
         .unwrap_or_default()
         .into_iter()
         .filter(|a| {
-            // The main icon and embedded files are written anew below.
-            let rewritten = (a.kind == "icon" && a.name == "main")
-                || a.uri.starts_with(EMBEDDED_SCHEME)
-                || a.uri == "ccdefault:";
-            !rewritten
+            let main_icon = a.kind == "icon" && a.name == "main";
+            let local = a.uri.starts_with(EMBEDDED_SCHEME) || a.uri == "ccdefault:";
+            // Replaced by the icon written below, or pointing at files this zip will not hold.
+            !(main_icon || local)
         })
         .collect();
     if let Some(icon) = icon {
