@@ -38,7 +38,7 @@ impl Wiring {
         if let Some(style) = o.tuning.pagination.as_deref() {
             check_page_setter(style, parts)?;
             let item = page_item(o, parts, types, tuning)?;
-            write!(self.paginated, "{gate}    {builder} => {item}, {style};\n").ok();
+            writeln!(self.paginated, "{gate}    {builder} => {item}, {style};").ok();
         }
         match o.tuning.upload.as_deref() {
             Some("multipart") => {
@@ -49,7 +49,7 @@ impl Wiring {
                     ),
                     "`upload = \"multipart\"`, but the body is not `multipart/form-data`"
                 );
-                write!(self.multipart, "{gate}    {builder} => {};\n", parts.output).ok();
+                writeln!(self.multipart, "{gate}    {builder} => {};", parts.output).ok();
             }
             Some(kind @ ("base64-json" | "chunked")) => ensure!(
                 matches!(
