@@ -16,14 +16,6 @@ pub(super) fn gen_test_call(
     query: &[Setter],
     body: &BodyKind,
 ) -> String {
-    let sample = |ty: &str, wire: &str| -> (String, String) {
-        match ty {
-            "i64" => ("42".into(), "42".into()),
-            "f64" => ("1.5".into(), "1.5".into()),
-            "bool" => ("true".into(), "true".into()),
-            _ => (format!("\"p-{wire}\""), format!("p-{wire}")),
-        }
-    };
     let mut rendered = o.path.clone();
     let mut args = Vec::new();
     for p in path_params {
@@ -38,7 +30,35 @@ pub(super) fn gen_test_call(
         chain.push_str(&format!(".{}({code})", q.ident));
         expect_query.push(format!("({}, {})", rust_str(&q.wire), rust_str(&text)));
     }
-    let content = match body {
+    let content = body_sample(o, body, &mut chain);
+    let feature = o
+        .tuning
+        .feature
+        .as_ref()
+        .map(|f| format!("    #[cfg(feature = \"{f}\")]\n"))
+        .unwrap_or_default();
+    format!(
+        "{feature}    h.check({}, {}, {}, &[{}], {content}, |c| async move {{ {chain}.send().await.map(drop) }}).await;\n",
+        rust_str(&o.id),
+        rust_str(&o.method.to_uppercase()),
+        rust_str(&rendered),
+        expect_query.join(", "),
+    )
+}
+
+/// A sample value of a parameter type: (Rust code, as it appears on the wire).
+fn sample(ty: &str, wire: &str) -> (String, String) {
+    match ty {
+        "i64" => ("42".into(), "42".into()),
+        "f64" => ("1.5".into(), "1.5".into()),
+        "bool" => ("true".into(), "true".into()),
+        _ => (format!("\"p-{wire}\""), format!("p-{wire}")),
+    }
+}
+
+/// Appends the setters giving a sample body to `chain`; returns the content type expected.
+fn body_sample(o: &OpInfo, body: &BodyKind, chain: &mut String) -> &'static str {
+    match body {
         BodyKind::None => "None",
         BodyKind::JsonFields { .. } => {
             chain.push_str(&format!(
@@ -77,20 +97,7 @@ pub(super) fn gen_test_call(
             chain.push_str(".text(\"note\", \"sample\")");
             "Some(\"multipart/form-data\")"
         }
-    };
-    let feature = o
-        .tuning
-        .feature
-        .as_ref()
-        .map(|f| format!("    #[cfg(feature = \"{f}\")]\n"))
-        .unwrap_or_default();
-    format!(
-        "{feature}    h.check({}, {}, {}, &[{}], {content}, |c| async move {{ {chain}.send().await.map(drop) }}).await;\n",
-        rust_str(&o.id),
-        rust_str(&o.method.to_uppercase()),
-        rust_str(&rendered),
-        expect_query.join(", "),
-    )
+    }
 }
 
 /// The generated test that calls every operation through its builder: one test per group.

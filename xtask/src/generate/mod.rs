@@ -47,22 +47,7 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
         types.named_schema(name, &schema, Some(&description))?;
     }
 
-    // Operations grouped by tuning group, in document order within a group.
-    let mut groups: BTreeMap<String, Vec<OpInfo>> = BTreeMap::new();
-    for (path, method, op) in crate::operations(doc) {
-        let id = op["operationId"]
-            .as_str()
-            .context("operationId")?
-            .to_string();
-        let t = tuning.operations[&id].clone();
-        groups.entry(t.group.clone()).or_default().push(OpInfo {
-            id,
-            path: path.to_string(),
-            method: method.to_string(),
-            op: op.clone(),
-            tuning: t,
-        });
-    }
+    let groups = operations_by_group(doc, tuning)?;
 
     let mut files = BTreeMap::new();
     let mut wiring = wiring::Wiring::default();
@@ -84,20 +69,7 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
         }
         writeln!(mod_rs, "pub mod {group};").ok();
         for o in ops {
-            let params: Vec<String> = o.op["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    let location = if p["in"] == "path" { "Path" } else { "Query" };
-                    format!(
-                        "crate::request::ParamSpec {{ name: {}, location: crate::request::ParamLocation::{location}, required: {} }}",
-                        rust_str(p["name"].as_str().unwrap_or_default()),
-                        p["required"] == true
-                    )
-                })
-                .collect();
-            all_params.push(format!("&[{}]", params.join(", ")));
+            all_params.push(param_specs(&o.op));
             all_ops.push((
                 o.id.clone(),
                 group.clone(),
@@ -125,6 +97,45 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
     Ok(files)
 }
 
+/// Operations grouped by tuning group, in document order within a group.
+fn operations_by_group(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, Vec<OpInfo>>> {
+    let mut groups: BTreeMap<String, Vec<OpInfo>> = BTreeMap::new();
+    for (path, method, op) in crate::operations(doc) {
+        let id = op["operationId"]
+            .as_str()
+            .context("operationId")?
+            .to_string();
+        let t = tuning.operations[&id].clone();
+        groups.entry(t.group.clone()).or_default().push(OpInfo {
+            id,
+            path: path.to_string(),
+            method: method.to_string(),
+            op: op.clone(),
+            tuning: t,
+        });
+    }
+    Ok(groups)
+}
+
+/// An operation's declared parameters, as a `&[ParamSpec]` literal.
+fn param_specs(op: &Value) -> String {
+    let params: Vec<String> = op["parameters"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let location = if p["in"] == "path" { "Path" } else { "Query" };
+            format!(
+                "crate::request::ParamSpec {{ name: {}, location: crate::request::ParamLocation::{location}, required: {} }}",
+                rust_str(p["name"].as_str().unwrap_or_default()),
+                p["required"] == true
+            )
+        })
+        .collect();
+    format!("&[{}]", params.join(", "))
+}
+
+/// One operation of the document with its tuning entry.
 pub(super) struct OpInfo {
     pub(super) id: String,
     pub(super) path: String,

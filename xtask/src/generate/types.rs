@@ -363,7 +363,6 @@ impl<'a> TypeGen<'a> {
         self.claim(rust)?;
         let mut variants = Vec::new();
         let mut used = BTreeSet::new();
-        let mut arrays = 0;
         for (k, alt) in alts.iter().enumerate() {
             let ty = self.field_ty(alt, &format!("{rust}Variant{}", k + 1))?;
             let inner = if ty.nullable {
@@ -371,37 +370,7 @@ impl<'a> TypeGen<'a> {
             } else {
                 ty.inner.clone()
             };
-            let base = if let Some(r) = alt.get("$ref").and_then(Value::as_str) {
-                type_leaf(&self.resolve_ref(r)?.1).to_string()
-            } else {
-                match alt["type"].as_str() {
-                    Some("string") => "Text".into(),
-                    Some("integer") => "Integer".into(),
-                    Some("number") => "Number".into(),
-                    Some("boolean") => "Bool".into(),
-                    Some("object") => "Object".into(),
-                    Some("array") => {
-                        arrays += 1;
-                        let item = &alt["items"];
-                        match item["type"].as_str() {
-                            Some("string") => "Texts".into(),
-                            Some("integer") => "Integers".into(),
-                            Some("number") => "Numbers".into(),
-                            Some("array") => "Lists".into(),
-                            _ if item.get("$ref").is_some() => format!(
-                                "{}List",
-                                type_leaf(
-                                    &self
-                                        .resolve_ref(item["$ref"].as_str().unwrap_or_default())?
-                                        .1
-                                )
-                            ),
-                            _ => "List".into(),
-                        }
-                    }
-                    _ => format!("Variant{}", k + 1),
-                }
-            };
+            let base = self.variant_name(alt, k)?;
             let mut name = base.clone();
             let mut n = 2;
             while !used.insert(name.clone()) {
@@ -416,7 +385,6 @@ impl<'a> TypeGen<'a> {
                     .map(String::from),
             ));
         }
-        let _ = arrays;
         let mut code = String::new();
         code.push_str(docs);
         code.push_str("///\n/// Decoded by trying each variant in order; a value none of them accepts is kept in `Other`.\n");
@@ -438,8 +406,43 @@ impl<'a> TypeGen<'a> {
             writeln!(code, "    {name}({inner}),").ok();
         }
         code.push_str("    /// A value of a shape this SDK version does not know.\n    Other(serde_json::Value),\n}\n");
-        // From conversions for inner types that appear once.
-        // (An alias and its target are one type to the compiler.)
+        code.push_str(&self.union_froms(rust, &variants));
+        self.defs.push(code);
+        Ok(())
+    }
+
+    /// A union variant's name: the referenced type's, or one for the JSON kind.
+    fn variant_name(&self, alt: &Value, k: usize) -> Result<String> {
+        if let Some(r) = alt.get("$ref").and_then(Value::as_str) {
+            return Ok(type_leaf(&self.resolve_ref(r)?.1).to_string());
+        }
+        Ok(match alt["type"].as_str() {
+            Some("string") => "Text".into(),
+            Some("integer") => "Integer".into(),
+            Some("number") => "Number".into(),
+            Some("boolean") => "Bool".into(),
+            Some("object") => "Object".into(),
+            Some("array") => {
+                let item = &alt["items"];
+                match item["type"].as_str() {
+                    Some("string") => "Texts".into(),
+                    Some("integer") => "Integers".into(),
+                    Some("number") => "Numbers".into(),
+                    Some("array") => "Lists".into(),
+                    _ => match item.get("$ref").and_then(Value::as_str) {
+                        Some(r) => format!("{}List", type_leaf(&self.resolve_ref(r)?.1)),
+                        None => "List".into(),
+                    },
+                }
+            }
+            _ => format!("Variant{}", k + 1),
+        })
+    }
+
+    /// `From` conversions into a union for the inner types that appear once (an alias and its
+    /// target are one type to the compiler).
+    fn union_froms(&self, rust: &str, variants: &[(String, String, Option<String>)]) -> String {
+        let mut code = String::new();
         let canonical = |t: &str| {
             self.aliases
                 .get(t)
@@ -447,10 +450,10 @@ impl<'a> TypeGen<'a> {
                 .unwrap_or_else(|| t.to_string())
         };
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for (_, inner, _) in &variants {
+        for (_, inner, _) in variants {
             *counts.entry(canonical(inner)).or_default() += 1;
         }
-        for (name, inner, _) in &variants {
+        for (name, inner, _) in variants {
             if counts[&canonical(inner)] == 1 && canonical(inner) != "serde_json::Value" {
                 writeln!(
                     code,
@@ -466,8 +469,7 @@ impl<'a> TypeGen<'a> {
                 }
             }
         }
-        self.defs.push(code);
-        Ok(())
+        code
     }
 
     /// The Rust type of a property/parameter/body schema; `ctx` names any inline type it needs.
@@ -510,41 +512,7 @@ impl<'a> TypeGen<'a> {
             return Ok(plain(&path));
         }
         if let Some(alts) = s.get("anyOf").and_then(Value::as_array) {
-            let nullable = alts.iter().any(|a| a["type"] == "null");
-            let non_null: Vec<&Value> = alts.iter().filter(|a| a["type"] != "null").collect();
-            if non_null.is_empty() || non_null.iter().any(|a| is_any(a)) {
-                return Ok(FieldTy {
-                    inner: "serde_json::Value".into(),
-                    nullable,
-                });
-            }
-            if non_null.len() == 1 {
-                let mut t = self.field_ty(non_null[0], ctx)?;
-                t.nullable |= nullable;
-                return Ok(t);
-            }
-            let only = Value::Object(Map::from_iter([(
-                "anyOf".to_string(),
-                Value::Array(non_null.iter().map(|v| (*v).clone()).collect()),
-            )]));
-            if let Some(values) = string_enum_values(&only) {
-                if values.is_empty() {
-                    return Ok(FieldTy {
-                        inner: "String".into(),
-                        nullable,
-                    });
-                }
-                self.string_enum(ctx, &values, &type_docs(s, None))?;
-                return Ok(FieldTy {
-                    inner: format!("crate::types::{ctx}"),
-                    nullable,
-                });
-            }
-            self.union(ctx, &non_null, &type_docs(s, None))?;
-            return Ok(FieldTy {
-                inner: format!("crate::types::{ctx}"),
-                nullable,
-            });
+            return self.any_of_ty(s, alts, ctx);
         }
         if let Some(values) = string_enum_values(s)
             && !values.is_empty()
@@ -574,28 +542,58 @@ impl<'a> TypeGen<'a> {
                 }
                 _ => plain("Vec<serde_json::Value>"),
             },
-            Some("object") => {
-                if let Some(props) = s.get("properties").and_then(Value::as_object)
-                    && !props.is_empty()
-                {
-                    self.structure(ctx, s, props, &type_docs(s, None))?;
-                    plain(&format!("crate::types::{ctx}"))
-                } else {
-                    match s.get("additionalProperties") {
-                        Some(ap) if ap.is_object() && !is_any(ap) => {
-                            let t = self.field_ty(ap, &format!("{ctx}Value"))?;
-                            let inner = if t.nullable {
-                                format!("Option<{}>", t.inner)
-                            } else {
-                                t.inner
-                            };
-                            plain(&format!("std::collections::BTreeMap<String, {inner}>"))
-                        }
-                        _ => plain("serde_json::Map<String, serde_json::Value>"),
-                    }
-                }
-            }
+            Some("object") => plain(&self.object_ty(s, ctx)?),
             Some(other) => bail!("unsupported schema type `{other}` at {ctx}"),
+        })
+    }
+
+    /// An `anyOf`: nullable `T`, a string enum, or an untagged union named `ctx`.
+    fn any_of_ty(&mut self, s: &Value, alts: &[Value], ctx: &str) -> Result<FieldTy> {
+        let nullable = alts.iter().any(|a| a["type"] == "null");
+        let non_null: Vec<&Value> = alts.iter().filter(|a| a["type"] != "null").collect();
+        let named = |inner: String| FieldTy { inner, nullable };
+        if non_null.is_empty() || non_null.iter().any(|a| is_any(a)) {
+            return Ok(named("serde_json::Value".into()));
+        }
+        if non_null.len() == 1 {
+            let mut t = self.field_ty(non_null[0], ctx)?;
+            t.nullable |= nullable;
+            return Ok(t);
+        }
+        let only = Value::Object(Map::from_iter([(
+            "anyOf".to_string(),
+            Value::Array(non_null.iter().map(|v| (*v).clone()).collect()),
+        )]));
+        if let Some(values) = string_enum_values(&only) {
+            if values.is_empty() {
+                return Ok(named("String".into()));
+            }
+            self.string_enum(ctx, &values, &type_docs(s, None))?;
+            return Ok(named(format!("crate::types::{ctx}")));
+        }
+        self.union(ctx, &non_null, &type_docs(s, None))?;
+        Ok(named(format!("crate::types::{ctx}")))
+    }
+
+    /// An object: a struct named `ctx` when it has properties, else a map.
+    fn object_ty(&mut self, s: &Value, ctx: &str) -> Result<String> {
+        if let Some(props) = s.get("properties").and_then(Value::as_object)
+            && !props.is_empty()
+        {
+            self.structure(ctx, s, props, &type_docs(s, None))?;
+            return Ok(format!("crate::types::{ctx}"));
+        }
+        Ok(match s.get("additionalProperties") {
+            Some(ap) if ap.is_object() && !is_any(ap) => {
+                let t = self.field_ty(ap, &format!("{ctx}Value"))?;
+                let inner = if t.nullable {
+                    format!("Option<{}>", t.inner)
+                } else {
+                    t.inner
+                };
+                format!("std::collections::BTreeMap<String, {inner}>")
+            }
+            _ => "serde_json::Map<String, serde_json::Value>".to_string(),
         })
     }
 }
