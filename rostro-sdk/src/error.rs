@@ -208,10 +208,10 @@ impl Error {
             Error::Decode { response, .. }
             | Error::Timeout { response, .. }
             | Error::Transport { response, .. }
-            | Error::Stream { response, .. } => {
-                if response.is_none() {
-                    *response = Some(Box::new(meta.clone()));
-                }
+            | Error::Stream { response, .. }
+                if response.is_none() =>
+            {
+                *response = Some(Box::new(meta.clone()));
             }
             _ => {}
         }
