@@ -615,6 +615,8 @@ async fn payment_errors_have_their_exit_codes() {
     let o = run(r(&env, &["chat", "-m", MODEL, "hi", "--pay-with", &small])).await;
     assert_code(&o, 8);
     assert!(!mock.is_spent(&small));
+    // A rejected payment was not redeemed: no refund to ask for.
+    assert!(!stderr(&o).contains("wallet refund"), "{}", stderr(&o));
 
     // A spent token -> 3.
     let t = mock.mint_token(30_000);
