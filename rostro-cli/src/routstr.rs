@@ -382,7 +382,15 @@ impl Payment {
                         | rostro_sdk::Error::Stream { .. }
                 )
         ) || self.reply_lost.load(Ordering::SeqCst);
-        let refund = (!self.has_change()).then(|| self.refund_command(profile));
+        // A payment the node rejected (4xx) was not redeemed: no refund to ask for.
+        let server_failed = match err {
+            CliError::Routstr(e) | CliError::Sdk(e) => {
+                e.status().is_some_and(|s| s.is_server_error())
+            }
+            _ => false,
+        };
+        let refund = (!self.has_change() && (reply_lost || server_failed))
+            .then(|| self.refund_command(profile));
         {
             let sink = lock(&self.sink);
             let last = sink.kept.last();

@@ -615,6 +615,8 @@ async fn payment_errors_have_their_exit_codes() {
     let o = run(r(&env, &["chat", "-m", MODEL, "hi", "--pay-with", &small])).await;
     assert_code(&o, 8);
     assert!(!mock.is_spent(&small));
+    // A rejected payment was not redeemed: no refund to ask for.
+    assert!(!stderr(&o).contains("wallet refund"), "{}", stderr(&o));
 
     // A spent token -> 3.
     let t = mock.mint_token(30_000);
@@ -1026,7 +1028,7 @@ async fn json_failures_carry_the_change_token() {
 }
 
 /// A server that reads one request, reports it, and sends `transcript` byte for byte once
-/// released (`head_only`: only the response head, then the body never comes).
+/// released, then closes (`head_only`: only the response head, then the body never comes).
 async fn stalling_server(
     transcript: &'static [u8],
     head_only: bool,
@@ -1065,8 +1067,12 @@ async fn stalling_server(
             transcript
         };
         let _ = conn.write_all(bytes).await;
-        // Hold the connection open until the client goes away.
-        let _ = conn.read(&mut buf).await;
+        if head_only {
+            // Hold the connection open until the client goes away.
+            let _ = conn.read(&mut buf).await;
+        } else {
+            let _ = conn.shutdown().await;
+        }
     });
     (url, got_rx, go_tx)
 }
@@ -1292,4 +1298,30 @@ async fn chat_pay_with_reads_the_real_node_stream_framing() {
     assert_eq!(lines(&change), vec![transcript_change(STREAM_TRANSCRIPT)]);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "Hello! How can I help you today?\n");
+}
+
+/// `wallet create` whose answer is cut: the token may be a key now; the CLI says how to get
+/// the balance back.
+#[tokio::test(flavor = "multi_thread")]
+async fn wallet_create_with_a_lost_reply_prints_the_refund_command() {
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    let cut: &'static [u8] = Box::leak(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 120\r\nx-routstr-request-id: r-1\r\n\r\n{\"api_key\": \"sk-"
+            .to_vec()
+            .into_boxed_slice(),
+    );
+    let (url, _got, go) = stalling_server(cut, false).await;
+    go.send(()).unwrap();
+    let token_file = env.path().join("t.txt");
+    std::fs::write(&token_file, mock.mint_token(10_000)).unwrap();
+    let arg = format!("@{}", token_file.display());
+    let o = run(r(
+        &env,
+        &["--base-url", &url, "wallet", "create", "--token", &arg],
+    ))
+    .await;
+    assert_code(&o, 1);
+    let want = format!("rostro --profile {PROFILE} wallet refund --token {arg}");
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
 }

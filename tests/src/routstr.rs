@@ -68,6 +68,16 @@
 //! `x-mock-routstr-envelope: openai|detail_error|detail|min_balance` picks
 //! another envelope. On chat, `upstream_error` after an X-Cashu payment
 //! redeems the token and refunds it whole in the `X-Cashu` header.
+//!
+//! # Real-node quirks
+//!
+//! routstr-core 0.4.5 behaviours a test selects with
+//! [`RoutstrMockBuilder::quirk`] or per request with `x-mock-routstr-quirks:
+//! body-longer,body-shorter,line-framing,catalog-model,stream-cut` (see
+//! [`NodeQuirk`]). Refunds with [`RoutstrMockBuilder::refund_in_sats`] come
+//! back in whole sats as a string, the msat remainder staying on the key; a
+//! repeated refund returns the same token; `refund` with an `X-Cashu` token
+//! the node has no key for is `404`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;

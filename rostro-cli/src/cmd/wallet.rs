@@ -348,7 +348,21 @@ fn create(ctx: &Ctx, a: CreateArgs) -> CliResult {
         if let Some(v) = a.validity_date {
             call = call.validity_date(v);
         }
-        Ok(call.send().await.map_err(|e| s.err(e))?.into_inner())
+        match call.send().await {
+            Ok(r) => Ok(r.into_inner()),
+            Err(e) => {
+                if reply_lost(&e) {
+                    ctx.out.warn(&format!(
+                        "the node's reply could not be read: the token may have been redeemed \
+                         into a key; ask the node for its balance with:\n  rostro --profile {} \
+                         wallet refund --token {}",
+                        s.profile_name,
+                        token_ref(&a.token.token)
+                    ));
+                }
+                Err(s.err(e))
+            }
+        }
     })?;
     let key = created.api_key.expose().to_owned();
     let stored = store_key(ctx, &a.store, prev, &key)?;
@@ -386,12 +400,20 @@ fn topup(ctx: &Ctx, a: TokenArg) -> CliResult {
         let s = ctx.node_session(NodeAuth::Required).await?;
         let n = node(&s)?;
         s.trace_node("POST", &format!("{}/topup", n.balance_prefix().as_path()));
-        let r = n
-            .balance()
-            .topup(token.expose())
-            .send()
-            .await
-            .map_err(|e| s.err(e))?;
+        let r = match n.balance().topup(token.expose()).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                if reply_lost(&e) {
+                    ctx.out.warn(&format!(
+                        "the node's reply could not be read: the token may have been added to \
+                         the key's balance; check with `rostro --profile {} wallet info` before \
+                         using it again",
+                        s.profile_name
+                    ));
+                }
+                return Err(s.err(e));
+            }
+        };
         Ok(r.into_inner().msats)
     })?;
     if ctx.out.json {
@@ -432,7 +454,18 @@ fn refund(ctx: &Ctx, a: RefundArgs) -> CliResult {
         spinner.finish_and_clear();
         let r = match r {
             Ok(r) => r.into_inner(),
-            Err(e) => return Err(refund_error(e, original.is_some())),
+            Err(e) => {
+                if let CliError::Routstr(se) | CliError::Sdk(se) = &e
+                    && reply_lost(se)
+                {
+                    // The node answers a repeated refund with the same token.
+                    ctx.out.warn(
+                        "the node's reply could not be read: it keeps the refund; run the same \
+                         `rostro wallet refund` again to get the token",
+                    );
+                }
+                return Err(refund_error(e, original.is_some()));
+            }
         };
         // A refund in whole sats leaves the msat remainder on the key: ask how much.
         let left = if r.msats.is_none() && r.sats.is_some() && original.is_none() {
@@ -554,6 +587,25 @@ fn refund(ctx: &Ctx, a: RefundArgs) -> CliResult {
         ));
     }
     Ok(())
+}
+
+/// Whether the node may have acted on the request but its answer was lost (the body could
+/// not be read or decoded, or the connection broke after the request was sent).
+fn reply_lost(e: &rostro_sdk::Error) -> bool {
+    use rostro_sdk::Error as E;
+    matches!(
+        e,
+        E::Decode { .. } | E::Stream { .. } | E::Transport { .. } | E::Timeout { .. }
+    )
+}
+
+/// `--token` as it can be repeated on a command line (`@FILE`, else a placeholder).
+fn token_ref(arg: &str) -> String {
+    if arg.starts_with('@') {
+        arg.to_owned()
+    } else {
+        "TOKEN".to_owned()
+    }
 }
 
 /// A refund that failed: a token the node does not know (404) is said plainly (exit 4).

@@ -318,12 +318,14 @@ pub trait RoutstrErrorExt: sealed::Sealed {
     /// for errors without a node answer (timeouts, connection errors, invalid requests).
     fn routstr_kind(&self) -> Option<RoutstrErrorKind>;
 
-    /// Cost, change and request id from the error response's headers (empty without a
-    /// response); the request id falls back to the body's `request_id`.
+    /// Cost, change and request id from the headers of the response the error came with
+    /// (any error after the headers arrived; empty without a response); the request id falls
+    /// back to the body's `request_id`.
     fn routstr_meta(&self) -> RoutstrMeta;
 
-    /// The `X-Cashu` token of the error response: the node's refund of an X-Cashu payment
-    /// (e.g. on a 502 from the upstream). Never dropped.
+    /// The `X-Cashu` token of the response the error came with: the node's refund of an
+    /// X-Cashu payment (e.g. on a 502 from the upstream), or its change when the body could
+    /// not be read or decoded, or the stream failed ([`Error::headers`]). Never dropped.
     fn change_token(&self) -> Option<CashuToken>;
 }
 
