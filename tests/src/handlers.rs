@@ -153,13 +153,29 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
                     e.full_path.eq_ignore_ascii_case(&path)
                 }
             };
+            let path = format!(
+                "{}/{}",
+                param(&params, "creator_name").unwrap_or_default(),
+                param(&params, "project_name").unwrap_or_default()
+            );
+            let space = param(&params, "space")
+                .or_else(|| param(&params, "namespace"))
+                .unwrap_or_default();
             match shared.catalog.entries().iter().find(wanted) {
                 Some(e) => {
                     let mut node = e.node(&shared.base_url);
                     node["definition"] = shared.catalog.full_definition(e);
                     Reply::ok(json!({ "node": node }))
                 }
-                None => Reply::user_error(404, "Project not found."),
+                None => match crate::created::project(
+                    shared,
+                    space,
+                    param(&params, "project_id"),
+                    &path,
+                ) {
+                    Some(node) => Reply::ok(json!({ "node": node })),
+                    None => Reply::user_error(404, "Project not found."),
+                },
             }
         }
         Handler::Minisearch => with_body(&request.body, |body| {
@@ -292,6 +308,34 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
                 })
             }
         }
+        Handler::ProjectCreate(space) => with_body(&request.body, |body| {
+            crate::created::create_project(shared, space, &body)
+        }),
+        Handler::ProjectUpdate => with_body(&request.body, |body| {
+            let path = format!(
+                "{}/{}",
+                param(&params, "username").unwrap_or_default(),
+                param(&params, "pathname").unwrap_or_default()
+            );
+            crate::created::update_project(shared, param(&params, "project_id"), &path, &body)
+        }),
+        Handler::Chats if request.method.as_str() == "GET" => {
+            crate::created::list_chats(shared, &query)
+        }
+        Handler::Chats => with_body(&request.body, |body| {
+            crate::created::create_chat(shared, &body)
+        }),
+        Handler::ChatById => {
+            let id = param(&params, "chat_id").unwrap_or("");
+            if request.method.as_str() == "DELETE" {
+                crate::created::delete_chat(shared, id)
+            } else {
+                crate::created::get_chat(shared, id)
+            }
+        }
+        Handler::ChatMessages => with_body(&request.body, |body| {
+            crate::created::add_messages(shared, param(&params, "chat_id").unwrap_or(""), &body)
+        }),
         Handler::GalleryUpload | Handler::MultipartUpload | Handler::UploadPart => {
             Reply::api_error(
                 500,

@@ -104,6 +104,7 @@
 pub mod catalog;
 mod chat;
 mod control;
+mod created;
 pub mod faults;
 mod front;
 mod handlers;

@@ -53,6 +53,16 @@ pub(crate) enum Handler {
     Personas,
     /// `POST|DELETE /api/personas/{persona_id}`: update or delete.
     Persona,
+    /// `POST /api/core/characters|lorebooks`: create a project (the space).
+    ProjectCreate(&'static str),
+    /// `PUT /api/core/characters/{username}/{pathname}`, `PUT /api/core/lorebooks/{project_id}`.
+    ProjectUpdate,
+    /// `GET|POST /api/core/chats`: list or start chats.
+    Chats,
+    /// `GET /api/core/chats/v2/{chat_id}`, `DELETE /api/core/chats/{chat_id}`.
+    ChatById,
+    /// `POST /api/core/chats/v2/{chat_id}/messages/atomic`.
+    ChatMessages,
 }
 
 impl Handler {
@@ -126,6 +136,40 @@ const BUILTINS: &[(&str, &str, Handler, AuthRequirement)] = {
         ("POST", "/api/personas", Personas, Opt),
         ("POST", "/api/personas/{persona_id}", Persona, Opt),
         ("DELETE", "/api/personas/{persona_id}", Persona, Opt),
+        (
+            "POST",
+            "/api/core/characters",
+            ProjectCreate("characters"),
+            Req,
+        ),
+        (
+            "POST",
+            "/api/core/lorebooks",
+            ProjectCreate("lorebooks"),
+            Req,
+        ),
+        (
+            "PUT",
+            "/api/core/characters/{username}/{pathname}",
+            ProjectUpdate,
+            Req,
+        ),
+        (
+            "PUT",
+            "/api/core/lorebooks/{project_id}",
+            ProjectUpdate,
+            Req,
+        ),
+        ("GET", "/api/core/chats", Chats, Req),
+        ("POST", "/api/core/chats", Chats, Req),
+        ("GET", "/api/core/chats/v2/{chat_id}", ChatById, Req),
+        ("DELETE", "/api/core/chats/{chat_id}", ChatById, Req),
+        (
+            "POST",
+            "/api/core/chats/v2/{chat_id}/messages/atomic",
+            ChatMessages,
+            Req,
+        ),
         ("POST", "/stt", MultipartUpload, Opt),
         ("POST", "/voice_clone", MultipartUpload, Opt),
         ("POST", "/engine/api/assets", MultipartUpload, Opt),

@@ -258,3 +258,139 @@ async fn the_binary_serves_the_same_directory() {
     let (_, p) = get_json(&mock, "/api/personas").await;
     assert_eq!(p["personas"][0]["name"], "from-binary");
 }
+
+async fn send_json(
+    mock: &RostroMock,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut req = client()
+        .request(method, format!("{}{path}", mock.uri()))
+        .bearer_auth(KEY);
+    if let Some(b) = body {
+        req = req.json(b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn created_characters_lorebooks_and_chats_survive_and_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let (character, book, chat) = {
+        let mock = sandbox(dir.path()).await;
+        let (s, b) = post_json(
+            &mock,
+            "/api/core/lorebooks",
+            &json!({"name": "Harbor lore", "entries": [{"key": ["tide"], "content": "The tide turns at noon."}]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        let book = b["node"]["id"].as_u64().unwrap();
+        let (s, c) = post_json(
+            &mock,
+            "/api/core/characters",
+            &json!({"name": "Sera Vale", "tagline": "A harbor pilot", "topics": ["sea"],
+                    "first_message": "Ahoy.", "related_lorebooks": [book]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{c}");
+        assert_eq!(c["node"]["name"], "Sera Vale");
+        let (s, ch) = post_json(&mock, "/api/core/chats", &json!({"name": "Night watch"})).await;
+        assert_eq!(s, 200, "{ch}");
+        let chat = ch["id"].as_u64().unwrap();
+        let (s, m) = post_json(
+            &mock,
+            &format!("/api/core/chats/v2/{chat}/messages/atomic"),
+            &json!({"messages": [{"role": "user", "content": "Any ships?"}]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{m}");
+        (c["node"].clone(), book, chat)
+    };
+
+    // A new mock on the same directory serves what the first one created.
+    let mock = sandbox(dir.path()).await;
+    let id = character["id"].as_u64().unwrap();
+    assert!(
+        id > 600_000,
+        "created ids stay clear of the catalog's: {id}"
+    );
+    let (s, by_id) = get_json(&mock, &format!("/api/public/characters/{id}")).await;
+    assert_eq!(s, 200, "{by_id}");
+    assert_eq!(by_id["node"]["definition"]["first_message"], "Ahoy.");
+    assert_eq!(
+        by_id["node"]["definition"]["related_lorebooks"],
+        json!([book])
+    );
+    assert_eq!(by_id["node"]["tagline"], "A harbor pilot");
+    let path = character["fullPath"].as_str().unwrap();
+    let (s, by_path) = get_json(&mock, &format!("/api/public/characters/{path}")).await;
+    assert_eq!(s, 200, "{by_path}");
+    assert_eq!(by_path["node"]["id"], id);
+    let (s, b) = get_json(&mock, &format!("/api/public/lorebooks/{book}")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(
+        b["node"]["definition"]["entries"][0]["content"],
+        "The tide turns at noon."
+    );
+    // A lorebook id is not a character.
+    let (s, _) = get_json(&mock, &format!("/api/public/characters/{book}")).await;
+    assert_eq!(s, 404);
+
+    // Updates merge into the definition.
+    let (s, u) = send_json(
+        &mock,
+        reqwest::Method::PUT,
+        &format!("/api/core/characters/{path}"),
+        Some(&json!({"scenario": "Fog over the bay."})),
+    )
+    .await;
+    assert_eq!(s, 200, "{u}");
+    let (_, again) = get_json(&mock, &format!("/api/public/characters/{id}")).await;
+    assert_eq!(again["node"]["definition"]["scenario"], "Fog over the bay.");
+    assert_eq!(again["node"]["definition"]["first_message"], "Ahoy.");
+
+    let (s, list) = get_json(&mock, "/api/core/chats?search=night").await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list["chats"][0]["id"], chat, "{list}");
+    let (s, one) = get_json(&mock, &format!("/api/core/chats/v2/{chat}")).await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["chat"]["messages"][0]["content"], "Any ships?");
+    let (s, _) = send_json(
+        &mock,
+        reqwest::Method::DELETE,
+        &format!("/api/core/chats/{chat}"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = get_json(&mock, &format!("/api/core/chats/v2/{chat}")).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn chats_page_by_cursor_and_creates_validate() {
+    let mock = RostroMock::start().await;
+    for i in 0..5 {
+        post_json(&mock, "/api/core/chats", &json!({"name": format!("c{i}")})).await;
+    }
+    let (_, p1) = get_json(&mock, "/api/core/chats?limit=2").await;
+    assert_eq!(p1["chats"].as_array().unwrap().len(), 2);
+    assert_eq!(p1["count"], 5);
+    let cursor = p1["cursor"].as_str().unwrap().to_string();
+    let (_, p2) = get_json(&mock, &format!("/api/core/chats?limit=10&cursor={cursor}")).await;
+    assert_eq!(p2["chats"].as_array().unwrap().len(), 3);
+    assert!(p2["cursor"].is_null(), "{p2}");
+    let (s, v) = post_json(
+        &mock,
+        "/api/core/characters",
+        &json!({"tagline": "no name"}),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    let (s, _) = post_json(&mock, "/api/core/characters", &json!([1, 2])).await;
+    assert_eq!(s, 422);
+}
