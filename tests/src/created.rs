@@ -3,7 +3,8 @@
 //! followed by a get, a search by id or path, an update and a delete that see
 //! it, as on the real API.
 //!
-//! Created characters and lorebooks are served by the catalog routes
+//! Created characters and lorebooks (and edited copies of seeded ones) are
+//! served by the catalog routes
 //! (`GET /api/public/{space}/{id}` and `/{namespace}/{creator}/{slug}`) in the
 //! catalog's node shape, with the create fields as the definition: the same
 //! shape a card export reads.
@@ -128,14 +129,29 @@ pub(crate) fn update_project(shared: &Shared, id: Option<&str>, path: &str, body
         Ok(m) => m,
         Err(r) => return r,
     };
-    let mut c = lock(&shared.collections);
-    let found = list(&mut c, "projects").iter_mut().find(|p| match id {
+    let matches = |p: &Value| match id {
         Some(id) => id_is(p, id),
         None => p["fullPath"]
             .as_str()
             .is_some_and(|f| f.eq_ignore_ascii_case(path)),
-    });
-    let Some(p) = found else {
+    };
+    let mut c = lock(&shared.collections);
+    let projects = list(&mut c, "projects");
+    if !projects.iter().any(|p| matches(p)) {
+        // A seeded entry changes by a copy kept beside the catalog, which the
+        // catalog routes then serve instead of the original.
+        let entry = shared.catalog.entries().iter().find(|e| match id {
+            Some(id) => id.trim() == e.id.to_string(),
+            None => e.full_path.eq_ignore_ascii_case(path),
+        });
+        let Some(e) = entry else {
+            return Reply::user_error(404, "Project not found.");
+        };
+        let mut node = e.node(&shared.base_url);
+        node["definition"] = shared.catalog.full_definition(e);
+        projects.push(node);
+    }
+    let Some(p) = projects.iter_mut().find(|p| matches(p)) else {
         return Reply::user_error(404, "Project not found.");
     };
     for (k, v) in fields {

@@ -161,19 +161,15 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             let space = param(&params, "space")
                 .or_else(|| param(&params, "namespace"))
                 .unwrap_or_default();
-            match shared.catalog.entries().iter().find(wanted) {
-                Some(e) => {
-                    let mut node = e.node(&shared.base_url);
-                    node["definition"] = shared.catalog.full_definition(e);
-                    Reply::ok(json!({ "node": node }))
-                }
-                None => match crate::created::project(
-                    shared,
-                    space,
-                    param(&params, "project_id"),
-                    &path,
-                ) {
-                    Some(node) => Reply::ok(json!({ "node": node })),
+            // What users created or edited first, then the seeded catalog.
+            match crate::created::project(shared, space, param(&params, "project_id"), &path) {
+                Some(node) => Reply::ok(json!({ "node": node })),
+                None => match shared.catalog.entries().iter().find(wanted) {
+                    Some(e) => {
+                        let mut node = e.node(&shared.base_url);
+                        node["definition"] = shared.catalog.full_definition(e);
+                        Reply::ok(json!({ "node": node }))
+                    }
                     None => Reply::user_error(404, "Project not found."),
                 },
             }

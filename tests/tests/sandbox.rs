@@ -394,3 +394,24 @@ async fn chats_page_by_cursor_and_creates_validate() {
     let (s, _) = post_json(&mock, "/api/core/characters", &json!([1, 2])).await;
     assert_eq!(s, 422);
 }
+
+#[tokio::test]
+async fn an_edited_seeded_character_is_served_edited_and_survives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = sandbox(dir.path()).await;
+    let e = mock.catalog().characters().next().unwrap().clone();
+    let (s, v) = send_json(
+        &mock,
+        reqwest::Method::PUT,
+        &format!("/api/core/characters/{}", e.full_path),
+        Some(&json!({"scenario": "Edited.", "tagline": "New tagline"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    drop(mock);
+    let mock = sandbox(dir.path()).await;
+    let (_, got) = get_json(&mock, &format!("/api/public/characters/{}", e.id)).await;
+    assert_eq!(got["node"]["definition"]["scenario"], "Edited.");
+    assert_eq!(got["node"]["tagline"], "New tagline");
+    assert_eq!(got["node"]["name"], e.name, "the rest of the entry is kept");
+}

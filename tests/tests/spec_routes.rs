@@ -95,6 +95,10 @@ async fn fixtures(mock: &RostroMock) -> BTreeMap<&'static str, String> {
     m.insert("namespace", "characters".into());
     m.insert("creator_name", creator.to_string());
     m.insert("project_name", slug.to_string());
+    m.insert("username", creator.to_string());
+    m.insert("pathname", slug.to_string());
+    let (_, chat) = post_json(mock, "/api/core/chats", &json!({"name": "fixture"})).await;
+    m.insert("chat_id", chat["id"].to_string());
     m
 }
 
