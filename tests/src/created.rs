@@ -173,6 +173,42 @@ pub(crate) fn update_project(shared: &Shared, id: Option<&str>, path: &str, body
     Reply::ok(json!({ "node": p.clone() }))
 }
 
+/// `POST|DELETE /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}`:
+/// links (or unlinks) a lorebook to a created or seeded character.
+pub(crate) fn link_lorebook(shared: &Shared, path: &str, book: &str, link: bool) -> Reply {
+    let Ok(book_id) = book.trim().parse::<u64>() else {
+        return Reply::validation(
+            &["path", "project_id"],
+            "Input should be a valid integer",
+            "int_parsing",
+        );
+    };
+    let exists = project(shared, "lorebooks", Some(book), "").is_some()
+        || shared
+            .catalog
+            .entries()
+            .iter()
+            .any(|e| e.id == book_id && e.namespace == "lorebooks");
+    if !exists {
+        return Reply::user_error(404, "Lorebook not found.");
+    }
+    // Through the update path, so a seeded character gets its edited copy.
+    let current = match update_project(shared, None, path, &json!({})) {
+        r if r.status != 200 => return r,
+        _ => project(shared, "", None, path).unwrap_or(Value::Null),
+    };
+    let mut ids: Vec<u64> = current["definition"]["related_lorebooks"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default();
+    ids.retain(|&i| i != book_id);
+    if link {
+        ids.push(book_id);
+    }
+    update_project(shared, None, path, &json!({ "related_lorebooks": ids }));
+    Reply::ok(json!({"message": "success", "success": true}))
+}
+
 /// `POST /api/core/chats`: starts a chat (with `character_ids` / `project_id`
 /// when given) and answers it with its id.
 pub(crate) fn create_chat(shared: &Shared, body: &Value) -> Reply {

@@ -315,6 +315,16 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             );
             crate::created::update_project(shared, param(&params, "project_id"), &path, &body)
         }),
+        Handler::LorebookLink => crate::created::link_lorebook(
+            shared,
+            &format!(
+                "{}/{}",
+                param(&params, "username").unwrap_or_default(),
+                param(&params, "pathname").unwrap_or_default()
+            ),
+            param(&params, "project_id").unwrap_or(""),
+            request.method.as_str() == "POST",
+        ),
         Handler::Chats if request.method.as_str() == "GET" => {
             crate::created::list_chats(shared, &query)
         }

@@ -57,6 +57,8 @@ pub(crate) enum Handler {
     ProjectCreate(&'static str),
     /// `PUT /api/core/characters/{username}/{pathname}`, `PUT /api/core/lorebooks/{project_id}`.
     ProjectUpdate,
+    /// `POST|DELETE /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}`.
+    LorebookLink,
     /// `GET|POST /api/core/chats`: list or start chats.
     Chats,
     /// `GET /api/core/chats/v2/{chat_id}`, `DELETE /api/core/chats/{chat_id}`.

@@ -110,6 +110,10 @@ async fn exercise(mock: &RostroMock, spec: &Spec) -> Vec<(String, u16)> {
     for op in spec.operations() {
         // Fresh fixtures per operation: some operations delete what they get.
         let mut fx = fixtures(mock).await;
+        if op.path.contains("/lorebook/{project_id}") {
+            let book = mock.catalog().lorebooks().next().expect("a lorebook").id;
+            fx.insert("project_id", book.to_string());
+        }
         if op.path.starts_with("/lore/") {
             let lore = fx["lore_uuid"].clone();
             fx.insert("uuid", lore);
