@@ -598,3 +598,83 @@ async fn lore_download_writes_world_info_and_character_books() {
     .await;
     assert_code(&o, 2);
 }
+
+/// The sandbox keeps what `create --from` made, so the card comes back out of `download`
+/// with every field the API has a slot for (and the rest under `extensions`).
+#[tokio::test]
+async fn a_card_imported_under_mock_downloads_again_with_its_fields() {
+    let env = Env::new();
+    let charx = sdk_fixture("v3.charx");
+    let o = run(env.cmd([
+        "--mock",
+        "--json",
+        "characters",
+        "create",
+        "--from",
+        charx.to_str().unwrap(),
+    ]))
+    .await;
+    assert_code(&o, 0);
+    let created = json(&o);
+    assert_eq!(created["lorebook_linked"], true, "{created}");
+    let id = created["id"]
+        .as_i64()
+        .expect("the sandbox returns the new id");
+    let path = created["fullPath"].as_str().unwrap().to_owned();
+
+    // By id and by path, in a later invocation.
+    for who in [id.to_string(), path.clone()] {
+        let out = format!("back-{}.json", who.replace('/', "_"));
+        let o = run(env.cmd([
+            "--mock",
+            "characters",
+            "download",
+            &who,
+            "--format",
+            "json",
+            "--out",
+            &out,
+        ]))
+        .await;
+        assert_code(&o, 0);
+        let (_, back) = read_v3(&env.path().join(&out));
+        let (_, orig) = read_v3(&charx);
+        let (b, w) = (&back.data, &orig.data);
+        assert_eq!(b.name, w.name);
+        assert_eq!(b.description, w.description);
+        assert_eq!(b.personality, w.personality);
+        assert_eq!(b.scenario, w.scenario);
+        assert_eq!(b.first_mes, w.first_mes);
+        assert_eq!(b.alternate_greetings, w.alternate_greetings);
+        assert_eq!(b.mes_example, w.mes_example);
+        assert_eq!(b.system_prompt, w.system_prompt);
+        assert_eq!(b.post_history_instructions, w.post_history_instructions);
+        assert_eq!(b.creator_notes, w.creator_notes);
+        assert_eq!(b.tags, w.tags);
+        assert_eq!(b.creator, w.creator, "the original creator is kept");
+        assert_eq!(b.nickname, w.nickname);
+        let entries = |c: &CardV3| -> Vec<(Vec<String>, String)> {
+            c.data
+                .character_book
+                .as_ref()
+                .map(|book| {
+                    book.entries
+                        .iter()
+                        .map(|e| (e.keys.clone(), e.content.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert!(!entries(&orig).is_empty());
+        assert_eq!(
+            entries(&back),
+            entries(&orig),
+            "the lorebook came back linked"
+        );
+    }
+
+    // And the new character is listed by the sandbox's creator.
+    let o = run(env.cmd(["--mock", "--json", "characters", "get", &id.to_string()])).await;
+    assert_code(&o, 0);
+    assert_eq!(json(&o)["node"]["fullPath"], path);
+}

@@ -101,17 +101,27 @@ pub(crate) fn create_project(shared: &Shared, space: &str, body: &Value) -> Repl
         "nsfw": nsfw,
         "is_public": false,
         "createdAt": crate::util::rfc3339(crate::util::unix_now()),
-        "avatar_url": format!("{}/media/avatar-{}.png", shared.base_url, id % 1000),
         "definition": def,
     });
     list(&mut lock(&shared.collections), "projects").push(node.clone());
-    Reply::ok(json!({ "node": node }))
+    Reply::ok(json!({ "node": served(shared, node) }))
+}
+
+/// A stored node as served: media URLs follow this mock's base URL (a sandbox
+/// outlives the port that wrote it), so they are never stored.
+fn served(shared: &Shared, mut node: Value) -> Value {
+    let id = node["id"].as_u64().unwrap_or(0);
+    // A generated avatar stands in for an uploaded one.
+    let url = format!("{}/media/avatar-{id}.png", shared.base_url);
+    node["avatar_url"] = json!(url);
+    node["max_res_url"] = json!(url);
+    node
 }
 
 /// A created project by id (`space` must match) or by `creator/slug`.
 pub(crate) fn project(shared: &Shared, space: &str, id: Option<&str>, path: &str) -> Option<Value> {
     let mut c = lock(&shared.collections);
-    list(&mut c, "projects")
+    let found = list(&mut c, "projects")
         .iter()
         .find(|p| match id {
             Some(id) => id_is(p, id) && (space.is_empty() || p["projectSpace"] == space),
@@ -119,7 +129,9 @@ pub(crate) fn project(shared: &Shared, space: &str, id: Option<&str>, path: &str
                 .as_str()
                 .is_some_and(|f| f.eq_ignore_ascii_case(path)),
         })
-        .cloned()
+        .cloned();
+    drop(c);
+    found.map(|n| served(shared, n))
 }
 
 /// `PUT /api/core/characters/{username}/{pathname}` and
@@ -170,7 +182,9 @@ pub(crate) fn update_project(shared: &Shared, id: Option<&str>, path: &str, body
             }
         }
     }
-    Reply::ok(json!({ "node": p.clone() }))
+    let node = p.clone();
+    drop(c);
+    Reply::ok(json!({ "node": served(shared, node) }))
 }
 
 /// `POST|DELETE /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}`:
