@@ -353,8 +353,7 @@ async fn create_from_card_creates_the_lorebook_then_the_character_and_links_them
     use wiremock::matchers::{method, path};
     use wiremock::{Mock, ResponseTemplate};
     let mock = RostroMock::start().await;
-    // The mock answers creates with the reference's example (no id); a server that returns
-    // ids lets the CLI link the new lorebook.
+    // Fixed ids and paths, so the exact requests can be asserted.
     Mock::given(method("POST"))
         .and(path("/api/core/lorebooks"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 777, "name": "x"})))

@@ -356,3 +356,36 @@ fn import_keeps_v3_fields_the_api_has_no_slot_for() {
     );
     assert_eq!(back.data.extensions["depth_prompt"], json!({"depth": 4}));
 }
+
+/// The round trip through the server itself: the import plan is created on the mock (the
+/// lorebook, then the character linked to it), and the new character's card equals the
+/// original one but for what the server owns.
+#[tokio::test]
+async fn a_card_created_on_the_mock_downloads_as_the_same_card() {
+    let mock = RostroMock::start().await;
+    let c = client(&mock);
+    let e = two_book_character(&mock);
+    let got = c
+        .characters()
+        .download_card(&e.id.to_string())
+        .await
+        .unwrap();
+    let plan = import_of(&got.card);
+    let book: Value = c
+        .lorebooks()
+        .create()
+        .body(plan.lorebook.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let book_id = book["node"]["id"].as_u64().unwrap();
+    let mut body = plan.character.clone();
+    body["related_lorebooks"] = json!([book_id]);
+    // The contract's answer is `APIResponse`; the mock adds the new `node`, read untyped.
+    let req = c.characters().create().body(body).into_request().unwrap();
+    let created = c.execute::<Value>(req).await.unwrap().into_inner();
+    let id = created["node"]["id"].as_u64().unwrap();
+    let again = c.characters().download_card(&id.to_string()).await.unwrap();
+    assert_eq!(normalize(&again.card), normalize(&got.card));
+    assert_eq!(again.lorebooks.len(), 1, "one merged lorebook went up");
+}

@@ -62,7 +62,9 @@ fn object(body: &Value) -> Result<Map<String, Value>, Reply> {
 
 /// `POST /api/core/characters` (`space = "characters"`) and
 /// `POST /api/core/lorebooks` (`"lorebooks"`): stores the project and answers
-/// `{"node": ...}` with its id and `fullPath`.
+/// the contract's `APIResponse` (`message`, `success`) plus `node`, the new
+/// project with its id and `fullPath`. The `node` member is the mock's own: the
+/// reference documents only `message` and `success`, and the CLI copes with both.
 pub(crate) fn create_project(shared: &Shared, space: &str, body: &Value) -> Reply {
     let mut def = match object(body) {
         Ok(m) => m,
@@ -104,7 +106,7 @@ pub(crate) fn create_project(shared: &Shared, space: &str, body: &Value) -> Repl
         "definition": def,
     });
     list(&mut lock(&shared.collections), "projects").push(node.clone());
-    Reply::ok(json!({ "node": served(shared, node) }))
+    Reply::ok(json!({ "message": "success", "success": true, "node": served(shared, node) }))
 }
 
 /// A stored node as served: media URLs follow this mock's base URL (a sandbox
