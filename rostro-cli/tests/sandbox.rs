@@ -1,6 +1,7 @@
 //! `--mock` as a persistent sandbox: state lasts between separate `rostro --mock`
 //! processes, two at once do not lose each other's writes, `rostro mock reset|path`
-//! manage it, and `--mock auth` never touches the real stored key.
+//! manage it, chats and created characters persist, and `--mock auth` never touches the
+//! real stored key.
 //! Every test points the sandbox at its own temporary directory (`ROSTRO_MOCK_DIR`).
 
 mod common;
@@ -200,4 +201,48 @@ fn help_and_readme_search_examples_return_results() {
     );
     assert_code(&o, 0);
     assert!(stdout(&o).contains("izard"), "{}", stdout(&o));
+}
+
+#[test]
+fn chats_started_in_one_invocation_are_listed_and_shown_in_the_next() {
+    let env = Env::new();
+    let o = run(
+        &env,
+        &["api", "POST", "/api/core/chats", "-f", "name=Harbor watch"],
+    );
+    assert_code(&o, 0);
+    let chat: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = chat["id"].as_u64().expect("the new chat's id").to_string();
+    let msg = env.path().join("msg.json");
+    std::fs::write(
+        &msg,
+        r#"{"messages": [{"role": "user", "content": "Any ships tonight?"}]}"#,
+    )
+    .unwrap();
+    let o = run(
+        &env,
+        &[
+            "api",
+            "POST",
+            &format!("/api/core/chats/v2/{id}/messages/atomic"),
+            "--input",
+            msg.to_str().unwrap(),
+        ],
+    );
+    assert_code(&o, 0);
+
+    let o = run(&env, &["chats", "list"]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("Harbor watch"), "{}", stdout(&o));
+    let o = run(&env, &["chats", "show", &id]);
+    assert_code(&o, 0);
+    assert!(
+        stdout(&o).contains("user: Any ships tonight?"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&env, &["mock", "reset"]);
+    assert_code(&o, 0);
+    let o = run(&env, &["chats", "show", &id]);
+    assert_code(&o, 4);
 }
