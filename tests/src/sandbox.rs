@@ -10,7 +10,8 @@
 //! a half-written file.
 //!
 //! What is kept: generations, uploads (bytes only when retained), lore items,
-//! personas, the id sequence (so uuids stay unique across processes) and a
+//! personas, created characters and lorebooks (and edited copies of seeded
+//! ones), chats and their messages, the id sequence (so uuids stay unique across processes) and a
 //! Routstr node's keys, balances, spent proofs, invoices and refunds. What is
 //! not: recorded requests, attempt counters, injected faults and chunked
 //! uploads still in progress (they belong to one process).
