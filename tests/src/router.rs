@@ -162,6 +162,18 @@ const BUILTINS: &[(&str, &str, Handler, AuthRequirement)] = {
             ProjectUpdate,
             Req,
         ),
+        (
+            "POST",
+            "/api/core/characters/link/{username}/{pathname}/lorebook/{project_id}",
+            LorebookLink,
+            Req,
+        ),
+        (
+            "DELETE",
+            "/api/core/characters/link/{username}/{pathname}/lorebook/{project_id}",
+            LorebookLink,
+            Req,
+        ),
         ("GET", "/api/core/chats", Chats, Req),
         ("POST", "/api/core/chats", Chats, Req),
         ("GET", "/api/core/chats/v2/{chat_id}", ChatById, Req),

@@ -415,3 +415,35 @@ async fn an_edited_seeded_character_is_served_edited_and_survives() {
     assert_eq!(got["node"]["tagline"], "New tagline");
     assert_eq!(got["node"]["name"], e.name, "the rest of the entry is kept");
 }
+
+#[tokio::test]
+async fn linking_a_lorebook_adds_it_once_and_unlinking_removes_it() {
+    let mock = RostroMock::start().await;
+    let (_, b) = post_json(&mock, "/api/core/lorebooks", &json!({"name": "Tides"})).await;
+    let book = b["node"]["id"].as_u64().unwrap();
+    let (_, c) = post_json(&mock, "/api/core/characters", &json!({"name": "Pilot"})).await;
+    let path = c["node"]["fullPath"].as_str().unwrap().to_owned();
+    let id = c["node"]["id"].as_u64().unwrap();
+    let link = format!("/api/core/characters/link/{path}/lorebook/{book}");
+    for _ in 0..2 {
+        let (s, v) = post_json(&mock, &link, &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (_, got) = get_json(&mock, &format!("/api/public/characters/{id}")).await;
+    assert_eq!(
+        got["node"]["definition"]["related_lorebooks"],
+        json!([book])
+    );
+    let (s, _) = send_json(&mock, reqwest::Method::DELETE, &link, None).await;
+    assert_eq!(s, 200);
+    let (_, got) = get_json(&mock, &format!("/api/public/characters/{id}")).await;
+    assert_eq!(got["node"]["definition"]["related_lorebooks"], json!([]));
+    // A book that does not exist is a 404, not a silent success.
+    let (s, _) = post_json(
+        &mock,
+        &format!("/api/core/characters/link/{path}/lorebook/424242"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(s, 404);
+}
