@@ -53,6 +53,16 @@ pub struct SearchNode {
     #[serde(rename = "lastActivityAt")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_activity_at: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SearchNode {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
 }
 
 impl SearchNode {
@@ -72,6 +82,7 @@ impl SearchNode {
             star_count: None,
             created_at: None,
             last_activity_at: None,
+            extra: serde_json::Map::new(),
         }
     }
 }
@@ -94,6 +105,16 @@ pub struct SearchPage {
     /// The cursor for the next page; absent or null on the last page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SearchPage {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
 }
 
 /// The `APIResponse` schema of the API.

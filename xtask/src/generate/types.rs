@@ -231,6 +231,19 @@ impl<'a> TypeGen<'a> {
                 ctor_fields.push(format!("{ident}: None"));
             }
         }
+        // Tuning types describe answers the reference leaves open: members they do not name
+        // are kept, so a field the API adds is never lost (and `--json` can show it).
+        let keep_unknown = schema["x-keep-unknown"] == true;
+        if keep_unknown {
+            ensure!(
+                !used.contains("extra"),
+                "`{rust}` has a field named `extra`; it cannot also keep unknown members"
+            );
+            fields.push_str(
+                "    /// Members the answer had that this type has no field for, as they came.\n    #[serde(flatten, default, skip_serializing_if = \"serde_json::Map::is_empty\")]\n    extra: serde_json::Map<String, serde_json::Value>,\n",
+            );
+            ctor_fields.push("extra: serde_json::Map::new()".to_owned());
+        }
         let mut code = String::new();
         code.push_str(docs);
         if ctor_args.is_empty() {
@@ -239,6 +252,13 @@ impl<'a> TypeGen<'a> {
             code.push_str("#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n");
         }
         writeln!(code, "pub struct {rust} {{\n{fields}}}").ok();
+        if keep_unknown {
+            writeln!(
+                code,
+                "\nimpl {rust} {{\n    /// Members of the answer this type has no field for (new or undocumented ones), read-only.\n    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {{\n        &self.extra\n    }}\n}}"
+            )
+            .ok();
+        }
         if !ctor_args.is_empty() {
             writeln!(
                 code,
