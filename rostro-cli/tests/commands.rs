@@ -135,6 +135,18 @@ async fn resource_commands_answer() {
     .await;
     assert_code(&o, 0);
     let lore = json(&o)["uuid"].as_str().unwrap().to_string();
+    // The sandbox keeps chats: start one to show.
+    let o = run(env.cmd([
+        "--mock",
+        "api",
+        "POST",
+        "/api/core/chats",
+        "-f",
+        "name=Trip",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    let chat = json(&o)["id"].to_string();
     let cases: Vec<Vec<&str>> = vec![
         vec!["account", "show"],
         vec!["account", "tokens"],
@@ -150,7 +162,7 @@ async fn resource_commands_answer() {
             "-F",
             "definition.personality=brave",
         ],
-        vec!["characters", "update", "alice/hero", "--tagline", "new"],
+        vec!["characters", "update", &full_path, "--tagline", "new"],
         vec!["characters", "fork", "1001"],
         vec!["characters", "favorite", "1001"],
         vec!["characters", "favorite", "1001", "--remove"],
@@ -168,7 +180,7 @@ async fn resource_commands_answer() {
         vec!["personas", "update", &persona, "--name", "Me too"],
         vec!["personas", "delete", &persona, "--yes"],
         vec!["chats", "list"],
-        vec!["chats", "show", "5"],
+        vec!["chats", "show", &chat],
         vec!["follow", "user", "alice"],
         vec!["follow", "user", "alice", "--remove"],
         vec!["follow", "tag", "Dragon"],
@@ -203,6 +215,17 @@ async fn resource_commands_answer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn models_and_chat_export() {
     let env = Env::new();
+    let o = run(env.cmd([
+        "--mock",
+        "api",
+        "POST",
+        "/api/core/chats",
+        "-f",
+        "name=Trip",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    let chat = json(&o)["id"].to_string();
     let o = run(env.cmd(["--mock", "--json", "models"])).await;
     let ids: Vec<String> = ndjson(&o)
         .iter()
@@ -214,7 +237,7 @@ async fn models_and_chat_export() {
         "--mock",
         "chats",
         "export",
-        "5",
+        &chat,
         "-o",
         file.to_str().unwrap(),
     ]))

@@ -151,7 +151,7 @@ pub(crate) fn update_project(shared: &Shared, id: Option<&str>, path: &str, body
     };
     let mut c = lock(&shared.collections);
     let projects = list(&mut c, "projects");
-    if !projects.iter().any(|p| matches(p)) {
+    if !projects.iter().any(&matches) {
         // A seeded entry changes by a copy kept beside the catalog, which the
         // catalog routes then serve instead of the original.
         let entry = shared.catalog.entries().iter().find(|e| match id {

@@ -52,11 +52,116 @@ pub fn print_list(ctx: &Ctx, items: &[Value], columns: &[Column<'_>]) -> CliResu
         .line(&table(&headers, &rows, width, ctx.out.color()))
 }
 
-/// Prints one object: JSON with `--json`, else `human` (or pretty JSON when `None`).
+/// Prints one object: JSON with `--json`, else `human` (or, when `None`, the answer as
+/// `key  value` lines: never raw JSON in human mode).
 pub fn print_value(ctx: &Ctx, v: &Value, human: Option<String>) -> CliResult {
+    if ctx.out.json {
+        return ctx.out.json_value(v);
+    }
     match human {
-        Some(h) if !ctx.out.json => ctx.out.line(&h),
-        _ => ctx.out.json_value(v),
+        Some(h) => ctx.out.line(&h),
+        None => match human_lines(v) {
+            Some(text) => ctx.out.line(&text),
+            None => {
+                ctx.out
+                    .note("the server answered with no details (use --json to see the raw answer)");
+                Ok(())
+            }
+        },
+    }
+}
+
+/// A readable rendering of any JSON answer: one `key  value` line per member, nested
+/// objects as dotted keys, lists of plain values joined, lists of objects counted and
+/// shown one block each. `None` when there is nothing to show (`{}`, `[]`, `null`).
+pub fn human_lines(v: &Value) -> Option<String> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    flatten_into(&mut rows, "", v, 0);
+    if rows.is_empty() {
+        return None;
+    }
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    let mut out = String::new();
+    for (k, val) in rows {
+        if k.is_empty() {
+            out.push_str(&val);
+        } else {
+            out.push_str(&format!("{k:<width$}  {val}"));
+        }
+        out.push('\n');
+    }
+    out.pop();
+    Some(out)
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn flatten_into(rows: &mut Vec<(String, String)>, prefix: &str, v: &Value, depth: usize) {
+    let key = |k: &str| {
+        if prefix.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{prefix}.{k}")
+        }
+    };
+    match v {
+        Value::Object(map) => {
+            for (k, item) in map {
+                if let Some(s) = scalar(item) {
+                    if !s.is_empty() {
+                        rows.push((key(k), s));
+                    }
+                } else {
+                    flatten_into(rows, &key(k), item, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) if items.is_empty() => {
+            if !prefix.is_empty() {
+                rows.push((prefix.to_owned(), "(none)".to_owned()));
+            }
+        }
+        Value::Array(items) => {
+            let plain: Option<Vec<String>> = items.iter().map(scalar).collect();
+            match plain {
+                Some(p) => rows.push((prefix.to_owned(), p.join(", "))),
+                // Deep nesting is summarised rather than dumped.
+                None if depth >= 3 => {
+                    rows.push((prefix.to_owned(), format!("({} items)", items.len())))
+                }
+                None => {
+                    for (i, item) in items.iter().enumerate() {
+                        let k = if prefix.is_empty() {
+                            format!("[{i}]")
+                        } else {
+                            format!("{prefix}[{i}]")
+                        };
+                        match scalar(item) {
+                            Some(s) => rows.push((k, s)),
+                            None => flatten_into(rows, &k, item, depth + 1),
+                        }
+                    }
+                }
+            }
+        }
+        other => {
+            if let Some(s) = scalar(other).filter(|s| !s.is_empty()) {
+                rows.push((prefix.to_owned(), s));
+            }
+        }
     }
 }
 
@@ -169,4 +274,50 @@ pub fn file_info(path: &std::path::Path) -> CliResult<(u64, String)> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     Ok((meta.len(), name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_lines;
+    use serde_json::json;
+
+    #[test]
+    fn empty_answers_have_no_human_rendering() {
+        assert_eq!(human_lines(&json!({})), None);
+        assert_eq!(human_lines(&json!([])), None);
+        assert_eq!(human_lines(&json!(null)), None);
+    }
+
+    #[test]
+    fn answers_render_as_key_value_lines_never_json() {
+        let v = json!({
+            "username": "sera", "credits": 12, "pro": true, "bio": null,
+            "plan": {"name": "free", "limits": {"chats": 3}},
+            "tags": ["sea", "fog"],
+            "tokens": [{"id": 1, "name": "ci"}, {"id": 2, "name": "laptop"}],
+            "none": []
+        });
+        let text = human_lines(&v).unwrap();
+        assert!(!text.contains('{') && !text.contains('"'), "{text}");
+        for line in [
+            "username",
+            "credits",
+            "plan.name",
+            "plan.limits.chats",
+            "tags",
+            "tokens[1].name",
+        ] {
+            assert!(
+                text.lines().any(|l| l.starts_with(line)),
+                "{line} in {text}"
+            );
+        }
+        assert!(text.contains("sea, fog"));
+        assert!(text.contains("laptop"));
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("none") && l.ends_with("(none)"))
+        );
+        assert!(!text.contains("bio"), "null members are left out: {text}");
+    }
 }
