@@ -246,3 +246,20 @@ fn chats_started_in_one_invocation_are_listed_and_shown_in_the_next() {
     let o = run(&env, &["chats", "show", &id]);
     assert_code(&o, 4);
 }
+
+#[test]
+fn characters_create_prints_the_new_id_and_path_and_get_finds_it() {
+    let env = Env::new();
+    let o = run(&env, &["characters", "create", "--name", "Harbor Pilot"]);
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.contains("Created character: id "))
+        .unwrap_or_else(|| panic!("{err}"));
+    let path = line.rsplit(", ").next().unwrap().trim().to_owned();
+    assert!(path.contains("/harbor-pilot"), "{line}");
+    let o = run(&env, &["characters", "get", &path]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains("Harbor Pilot"), "{}", stdout(&o));
+}

@@ -240,7 +240,16 @@ pub fn run(ctx: &Ctx, cmd: CharactersCmd) -> CliResult {
                 s.json(s.client.characters().create().body(b).into_request()?)
                     .await
             })?;
-            done(ctx, &v, "Created character")
+            let what = match created_ref(&v) {
+                (Some(id), Some(p)) => format!("Created character: id {id}, {p}"),
+                (Some(id), None) => format!("Created character: id {id}"),
+                (None, Some(p)) => format!("Created character: {p}"),
+                // The reference documents only `success`: say what is missing.
+                (None, None) => "Created character (the server did not return its id or path; \
+                     find it with `rostro search --creator YOU`)"
+                    .to_owned(),
+            };
+            done(ctx, &v, &what)
         }
         CharactersCmd::Update(u) => {
             let (creator, slug) = split_path(&u.path)?;
