@@ -14,6 +14,21 @@ fn keyed(env: &Env, base: &str, args: &[&str]) -> assert_cmd::Command {
     with_env(env.cmd(all), "ROSTRO_API_KEY", KEY)
 }
 
+/// Starts a chat in the env's sandbox and returns its id.
+async fn start_chat(env: &Env) -> String {
+    let o = run(env.cmd([
+        "--mock",
+        "api",
+        "POST",
+        "/api/core/chats",
+        "-f",
+        "name=Trip",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    json(&o)["id"].to_string()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn search_filters_and_pages() {
     let mock = RostroMock::start().await;
@@ -136,17 +151,7 @@ async fn resource_commands_answer() {
     assert_code(&o, 0);
     let lore = json(&o)["uuid"].as_str().unwrap().to_string();
     // The sandbox keeps chats: start one to show.
-    let o = run(env.cmd([
-        "--mock",
-        "api",
-        "POST",
-        "/api/core/chats",
-        "-f",
-        "name=Trip",
-    ]))
-    .await;
-    assert_code(&o, 0);
-    let chat = json(&o)["id"].to_string();
+    let chat = start_chat(&env).await;
     let cases: Vec<Vec<&str>> = vec![
         vec!["account", "show"],
         vec!["account", "tokens"],
@@ -215,17 +220,7 @@ async fn resource_commands_answer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn models_and_chat_export() {
     let env = Env::new();
-    let o = run(env.cmd([
-        "--mock",
-        "api",
-        "POST",
-        "/api/core/chats",
-        "-f",
-        "name=Trip",
-    ]))
-    .await;
-    assert_code(&o, 0);
-    let chat = json(&o)["id"].to_string();
+    let chat = start_chat(&env).await;
     let o = run(env.cmd(["--mock", "--json", "models"])).await;
     let ids: Vec<String> = ndjson(&o)
         .iter()

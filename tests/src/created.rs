@@ -20,7 +20,8 @@ pub(crate) const OWNER: &str = "mock-user";
 /// Ids of created projects start here, far above the seeded catalog's.
 const FIRST_ID: u64 = 9_000_000;
 
-fn list<'a>(map: &'a mut Map<String, Value>, name: &str) -> &'a mut Vec<Value> {
+/// The named collection as a list (made empty when missing or not a list).
+pub(crate) fn list<'a>(map: &'a mut Map<String, Value>, name: &str) -> &'a mut Vec<Value> {
     let v = map
         .entry(name.to_owned())
         .or_insert_with(|| Value::Array(Vec::new()));

@@ -201,16 +201,7 @@ pub(crate) fn lore_remove(
 }
 
 fn personas(map: &mut serde_json::Map<String, Value>) -> &mut Vec<Value> {
-    let v = map
-        .entry("personas")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if !v.is_array() {
-        *v = Value::Array(Vec::new());
-    }
-    match v {
-        Value::Array(a) => a,
-        _ => unreachable!("made an array above"),
-    }
+    crate::created::list(map, "personas")
 }
 
 fn persona_id_is(p: &Value, id: &str) -> bool {
