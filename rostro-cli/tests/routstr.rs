@@ -1325,3 +1325,45 @@ async fn wallet_create_with_a_lost_reply_prints_the_refund_command() {
     let want = format!("rostro --profile {PROFILE} wallet refund --token {arg}");
     assert!(stderr(&o).contains(&want), "{}", stderr(&o));
 }
+
+/// Huge waits saturate instead of panicking (`Duration::from_secs_f64` panics above
+/// `u64::MAX` seconds); values that are not positive numbers are usage errors.
+#[tokio::test(flavor = "multi_thread")]
+async fn wallet_wait_flags_take_any_number_without_panicking() {
+    let mock = RoutstrMock::start().await;
+    let env = node_env(&mock.uri()).await;
+    let o = run(r(
+        &env,
+        &[
+            "wallet",
+            "invoice",
+            "--amount",
+            "3",
+            "--wait",
+            "--interval",
+            "0.05",
+            "--wait-timeout",
+            "2e19",
+        ],
+    ))
+    .await;
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("paid"), "{}", stderr(&o));
+    for bad in ["0", "nan", "inf"] {
+        let o = run(r(
+            &env,
+            &[
+                "wallet",
+                "invoice",
+                "--amount",
+                "3",
+                "--wait",
+                "--interval",
+                bad,
+            ],
+        ))
+        .await;
+        assert_code(&o, 2);
+        assert!(stderr(&o).contains("--interval"), "{bad}: {}", stderr(&o));
+    }
+}

@@ -742,7 +742,8 @@ fn child_keys(ctx: &Ctx, a: ChildKeysArgs) -> CliResult {
 fn secs(v: Option<f64>, default: f64, flag: &str) -> CliResult<Duration> {
     let v = v.unwrap_or(default);
     if v.is_finite() && v > 0.0 {
-        Ok(Duration::from_secs_f64(v))
+        // Capped, so `--wait-timeout 2e19` waits "forever" instead of panicking.
+        Ok(crate::cli::capped_secs(v))
     } else {
         Err(CliError::usage(format!(
             "{flag} must be a positive number of seconds"
