@@ -40,12 +40,18 @@ use tokio::time::timeout;
 
 use super::upload::progress_fn;
 use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
-use crate::error::ApiErrorBody;
-use crate::response::request_id_from_headers;
 use crate::{Client, Error, Result};
 
 /// The operation name downloads report in errors.
 pub const DOWNLOAD_OPERATION: &str = "download_media";
+
+/// The download as an operation of the send path (the URL is absolute, not `path`).
+static DOWNLOAD_OP: crate::request::Operation = crate::request::Operation {
+    id: DOWNLOAD_OPERATION,
+    method: crate::request::HttpMethod::Get,
+    path: "{media_url}",
+    base: crate::request::Base::Api,
+};
 
 /// One downloaded file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -266,35 +272,20 @@ impl Download {
             headers.insert(header::USER_AGENT, ua.clone());
         }
         headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-        let request = inner.http.get(url.clone()).headers(headers);
-        let mut resp = match timeout(inner.timeout, request.send()).await {
-            Err(_) => return Err((timeout_error(inner.timeout), true)),
-            Ok(Err(e)) => return Err(reqwest_error(e)),
-            Ok(Ok(resp)) => resp,
-        };
-        let status = resp.status();
-        if !status.is_success() {
-            let headers = resp.headers().clone();
-            let mut body = Vec::new();
-            while let Ok(Ok(Some(chunk))) = timeout(inner.timeout, resp.chunk()).await {
-                body.extend_from_slice(&chunk);
-                if body.len() >= 64 * 1024 {
-                    break;
-                }
-            }
-            let retryable = crate::retry::is_retryable_status(status);
-            return Err((
-                Error::Api {
-                    operation: DOWNLOAD_OPERATION,
-                    status,
-                    body: Box::new(ApiErrorBody::parse(&body)),
-                    request_id: request_id_from_headers(&headers),
-                    retry_after: None,
-                    headers: Box::new(headers),
-                },
-                retryable,
-            ));
-        }
+        // Connect and header wait go through the client's send path (retries, Retry-After,
+        // tracing, bounded error reads); it already retried, so its error is final here.
+        // Only a failure while reading the body is retried by the caller's loop.
+        let (mut resp, _attempts) = self
+            .client
+            .execute_foreign_raw(crate::transport::ForeignRequest {
+                op: &DOWNLOAD_OP,
+                url: url.clone(),
+                headers,
+                body: None,
+                max_retries: self.max_retries,
+            })
+            .await
+            .map_err(|e| (e, false))?;
         let content_type = resp
             .headers()
             .get(header::CONTENT_TYPE)
