@@ -263,15 +263,7 @@ impl Download {
         taken: &[PathBuf],
     ) -> std::result::Result<DownloadedFile, (Error, bool)> {
         let inner = &*self.client.inner;
-        let mut headers = HeaderMap::new();
-        let same_origin =
-            reqwest::Url::parse(&inner.api_base).is_ok_and(|base| base.origin() == url.origin());
-        if same_origin {
-            headers = inner.default_headers.clone();
-        } else if let Some(ua) = inner.default_headers.get(header::USER_AGENT) {
-            headers.insert(header::USER_AGENT, ua.clone());
-        }
-        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        let headers = media_headers(&self.client, url);
         // Connect and header wait go through the client's send path (retries, Retry-After,
         // tracing, bounded error reads); it already retried, so its error is final here.
         // Only a failure while reading the body is retried by the caller's loop.
@@ -534,6 +526,41 @@ fn file_name_for(
         return base;
     }
     format!("{}-{base}", sanitize(label))
+}
+
+/// Headers for a media GET: the client's defaults (with the key) only on the API's own
+/// origin, else just `User-Agent` (a CDN must not see the key).
+fn media_headers(client: &Client, url: &reqwest::Url) -> HeaderMap {
+    let inner = &*client.inner;
+    let mut headers = HeaderMap::new();
+    let same_origin =
+        reqwest::Url::parse(&inner.api_base).is_ok_and(|base| base.origin() == url.origin());
+    if same_origin {
+        headers = inner.default_headers.clone();
+    }
+    headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+    headers
+}
+
+impl Client {
+    /// Opens a media URL (absolute, or relative to the API base) for streaming, e.g. to
+    /// stdout: connect and headers go through the client's send path (retries, Retry-After,
+    /// per-attempt timeout, tracing); the caller reads the body, bounding each read with
+    /// [`Client::timeout`]. A non-2xx status is [`Error::Api`].
+    pub async fn open_media(&self, url: &str) -> Result<reqwest::Response> {
+        let url = resolve_url(self, url)?;
+        let headers = media_headers(self, &url);
+        let (resp, _) = self
+            .execute_foreign_raw(crate::transport::ForeignRequest {
+                op: &DOWNLOAD_OP,
+                url,
+                headers,
+                body: None,
+                max_retries: None,
+            })
+            .await?;
+        Ok(resp)
+    }
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {
