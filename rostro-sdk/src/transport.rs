@@ -336,7 +336,7 @@ impl Failure {
 }
 
 /// The innermost error message (e.g. `Connection refused (os error 111)`).
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;

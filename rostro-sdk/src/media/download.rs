@@ -579,14 +579,6 @@ fn timeout_error(timeout: std::time::Duration) -> Error {
     }
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
-}
-
 /// A reqwest failure of a download, and whether retrying may help (always).
 fn reqwest_error(e: reqwest::Error) -> (Error, bool) {
     (transfer_error(DOWNLOAD_OPERATION, e), true)
@@ -594,7 +586,7 @@ fn reqwest_error(e: reqwest::Error) -> (Error, bool) {
 
 /// A reqwest failure outside the client's send path (media and signed URLs).
 pub(crate) fn transfer_error(operation: &'static str, e: reqwest::Error) -> Error {
-    let message = root_cause(&e);
+    let message = crate::transport::root_cause(&e);
     if e.is_connect() {
         Error::Connect {
             operation,
