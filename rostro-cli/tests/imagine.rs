@@ -387,3 +387,59 @@ async fn resume_hints_keep_the_global_options() {
     let expected = format!("rostro --base-url {} --retries 4 imagine wait ", mock.uri());
     assert!(err.contains(&expected), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn out_dash_download_is_retried_and_a_stall_times_out_with_exit_7() {
+    use rostro_mock::{Fault, FaultRule};
+    let mock = RostroMock::builder().imagine_checks(0).start().await;
+    let env = Env::new();
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["imagine", "image", "a fox", "--no-wait"],
+    ))
+    .await;
+    assert_code(&o, 0);
+    let uuid = stdout(&o).trim().to_owned();
+
+    // A 503 on the media GET is retried, then the bytes reach stdout.
+    mock.inject_fault(
+        FaultRule::new(Fault::Status(503))
+            .times(1)
+            .on("GET", "/media/{file}"),
+    );
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &["imagine", "wait", &uuid, "--out", "-"],
+    ))
+    .await;
+    assert_code(&o, 0);
+    assert!(o.stdout.starts_with(b"\x89PNG"));
+    assert_eq!(mock.requests_to("GET", "/media/{file}").len(), 2);
+
+    // A server that never answers the media GET is a timeout (exit 7), not a hang.
+    mock.inject_fault(
+        FaultRule::new(Fault::Delay(Duration::from_secs(60)))
+            .times(10)
+            .on("GET", "/media/{file}"),
+    );
+    let o = run(keyed(
+        &env,
+        &mock.uri(),
+        &[
+            "--timeout",
+            "0.5",
+            "--retries",
+            "0",
+            "imagine",
+            "wait",
+            &uuid,
+            "--out",
+            "-",
+        ],
+    ))
+    .await;
+    assert_code(&o, 7);
+    assert!(o.stdout.is_empty());
+}

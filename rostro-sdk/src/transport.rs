@@ -76,27 +76,59 @@ impl Client {
     /// One logical request inside its tracing span.
     async fn send(&self, req: Request, buffered: bool) -> Result<Sent> {
         let op = req.op;
-        let span = tracing::debug_span!(
-            "rostro.request",
-            operation = op.id,
-            method = op.method.as_str(),
-            path = op.path,
-            status = Empty,
-            attempt = Empty,
-            duration_ms = Empty,
-        );
+        let span = request_span(op);
         let start = Instant::now();
+        let result = async {
+            let prepared = prepare(&self.inner, req)?;
+            self.send_inner(prepared, buffered, &span).await
+        }
+        .instrument(span.clone())
+        .await;
+        span.record("duration_ms", start.elapsed().as_millis() as u64);
+        result
+    }
+
+    /// Sends a request to an absolute URL outside the API (a signed upload URL, a CDN
+    /// download) through the same retry, wait, tracing, redaction and bounded error-read
+    /// path, returning the response once a 2xx status and headers arrived (for streamed
+    /// downloads). The client's default headers are not added, except `User-Agent`: the
+    /// API key must never reach a third party. The per-attempt timeout covers the
+    /// connect and the wait for the headers; the caller bounds the body reads.
+    pub(crate) async fn execute_foreign_raw(
+        &self,
+        req: ForeignRequest,
+    ) -> Result<(reqwest::Response, u32)> {
+        match self.send_foreign(req, false).await? {
+            Sent::Raw(resp, attempts) => Ok((resp, attempts)),
+            Sent::Buffered { .. } => unreachable!("raw send returns a raw response"),
+        }
+    }
+
+    async fn send_foreign(&self, req: ForeignRequest, buffered: bool) -> Result<Sent> {
+        let span = request_span(req.op);
+        // The query of a signed URL is a credential: only origin and path are traced.
+        let mut shown = req.url.clone();
+        shown.set_query(None);
+        shown.set_fragment(None);
+        let _ = shown.set_password(None);
+        span.record("url", shown.as_str());
+        let start = Instant::now();
+        let prepared = prepare_foreign(&self.inner, req);
         let result = self
-            .send_inner(req, buffered, &span)
+            .send_inner(prepared, buffered, &span)
             .instrument(span.clone())
             .await;
         span.record("duration_ms", start.elapsed().as_millis() as u64);
         result
     }
 
-    async fn send_inner(&self, req: Request, buffered: bool, span: &tracing::Span) -> Result<Sent> {
+    async fn send_inner(
+        &self,
+        mut prepared: Prepared,
+        buffered: bool,
+        span: &tracing::Span,
+    ) -> Result<Sent> {
         let inner = &*self.inner;
-        let mut prepared = prepare(inner, req)?;
         let op = prepared.op;
         let mut retries: u32 = 0;
         loop {
@@ -193,6 +225,34 @@ impl Client {
     }
 }
 
+/// The `rostro.request` span every send runs in.
+fn request_span(op: &'static Operation) -> tracing::Span {
+    tracing::debug_span!(
+        "rostro.request",
+        operation = op.id,
+        method = op.method.as_str(),
+        path = op.path,
+        url = Empty,
+        status = Empty,
+        attempt = Empty,
+        duration_ms = Empty,
+    )
+}
+
+/// A request to an absolute URL outside the API, for [`Client::execute_foreign_raw`].
+pub(crate) struct ForeignRequest {
+    /// Names the call in errors and traces (its `base` and `path` are not used for the URL).
+    pub(crate) op: &'static Operation,
+    /// The absolute URL, sent as given.
+    pub(crate) url: reqwest::Url,
+    /// Headers sent with every attempt (no client defaults besides `User-Agent`).
+    pub(crate) headers: HeaderMap,
+    /// A replayable body, if any.
+    pub(crate) body: Option<Bytes>,
+    /// Retry limit for this request; the client's when `None`.
+    pub(crate) max_retries: Option<u32>,
+}
+
 enum Sent {
     Buffered {
         status: StatusCode,
@@ -276,7 +336,7 @@ impl Failure {
 }
 
 /// The innermost error message (e.g. `Connection refused (os error 111)`).
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;
@@ -493,6 +553,30 @@ impl Prepared {
             .multipart(form)
             .build()
             .map_err(|e| invalid(format!("could not build the multipart body: {e}")))
+    }
+}
+
+fn prepare_foreign(inner: &ClientInner, req: ForeignRequest) -> Prepared {
+    let mut headers = req.headers;
+    if let Some(ua) = inner.default_headers.get(header::USER_AGENT)
+        && !headers.contains_key(header::USER_AGENT)
+    {
+        headers.insert(header::USER_AGENT, ua.clone());
+    }
+    let mut template = reqwest::Request::new(req.op.method.to_reqwest(), req.url);
+    *template.headers_mut() = headers;
+    if let Some(bytes) = req.body {
+        *template.body_mut() = Some(reqwest::Body::from(bytes));
+    }
+    Prepared {
+        op: req.op,
+        template: Some(template),
+        multipart: None,
+        stream: None,
+        timeout: inner.timeout,
+        max_retries: req.max_retries.unwrap_or(inner.max_retries),
+        replayable: req.op.method.is_idempotent(),
+        on_headers: None,
     }
 }
 

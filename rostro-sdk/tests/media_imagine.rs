@@ -435,3 +435,44 @@ async fn waiting_with_a_huge_timeout_does_not_panic() {
         .unwrap();
     assert!(done.primary_url().is_some());
 }
+
+#[tokio::test]
+async fn a_download_goes_through_the_send_path_and_its_retries() {
+    let mock = RostroMock::builder().imagine_checks(0).start().await;
+    let client = client(&mock);
+    let done = client
+        .imagine()
+        .generate(GenerationSpec::text_to_image("a cat"))
+        .await
+        .unwrap()
+        .poll_interval(FAST, FAST)
+        .wait()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("cat.png");
+
+    // A 503 before the headers is retried by the client's send path, which numbers its
+    // retries (the download's own loop did not).
+    mock.inject_fault(
+        FaultRule::new(Fault::Status(503))
+            .times(1)
+            .on("GET", "/media/{file}"),
+    );
+    let files = done.download(&target).await.unwrap();
+    assert_eq!(files.primary.sha256, sha256_file(&target));
+    let seen = mock.requests_to("GET", "/media/{file}");
+    assert_eq!(seen.len(), 2, "one retry");
+    assert_eq!(seen[0].header("x-rostro-retry-count"), None);
+    assert_eq!(seen[1].header("x-rostro-retry-count"), Some("1"));
+
+    // A status that is not retryable is final: one request, a typed API error.
+    mock.inject_fault(
+        FaultRule::new(Fault::Status(404))
+            .times(1)
+            .on("GET", "/media/{file}"),
+    );
+    let err = done.download(&target).overwrite(true).await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err:?}");
+    assert_eq!(mock.requests_to("GET", "/media/{file}").len(), 3);
+}

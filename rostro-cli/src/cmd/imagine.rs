@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use indicatif::ProgressBar;
 use rostro_sdk::media::{
     CompletedGeneration, Generation, GenerationSpec, GenerationState, ImageInput, MediaError,
@@ -812,27 +812,24 @@ async fn finish(
 
 /// `--out -`: the primary media to stdout.
 async fn download_to_stdout(ctx: &Ctx, s: &Session, url: &str) -> CliResult {
-    // Media URLs may point at a CDN: sent without the API key.
-    let resp = s
-        .client
-        .http_client()
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| CliError::msg(format!("download {url}: {e}")))?;
-    let status = resp.status();
-    if status.as_u16() == 404 {
-        return Err(CliError::NotFound(format!("download {url}: 404 not found")));
-    }
-    if !status.is_success() {
-        return Err(CliError::msg(format!("download {url}: HTTP {status}")));
-    }
-    let mut stream = resp.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| CliError::msg(format!("download {url}: {e}")))?;
+    // The SDK's media send path: retries, Retry-After, connect/headers timeout, and no API
+    // key for a CDN. Each body read is bounded by the same timeout, so a stall is exit 7.
+    let mut resp = s.client.open_media(url).await?;
+    let limit = s.client.timeout();
+    loop {
+        let chunk = match tokio::time::timeout(limit, resp.chunk()).await {
+            Err(_) => {
+                return Err(CliError::Timeout(format!(
+                    "download {url}: no data for {}s",
+                    limit.as_secs_f64()
+                )));
+            }
+            Ok(Err(e)) => return Err(CliError::msg(format!("download {url}: {e}"))),
+            Ok(Ok(None)) => return Ok(()),
+            Ok(Ok(Some(chunk))) => chunk,
+        };
         ctx.out.bytes(&chunk)?;
     }
-    Ok(())
 }
 
 fn history(ctx: &Ctx, a: HistoryArgs) -> CliResult {

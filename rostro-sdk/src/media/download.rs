@@ -40,12 +40,18 @@ use tokio::time::timeout;
 
 use super::upload::progress_fn;
 use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
-use crate::error::ApiErrorBody;
-use crate::response::request_id_from_headers;
 use crate::{Client, Error, Result};
 
 /// The operation name downloads report in errors.
 pub const DOWNLOAD_OPERATION: &str = "download_media";
+
+/// The download as an operation of the send path (the URL is absolute, not `path`).
+static DOWNLOAD_OP: crate::request::Operation = crate::request::Operation {
+    id: DOWNLOAD_OPERATION,
+    method: crate::request::HttpMethod::Get,
+    path: "{media_url}",
+    base: crate::request::Base::Api,
+};
 
 /// One downloaded file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,44 +263,21 @@ impl Download {
         taken: &[PathBuf],
     ) -> std::result::Result<DownloadedFile, (Error, bool)> {
         let inner = &*self.client.inner;
-        let mut headers = HeaderMap::new();
-        let same_origin =
-            reqwest::Url::parse(&inner.api_base).is_ok_and(|base| base.origin() == url.origin());
-        if same_origin {
-            headers = inner.default_headers.clone();
-        } else if let Some(ua) = inner.default_headers.get(header::USER_AGENT) {
-            headers.insert(header::USER_AGENT, ua.clone());
-        }
-        headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
-        let request = inner.http.get(url.clone()).headers(headers);
-        let mut resp = match timeout(inner.timeout, request.send()).await {
-            Err(_) => return Err((timeout_error(inner.timeout), true)),
-            Ok(Err(e)) => return Err(reqwest_error(e)),
-            Ok(Ok(resp)) => resp,
-        };
-        let status = resp.status();
-        if !status.is_success() {
-            let headers = resp.headers().clone();
-            let mut body = Vec::new();
-            while let Ok(Ok(Some(chunk))) = timeout(inner.timeout, resp.chunk()).await {
-                body.extend_from_slice(&chunk);
-                if body.len() >= 64 * 1024 {
-                    break;
-                }
-            }
-            let retryable = crate::retry::is_retryable_status(status);
-            return Err((
-                Error::Api {
-                    operation: DOWNLOAD_OPERATION,
-                    status,
-                    body: Box::new(ApiErrorBody::parse(&body)),
-                    request_id: request_id_from_headers(&headers),
-                    retry_after: None,
-                    headers: Box::new(headers),
-                },
-                retryable,
-            ));
-        }
+        let headers = media_headers(&self.client, url);
+        // Connect and header wait go through the client's send path (retries, Retry-After,
+        // tracing, bounded error reads); it already retried, so its error is final here.
+        // Only a failure while reading the body is retried by the caller's loop.
+        let (mut resp, _attempts) = self
+            .client
+            .execute_foreign_raw(crate::transport::ForeignRequest {
+                op: &DOWNLOAD_OP,
+                url: url.clone(),
+                headers,
+                body: None,
+                max_retries: self.max_retries,
+            })
+            .await
+            .map_err(|e| (e, false))?;
         let content_type = resp
             .headers()
             .get(header::CONTENT_TYPE)
@@ -545,6 +528,41 @@ fn file_name_for(
     format!("{}-{base}", sanitize(label))
 }
 
+/// Headers for a media GET: the client's defaults (with the key) only on the API's own
+/// origin, else just `User-Agent` (a CDN must not see the key).
+fn media_headers(client: &Client, url: &reqwest::Url) -> HeaderMap {
+    let inner = &*client.inner;
+    let mut headers = HeaderMap::new();
+    let same_origin =
+        reqwest::Url::parse(&inner.api_base).is_ok_and(|base| base.origin() == url.origin());
+    if same_origin {
+        headers = inner.default_headers.clone();
+    }
+    headers.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+    headers
+}
+
+impl Client {
+    /// Opens a media URL (absolute, or relative to the API base) for streaming, e.g. to
+    /// stdout: connect and headers go through the client's send path (retries, Retry-After,
+    /// per-attempt timeout, tracing); the caller reads the body, bounding each read with
+    /// [`Client::timeout`]. A non-2xx status is [`Error::Api`].
+    pub async fn open_media(&self, url: &str) -> Result<reqwest::Response> {
+        let url = resolve_url(self, url)?;
+        let headers = media_headers(self, &url);
+        let (resp, _) = self
+            .execute_foreign_raw(crate::transport::ForeignRequest {
+                op: &DOWNLOAD_OP,
+                url,
+                headers,
+                body: None,
+                max_retries: None,
+            })
+            .await?;
+        Ok(resp)
+    }
+}
+
 fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         operation: DOWNLOAD_OPERATION,
@@ -561,14 +579,6 @@ fn timeout_error(timeout: std::time::Duration) -> Error {
     }
 }
 
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
-}
-
 /// A reqwest failure of a download, and whether retrying may help (always).
 fn reqwest_error(e: reqwest::Error) -> (Error, bool) {
     (transfer_error(DOWNLOAD_OPERATION, e), true)
@@ -576,7 +586,7 @@ fn reqwest_error(e: reqwest::Error) -> (Error, bool) {
 
 /// A reqwest failure outside the client's send path (media and signed URLs).
 pub(crate) fn transfer_error(operation: &'static str, e: reqwest::Error) -> Error {
-    let message = root_cause(&e);
+    let message = crate::transport::root_cause(&e);
     if e.is_connect() {
         Error::Connect {
             operation,
