@@ -611,6 +611,8 @@ impl fmt::Display for ApiErrorBody {
         ) -> fmt::Result {
             f.write_str(text)?;
             match code {
+                // `code: 0` is the API's "no application code": showing it says nothing.
+                Some(ErrorCode::Int(0)) => Ok(()),
                 Some(code) if code.to_string() != text => write!(f, " ({code})"),
                 _ => Ok(()),
             }
@@ -864,6 +866,19 @@ mod tests {
         assert_eq!(readable_text(no_title), "Oops Try & again");
         let xml = b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
         assert_eq!(readable_text(xml), "AccessDenied Access Denied");
+    }
+
+    #[test]
+    fn a_zero_code_is_not_shown_and_a_real_one_is() {
+        let p = |s: &str| ApiErrorBody::parse(s.as_bytes()).to_string();
+        assert_eq!(
+            p(r#"{"code":0,"error":"Project not found.","errorCode":404}"#),
+            "Project not found."
+        );
+        assert_eq!(
+            p(r#"{"code":7,"error":"nope","errorCode":400}"#),
+            "nope (7)"
+        );
     }
 
     #[test]
