@@ -153,6 +153,10 @@ fn sdk_hint(e: &rostro_sdk::Error) -> Option<&'static str> {
         Some(401) => Some("check your key: `rostro auth status`, or log in again"),
         Some(402) => Some("payment required"),
         Some(403) => Some("the key is valid but not allowed to do this"),
+        Some(404) => Some(
+            "nothing has that id or path: check it, or find it with `rostro search` (ids and \
+             paths are in `--json` output)",
+        ),
         Some(429) => Some(
             "rate limited: wait and try again, or raise --retries (a 429 is retried for every \
              method, waiting as long as the server asks up to 60 s)",
@@ -167,6 +171,10 @@ fn sdk_hint(e: &rostro_sdk::Error) -> Option<&'static str> {
         _ if e.is_timeout() => Some(
             "raise --timeout for slow operations (a timed-out GET/PUT/DELETE is retried, up to \
              --retries; a POST/PATCH only with --idempotent)",
+        ),
+        _ if matches!(e, rostro_sdk::Error::Connect { .. }) => Some(
+            "the server could not be reached: check --base-url (`rostro config get base_url` \
+             shows the one in effect) and your network, or try the sandbox with --mock",
         ),
         _ if matches!(e, rostro_sdk::Error::Transport { .. }) => Some(
             "the connection broke: GET/PUT/DELETE are retried (--retries); POST/PATCH only with \

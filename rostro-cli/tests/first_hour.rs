@@ -145,3 +145,37 @@ async fn a_base_url_without_scheme_is_a_usage_error_with_the_fix() {
     let o = run(env.cmd(["--base-url", "ftp://x", "search", "dragon"])).await;
     assert_code(&o, 2);
 }
+
+/// Errors name the request, not the operation's internal id, carry no meaningless `(0)`,
+/// and say what to do next: a 404 points at search, a refused connection at --base-url and
+/// --mock.
+#[test]
+fn errors_name_the_request_and_say_what_to_do_next() {
+    let env = Env::new();
+    let o = with_env(
+        env.cmd(["--mock", "characters", "get", "999"]),
+        "ROSTRO_MOCK_DIR",
+        env.path().join("s"),
+    )
+    .output()
+    .unwrap();
+    assert_code(&o, 4);
+    let err = stderr(&o);
+    assert!(err.contains("GET /api/public/"), "{err}");
+    assert!(!err.contains("_get:") && !err.contains("(0)"), "{err}");
+    assert!(err.contains("rostro search"), "{err}");
+
+    let o = with_env(
+        env.cmd(["--base-url", "http://127.0.0.1:9", "search", "dragon"]),
+        "ROSTRO_API_KEY",
+        "test-key-0000000",
+    )
+    .output()
+    .unwrap();
+    let err = stderr(&o);
+    assert!(err.contains("could not connect"), "{err}");
+    assert!(
+        err.contains("--base-url") && err.contains("--mock"),
+        "{err}"
+    );
+}

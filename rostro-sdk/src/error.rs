@@ -35,12 +35,13 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub const SNIPPET_MAX_CHARS: usize = 512;
 
 /// Everything that can go wrong in a call. Messages are short, lower-case and start with the
-/// operation id; they never contain the API key.
+/// request (`GET /api/public/{space}/{project_id}`; [`Error::operation`] keeps the
+/// operationId); they never contain the API key.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with a non-2xx status (after any retries).
-    #[error("{operation}: {}", api_display(.status, .body, .retry_after))]
+    #[error("{}: {}", OpLabel(.operation), api_display(.status, .body, .retry_after))]
     #[non_exhaustive]
     Api {
         /// Operation id.
@@ -60,7 +61,7 @@ pub enum Error {
         headers: Box<HeaderMap>,
     },
     /// A 2xx response whose body did not match the expected type.
-    #[error("{operation}: could not decode the response at `{path}`: {message}")]
+    #[error("{}: could not decode the response at `{path}`: {message}", OpLabel(.operation))]
     #[non_exhaustive]
     Decode {
         /// Operation id.
@@ -76,7 +77,7 @@ pub enum Error {
         response: Option<Box<ResponseMeta>>,
     },
     /// An attempt did not complete within the request timeout (after any retries).
-    #[error("{operation}: timed out after {}", FmtDuration(.timeout))]
+    #[error("{}: timed out after {}", OpLabel(.operation), FmtDuration(.timeout))]
     #[non_exhaustive]
     Timeout {
         /// Operation id.
@@ -88,7 +89,7 @@ pub enum Error {
         response: Option<Box<ResponseMeta>>,
     },
     /// The connection could not be established (DNS, TCP, TLS); nothing reached the server.
-    #[error("{operation}: could not connect: {message}")]
+    #[error("{}: could not connect: {message}", OpLabel(.operation))]
     #[non_exhaustive]
     Connect {
         /// Operation id.
@@ -100,7 +101,7 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// The connection failed after it was established (reset, protocol error, broken body).
-    #[error("{operation}: request failed: {message}")]
+    #[error("{}: request failed: {message}", OpLabel(.operation))]
     #[non_exhaustive]
     Transport {
         /// Operation id.
@@ -115,7 +116,7 @@ pub enum Error {
         response: Option<Box<ResponseMeta>>,
     },
     /// The request could not be built; nothing was sent.
-    #[error("{operation}: invalid request: {message}")]
+    #[error("{}: invalid request: {message}", OpLabel(.operation))]
     #[non_exhaustive]
     InvalidRequest {
         /// Operation id.
@@ -124,7 +125,7 @@ pub enum Error {
         message: String,
     },
     /// A streamed (SSE) response failed part-way or carried an error event.
-    #[error("{operation}: stream error: {message}")]
+    #[error("{}: stream error: {message}", OpLabel(.operation))]
     #[non_exhaustive]
     Stream {
         /// Operation id.
@@ -142,7 +143,7 @@ pub enum Error {
         response: Option<Box<ResponseMeta>>,
     },
     /// A local I/O error, e.g. a file to upload could not be opened.
-    #[error("{operation}: i/o error{}: {source}", FmtPath(.path))]
+    #[error("{}: i/o error{}: {source}", OpLabel(.operation), FmtPath(.path))]
     #[non_exhaustive]
     Io {
         /// Operation id.
@@ -156,7 +157,7 @@ pub enum Error {
     /// A media workflow failed after its calls succeeded: a generation ended with `is_failed`,
     /// waiting for it timed out, or a transfer did not match its checksum
     /// (see [`MediaError`](crate::media::MediaError)).
-    #[error("{operation}: {source}")]
+    #[error("{}: {source}", OpLabel(.operation))]
     #[non_exhaustive]
     Media {
         /// Operation id.
@@ -852,6 +853,22 @@ fn decode_entities(s: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// How an error names its call: `METHOD /path` for an operation of the API, else the
+/// hand-written step's name (`paginate`, `download_media`).
+struct OpLabel(&'static str);
+
+impl fmt::Display for OpLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match crate::OperationId::from_spec_id(self.0) {
+            Some(op) => {
+                let o = op.operation();
+                write!(f, "{} {}", o.method.as_str(), o.path)
+            }
+            None => f.write_str(self.0),
+        }
+    }
 }
 
 #[cfg(test)]
