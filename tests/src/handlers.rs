@@ -142,22 +142,15 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             }
         }),
         Handler::Project => {
-            let wanted = |e: &&crate::catalog::CatalogEntry| match param(&params, "project_id") {
-                Some(id) => id == e.id.to_string(),
-                None => {
-                    let path = format!(
-                        "{}/{}",
-                        param(&params, "creator_name").unwrap_or_default(),
-                        param(&params, "project_name").unwrap_or_default()
-                    );
-                    e.full_path.eq_ignore_ascii_case(&path)
-                }
-            };
             let path = format!(
                 "{}/{}",
                 param(&params, "creator_name").unwrap_or_default(),
                 param(&params, "project_name").unwrap_or_default()
             );
+            let wanted = |e: &&crate::catalog::CatalogEntry| match param(&params, "project_id") {
+                Some(id) => id == e.id.to_string(),
+                None => e.full_path.eq_ignore_ascii_case(&path),
+            };
             let space = param(&params, "space")
                 .or_else(|| param(&params, "namespace"))
                 .unwrap_or_default();
