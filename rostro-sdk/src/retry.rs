@@ -53,6 +53,46 @@ impl Backoff {
     }
 }
 
+/// The retries of one logical transfer, shared between the send path (failures before the
+/// response headers, see [`Client::execute_foreign_raw`](crate::Client::execute_foreign_raw))
+/// and the caller (failures after them: a body cut short, a part whose signed URL expired).
+/// Those later failures cannot be retried inside the send path, which hands the response
+/// over once its headers arrived; the budget keeps the whole transfer at `max + 1` attempts
+/// with the client's one backoff, instead of a second retry loop with its own count.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RetryBudget {
+    max: u32,
+    used: u32,
+}
+
+impl RetryBudget {
+    /// A budget of `max` retries.
+    pub(crate) fn new(max: u32) -> Self {
+        RetryBudget { max, used: 0 }
+    }
+
+    /// Retries not spent yet: the `max_retries` of the next send.
+    pub(crate) fn remaining(&self) -> u32 {
+        self.max.saturating_sub(self.used)
+    }
+
+    /// Counts the retries a send made (`attempts - 1`).
+    pub(crate) fn spend_send(&mut self, attempts: u32) {
+        self.used = self.used.saturating_add(attempts.saturating_sub(1));
+    }
+
+    /// Takes one retry for a failure after the headers: the backoff to wait before it, or
+    /// `None` when the budget is spent.
+    pub(crate) fn next_wait(&mut self, backoff: &Backoff) -> Option<Duration> {
+        if self.used >= self.max {
+            return None;
+        }
+        let wait = backoff.delay(self.used);
+        self.used += 1;
+        Some(wait)
+    }
+}
+
 /// Statuses worth retrying: 408, 409, 429 and every 5xx.
 pub(crate) fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 409 | 429) || status.is_server_error()
@@ -113,6 +153,25 @@ mod tests {
             let full = (Duration::from_millis(500) * 2u32.pow(n.min(5))).min(DEFAULT_MAX_DELAY);
             assert!(d <= full && d >= full.mul_f64(0.75), "{n}: {d:?}");
         }
+    }
+
+    #[test]
+    fn a_budget_is_shared_by_sends_and_later_retries() {
+        let b = Backoff {
+            initial: Duration::from_millis(1),
+            max: Duration::from_millis(1),
+        };
+        let mut budget = RetryBudget::new(3);
+        budget.spend_send(2);
+        assert_eq!(budget.remaining(), 2);
+        assert!(budget.next_wait(&b).is_some());
+        budget.spend_send(1);
+        assert_eq!(budget.remaining(), 1);
+        assert!(budget.next_wait(&b).is_some());
+        assert_eq!(budget.remaining(), 0);
+        assert!(budget.next_wait(&b).is_none());
+        budget.spend_send(5);
+        assert_eq!(budget.remaining(), 0);
     }
 
     #[test]

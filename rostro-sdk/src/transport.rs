@@ -79,8 +79,8 @@ impl Client {
         let span = request_span(op);
         let start = Instant::now();
         let result = async {
-            let prepared = prepare(&self.inner, req)?;
-            self.send_inner(prepared, buffered, &span).await
+            let mut prepared = prepare(&self.inner, req)?;
+            self.send_inner(&mut prepared, buffered, &span).await
         }
         .instrument(span.clone())
         .await;
@@ -94,17 +94,23 @@ impl Client {
     /// downloads). The client's default headers are not added, except `User-Agent`: the
     /// API key must never reach a third party. The per-attempt timeout covers the
     /// connect and the wait for the headers; the caller bounds the body reads.
+    ///
+    /// Also returns the attempts made, on failure too, so that a caller retrying after the
+    /// headers (a broken download body, a re-signed upload URL) spends the same budget
+    /// ([`retry::RetryBudget`]).
     pub(crate) async fn execute_foreign_raw(
         &self,
         req: ForeignRequest,
-    ) -> Result<(reqwest::Response, u32)> {
-        match self.send_foreign(req, false).await? {
-            Sent::Raw(resp, attempts) => Ok((resp, attempts)),
+    ) -> (Result<reqwest::Response>, u32) {
+        let (sent, attempts) = self.send_foreign(req, false).await;
+        let resp = sent.map(|sent| match sent {
+            Sent::Raw(resp, _) => resp,
             Sent::Buffered { .. } => unreachable!("raw send returns a raw response"),
-        }
+        });
+        (resp, attempts)
     }
 
-    async fn send_foreign(&self, req: ForeignRequest, buffered: bool) -> Result<Sent> {
+    async fn send_foreign(&self, req: ForeignRequest, buffered: bool) -> (Result<Sent>, u32) {
         let span = request_span(req.op);
         // The query of a signed URL is a credential: only origin and path are traced.
         let mut shown = req.url.clone();
@@ -113,18 +119,18 @@ impl Client {
         let _ = shown.set_password(None);
         span.record("url", shown.as_str());
         let start = Instant::now();
-        let prepared = prepare_foreign(&self.inner, req);
+        let mut prepared = prepare_foreign(&self.inner, req);
         let result = self
-            .send_inner(prepared, buffered, &span)
+            .send_inner(&mut prepared, buffered, &span)
             .instrument(span.clone())
             .await;
         span.record("duration_ms", start.elapsed().as_millis() as u64);
-        result
+        (result, prepared.attempts)
     }
 
     async fn send_inner(
         &self,
-        mut prepared: Prepared,
+        prepared: &mut Prepared,
         buffered: bool,
         span: &tracing::Span,
     ) -> Result<Sent> {
@@ -133,6 +139,7 @@ impl Client {
         let mut retries: u32 = 0;
         loop {
             let attempt = retries + 1;
+            prepared.attempts = attempt;
             span.record("attempt", attempt);
             let last = retries >= prepared.max_retries;
             let http_req = prepared.attempt(&inner.http, retries, last).await?;
@@ -249,6 +256,8 @@ pub(crate) struct ForeignRequest {
     pub(crate) headers: HeaderMap,
     /// A replayable body, if any.
     pub(crate) body: Option<Bytes>,
+    /// A streamed body, re-opened for every attempt (upload parts), with its length.
+    pub(crate) stream: Option<OpenBody>,
     /// Retry limit for this request; the client's when `None`.
     pub(crate) max_retries: Option<u32>,
 }
@@ -333,6 +342,12 @@ impl Failure {
             Failure::Body(inner, meta) => inner.into_error(operation, timeout).with_response(&meta),
         }
     }
+}
+
+/// A failure reading a response body after the send path handed it over (a download): the
+/// error the send path makes of the same failure.
+pub(crate) fn body_error(operation: &'static str, e: reqwest::Error, timeout: Duration) -> Error {
+    Failure::from_reqwest(e).into_error(operation, timeout)
 }
 
 /// The innermost error message (e.g. `Connection refused (os error 111)`).
@@ -490,6 +505,8 @@ struct Prepared {
     replayable: bool,
     /// Called with every response's headers before its body is read.
     on_headers: Option<crate::request::HeadersHook>,
+    /// Attempts made so far.
+    attempts: u32,
 }
 
 impl Prepared {
@@ -572,11 +589,12 @@ fn prepare_foreign(inner: &ClientInner, req: ForeignRequest) -> Prepared {
         op: req.op,
         template: Some(template),
         multipart: None,
-        stream: None,
+        stream: req.stream,
         timeout: inner.timeout,
         max_retries: req.max_retries.unwrap_or(inner.max_retries),
         replayable: req.op.method.is_idempotent(),
         on_headers: None,
+        attempts: 0,
     }
 }
 
@@ -734,5 +752,6 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         max_retries: options.retry_limit().unwrap_or(inner.max_retries),
         replayable,
         on_headers: options.on_headers().cloned(),
+        attempts: 0,
     })
 }

@@ -405,3 +405,146 @@ async fn a_paused_upload_stops_between_parts_and_resumes() {
     assert_eq!((done.parts_sent, done.sha256.as_str()), (3, sha.as_str()));
     assert_eq!(mock.attempts("PUT", PART_ROUTE), 4);
 }
+
+#[tokio::test]
+async fn a_part_503_is_retried_through_the_send_path() {
+    let mock = RostroMock::start().await;
+    let client = client(&mock);
+    let dir = tempfile::tempdir().unwrap();
+    let (path, sha) = test_file(dir.path(), "retry.bin", 2 * 1024 * 1024);
+    mock.inject_fault(FaultRule::new(Fault::Status(503)).on("PUT", PART_ROUTE));
+    let result = client
+        .engine_upload()
+        .upload_file(&path)
+        .part_size(1024 * 1024)
+        .concurrency(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.sha256, sha);
+    let puts = mock.requests_to("PUT", PART_ROUTE);
+    assert_eq!(puts.len(), 3, "two parts, one of them twice");
+    let failed = puts.iter().find(|r| r.status == 503).expect("the 503");
+    let retried: Vec<_> = puts
+        .iter()
+        .filter(|r| r.path == failed.path && r.status == 200)
+        .collect();
+    assert_eq!(retried.len(), 1, "the failed part was sent again");
+    // The send path numbers its retries; a loop of its own would not.
+    assert_eq!(
+        retried[0]
+            .headers
+            .get("x-rostro-retry-count")
+            .map(|v| v.to_str().unwrap()),
+        Some("1")
+    );
+    assert!(failed.headers.get("x-rostro-retry-count").is_none());
+    assert_eq!(retried[0].body_len, 1024 * 1024, "the whole part again");
+    for req in &puts {
+        assert!(req.api_key.is_none(), "signed URLs carry no API key");
+    }
+}
+
+/// A storage endpoint on 127.0.0.1 that answers every `PUT` with a 500 and a 64 MiB body;
+/// returns its URL and a receiver of how many body bytes each answer got out before the
+/// client hung up.
+async fn flooding_storage() -> (String, tokio::sync::mpsc::UnboundedReceiver<u64>) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/part", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                // Read the request head and its body (Content-Length) before answering.
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                let head_end = loop {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                let mut got = buf.len() - head_end;
+                while got < len {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    got += n;
+                }
+                const TOTAL: usize = 64 * 1024 * 1024;
+                let head = format!(
+                    "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: {TOTAL}\r\n\r\n"
+                );
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let block = vec![b'x'; 64 * 1024];
+                let mut sent = 0u64;
+                while (sent as usize) < TOTAL {
+                    if sock.write_all(&block).await.is_err() {
+                        break;
+                    }
+                    sent += block.len() as u64;
+                }
+                let _ = tx.send(sent);
+            });
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn a_huge_error_body_on_a_failed_part_is_read_only_up_to_the_bound() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let (part_url, mut sent) = flooding_storage().await;
+    let api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/engine/api/upload/start-upload"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "upload_id": "u1", "part_size": 1024
+        })))
+        .mount(&api)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/engine/api/upload/signed-urls"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"urls": [{"part_number": 1, "url": part_url}]})),
+        )
+        .mount(&api)
+        .await;
+    let client = Client::builder()
+        .api_key("test-key")
+        .base_url(api.uri())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = test_file(dir.path(), "one.bin", 1000);
+    let err = client
+        .engine_upload()
+        .upload_file(&file)
+        .part_retries(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(500), "{err:?}");
+    let sent = sent.recv().await.expect("the storage answered");
+    // The client stops reading at its error-body bound (256 KiB) and drops the connection;
+    // what got out beyond that sits in socket buffers, far below the 64 MiB offered.
+    assert!(sent < 32 * 1024 * 1024, "the client read {sent} bytes");
+}

@@ -51,21 +51,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt as _, TryStreamExt as _, stream};
-use reqwest::header::{self, HeaderValue};
+use reqwest::header;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
-use super::download::transfer_error;
 use super::upload::progress_fn;
 use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
-use crate::error::ApiErrorBody;
 use crate::generated::engine_upload::{
     ENGINE_UPLOAD_COMPLETE, ENGINE_UPLOAD_SIGNED_URLS, ENGINE_UPLOAD_START, EngineUploadApi,
 };
-use crate::request::CallOptions;
-use crate::response::request_id_from_headers;
+use crate::request::{Base, CallOptions, HttpMethod, OpenBody, Operation};
+use crate::retry::RetryBudget;
+use crate::transport::ForeignRequest;
 use crate::{Client, Error, Result};
 
 /// Default part size (8 MiB); the server may choose another in `start-upload`.
@@ -78,6 +77,14 @@ pub const DEFAULT_PART_RETRIES: u32 = 3;
 pub const PART_OPERATION: &str = "upload_part";
 /// Signed URLs are asked for this many parts at a time.
 const URL_BATCH: usize = 100;
+
+/// A part `PUT` as an operation of the send path (the URL is the signed one, not `path`).
+static PART_OP: Operation = Operation {
+    id: PART_OPERATION,
+    method: HttpMethod::Put,
+    path: "{signed_url}",
+    base: Base::Api,
+};
 
 /// Where a chunked upload stands: saved after every part, enough to continue it later.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -704,137 +711,129 @@ impl Shared {
         Ok(out)
     }
 
+    /// Uploads part `n`. The send path retries what fails before the response headers
+    /// (connect errors, timeouts, 5xx, 429 with its `Retry-After`); what only shows after
+    /// them is retried here from the same [`RetryBudget`] and backoff: an expired signed
+    /// URL (400/401/403: re-signed) or a part the storage did not get whole.
     async fn upload_part(self: Arc<Self>, n: u32) -> Result<()> {
         let (offset, len) = {
             let st = self.state.lock().expect("state lock");
             (u64::from(n - 1) * st.part_size, st.part_len(n))
         };
-        let mut attempt = 0;
+        // When this future is dropped (the upload was cancelled), the body fails at its next
+        // chunk so the connection is closed instead of left half-sent.
+        let cancelled = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+        let attempt = Arc::new(PartAttempt::default());
+        let open = self.open_part(offset, len, &attempt, &cancelled.0);
+        let mut budget = RetryBudget::new(self.part_retries);
         loop {
-            let url = self
-                .urls
-                .lock()
-                .expect("urls lock")
-                .get(&n)
-                .cloned()
-                .unwrap_or_default();
-            let counted = Arc::new(AtomicU64::new(0));
-            match self.put_part(n, &url, offset, len, &counted).await {
-                Ok(etag) => {
-                    self.record(n, etag).await?;
-                    return Ok(());
+            let url = self.urls.lock().expect("urls lock").get(&n).cloned();
+            let url = reqwest::Url::parse(url.as_deref().unwrap_or_default()).map_err(|e| {
+                Error::InvalidRequest {
+                    operation: PART_OPERATION,
+                    message: format!("invalid signed url for part {n}: {e}"),
                 }
-                Err(PartFailure {
-                    error,
-                    retryable,
-                    resign,
-                }) => {
-                    self.report(-(counted.load(Ordering::Relaxed) as i64));
-                    if !retryable || attempt >= self.part_retries {
-                        return Err(error);
-                    }
-                    tracing::debug!(part = n, attempt, error = %error, "retrying part");
-                    tokio::time::sleep(self.client.inner.backoff.delay(attempt)).await;
-                    if resign {
-                        let urls = self.sign(&[n]).await?;
-                        self.urls.lock().expect("urls lock").extend(urls);
-                    }
-                    attempt += 1;
-                }
+            })?;
+            let (resp, attempts) = self
+                .client
+                .execute_foreign_raw(ForeignRequest {
+                    op: &PART_OP,
+                    url,
+                    headers: header::HeaderMap::new(),
+                    body: None,
+                    stream: Some(open.clone()),
+                    max_retries: Some(budget.remaining()),
+                })
+                .await;
+            budget.spend_send(attempts);
+            let failure = match resp {
+                Ok(resp) => match self.check_part(n, len, &resp, &attempt) {
+                    Ok(etag) => return self.record(n, etag).await,
+                    Err(error) => PartFailure::Garbled(error),
+                },
+                Err(error) => match error.status().map(|s| s.as_u16()) {
+                    Some(400 | 401 | 403) => PartFailure::Expired(error),
+                    _ => return Err(self.with_path(error)),
+                },
+            };
+            // This attempt's bytes were not stored: take them back from the progress.
+            self.report(-(attempt.counted.swap(0, Ordering::Relaxed) as i64));
+            let error = match &failure {
+                PartFailure::Expired(e) | PartFailure::Garbled(e) => e,
+            };
+            let Some(wait) = budget.next_wait(&self.client.inner.backoff) else {
+                return Err(failure.into_error());
+            };
+            tracing::debug!(
+                operation = PART_OPERATION,
+                part = n,
+                reason = %error,
+                wait_ms = wait.as_millis() as u64,
+                "retrying rostro request"
+            );
+            tokio::time::sleep(wait).await;
+            if let PartFailure::Expired(_) = failure {
+                let urls = self.sign(&[n]).await?;
+                self.urls.lock().expect("urls lock").extend(urls);
             }
         }
     }
 
-    /// One `PUT` of part `n`: its `ETag` (or its SHA-256 when the storage sends none).
-    async fn put_part(
+    /// Opens part `n`'s bytes for one attempt (a retry starts the part over).
+    fn open_part(
         self: &Arc<Self>,
-        n: u32,
-        url: &str,
         offset: u64,
         len: u64,
-        counted: &Arc<AtomicU64>,
-    ) -> std::result::Result<String, PartFailure> {
-        let io = |source: std::io::Error| PartFailure {
-            error: Error::Io {
-                operation: PART_OPERATION,
-                path: Some(self.path.clone()),
-                source,
-            },
-            retryable: false,
-            resign: false,
-        };
-        let mut file = tokio::fs::File::open(&self.path).await.map_err(io)?;
-        file.seek(SeekFrom::Start(offset)).await.map_err(io)?;
-        let hasher = Arc::new(Mutex::new(Sha256::new()));
-        // When this future is dropped (the upload was cancelled), the body fails at its next
-        // chunk so the connection is closed instead of left half-sent.
-        let cancelled = CancelOnDrop(Arc::new(AtomicBool::new(false)));
-        let body = {
-            let hasher = hasher.clone();
-            let counted = counted.clone();
-            let shared = self.clone();
-            let cancelled = cancelled.0.clone();
-            tokio_util::io::ReaderStream::with_capacity(file.take(len), super::body::CHUNK).map(
-                move |chunk| {
+        attempt: &Arc<PartAttempt>,
+        cancelled: &Arc<AtomicBool>,
+    ) -> OpenBody {
+        let (shared, attempt, cancelled) = (self.clone(), attempt.clone(), cancelled.clone());
+        Arc::new(move || {
+            let (shared, attempt, cancelled) = (shared.clone(), attempt.clone(), cancelled.clone());
+            Box::pin(async move {
+                shared.report(-(attempt.counted.swap(0, Ordering::Relaxed) as i64));
+                *attempt.hasher.lock().expect("hasher lock") = Sha256::new();
+                let mut file = tokio::fs::File::open(&shared.path).await?;
+                file.seek(SeekFrom::Start(offset)).await?;
+                let chunks =
+                    tokio_util::io::ReaderStream::with_capacity(file.take(len), super::body::CHUNK);
+                let body = chunks.map(move |chunk| {
                     if cancelled.load(Ordering::Relaxed) {
                         return Err(std::io::Error::other("the upload was cancelled"));
                     }
                     let chunk = chunk?;
-                    hasher.lock().expect("hasher lock").update(&chunk);
-                    counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    attempt.hasher.lock().expect("hasher lock").update(&chunk);
+                    attempt
+                        .counted
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                     shared.report(chunk.len() as i64);
                     Ok(chunk)
-                },
-            )
-        };
-        let result = self
-            .client
-            .inner
-            .http
-            .put(url)
-            .header(header::CONTENT_LENGTH, HeaderValue::from(len))
-            .timeout(self.client.timeout())
-            .body(reqwest::Body::wrap_stream(body))
-            .send()
-            .await;
-        let resp = result.map_err(|e| PartFailure {
-            error: transfer_error(PART_OPERATION, e),
-            retryable: true,
-            resign: false,
-        })?;
-        let status = resp.status();
-        if !status.is_success() {
-            let headers = resp.headers().clone();
-            let body = resp.bytes().await.unwrap_or_default();
-            let expired = matches!(status.as_u16(), 400 | 401 | 403);
-            return Err(PartFailure {
-                error: Error::Api {
-                    operation: PART_OPERATION,
-                    status,
-                    body: Box::new(ApiErrorBody::parse(&body[..body.len().min(64 * 1024)])),
-                    request_id: request_id_from_headers(&headers),
-                    retry_after: None,
-                    headers: Box::new(headers),
-                },
-                retryable: expired || crate::retry::is_retryable_status(status),
-                resign: expired,
-            });
-        }
-        let sent = counted.load(Ordering::Relaxed);
+                });
+                Ok((reqwest::Body::wrap_stream(body), Some(len)))
+            })
+        })
+    }
+
+    /// Checks a stored part: all its bytes went out, and an `ETag` that is a SHA-256 matches
+    /// them. Its `ETag` (or its SHA-256 when the storage sends none).
+    fn check_part(
+        &self,
+        n: u32,
+        len: u64,
+        resp: &reqwest::Response,
+        attempt: &PartAttempt,
+    ) -> Result<String> {
+        let sent = attempt.counted.load(Ordering::Relaxed);
         if sent != len {
-            return Err(PartFailure {
-                error: MediaError::SizeMismatch {
-                    what: format!("part {n}"),
-                    expected: len,
-                    actual: sent,
-                }
-                .into_error(PART_OPERATION),
-                retryable: true,
-                resign: false,
-            });
+            return Err(MediaError::SizeMismatch {
+                what: format!("part {n}"),
+                expected: len,
+                actual: sent,
+            }
+            .into_error(PART_OPERATION));
         }
         let sha = {
-            let hasher = std::mem::take(&mut *hasher.lock().expect("hasher lock"));
+            let hasher = std::mem::take(&mut *attempt.hasher.lock().expect("hasher lock"));
             sha256_hex(hasher)
         };
         let etag = resp
@@ -854,20 +853,32 @@ impl Shared {
                 if etag.eq_ignore_ascii_case(&sha) {
                     Ok(etag)
                 } else {
-                    Err(PartFailure {
-                        error: MediaError::ChecksumMismatch {
-                            what: format!("part {n}"),
-                            expected: sha,
-                            actual: etag,
-                        }
-                        .into_error(PART_OPERATION),
-                        retryable: true,
-                        resign: false,
-                    })
+                    Err(MediaError::ChecksumMismatch {
+                        what: format!("part {n}"),
+                        expected: sha,
+                        actual: etag,
+                    }
+                    .into_error(PART_OPERATION))
                 }
             }
             Some(etag) => Ok(etag),
             None => Ok(sha),
+        }
+    }
+
+    /// An I/O error of the send path names the file it read.
+    fn with_path(&self, error: Error) -> Error {
+        match error {
+            Error::Io {
+                operation,
+                path: None,
+                source,
+            } => Error::Io {
+                operation,
+                path: Some(self.path.clone()),
+                source,
+            },
+            other => other,
         }
     }
 
@@ -893,8 +904,25 @@ impl Shared {
     }
 }
 
-struct PartFailure {
-    error: Error,
-    retryable: bool,
-    resign: bool,
+/// What one part attempt sent: counted and hashed as the bytes go out.
+#[derive(Default)]
+struct PartAttempt {
+    counted: AtomicU64,
+    hasher: Mutex<Sha256>,
+}
+
+/// A part failure that only shows after the response headers.
+enum PartFailure {
+    /// 400/401/403: the signed URL expired; re-signed before the retry.
+    Expired(Error),
+    /// The storage acknowledged a part that did not match what was sent.
+    Garbled(Error),
+}
+
+impl PartFailure {
+    fn into_error(self) -> Error {
+        match self {
+            PartFailure::Expired(e) | PartFailure::Garbled(e) => e,
+        }
+    }
 }

@@ -40,6 +40,8 @@ use tokio::time::timeout;
 
 use super::upload::progress_fn;
 use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
+use crate::retry::RetryBudget;
+use crate::transport::{ForeignRequest, body_error};
 use crate::{Client, Error, Result};
 
 /// The operation name downloads report in errors.
@@ -219,6 +221,10 @@ impl Download {
         Ok(DownloadedMedia { primary, secondary })
     }
 
+    /// Downloads one file. The send path retries what fails before the response headers;
+    /// a body that breaks off after them can only be retried here (the send path hands the
+    /// response over with its headers), with the same backoff and one shared
+    /// [`RetryBudget`]: at most `max_retries + 1` attempts in all.
     async fn fetch(
         &self,
         label: &str,
@@ -228,12 +234,16 @@ impl Download {
         taken: &mut Vec<PathBuf>,
     ) -> Result<DownloadedFile> {
         let url = resolve_url(&self.client, url)?;
-        let max_retries = self.max_retries.unwrap_or(self.client.max_retries());
+        let mut budget = RetryBudget::new(self.max_retries.unwrap_or(self.client.max_retries()));
         let label: Arc<str> = Arc::from(label);
-        let mut retry = 0;
         loop {
+            let (resp, attempts) = self
+                .client
+                .execute_foreign_raw(media_request(&self.client, url.clone(), &budget))
+                .await;
+            budget.spend_send(attempts);
             match self
-                .fetch_once(&label, &url, dir, path.as_deref(), taken)
+                .save(resp?, &label, &url, dir, path.as_deref(), taken)
                 .await
             {
                 Ok(file) => {
@@ -241,43 +251,28 @@ impl Download {
                     return Ok(file);
                 }
                 Err((error, retryable)) => {
-                    if !retryable || retry >= max_retries {
-                        return Err(error);
-                    }
-                    let wait = self.client.inner.backoff.delay(retry);
-                    tracing::debug!(%url, retry, error = %error, "retrying download");
+                    let wait = retryable
+                        .then(|| budget.next_wait(&self.client.inner.backoff))
+                        .flatten();
+                    let Some(wait) = wait else { return Err(error) };
+                    tracing::debug!(operation = DOWNLOAD_OPERATION, reason = %error, wait_ms = wait.as_millis() as u64, "retrying rostro request");
                     tokio::time::sleep(wait).await;
-                    retry += 1;
                 }
             }
         }
     }
 
-    /// One attempt; the flag says whether another attempt may succeed.
-    async fn fetch_once(
+    /// Streams one response body to its file; the flag says whether another attempt may
+    /// succeed.
+    async fn save(
         &self,
+        mut resp: reqwest::Response,
         label: &Arc<str>,
         url: &reqwest::Url,
         dir: &Path,
         path: Option<&Path>,
         taken: &[PathBuf],
     ) -> std::result::Result<DownloadedFile, (Error, bool)> {
-        let inner = &*self.client.inner;
-        let headers = media_headers(&self.client, url);
-        // Connect and header wait go through the client's send path (retries, Retry-After,
-        // tracing, bounded error reads); it already retried, so its error is final here.
-        // Only a failure while reading the body is retried by the caller's loop.
-        let (mut resp, _attempts) = self
-            .client
-            .execute_foreign_raw(crate::transport::ForeignRequest {
-                op: &DOWNLOAD_OP,
-                url: url.clone(),
-                headers,
-                body: None,
-                max_retries: self.max_retries,
-            })
-            .await
-            .map_err(|e| (e, false))?;
         let content_type = resp
             .headers()
             .get(header::CONTENT_TYPE)
@@ -307,35 +302,9 @@ impl Download {
         let mut file = tokio::fs::File::create(&temp_path)
             .await
             .map_err(|e| (io_error(&temp_path, e), false))?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        if let Some(cb) = &self.progress {
-            cb(TransferProgress {
-                bytes: 0,
-                total,
-                label: label.clone(),
-            });
-        }
-        loop {
-            let chunk = match timeout(inner.timeout, resp.chunk()).await {
-                Err(_) => return Err((timeout_error(inner.timeout), true)),
-                Ok(Err(e)) => return Err(reqwest_error(e)),
-                Ok(Ok(None)) => break,
-                Ok(Ok(Some(chunk))) => chunk,
-            };
-            hasher.update(&chunk);
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| (io_error(&temp_path, e), false))?;
-            size += chunk.len() as u64;
-            if let Some(cb) = &self.progress {
-                cb(TransferProgress {
-                    bytes: size,
-                    total,
-                    label: label.clone(),
-                });
-            }
-        }
+        let (size, hasher) = self
+            .copy_body(&mut resp, &mut file, &temp_path, label, total)
+            .await?;
         if let Some(expected) = total
             && expected != size
         {
@@ -368,6 +337,50 @@ impl Download {
             sha256: sha256_hex(hasher),
             content_type,
         })
+    }
+}
+
+impl Download {
+    /// Writes the body to `file` chunk by chunk (each read bounded by the client's timeout),
+    /// hashing and reporting progress: its size and hash.
+    async fn copy_body(
+        &self,
+        resp: &mut reqwest::Response,
+        file: &mut tokio::fs::File,
+        temp_path: &Path,
+        label: &Arc<str>,
+        total: Option<u64>,
+    ) -> std::result::Result<(u64, Sha256), (Error, bool)> {
+        let timeout_after = self.client.inner.timeout;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let report = |bytes| {
+            if let Some(cb) = &self.progress {
+                cb(TransferProgress {
+                    bytes,
+                    total,
+                    label: label.clone(),
+                });
+            }
+        };
+        report(0);
+        loop {
+            let chunk = match timeout(timeout_after, resp.chunk()).await {
+                Err(_) => return Err((timeout_error(timeout_after), true)),
+                Ok(Err(e)) => {
+                    let error = body_error(DOWNLOAD_OPERATION, e, timeout_after);
+                    return Err((error, true));
+                }
+                Ok(Ok(None)) => return Ok((size, hasher)),
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            hasher.update(&chunk);
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| (io_error(temp_path, e), false))?;
+            size += chunk.len() as u64;
+            report(size);
+        }
     }
 }
 
@@ -542,6 +555,18 @@ fn media_headers(client: &Client, url: &reqwest::Url) -> HeaderMap {
     headers
 }
 
+/// The GET of a media URL, with the retries left in `budget`.
+fn media_request(client: &Client, url: reqwest::Url, budget: &RetryBudget) -> ForeignRequest {
+    ForeignRequest {
+        op: &DOWNLOAD_OP,
+        headers: media_headers(client, &url),
+        url,
+        body: None,
+        stream: None,
+        max_retries: Some(budget.remaining()),
+    }
+}
+
 impl Client {
     /// Opens a media URL (absolute, or relative to the API base) for streaming, e.g. to
     /// stdout: connect and headers go through the client's send path (retries, Retry-After,
@@ -549,17 +574,10 @@ impl Client {
     /// [`Client::timeout`]. A non-2xx status is [`Error::Api`].
     pub async fn open_media(&self, url: &str) -> Result<reqwest::Response> {
         let url = resolve_url(self, url)?;
-        let headers = media_headers(self, &url);
-        let (resp, _) = self
-            .execute_foreign_raw(crate::transport::ForeignRequest {
-                op: &DOWNLOAD_OP,
-                url,
-                headers,
-                body: None,
-                max_retries: None,
-            })
-            .await?;
-        Ok(resp)
+        let budget = RetryBudget::new(self.max_retries());
+        self.execute_foreign_raw(media_request(self, url, &budget))
+            .await
+            .0
     }
 }
 
@@ -576,37 +594,6 @@ fn timeout_error(timeout: std::time::Duration) -> Error {
         operation: DOWNLOAD_OPERATION,
         timeout,
         response: None,
-    }
-}
-
-/// A reqwest failure of a download, and whether retrying may help (always).
-fn reqwest_error(e: reqwest::Error) -> (Error, bool) {
-    (transfer_error(DOWNLOAD_OPERATION, e), true)
-}
-
-/// A reqwest failure outside the client's send path (media and signed URLs).
-pub(crate) fn transfer_error(operation: &'static str, e: reqwest::Error) -> Error {
-    let message = crate::transport::root_cause(&e);
-    if e.is_connect() {
-        Error::Connect {
-            operation,
-            message,
-            source: e.without_url(),
-        }
-    } else if e.is_timeout() {
-        Error::Transport {
-            operation,
-            message: format!("timed out: {message}"),
-            source: e.without_url(),
-            response: None,
-        }
-    } else {
-        Error::Transport {
-            operation,
-            message,
-            source: e.without_url(),
-            response: None,
-        }
     }
 }
 
