@@ -186,7 +186,7 @@ impl Client {
                         let mut headers = mem::take(resp.headers_mut());
                         mark_sensitive(&mut headers);
                         let wait = retry::server_wait(&headers, status);
-                        let body = read_error_body(resp, deadline).await;
+                        let body = read_bounded(&mut resp, MAX_ERROR_BODY, deadline).await;
                         let error = api_error(op.id, status, headers, &body, wait, self.secret());
                         Failure::Status {
                             error,
@@ -361,7 +361,7 @@ pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 
 /// Response headers that carry credentials or money (Routstr change tokens) are hidden from
 /// `Debug` output.
-fn mark_sensitive(headers: &mut HeaderMap) {
+pub(crate) fn mark_sensitive(headers: &mut HeaderMap) {
     for name in ["x-cashu", header::SET_COOKIE.as_str()] {
         if let header::Entry::Occupied(mut entry) = headers.entry(name) {
             for value in entry.iter_mut() {
@@ -371,9 +371,14 @@ fn mark_sensitive(headers: &mut HeaderMap) {
     }
 }
 
-/// Reads at most [`MAX_ERROR_BODY`] bytes of an error response before the deadline; read
-/// errors just end the body (the status is what matters).
-async fn read_error_body(mut resp: reqwest::Response, deadline: Instant) -> Bytes {
+/// Reads the start of a body, at most `limit` bytes (a chunk may carry it a little past)
+/// before `deadline`: for error bodies and other answers only shown to the user. Read
+/// errors and the deadline just end it (the status is what matters).
+pub(crate) async fn read_bounded(
+    resp: &mut reqwest::Response,
+    limit: usize,
+    deadline: Instant,
+) -> Bytes {
     let mut first: Option<Bytes> = None;
     let mut buf: Vec<u8> = Vec::new();
     while let Ok(Ok(Some(chunk))) = timeout_at(deadline, resp.chunk()).await {
@@ -386,7 +391,7 @@ async fn read_error_body(mut resp: reqwest::Response, deadline: Instant) -> Byte
                 buf.extend_from_slice(&chunk);
             }
         }
-        if first.as_ref().map_or(buf.len(), Bytes::len) >= MAX_ERROR_BODY {
+        if first.as_ref().map_or(buf.len(), Bytes::len) >= limit {
             break;
         }
     }

@@ -421,3 +421,58 @@ async fn an_idle_stream_times_out_keeping_the_partial_text() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A raw server that reads one request, writes `response` and then keeps the connection
+/// open without a word for a minute.
+async fn stalling_server(response: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut seen = Vec::new();
+        loop {
+            let n = sock.read(&mut buf).await.unwrap();
+            seen.extend_from_slice(&buf[..n]);
+            if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map_or(0, |v| v.trim().parse().unwrap());
+                if n == 0 || seen.len() >= end + 4 + len {
+                    break;
+                }
+            }
+        }
+        sock.write_all(response.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_stalled_non_event_stream_answer_is_reported_within_the_timeout() {
+    let url = stalling_server(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ntransfer-encoding: chunked\r\n\r\n10\r\n<html>login page\r\n",
+    )
+    .await;
+    let client = Client::builder()
+        .api_key("sk-test-secret")
+        .mimic_base_url(&url)
+        .max_retries(0)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    // The bound only keeps a broken build from hanging for the server's whole minute.
+    let result = tokio::time::timeout(Duration::from_secs(30), client.chat().stream(req()))
+        .await
+        .expect("the start of the body is read within the client's timeout");
+    match result {
+        Err(Error::Stream { message, .. }) => {
+            assert!(message.contains("text/html"), "{message}");
+            assert!(message.contains("<html>login page"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

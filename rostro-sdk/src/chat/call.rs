@@ -4,8 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
+use bytes::Bytes;
 use reqwest::StatusCode;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -98,7 +99,7 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
     let (mut resp, attempts) = client.execute_raw_counted(req).await?;
     let status = resp.status();
     let mut headers = std::mem::take(resp.headers_mut());
-    mark_sensitive(&mut headers);
+    crate::transport::mark_sensitive(&mut headers);
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
@@ -114,7 +115,7 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
     match essence.as_deref() {
         Some("text/event-stream") => {}
         Some("application/json") => {
-            return Err(unexpected_json(op.id, status, resp)
+            return Err(unexpected_json(op.id, status, resp, client)
                 .await
                 .with_response(&meta));
         }
@@ -137,16 +138,11 @@ async fn open_stream<C: SseChunk, A: Assemble<C>>(
     Ok((core, meta))
 }
 
-/// The start of a body, at most [`MAX_UNEXPECTED_BODY`] bytes (read errors end it).
-async fn read_start(resp: &mut reqwest::Response) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= MAX_UNEXPECTED_BODY {
-            break;
-        }
-    }
-    body
+/// The start of a body, at most [`MAX_UNEXPECTED_BODY`] bytes, read within the client's
+/// timeout.
+async fn read_start(resp: &mut reqwest::Response, client: &Client) -> Bytes {
+    let deadline = crate::transport::deadline_after(client.inner.timeout);
+    crate::transport::read_bounded(resp, MAX_UNEXPECTED_BODY, deadline).await
 }
 
 /// A 2xx answer to a streaming call that is neither an event stream nor JSON (an HTML
@@ -158,7 +154,7 @@ async fn not_event_stream(
     mut resp: reqwest::Response,
     client: &Client,
 ) -> Error {
-    let body = read_start(&mut resp).await;
+    let body = read_start(&mut resp, client).await;
     let secret = client.inner.api_key.as_ref().map(|k| k.expose());
     let body = crate::transport::scrub(&body, secret);
     let shown = content_type.as_deref().unwrap_or("no content type");
@@ -190,8 +186,9 @@ async fn unexpected_json(
     operation: &'static str,
     status: StatusCode,
     mut resp: reqwest::Response,
+    client: &Client,
 ) -> Error {
-    let body = read_start(&mut resp).await;
+    let body = read_start(&mut resp, client).await;
     let parsed = ApiErrorBody::parse(&body);
     let is_error = !matches!(parsed, ApiErrorBody::Text(_));
     Error::Stream {
@@ -210,17 +207,6 @@ async fn unexpected_json(
             }
         },
         response: None,
-    }
-}
-
-/// Response headers carrying money (Routstr change tokens) or cookies stay out of `Debug`.
-fn mark_sensitive(headers: &mut HeaderMap) {
-    for name in ["x-cashu", header::SET_COOKIE.as_str()] {
-        if let header::Entry::Occupied(mut entry) = headers.entry(name) {
-            for value in entry.iter_mut() {
-                value.set_sensitive(true);
-            }
-        }
     }
 }
 

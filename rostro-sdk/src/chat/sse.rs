@@ -373,7 +373,10 @@ impl<C: SseChunk, A: Assemble<C>> SseCore<C, A> {
                     self.decoder.push(&bytes);
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    let message = format!("the connection failed mid-stream: {}", root_cause(&e));
+                    let message = format!(
+                        "the connection failed mid-stream: {}",
+                        crate::transport::root_cause(&e)
+                    );
                     let error = self.fail(message, None, StreamErrorKind::Connection);
                     return Poll::Ready(Some(Err(error)));
                 }
@@ -580,15 +583,6 @@ fn decode_message<C: DeserializeOwned>(data: &str) -> String {
             crate::error::snippet(data.as_bytes())
         ),
     }
-}
-
-/// The innermost error message (e.g. `connection reset by peer`).
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = e;
-    while let Some(next) = cur.source() {
-        cur = next;
-    }
-    cur.to_string()
 }
 
 #[cfg(test)]
