@@ -329,6 +329,27 @@ async fn request_body_shape() {
     assert_eq!(sent.headers["authorization"], "Bearer sk-test-secret");
 }
 
+/// Reads one request's head and body (small; reqwest sends `Content-Length`).
+async fn read_request(sock: &mut tokio::net::TcpStream) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut seen = Vec::new();
+    loop {
+        let n = sock.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the client hung up before its request was complete");
+        seen.extend_from_slice(&buf[..n]);
+        if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if seen.len() >= end + 4 + len {
+                return;
+            }
+        }
+    }
+}
+
 /// A raw HTTP/1.1 server that streams one event every few milliseconds (at most a few
 /// thousand, so it always stops by itself) and reports whether its writes started failing,
 /// i.e. whether the client closed the connection. With `stall_after`, it goes silent after
@@ -341,23 +362,7 @@ async fn endless_sse_server(
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut seen = Vec::new();
-        // Read the request head and body (small; Content-Length is sent by reqwest).
-        loop {
-            let n = sock.read(&mut buf).await.unwrap();
-            seen.extend_from_slice(&buf[..n]);
-            if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse().unwrap());
-                if seen.len() >= end + 4 + len {
-                    break;
-                }
-            }
-        }
+        read_request(&mut sock).await;
         let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
         sock.write_all(head.as_bytes()).await.unwrap();
         let mut closed = false;
@@ -429,22 +434,7 @@ async fn stalling_server(response: &'static str) -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
         let (mut sock, _) = listener.accept().await.unwrap();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut seen = Vec::new();
-        loop {
-            let n = sock.read(&mut buf).await.unwrap();
-            seen.extend_from_slice(&buf[..n]);
-            if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .map_or(0, |v| v.trim().parse().unwrap());
-                if n == 0 || seen.len() >= end + 4 + len {
-                    break;
-                }
-            }
-        }
+        read_request(&mut sock).await;
         sock.write_all(response.as_bytes()).await.unwrap();
         tokio::time::sleep(Duration::from_secs(60)).await;
     });

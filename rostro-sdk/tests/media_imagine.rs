@@ -440,15 +440,7 @@ async fn waiting_with_a_huge_timeout_does_not_panic() {
 async fn a_download_goes_through_the_send_path_and_its_retries() {
     let mock = RostroMock::builder().imagine_checks(0).start().await;
     let client = client(&mock);
-    let done = client
-        .imagine()
-        .generate(GenerationSpec::text_to_image("a cat"))
-        .await
-        .unwrap()
-        .poll_interval(FAST, FAST)
-        .wait()
-        .await
-        .unwrap();
+    let done = a_cat(&client).await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("cat.png");
 
@@ -481,30 +473,18 @@ async fn a_download_goes_through_the_send_path_and_its_retries() {
 async fn retries_before_and_after_the_headers_share_one_budget() {
     let mock = RostroMock::builder().imagine_checks(0).start().await;
     let client = client(&mock);
-    let done = client
-        .imagine()
-        .generate(GenerationSpec::text_to_image("a cat"))
-        .await
-        .unwrap()
-        .poll_interval(FAST, FAST)
-        .wait()
-        .await
-        .unwrap();
+    let done = a_cat(&client).await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("cat.png");
 
     // One retry in all: the send path spends it on the 503, so the body cut short after
     // the next headers is final (two retry loops with a count each made three requests).
-    mock.inject_fault(
-        FaultRule::new(Fault::Status(503))
-            .times(1)
-            .on("GET", "/media/{file}"),
-    );
-    mock.inject_fault(
-        FaultRule::new(Fault::DropMidBody)
-            .times(1)
-            .on("GET", "/media/{file}"),
-    );
+    let a_503_then_a_cut_body = || {
+        for fault in [Fault::Status(503), Fault::DropMidBody] {
+            mock.inject_fault(FaultRule::new(fault).on("GET", "/media/{file}"));
+        }
+    };
+    a_503_then_a_cut_body();
     let err = done.download(&target).max_retries(1).await.unwrap_err();
     assert!(
         matches!(err, Error::Transport { .. } | Error::Media { .. }),
@@ -515,17 +495,21 @@ async fn retries_before_and_after_the_headers_share_one_budget() {
 
     // With two, the body is fetched again after the cut: three requests, the file whole.
     mock.clear_received();
-    mock.inject_fault(
-        FaultRule::new(Fault::Status(503))
-            .times(1)
-            .on("GET", "/media/{file}"),
-    );
-    mock.inject_fault(
-        FaultRule::new(Fault::DropMidBody)
-            .times(1)
-            .on("GET", "/media/{file}"),
-    );
+    a_503_then_a_cut_body();
     let files = done.download(&target).max_retries(2).await.unwrap();
     assert_eq!(files.primary.sha256, sha256_file(&target));
     assert_eq!(mock.requests_to("GET", "/media/{file}").len(), 3);
+}
+
+/// A finished text-to-image generation.
+async fn a_cat(client: &Client) -> rostro_sdk::media::CompletedGeneration {
+    client
+        .imagine()
+        .generate(GenerationSpec::text_to_image("a cat"))
+        .await
+        .unwrap()
+        .poll_interval(FAST, FAST)
+        .wait()
+        .await
+        .unwrap()
 }
