@@ -65,7 +65,6 @@ pub struct Session {
     pub profile_name: String,
     /// On a Routstr profile: the node client (`client` is its underlying client).
     pub node: Option<RoutstrClient>,
-    verbose: bool,
     /// The in-process mock of `--mock`, kept running as long as the session.
     #[cfg(feature = "mock")]
     _mock: Option<MockGuard>,
@@ -265,7 +264,6 @@ impl Ctx {
             profile,
             profile_name,
             node: None,
-            verbose: self.g.verbose,
             #[cfg(feature = "mock")]
             _mock: mock,
         })
@@ -416,7 +414,6 @@ impl Ctx {
             profile,
             profile_name,
             node: Some(node),
-            verbose: self.g.verbose,
             #[cfg(feature = "mock")]
             _mock: mock.map(MockGuard::Routstr),
         })
@@ -443,60 +440,8 @@ impl Session {
         }
     }
 
-    /// Logs a call to the node with `-v` (`path` never carries a secret).
-    pub fn trace_node(&self, method: &str, path: &str) {
-        if let Some(n) = &self.node {
-            self.trace_line(method, &format!("{}{path}", n.node_url()));
-        }
-    }
-
-    /// Logs the request line with `-v` (the key is never part of it).
-    pub fn trace_request(&self, req: &Request) {
-        if !self.verbose {
-            return;
-        }
-        let op = req.operation();
-        let base = match op.base {
-            rostro_sdk::request::Base::Api => self.client.base_url(),
-            rostro_sdk::request::Base::Mimic => self.client.mimic_base_url(),
-        };
-        let q = req.query_string();
-        let auth = match (&self.credential, self.client.auth_style()) {
-            (None, _) | (_, rostro_sdk::AuthStyle::None) => "",
-            (Some(_), rostro_sdk::AuthStyle::ChubHeaders) => " [CH-API-KEY: ***, samwise: ***]",
-            (Some(_), _) => " [Authorization: Bearer ***]",
-        };
-        let paid = if req
-            .request_options()
-            .headers()
-            .contains_key(rostro_sdk::routstr::HEADER_CASHU)
-        {
-            " [X-Cashu: ***]"
-        } else {
-            ""
-        };
-        let line = format!(
-            "> {} {base}{}{}{}{auth}{paid}",
-            op.method,
-            req.rendered_path(),
-            if q.is_empty() { "" } else { "?" },
-            q
-        );
-        let mut e = anstream::stderr().lock();
-        let _ = std::io::Write::write_all(&mut e, format!("{line}\n").as_bytes());
-    }
-
-    /// Logs a request line with `-v` for calls made through the SDK's higher layers.
-    pub fn trace_line(&self, method: &str, url: &str) {
-        if self.verbose {
-            let mut e = anstream::stderr().lock();
-            let _ = std::io::Write::write_all(&mut e, format!("> {method} {url}\n").as_bytes());
-        }
-    }
-
     /// Sends a request and decodes the JSON answer.
     pub async fn exec<T: DeserializeOwned>(&self, req: Request) -> CliResult<Response<T>> {
-        self.trace_request(&req);
         self.client.execute::<T>(req).await.map_err(|e| self.err(e))
     }
 
@@ -507,7 +452,6 @@ impl Session {
 
     /// Sends a request and returns the raw response (streams, downloads).
     pub async fn raw(&self, req: Request) -> CliResult<reqwest::Response> {
-        self.trace_request(&req);
         self.client.execute_raw(req).await.map_err(|e| self.err(e))
     }
 }

@@ -1,8 +1,14 @@
-//! `-v`: an HTTP trace on stderr. The request line is printed by
-//! [`Session::trace_request`](crate::ctx::Session::trace_request); this subscriber adds the
-//! outcome of each `rostro.request` span of the SDK (status, attempts, duration) and the
-//! SDK's retry events. Only span fields are printed: headers and bodies (and so credentials)
-//! never are.
+//! `-v`: an HTTP trace on stderr, from the SDK's `rostro.request` spans, so it shows every
+//! request the SDK sends (API calls, polls, downloads, upload parts) and each retry:
+//!
+//! ```text
+//! > GET https://api.example/search?first=2 [Authorization: Bearer ***]
+//! < 200 OK (GET search, attempt 1, 12 ms)
+//! ```
+//!
+//! A `>` line per attempt, a `<` line when the request ends, a `*` line per SDK event
+//! (a retry and its reason). Only span and event fields are printed, and the SDK puts no
+//! secret in them: credential headers appear by name, signed URLs without their query.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -30,6 +36,10 @@ pub fn install() {
 struct Fields {
     operation: String,
     method: String,
+    url: String,
+    credentials: String,
+    /// The last attempt a `>` line was printed for.
+    shown_attempt: u64,
     status: Option<u64>,
     attempt: Option<u64>,
     duration_ms: Option<u64>,
@@ -58,6 +68,8 @@ impl Visit for Fields {
         match field.name() {
             "operation" => self.operation = value.to_owned(),
             "method" => self.method = value.to_owned(),
+            "url" => self.url = value.to_owned(),
+            "credentials" => self.credentials = value.to_owned(),
             "path" => {}
             name => {
                 let _ = write!(self.other, " {name}={value}");
@@ -95,10 +107,17 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id)
-            && let Some(f) = span.extensions_mut().get_mut::<Fields>()
-        {
-            values.record(f);
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        let Some(f) = ext.get_mut::<Fields>() else {
+            return;
+        };
+        values.record(f);
+        // The SDK records `attempt` as each attempt starts: one request line per attempt.
+        let attempt = f.attempt.unwrap_or(0);
+        if attempt > f.shown_attempt {
+            f.shown_attempt = attempt;
+            emit(&request_line(f, attempt));
         }
     }
 
@@ -139,6 +158,18 @@ where
             f.duration_ms.unwrap_or(0)
         ));
     }
+}
+
+/// `> METHOD url [credentials]`, marking retries.
+fn request_line(f: &Fields, attempt: u64) -> String {
+    let mut line = format!("> {} {}", f.method, f.url);
+    if !f.credentials.is_empty() {
+        let _ = write!(line, " {}", f.credentials);
+    }
+    if attempt > 1 {
+        let _ = write!(line, " (retry {})", attempt - 1);
+    }
+    line
 }
 
 fn emit(line: &str) {

@@ -80,6 +80,7 @@ impl Client {
         let start = Instant::now();
         let result = async {
             let mut prepared = prepare(&self.inner, req)?;
+            record_target(&span, &prepared, true, self.secret());
             self.send_inner(&mut prepared, buffered, &span).await
         }
         .instrument(span.clone())
@@ -112,14 +113,10 @@ impl Client {
 
     async fn send_foreign(&self, req: ForeignRequest, buffered: bool) -> (Result<Sent>, u32) {
         let span = request_span(req.op);
-        // The query of a signed URL is a credential: only origin and path are traced.
-        let mut shown = req.url.clone();
-        shown.set_query(None);
-        shown.set_fragment(None);
-        let _ = shown.set_password(None);
-        span.record("url", shown.as_str());
         let start = Instant::now();
         let mut prepared = prepare_foreign(&self.inner, req);
+        // The query of a signed URL is a credential: only origin and path are traced.
+        record_target(&span, &prepared, false, self.secret());
         let result = self
             .send_inner(&mut prepared, buffered, &span)
             .instrument(span.clone())
@@ -240,10 +237,62 @@ fn request_span(op: &'static Operation) -> tracing::Span {
         method = op.method.as_str(),
         path = op.path,
         url = Empty,
+        credentials = Empty,
         status = Empty,
         attempt = Empty,
         duration_ms = Empty,
     )
+}
+
+/// Records what a subscriber may show of the request: its URL (without credentials: no
+/// user info, the API key scrubbed, a query only when `with_query`) and the credential
+/// headers it carries, by name only (`[Authorization: Bearer ***] [X-Cashu: ***]`).
+fn record_target(
+    span: &tracing::Span,
+    prepared: &Prepared,
+    with_query: bool,
+    secret: Option<&str>,
+) {
+    let Some(template) = prepared.template.as_ref().filter(|_| !span.is_disabled()) else {
+        return;
+    };
+    let mut url = template.url().clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    if !with_query {
+        url.set_query(None);
+    }
+    span.record(
+        "url",
+        &*String::from_utf8_lossy(&scrub(url.as_str().as_bytes(), secret)),
+    );
+    let mut shown = String::new();
+    for name in template.headers().keys() {
+        if !crate::request::is_sensitive_header(name) {
+            continue;
+        }
+        let display = match name.as_str() {
+            "authorization" => match template.headers().get(name).map(HeaderValue::as_bytes) {
+                Some(v) if v.len() > 7 && v[..7].eq_ignore_ascii_case(b"bearer ") => {
+                    "Authorization: Bearer"
+                }
+                _ => "Authorization:",
+            },
+            "ch-api-key" => "CH-API-KEY:",
+            "x-cashu" => "X-Cashu:",
+            "x-api-key" => "X-API-Key:",
+            "cookie" => "Cookie:",
+            other => {
+                shown.push_str(&format!(" [{other}: ***]"));
+                continue;
+            }
+        };
+        shown.push_str(&format!(" [{display} ***]"));
+    }
+    if !shown.is_empty() {
+        span.record("credentials", shown.trim_start());
+    }
 }
 
 /// A request to an absolute URL outside the API, for [`Client::execute_foreign_raw`].

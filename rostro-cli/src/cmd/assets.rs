@@ -168,13 +168,6 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
             if let Some(pid) = &a.project {
                 up = up.project_id(pid.parse::<i64>().map(Value::from).unwrap_or(json!(pid)));
             }
-            s.trace_line(
-                "POST",
-                &format!(
-                    "{}/engine/api/upload/start-upload (chunked)",
-                    s.client.base_url()
-                ),
-            );
             let r = tokio::select! {
                 r = up.send() => r,
                 _ = ctrl_c() => {

@@ -332,14 +332,6 @@ async fn send(
     so_far: &SoFar,
 ) -> CliResult<String> {
     let req = conv.request(a);
-    s.trace_line(
-        "POST",
-        &format!(
-            "{}/v1/chat/completions{}",
-            s.client.mimic_base_url(),
-            if pay.is_some() { " [X-Cashu: ***]" } else { "" }
-        ),
-    );
     // --timeout (or the default) also bounds every gap between events: a stalled stream
     // ends with what arrived instead of hanging.
     let mut call = s

@@ -558,19 +558,12 @@ fn generate(ctx: &Ctx, label: &str, start: Start, opts: StartOpts) -> CliResult 
         let imagine = s.client.imagine();
         let starting = async {
             match start {
-                Start::Imagine(spec) => {
-                    s.trace_line(
-                        "POST",
-                        &format!("{}/imagine?return_immediate=true", s.client.base_url()),
-                    );
-                    imagine.generate(*spec).await
-                }
+                Start::Imagine(spec) => imagine.generate(*spec).await,
                 Start::Upscale {
                     image,
                     prompt,
                     seed,
                 } => {
-                    s.trace_line("POST", &format!("{}/images/upscale", s.client.base_url()));
                     let mut b = s
                         .client
                         .images()

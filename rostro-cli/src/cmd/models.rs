@@ -26,7 +26,6 @@ pub fn run(ctx: &Ctx, _a: ModelsArgs) -> CliResult {
     let (v, routstr) = ctx.block_on(async {
         let s = ctx.session(false).await?;
         if let Some(node) = &s.node {
-            s.trace_node("GET", "/v1/models");
             let list = node.models().send().await.map_err(|e| s.err(e))?;
             let items: Vec<Value> = list.data.iter().map(model_json).collect::<CliResult<_>>()?;
             return Ok((items, true));

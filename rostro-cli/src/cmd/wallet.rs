@@ -199,10 +199,6 @@ fn put_amount(obj: &mut serde_json::Map<String, Value>, name: &str, m: Option<Ms
 fn info(ctx: &Ctx) -> CliResult {
     let (info, source) = ctx.block_on(async {
         let s = ctx.node_session(NodeAuth::Required).await?;
-        s.trace_node(
-            "GET",
-            &format!("{}/info", node(&s)?.balance_prefix().as_path()),
-        );
         let r = node(&s)?
             .balance()
             .info()
@@ -337,7 +333,6 @@ fn create(ctx: &Ctx, a: CreateArgs) -> CliResult {
     let created = ctx.block_on(async {
         let s = ctx.node_session(NodeAuth::Anonymous).await?;
         let n = node(&s)?;
-        s.trace_node("POST", &format!("{}/create", n.balance_prefix().as_path()));
         let mut call = n.balance().create(token.expose());
         if let Some(l) = a.balance_limit {
             call = call.balance_limit(Msats(l));
@@ -399,7 +394,6 @@ fn topup(ctx: &Ctx, a: TokenArg) -> CliResult {
     let added = ctx.block_on(async {
         let s = ctx.node_session(NodeAuth::Required).await?;
         let n = node(&s)?;
-        s.trace_node("POST", &format!("{}/topup", n.balance_prefix().as_path()));
         let r = match n.balance().topup(token.expose()).send().await {
             Ok(r) => r,
             Err(e) => {
@@ -444,7 +438,6 @@ fn refund(ctx: &Ctx, a: RefundArgs) -> CliResult {
         };
         let s = ctx.node_session(auth).await?;
         let n = node(&s)?;
-        s.trace_node("POST", &format!("{}/refund", n.balance_prefix().as_path()));
         let spinner = ctx.out.spinner("refunding the balance");
         let mut call = n.balance().refund();
         if let Some(t) = &original {
@@ -660,7 +653,6 @@ fn history(ctx: &Ctx) -> CliResult {
     let h = ctx.block_on(async {
         let s = ctx.node_session(NodeAuth::Required).await?;
         let n = node(&s)?;
-        s.trace_node("GET", &format!("{}/history", n.balance_prefix().as_path()));
         Ok(n.balance()
             .history()
             .send()
@@ -702,10 +694,6 @@ fn child_keys(ctx: &Ctx, a: ChildKeysArgs) -> CliResult {
     let keys = ctx.block_on(async {
         let s = ctx.node_session(NodeAuth::Required).await?;
         let n = node(&s)?;
-        s.trace_node(
-            "POST",
-            &format!("{}/child-key", n.balance_prefix().as_path()),
-        );
         let mut call = n.balance().child_keys(a.count);
         if let Some(l) = a.balance_limit {
             call = call.balance_limit(Msats(l));
@@ -771,7 +759,6 @@ fn invoice(ctx: &Ctx, a: InvoiceArgs) -> CliResult {
     let s = rt.block_on(ctx.node_session(auth))?;
     let inv = rt.block_on(async {
         let n = node(&s)?;
-        s.trace_node("POST", "/lightning/invoice");
         Ok::<_, CliError>(
             n.lightning()
                 .create_invoice(Sats(a.amount), purpose)
@@ -823,7 +810,6 @@ fn invoice_status(ctx: &Ctx, a: InvoiceStatusArgs) -> CliResult {
     } else {
         rt.block_on(async {
             let n = node(&s)?;
-            s.trace_node("GET", "/lightning/invoice/{id}/status");
             Ok::<_, CliError>(
                 n.lightning()
                     .invoice_status(a.id.clone())
@@ -857,7 +843,6 @@ async fn wait_invoice(
     timeout: Duration,
 ) -> CliResult<InvoiceStatus> {
     let n = node(s)?;
-    s.trace_node("GET", "/lightning/invoice/{id}/status");
     let spinner = ctx.out.spinner("waiting for the invoice to be paid");
     let r = n
         .lightning()
