@@ -81,6 +81,16 @@ pub struct Global {
     /// method (waiting as asked). Other POST/PATCH failures only with --idempotent
     #[arg(long, global = true, value_name = "N")]
     pub retries: Option<u32>,
+    /// Seconds to wait before the first retry (default 0.5; doubled for each next one up to
+    /// 8 s, with jitter). A wait the server asks for (Retry-After) comes first
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECS",
+        value_parser = parse_timeout,
+        allow_negative_numbers = true
+    )]
+    pub retry_delay: Option<Duration>,
     /// Send one Idempotency-Key with every POST/PATCH (the same on each attempt), so that
     /// they are also retried on timeouts, broken connections and 5xx
     #[arg(long, global = true)]

@@ -3,7 +3,6 @@
 
 use std::cell::OnceCell;
 use std::future::Future;
-use std::time::Duration;
 
 use rostro_sdk::request::Request;
 use rostro_sdk::routstr::RoutstrClient;
@@ -116,7 +115,8 @@ impl Ctx {
     }
 
     /// The global HTTP options on a client builder: `--timeout` (already a valid, capped
-    /// duration: see [`crate::cli::parse_timeout`]), `--retries`, `--idempotent`.
+    /// duration: see [`crate::cli::parse_timeout`]), `--retries`, `--retry-delay`,
+    /// `--idempotent`.
     fn http_settings(&self, mut b: rostro_sdk::ClientBuilder) -> rostro_sdk::ClientBuilder {
         if let Some(t) = self.g.timeout {
             b = b.timeout(t);
@@ -127,11 +127,8 @@ impl Ctx {
         if self.g.idempotent {
             b = b.idempotent_posts(true);
         }
-        // Test hook: a short first backoff keeps retry tests fast.
-        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
-            && let Ok(ms) = ms.parse::<u64>()
-        {
-            b = b.initial_retry_delay(Duration::from_millis(ms));
+        if let Some(d) = self.g.retry_delay {
+            b = b.initial_retry_delay(d);
         }
         b
     }

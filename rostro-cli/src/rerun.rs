@@ -24,6 +24,9 @@ pub fn command<S: AsRef<str>>(g: &Global, args: &[S]) -> String {
     if let Some(r) = g.retries {
         words.extend(["--retries".into(), r.to_string()]);
     }
+    if let Some(d) = g.retry_delay {
+        words.extend(["--retry-delay".into(), d.as_secs_f64().to_string()]);
+    }
     if g.idempotent {
         words.push("--idempotent".into());
     }
@@ -67,10 +70,18 @@ mod tests {
             command(&g, &["imagine", "wait", "u-1", "--out", "t.png"]),
             "rostro --profile work --base-url http://127.0.0.1:9 imagine wait u-1 --out t.png"
         );
-        let g = globals(&["--mock", "--timeout", "30", "--retries", "5"]);
+        let g = globals(&[
+            "--mock",
+            "--timeout",
+            "30",
+            "--retries",
+            "5",
+            "--retry-delay",
+            "0.25",
+        ]);
         assert_eq!(
             command(&g, &["imagine", "wait", "u-1"]),
-            "rostro --mock --timeout 30 --retries 5 imagine wait u-1"
+            "rostro --mock --timeout 30 --retries 5 --retry-delay 0.25 imagine wait u-1"
         );
     }
 

@@ -56,7 +56,15 @@ async fn rate_limited_after_retries_is_5() {
     );
     let env = Env::new();
     let o = run(with_env(
-        env.cmd(["--base-url", &mock.uri(), "--retries", "2", "search"]),
+        env.cmd([
+            "--base-url",
+            &mock.uri(),
+            "--retries",
+            "2",
+            "--retry-delay",
+            "0.005",
+            "search",
+        ]),
         "ROSTRO_API_KEY",
         KEY,
     ))

@@ -217,7 +217,15 @@ async fn no_wait_then_resume_and_history() {
     let o = run(keyed(
         &env,
         &mock.uri(),
-        &["imagine", "wait", &uuid, "--out", "-"],
+        &[
+            "--retry-delay",
+            "0.005",
+            "imagine",
+            "wait",
+            &uuid,
+            "--out",
+            "-",
+        ],
     ))
     .await;
     assert_code(&o, 0);
@@ -411,7 +419,15 @@ async fn out_dash_download_is_retried_and_a_stall_times_out_with_exit_7() {
     let o = run(keyed(
         &env,
         &mock.uri(),
-        &["imagine", "wait", &uuid, "--out", "-"],
+        &[
+            "--retry-delay",
+            "0.005",
+            "imagine",
+            "wait",
+            &uuid,
+            "--out",
+            "-",
+        ],
     ))
     .await;
     assert_code(&o, 0);

@@ -253,6 +253,7 @@ fn help_says_what_timeout_and_retries_cover() {
         "429 and 503 with Retry-After for every method",
         "Other POST/PATCH failures only with --idempotent",
         "--idempotent",
+        "--retry-delay <SECS> Seconds to wait before the first retry",
         "101",
     ] {
         assert!(help.contains(needle), "--help lacks {needle:?}:\n{help}");
@@ -331,6 +332,8 @@ async fn idempotent_retries_posts_with_one_key() {
         &[
             "--retries",
             "2",
+            "--retry-delay",
+            "0.005",
             "--idempotent",
             "chat",
             "--no-stream",

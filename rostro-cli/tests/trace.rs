@@ -70,6 +70,8 @@ async fn verbose_chunked_upload_shows_the_part_puts_and_their_retries() {
             "--base-url",
             &mock.uri(),
             "-v",
+            "--retry-delay",
+            "0.005",
             "assets",
             "upload",
             big.to_str().unwrap(),

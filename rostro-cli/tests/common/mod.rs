@@ -54,7 +54,6 @@ impl Env {
             .env("XDG_STATE_HOME", self.path().join("state"))
             .env("XDG_DATA_HOME", self.path().join("data"))
             .env("ROSTRO_KEYRING", "off")
-            .env("ROSTRO_RETRY_DELAY_MS", "5")
             .env("NO_COLOR", "1")
             .current_dir(self.path())
             .args(args);
