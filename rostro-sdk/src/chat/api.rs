@@ -1,4 +1,4 @@
-//! The non-streaming `create` methods of the mimic completion handles ([`ChatApi`],
+//! The `create` and `stream` methods of the mimic completion handles ([`ChatApi`],
 //! [`CompletionsApi`], [`PromptApi`]): one definition over each handle's `request` call, so
 //! the three cannot drift apart.
 
@@ -7,28 +7,36 @@ use std::fmt;
 use super::completion::{Completion, CompletionRequest};
 use super::request::ChatCompletionRequest;
 use super::response::ChatCompletion;
+use super::stream::{ChatStream, CompletionStream};
 use crate::error::Result;
 use crate::generated::chat::ChatApi;
 use crate::generated::completions::CompletionsApi;
 use crate::generated::prompt::PromptApi;
 
-/// `create` (and `create_for_model` where the API has a per-model route) on a handle whose
-/// `request(req)` prepares the call.
-macro_rules! create_methods {
-    (@create $req:ty, $answer:ty, $route:literal) => {
+/// `create` and `stream` (and `create_for_model` and `stream_for_model` where the API has a
+/// per-model route) on a handle whose `request(req)` prepares the call.
+macro_rules! completion_methods {
+    (@one $req:ty, $answer:ty, $stream:ty, $route:literal) => {
         #[doc = concat!("Creates a completion: `POST ", $route, "` without streaming.")]
         pub async fn create(&self, req: $req) -> Result<$answer> {
             self.request(req).send().await
         }
-    };
-    ($api:ty, $req:ty => $answer:ty, $route:literal) => {
-        impl $api {
-            create_methods!(@create $req, $answer, $route);
+
+        #[doc = concat!("Streams a completion: `POST ", $route, "` with `\"stream\": true`. ")]
+        /// The stream is returned once the response headers arrived; set `include_usage` on
+        /// the request for a final usage (and cost) chunk.
+        pub async fn stream(&self, req: $req) -> Result<$stream> {
+            self.request(req).stream().await
         }
     };
-    ($api:ty, $req:ty => $answer:ty, $route:literal, $model_route:literal) => {
+    ($api:ty, $req:ty => $answer:ty, $stream:ty, $route:literal) => {
         impl $api {
-            create_methods!(@create $req, $answer, $route);
+            completion_methods!(@one $req, $answer, $stream, $route);
+        }
+    };
+    ($api:ty, $req:ty => $answer:ty, $stream:ty, $route:literal, $model_route:literal) => {
+        impl $api {
+            completion_methods!(@one $req, $answer, $stream, $route);
 
             #[doc = concat!("Creates a completion on the per-model route `POST ", $model_route, "`.")]
             pub async fn create_for_model(
@@ -38,21 +46,32 @@ macro_rules! create_methods {
             ) -> Result<$answer> {
                 self.request(req).for_model(model).send().await
             }
+
+            #[doc = concat!("Streams a completion on the per-model route `POST ", $model_route, "`.")]
+            pub async fn stream_for_model(
+                &self,
+                model: impl fmt::Display,
+                req: $req,
+            ) -> Result<$stream> {
+                self.request(req).for_model(model).stream().await
+            }
         }
     };
 }
 
-create_methods!(
+completion_methods!(
     ChatApi,
     ChatCompletionRequest => ChatCompletion,
+    ChatStream,
     "/v1/chat/completions",
     "/{model}/v1/chat/completions"
 );
-create_methods!(
+completion_methods!(
     CompletionsApi,
     CompletionRequest => Completion,
+    CompletionStream,
     "/v1/completions",
     "/{model}/v1/completions"
 );
 // `/prompt` has no per-model route: `ChatCall::for_model` sets the model in the body there.
-create_methods!(PromptApi, ChatCompletionRequest => ChatCompletion, "/prompt");
+completion_methods!(PromptApi, ChatCompletionRequest => ChatCompletion, ChatStream, "/prompt");

@@ -401,22 +401,6 @@ impl ChatApi {
             idle_timeout: None,
         }
     }
-
-    /// Streams a chat completion: `POST /v1/chat/completions` with `"stream": true`. Set
-    /// [`include_usage`](ChatCompletionRequest::include_usage) for a final usage (and cost)
-    /// chunk.
-    pub async fn stream(&self, req: ChatCompletionRequest) -> Result<ChatStream> {
-        self.request(req).stream().await
-    }
-
-    /// Streams a chat completion on the per-model route.
-    pub async fn stream_for_model(
-        &self,
-        model: impl fmt::Display,
-        req: ChatCompletionRequest,
-    ) -> Result<ChatStream> {
-        self.request(req).for_model(model).stream().await
-    }
 }
 
 impl CompletionsApi {
@@ -429,20 +413,6 @@ impl CompletionsApi {
             options: RequestOptions::default(),
             idle_timeout: None,
         }
-    }
-
-    /// Streams a text completion: `POST /v1/completions` with `"stream": true`.
-    pub async fn stream(&self, req: CompletionRequest) -> Result<CompletionStream> {
-        self.request(req).stream().await
-    }
-
-    /// Streams a text completion on the per-model route.
-    pub async fn stream_for_model(
-        &self,
-        model: impl fmt::Display,
-        req: CompletionRequest,
-    ) -> Result<CompletionStream> {
-        self.request(req).for_model(model).stream().await
     }
 }
 
@@ -459,10 +429,5 @@ impl PromptApi {
             options: RequestOptions::default(),
             idle_timeout: None,
         }
-    }
-
-    /// Generic completion: `POST /prompt` with `"stream": true`.
-    pub async fn stream(&self, req: ChatCompletionRequest) -> Result<ChatStream> {
-        self.request(req).stream().await
     }
 }
