@@ -69,7 +69,7 @@ impl ImageInput {
 
     /// The value as a string for the request: the URL or base64 string as is, a file read
     /// and encoded as a `data:` URL. For builders that take image strings, e.g. the per-type
-    /// endpoints used with [`ImagineApi::generate_with`].
+    /// endpoints used with [`ImagineApi::generate_with`](crate::generated::imagine::ImagineApi::generate_with).
     pub async fn to_request_string(&self) -> Result<String> {
         match &self.0 {
             ImageKind::Text(t) => Ok(t.clone()),

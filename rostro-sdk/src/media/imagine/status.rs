@@ -134,13 +134,13 @@ impl GenerationStatus {
     }
 }
 
-/// What the progress callback of [`Generation::wait`] sees after every check.
+/// What the progress callback of [`Generation::wait`](super::Generation::wait) sees after every check.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct WaitProgress {
     /// The state after this check.
     pub state: GenerationState,
-    /// Time since [`Generation::wait`] started.
+    /// Time since [`Generation::wait`](super::Generation::wait) started.
     pub elapsed: Duration,
     /// The number of this check (1 for the first).
     pub attempt: u32,
