@@ -45,26 +45,19 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::SeekFrom;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt as _, TryStreamExt as _, stream};
-use reqwest::header;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::upload::progress_fn;
-use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
+use super::{MediaError, ProgressFn, TransferProgress};
 use crate::generated::engine_upload::{
-    ENGINE_UPLOAD_COMPLETE, ENGINE_UPLOAD_SIGNED_URLS, ENGINE_UPLOAD_START, EngineUploadApi,
+    ENGINE_UPLOAD_COMPLETE, ENGINE_UPLOAD_START, EngineUploadApi,
 };
-use crate::request::{Base, CallOptions, HttpMethod, OpenBody, Operation};
-use crate::retry::RetryBudget;
-use crate::transport::ForeignRequest;
+use crate::request::{Base, CallOptions, HttpMethod, Operation};
 use crate::{Client, Error, Result};
 
 /// Default part size (8 MiB); the server may choose another in `start-upload`.
@@ -75,6 +68,12 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const DEFAULT_PART_RETRIES: u32 = 3;
 /// The operation name part uploads report in errors.
 pub const PART_OPERATION: &str = "upload_part";
+mod part;
+mod state;
+
+use part::{CancelOnDrop, Shared, hash_file};
+pub use state::UploadState;
+
 /// Signed URLs are asked for this many parts at a time.
 const URL_BATCH: usize = 100;
 
@@ -85,96 +84,6 @@ static PART_OP: Operation = Operation {
     path: "{signed_url}",
     base: Base::Api,
 };
-
-/// Where a chunked upload stands: saved after every part, enough to continue it later.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct UploadState {
-    /// Format version of this state (1).
-    pub version: u32,
-    /// The server's upload id.
-    pub upload_id: String,
-    /// The storage key, when the server gave one.
-    pub key: Option<String>,
-    /// The file being uploaded.
-    pub file: PathBuf,
-    /// Its size when the upload started.
-    pub file_size: u64,
-    /// Its modification time when the upload started (milliseconds since the Unix epoch).
-    pub modified_ms: Option<u64>,
-    /// The file name sent to the server.
-    pub file_name: String,
-    /// The content type sent to the server.
-    pub content_type: Option<String>,
-    /// Bytes per part (the last part may be shorter).
-    pub part_size: u64,
-    /// Number of parts.
-    pub part_count: u32,
-    /// Parts stored so far: part number -> `ETag`.
-    pub completed: BTreeMap<u32, String>,
-}
-
-impl UploadState {
-    /// Part numbers not uploaded yet, in order.
-    pub fn missing_parts(&self) -> Vec<u32> {
-        (1..=self.part_count)
-            .filter(|n| !self.completed.contains_key(n))
-            .collect()
-    }
-
-    /// Bytes of the parts uploaded so far.
-    pub fn completed_bytes(&self) -> u64 {
-        self.completed.keys().map(|n| self.part_len(*n)).sum()
-    }
-
-    fn part_len(&self, n: u32) -> u64 {
-        let offset = u64::from(n - 1) * self.part_size;
-        self.part_size.min(self.file_size.saturating_sub(offset))
-    }
-
-    /// Reads a state saved by [`save`](Self::save) or by an upload's
-    /// [`state_file`](ChunkedUpload::state_file).
-    pub async fn load(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = tokio::fs::read(path)
-            .await
-            .map_err(|source| state_io(path, source))?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            MediaError::ResumeMismatch {
-                message: format!("{} is not an upload state: {e}", path.display()),
-            }
-            .into_error(ENGINE_UPLOAD_START.id)
-        })
-    }
-
-    /// Writes the state atomically (a temporary file renamed over `path`).
-    pub async fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let json = serde_json::to_vec_pretty(self).map_err(|e| Error::InvalidRequest {
-            operation: ENGINE_UPLOAD_START.id,
-            message: format!("could not serialize the upload state: {e}"),
-        })?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "upload-state".into());
-        let temp = path.with_file_name(format!(".{name}.tmp"));
-        tokio::fs::write(&temp, json)
-            .await
-            .map_err(|source| state_io(&temp, source))?;
-        tokio::fs::rename(&temp, path)
-            .await
-            .map_err(|source| state_io(path, source))
-    }
-}
-
-fn state_io(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        operation: ENGINE_UPLOAD_START.id,
-        path: Some(path.to_path_buf()),
-        source,
-    }
-}
 
 /// A finished chunked upload.
 #[derive(Clone, Debug, PartialEq)]
@@ -375,21 +284,50 @@ impl ChunkedUpload {
         if let Some(path) = &self.state_file {
             state.save(path).await?;
         }
+        let parts_sent = state.missing_parts().len() as u32;
+        let state = self.send_parts(state, size).await?;
+        let response = self.complete(&state).await?;
 
+        let local_sha = match hashing.await {
+            Ok(Ok(sha)) => sha,
+            Ok(Err(source)) => return Err(self.complete_io(source)),
+            Err(e) => return Err(self.complete_io(std::io::Error::other(e))),
+        };
+        drop(cancel);
+        verify(&state, &response, size, &local_sha)?;
+        if let Some(path) = &self.state_file {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+        let text = |k: &str| response.get(k).and_then(Value::as_str).map(str::to_owned);
+        Ok(ChunkedUploadResult {
+            upload_id: state.upload_id.clone(),
+            uuid: text("uuid"),
+            key: text("key").or(state.key.clone()),
+            url: text("url").unwrap_or_default(),
+            size,
+            sha256: local_sha,
+            parts: state.part_count,
+            parts_sent,
+            response,
+        })
+    }
+
+    /// Signs and sends the missing parts, `concurrency` at a time: the state once every part
+    /// is stored, [`MediaError::Paused`] when a pause stopped it first.
+    async fn send_parts(&self, state: UploadState, size: u64) -> Result<UploadState> {
         let missing = state.missing_parts();
-        let parts_sent = missing.len() as u32;
         let shared = Arc::new(Shared {
             client: self.client.clone(),
             path: self.path.clone(),
             upload_id: state.upload_id.clone(),
             urls: Mutex::new(HashMap::new()),
-            state: Mutex::new(state.clone()),
+            sent: AtomicU64::new(state.completed_bytes()),
+            label: Arc::from(state.file_name.as_str()),
+            state: Mutex::new(state),
             save_lock: tokio::sync::Mutex::new(()),
             state_file: self.state_file.clone(),
-            sent: AtomicU64::new(state.completed_bytes()),
             total: size,
             progress: self.progress.clone(),
-            label: Arc::from(state.file_name.as_str()),
             part_retries: self.part_retries,
         });
         shared.report(0);
@@ -423,6 +361,11 @@ impl ChunkedUpload {
             }
             .into_error(PART_OPERATION));
         }
+        Ok(state)
+    }
+
+    /// `complete-upload` with every part's `ETag`: the server's answer.
+    async fn complete(&self, state: &UploadState) -> Result<Value> {
         let parts: Vec<Value> = state
             .completed
             .iter()
@@ -440,62 +383,15 @@ impl ChunkedUpload {
             // 409 while parts of an interrupted run are still arriving: retried with backoff.
             .max_retries(6)
             .into_request()?;
-        let response = self.client.execute::<Value>(req).await?.into_inner();
+        Ok(self.client.execute::<Value>(req).await?.into_inner())
+    }
 
-        let local_sha = match hashing.await {
-            Ok(Ok(sha)) => sha,
-            Ok(Err(source)) => {
-                return Err(Error::Io {
-                    operation: ENGINE_UPLOAD_COMPLETE.id,
-                    path: Some(self.path.clone()),
-                    source,
-                });
-            }
-            Err(e) => {
-                return Err(Error::Io {
-                    operation: ENGINE_UPLOAD_COMPLETE.id,
-                    path: Some(self.path.clone()),
-                    source: std::io::Error::other(e),
-                });
-            }
-        };
-        drop(cancel);
-        let what = || state.file_name.clone();
-        if let Some(reported) = response.get("size").and_then(Value::as_u64)
-            && reported != size
-        {
-            return Err(MediaError::SizeMismatch {
-                what: what(),
-                expected: size,
-                actual: reported,
-            }
-            .into_error(ENGINE_UPLOAD_COMPLETE.id));
+    fn complete_io(&self, source: std::io::Error) -> Error {
+        Error::Io {
+            operation: ENGINE_UPLOAD_COMPLETE.id,
+            path: Some(self.path.clone()),
+            source,
         }
-        if let Some(reported) = response.get("sha256").and_then(Value::as_str)
-            && !reported.eq_ignore_ascii_case(&local_sha)
-        {
-            return Err(MediaError::ChecksumMismatch {
-                what: what(),
-                expected: local_sha,
-                actual: reported.to_owned(),
-            }
-            .into_error(ENGINE_UPLOAD_COMPLETE.id));
-        }
-        if let Some(path) = &self.state_file {
-            let _ = tokio::fs::remove_file(path).await;
-        }
-        let text = |k: &str| response.get(k).and_then(Value::as_str).map(str::to_owned);
-        Ok(ChunkedUploadResult {
-            upload_id: state.upload_id.clone(),
-            uuid: text("uuid"),
-            key: text("key").or(state.key.clone()),
-            url: text("url").unwrap_or_default(),
-            size,
-            sha256: local_sha,
-            parts: state.part_count,
-            parts_sent,
-            response,
-        })
     }
 
     async fn start(&self, size: u64, modified_ms: Option<u64>) -> Result<UploadState> {
@@ -563,6 +459,32 @@ impl ChunkedUpload {
     }
 }
 
+/// The size and SHA-256 the server reports (when it does) match the local file's.
+fn verify(state: &UploadState, response: &Value, size: u64, local_sha: &str) -> Result<()> {
+    let what = || state.file_name.clone();
+    if let Some(reported) = response.get("size").and_then(Value::as_u64)
+        && reported != size
+    {
+        return Err(MediaError::SizeMismatch {
+            what: what(),
+            expected: size,
+            actual: reported,
+        }
+        .into_error(ENGINE_UPLOAD_COMPLETE.id));
+    }
+    if let Some(reported) = response.get("sha256").and_then(Value::as_str)
+        && !reported.eq_ignore_ascii_case(local_sha)
+    {
+        return Err(MediaError::ChecksumMismatch {
+            what: what(),
+            expected: local_sha.to_owned(),
+            actual: reported.to_owned(),
+        }
+        .into_error(ENGINE_UPLOAD_COMPLETE.id));
+    }
+    Ok(())
+}
+
 fn check_resume(state: &UploadState, size: u64, modified_ms: Option<u64>) -> Result<()> {
     let mismatch = |message: String| {
         Err(MediaError::ResumeMismatch { message }.into_error(ENGINE_UPLOAD_START.id))
@@ -589,340 +511,4 @@ fn check_resume(state: &UploadState, size: u64, modified_ms: Option<u64>) -> Res
         return mismatch("the part layout does not match the file".into());
     }
     Ok(())
-}
-
-/// Stops the background hashing when the upload future is dropped.
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
-
-fn hash_file(path: &Path, cancel: &AtomicBool) -> std::io::Result<String> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1024 * 1024];
-    loop {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(std::io::Error::other("cancelled"));
-        }
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(sha256_hex(hasher));
-        }
-        hasher.update(&buf[..n]);
-    }
-}
-
-/// What the part tasks share.
-struct Shared {
-    client: Client,
-    path: PathBuf,
-    upload_id: String,
-    urls: Mutex<HashMap<u32, String>>,
-    state: Mutex<UploadState>,
-    save_lock: tokio::sync::Mutex<()>,
-    state_file: Option<PathBuf>,
-    sent: AtomicU64,
-    total: u64,
-    progress: Option<ProgressFn>,
-    label: Arc<str>,
-    part_retries: u32,
-}
-
-impl Shared {
-    fn report(&self, delta: i64) {
-        let bytes = if delta >= 0 {
-            self.sent.fetch_add(delta as u64, Ordering::Relaxed) + delta as u64
-        } else {
-            let d = delta.unsigned_abs();
-            self.sent.fetch_sub(d, Ordering::Relaxed).saturating_sub(d)
-        };
-        if let Some(cb) = &self.progress {
-            cb(TransferProgress {
-                bytes,
-                total: Some(self.total),
-                label: self.label.clone(),
-            });
-        }
-    }
-
-    /// Signed URLs for `parts`.
-    async fn sign(&self, parts: &[u32]) -> Result<HashMap<u32, String>> {
-        let mut body = Map::new();
-        body.insert("upload_id".into(), Value::from(self.upload_id.clone()));
-        body.insert("part_numbers".into(), Value::from(parts.to_vec()));
-        body.insert("parts".into(), Value::from(parts.len()));
-        let req = self
-            .client
-            .engine_upload()
-            .signed_urls()
-            .body(body)
-            .idempotent_retries(true)
-            .into_request()?;
-        let answer = self.client.execute::<Value>(req).await?.into_inner();
-        let list = answer.get("urls").unwrap_or(&answer);
-        let mut out = HashMap::new();
-        match list {
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(url) => {
-                            if let Some(n) = parts.get(i) {
-                                out.insert(*n, url.clone());
-                            }
-                        }
-                        Value::Object(o) => {
-                            let n = ["part_number", "partNumber", "PartNumber"]
-                                .iter()
-                                .find_map(|k| o.get(*k).and_then(Value::as_u64));
-                            let url = ["url", "signed_url", "signedUrl"]
-                                .iter()
-                                .find_map(|k| o.get(*k).and_then(Value::as_str));
-                            if let (Some(n), Some(url)) = (n, url) {
-                                out.insert(n as u32, url.to_owned());
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            Value::Object(map) => {
-                for (k, v) in map {
-                    if let (Ok(n), Some(url)) = (k.parse::<u32>(), v.as_str()) {
-                        out.insert(n, url.to_owned());
-                    }
-                }
-            }
-            _ => {}
-        }
-        if let Some(missing) = parts.iter().find(|n| !out.contains_key(n)) {
-            return Err(Error::Decode {
-                operation: ENGINE_UPLOAD_SIGNED_URLS.id,
-                path: "urls".into(),
-                message: format!("no signed url for part {missing}"),
-                snippet: crate::error::snippet(answer.to_string().as_bytes()),
-                response: None,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Uploads part `n`. The send path retries what fails before the response headers
-    /// (connect errors, timeouts, 5xx, 429 with its `Retry-After`); what only shows after
-    /// them is retried here from the same [`RetryBudget`] and backoff: an expired signed
-    /// URL (400/401/403: re-signed) or a part the storage did not get whole.
-    async fn upload_part(self: Arc<Self>, n: u32) -> Result<()> {
-        let (offset, len) = {
-            let st = self.state.lock().expect("state lock");
-            (u64::from(n - 1) * st.part_size, st.part_len(n))
-        };
-        // When this future is dropped (the upload was cancelled), the body fails at its next
-        // chunk so the connection is closed instead of left half-sent.
-        let cancelled = CancelOnDrop(Arc::new(AtomicBool::new(false)));
-        let attempt = Arc::new(PartAttempt::default());
-        let open = self.open_part(offset, len, &attempt, &cancelled.0);
-        let mut budget = RetryBudget::new(self.part_retries);
-        loop {
-            let url = self.urls.lock().expect("urls lock").get(&n).cloned();
-            let url = reqwest::Url::parse(url.as_deref().unwrap_or_default()).map_err(|e| {
-                Error::InvalidRequest {
-                    operation: PART_OPERATION,
-                    message: format!("invalid signed url for part {n}: {e}"),
-                }
-            })?;
-            let (resp, attempts) = self
-                .client
-                .execute_foreign_raw(ForeignRequest {
-                    op: &PART_OP,
-                    url,
-                    headers: header::HeaderMap::new(),
-                    body: None,
-                    stream: Some(open.clone()),
-                    max_retries: Some(budget.remaining()),
-                })
-                .await;
-            budget.spend_send(attempts);
-            let failure = match resp {
-                Ok(resp) => match self.check_part(n, len, &resp, &attempt) {
-                    Ok(etag) => return self.record(n, etag).await,
-                    Err(error) => PartFailure::Garbled(error),
-                },
-                Err(error) => match error.status().map(|s| s.as_u16()) {
-                    Some(400 | 401 | 403) => PartFailure::Expired(error),
-                    _ => return Err(self.with_path(error)),
-                },
-            };
-            // This attempt's bytes were not stored: take them back from the progress.
-            self.report(-(attempt.counted.swap(0, Ordering::Relaxed) as i64));
-            let error = match &failure {
-                PartFailure::Expired(e) | PartFailure::Garbled(e) => e,
-            };
-            let Some(wait) = budget.next_wait(&self.client.inner.backoff) else {
-                return Err(failure.into_error());
-            };
-            tracing::debug!(
-                operation = PART_OPERATION,
-                part = n,
-                reason = %error,
-                wait_ms = wait.as_millis() as u64,
-                "retrying rostro request"
-            );
-            tokio::time::sleep(wait).await;
-            if let PartFailure::Expired(_) = failure {
-                let urls = self.sign(&[n]).await?;
-                self.urls.lock().expect("urls lock").extend(urls);
-            }
-        }
-    }
-
-    /// Opens part `n`'s bytes for one attempt (a retry starts the part over).
-    fn open_part(
-        self: &Arc<Self>,
-        offset: u64,
-        len: u64,
-        attempt: &Arc<PartAttempt>,
-        cancelled: &Arc<AtomicBool>,
-    ) -> OpenBody {
-        let (shared, attempt, cancelled) = (self.clone(), attempt.clone(), cancelled.clone());
-        Arc::new(move || {
-            let (shared, attempt, cancelled) = (shared.clone(), attempt.clone(), cancelled.clone());
-            Box::pin(async move {
-                shared.report(-(attempt.counted.swap(0, Ordering::Relaxed) as i64));
-                *attempt.hasher.lock().expect("hasher lock") = Sha256::new();
-                let mut file = tokio::fs::File::open(&shared.path).await?;
-                file.seek(SeekFrom::Start(offset)).await?;
-                let chunks =
-                    tokio_util::io::ReaderStream::with_capacity(file.take(len), super::body::CHUNK);
-                let body = chunks.map(move |chunk| {
-                    if cancelled.load(Ordering::Relaxed) {
-                        return Err(std::io::Error::other("the upload was cancelled"));
-                    }
-                    let chunk = chunk?;
-                    attempt.hasher.lock().expect("hasher lock").update(&chunk);
-                    attempt
-                        .counted
-                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    shared.report(chunk.len() as i64);
-                    Ok(chunk)
-                });
-                Ok((reqwest::Body::wrap_stream(body), Some(len)))
-            })
-        })
-    }
-
-    /// Checks a stored part: all its bytes went out, and an `ETag` that is a SHA-256 matches
-    /// them. Its `ETag` (or its SHA-256 when the storage sends none).
-    fn check_part(
-        &self,
-        n: u32,
-        len: u64,
-        resp: &reqwest::Response,
-        attempt: &PartAttempt,
-    ) -> Result<String> {
-        let sent = attempt.counted.load(Ordering::Relaxed);
-        if sent != len {
-            return Err(MediaError::SizeMismatch {
-                what: format!("part {n}"),
-                expected: len,
-                actual: sent,
-            }
-            .into_error(PART_OPERATION));
-        }
-        let sha = {
-            let hasher = std::mem::take(&mut *attempt.hasher.lock().expect("hasher lock"));
-            sha256_hex(hasher)
-        };
-        let etag = resp
-            .headers()
-            .get(header::ETAG)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.trim()
-                    .trim_start_matches("W/")
-                    .trim_matches('"')
-                    .to_owned()
-            })
-            .filter(|v| !v.is_empty());
-        match etag {
-            // Storage that reports the part's SHA-256 as its ETag: verify it.
-            Some(etag) if etag.len() == 64 && etag.bytes().all(|b| b.is_ascii_hexdigit()) => {
-                if etag.eq_ignore_ascii_case(&sha) {
-                    Ok(etag)
-                } else {
-                    Err(MediaError::ChecksumMismatch {
-                        what: format!("part {n}"),
-                        expected: sha,
-                        actual: etag,
-                    }
-                    .into_error(PART_OPERATION))
-                }
-            }
-            Some(etag) => Ok(etag),
-            None => Ok(sha),
-        }
-    }
-
-    /// An I/O error of the send path names the file it read.
-    fn with_path(&self, error: Error) -> Error {
-        match error {
-            Error::Io {
-                operation,
-                path: None,
-                source,
-            } => Error::Io {
-                operation,
-                path: Some(self.path.clone()),
-                source,
-            },
-            other => other,
-        }
-    }
-
-    /// Marks part `n` done and saves the state.
-    async fn record(&self, n: u32, etag: String) -> Result<()> {
-        let snapshot = {
-            let mut st = self.state.lock().expect("state lock");
-            st.completed.insert(n, etag);
-            st.clone()
-        };
-        if let Some(path) = &self.state_file {
-            let _guard = self.save_lock.lock().await;
-            // Save the newest state (another part may have finished meanwhile).
-            let newest = self.state.lock().expect("state lock").clone();
-            let newest = if newest.completed.len() >= snapshot.completed.len() {
-                newest
-            } else {
-                snapshot
-            };
-            newest.save(path).await?;
-        }
-        Ok(())
-    }
-}
-
-/// What one part attempt sent: counted and hashed as the bytes go out.
-#[derive(Default)]
-struct PartAttempt {
-    counted: AtomicU64,
-    hasher: Mutex<Sha256>,
-}
-
-/// A part failure that only shows after the response headers.
-enum PartFailure {
-    /// 400/401/403: the signed URL expired; re-signed before the retry.
-    Expired(Error),
-    /// The storage acknowledged a part that did not match what was sent.
-    Garbled(Error),
-}
-
-impl PartFailure {
-    fn into_error(self) -> Error {
-        match self {
-            PartFailure::Expired(e) | PartFailure::Garbled(e) => e,
-        }
-    }
 }
