@@ -37,11 +37,11 @@ pub struct SearchArgs {
     #[arg(long)]
     pub asc: bool,
     /// Minimum token count
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u64>)]
-    pub min_tokens: Option<u64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u32>)]
+    pub min_tokens: Option<u32>,
     /// Maximum token count
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u64>)]
-    pub max_tokens: Option<u64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u32>)]
+    pub max_tokens: Option<u32>,
     /// Only results by this creator (username)
     #[arg(long, value_name = "USERNAME")]
     pub creator: Option<String>,
@@ -67,10 +67,10 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
                 b = b.namespace("lorebooks");
             }
             if !a.tags.is_empty() {
-                b = b.tags(a.tags.join(","));
+                b = b.tags(&a.tags);
             }
             if !a.exclude_tags.is_empty() {
-                b = b.exclude_tags(a.exclude_tags.join(","));
+                b = b.exclude_tags(&a.exclude_tags);
             }
             if a.nsfw {
                 b = b.nsfw(true);
