@@ -6,13 +6,15 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use rostro_sdk::media::UploadState;
 use rostro_sdk::request::FilePart;
+use rostro_sdk::types::{Asset, Assets};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::{cell, key_values, text};
 use crate::ctx::{Ctx, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
-use crate::util::{first_of, human_bytes, items_of, s};
+use crate::util::human_bytes;
 
 /// `rostro assets ...`
 #[derive(Debug, Subcommand)]
@@ -80,17 +82,19 @@ pub fn run(ctx: &Ctx, cmd: AssetsCmd) -> CliResult {
                 }
                 s.json(b.into_request()?).await
             })?;
-            let items = items_of(&v, &["assets", "items", "nodes", "data"]);
-            if items.is_empty() && !v.is_array() {
-                return super::print_value(ctx, &v, None);
-            }
-            super::print_list(
+            super::print_page(
                 ctx,
-                &items,
+                &v,
+                "assets list",
+                Assets::raw_items,
+                Assets::items,
                 &[
-                    ("ID", &|v| first_of(v, &["id", "uuid"])),
-                    ("NAME", &|v| first_of(v, &["name", "filename"])),
-                    ("SIZE", &|v| s(v, "size")),
+                    ("ID", &|a: &Asset| cell(&a.id)),
+                    ("NAME", &|a: &Asset| cell(&a.name)),
+                    ("SIZE", &|a: &Asset| {
+                        a.size.map(size_text).unwrap_or_default()
+                    }),
+                    ("TYPE", &|a: &Asset| cell(&a.content_type)),
                 ],
             )
         }
@@ -100,9 +104,28 @@ pub fn run(ctx: &Ctx, cmd: AssetsCmd) -> CliResult {
                 s.json(s.client.engine_assets().get(&a.id).into_request()?)
                     .await
             })?;
-            super::print_value(ctx, &v, None)
+            if ctx.out.json {
+                return ctx.out.json_value(&v);
+            }
+            let asset: Asset = super::view(&v, "assets get")?;
+            let human = key_values(&[
+                ("Id", asset.id.clone()),
+                ("Name", asset.name.clone()),
+                ("Size", asset.size.map(size_text)),
+                ("Type", asset.content_type.clone()),
+                ("Project", text(&asset.project_id)),
+                ("Created", asset.created_at.clone()),
+                ("URL", asset.url.clone()),
+            ]);
+            let human = super::blocks(&[human, super::extra_lines(asset.extra())]);
+            super::print_answer(ctx, &v, &human)
         }
     }
+}
+
+/// A size in bytes as people read it (a negative size from the server is shown as sent).
+fn size_text(n: i64) -> String {
+    u64::try_from(n).map_or_else(|_| n.to_string(), human_bytes)
 }
 
 /// Where the resume state of a chunked upload of `file` is kept.
@@ -137,7 +160,7 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
     ctx.block_on(async {
         let s = ctx.session(true).await?;
         let (bar, progress) = super::transfer_bar(ctx, size, &name);
-        let v: Value = if chunked {
+        let (v, link): (Value, String) = if chunked {
             let state_file = state_path(&a.file);
             let previous = match (&state_file, a.restart) {
                 (Some(p), false) if p.is_file() => UploadState::load(p).await.ok(),
@@ -188,7 +211,9 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
             };
             bar.finish_and_clear();
             let r = r?;
-            json!({
+            let id = r.uuid.clone().unwrap_or_else(|| r.upload_id.clone());
+            let link = if r.url.is_empty() { id } else { r.url.clone() };
+            let v = json!({
                 "upload_id": r.upload_id,
                 "uuid": r.uuid,
                 "key": r.key,
@@ -198,7 +223,8 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
                 "parts": r.parts,
                 "parts_sent": r.parts_sent,
                 "chunked": true,
-            })
+            });
+            (v, link)
         } else {
             let mut b = s
                 .client
@@ -217,19 +243,28 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
                 }
             };
             bar.finish_and_clear();
-            r?
+            let v = r?;
+            let link = if ctx.out.json {
+                String::new()
+            } else {
+                let asset: Asset = super::view(&v, "assets upload")?;
+                asset.url.or(asset.uuid).or(asset.id).unwrap_or_default()
+            };
+            (v, link)
         };
         if ctx.out.json {
             return ctx.out.json_value(&v);
         }
-        let id = first_of(&v, &["uuid", "id", "upload_id"]);
         ctx.out.success(&format!(
             "Uploaded {name} ({}){}",
             human_bytes(size),
             if chunked { " in parts" } else { "" }
         ));
-        let url = crate::util::s(&v, "url");
-        ctx.out.line(if url.is_empty() { &id } else { &url })?;
-        Ok(())
+        if link.is_empty() {
+            ctx.out
+                .warn("the server did not say where the asset is (no url or id in its answer)");
+            return Ok(());
+        }
+        ctx.out.line(&link)
     })
 }

@@ -2,11 +2,12 @@
 //! `--limit` results.
 
 use clap::Args;
+use rostro_sdk::types::{SearchNode, SearchPage};
 use serde_json::Value;
 
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
-use crate::util::{first_of, items_of, s};
 
 /// `rostro search`
 #[derive(Debug, Args)]
@@ -54,7 +55,7 @@ pub struct SearchArgs {
 pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
     let items = ctx.block_on(async {
         let s = ctx.session(false).await?;
-        let mut out: Vec<Value> = Vec::new();
+        let mut out: Vec<(Value, SearchNode)> = Vec::new();
         let mut cursor: Option<String> = None;
         let mut pages = 0;
         while out.len() < a.limit && pages < 1000 {
@@ -93,21 +94,19 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
             if let Some(c) = &cursor {
                 b = b.cursor(c);
             }
-            let page = s.json(b.into_request()?).await?;
-            let nodes = items_of(&page, &["nodes"]);
+            let raw = s.json(b.into_request()?).await?;
+            let page: SearchPage = super::view(&raw, "search")?;
             pages += 1;
-            let got = nodes.len();
-            out.extend(nodes);
-            let scope = if page.get("cursor").is_some() {
-                &page
-            } else {
-                page.get("data").unwrap_or(&page)
-            };
-            cursor = scope
-                .get("cursor")
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned);
+            let got = page.items().len();
+            // `--json` shows the results as they came; the table reads the typed view.
+            out.extend(
+                SearchPage::raw_items(&raw)
+                    .unwrap_or_default()
+                    .iter()
+                    .cloned()
+                    .zip(page.items().iter().cloned()),
+            );
+            cursor = next_cursor(&page);
             if got == 0 || cursor.is_none() {
                 break;
             }
@@ -115,30 +114,33 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
         out.truncate(a.limit);
         Ok(out)
     })?;
-    super::print_list(
+    let (raw, typed): (Vec<Value>, Vec<SearchNode>) = items.into_iter().unzip();
+    if ctx.out.json {
+        return super::print_list(ctx, &raw, &[]);
+    }
+    super::print_table(
         ctx,
-        &items,
+        &typed,
         &[
-            ("ID", &|v| s(v, "id")),
-            ("NAME", &|v| s(v, "name")),
-            ("CREATOR", &|v| first_of(v, &["creator", "username"])),
-            ("TOKENS", &|v| {
-                first_of(v, &["nTokens", "n_tokens", "token_count"])
-            }),
-            ("STARS", &|v| first_of(v, &["starCount", "star_count"])),
-            ("TAGS", &|v| {
-                v.get("topics")
-                    .or_else(|| v.get("tags"))
-                    .and_then(Value::as_array)
-                    .map(|t| {
-                        t.iter()
-                            .filter_map(Value::as_str)
-                            .take(4)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    })
+            ("ID", &|n: &SearchNode| n.id.to_string()),
+            ("NAME", &|n: &SearchNode| cell(&n.name)),
+            ("CREATOR", &|n: &SearchNode| cell(&n.creator)),
+            ("TOKENS", &|n: &SearchNode| cell(&n.n_tokens)),
+            ("STARS", &|n: &SearchNode| cell(&n.star_count)),
+            ("TAGS", &|n: &SearchNode| {
+                n.topics
+                    .as_deref()
+                    .map(|t| t.iter().take(4).cloned().collect::<Vec<_>>().join(","))
                     .unwrap_or_default()
             }),
         ],
     )
+}
+
+/// The cursor of the next page, where the page keeps it (beside `nodes`, or in `data`).
+fn next_cursor(page: &SearchPage) -> Option<String> {
+    page.cursor
+        .clone()
+        .or_else(|| page.data.as_ref().and_then(|d| d.cursor.clone()))
+        .filter(|c| !c.is_empty())
 }

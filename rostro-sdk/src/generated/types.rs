@@ -103,12 +103,13 @@ impl ApiTokens {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("tokens").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -202,12 +203,13 @@ impl Assets {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("assets").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -262,12 +264,13 @@ impl Chat {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("messages").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -309,12 +312,13 @@ impl ChatList {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("chats").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -384,16 +388,17 @@ impl ChatTree {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer
             .get("chat")
             .and_then(|v| v.get("messages"))
             .and_then(serde_json::Value::as_array)
         {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -502,12 +507,13 @@ impl LoreItems {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("items").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -578,12 +584,13 @@ impl LoreResults {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("results").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -678,12 +685,13 @@ impl NameMatches {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("results").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -746,12 +754,13 @@ impl Personas {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("personas").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -883,6 +892,17 @@ pub struct ProjectAnswer {
     /// The project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<crate::types::Project>,
+    /// The project id, when the answer carries it beside (or instead of) \`node\`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// \`creator/slug\`, when the answer carries it beside (or instead of) \`node\`.
+    #[serde(rename = "fullPath")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_path: Option<String>,
     /// Whether the server did what was asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub success: Option<bool>,
@@ -1045,19 +1065,20 @@ impl SearchPage {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("nodes").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
         if let Some(items) = answer
             .get("data")
             .and_then(|v| v.get("nodes"))
             .and_then(serde_json::Value::as_array)
         {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 
@@ -1270,12 +1291,13 @@ impl Users {
     }
 
     /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
-    /// that must show the server's bytes, unknown members and number formats included).
-    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
         if let Some(items) = answer.get("users").and_then(serde_json::Value::as_array) {
-            return items;
+            return Some(items);
         }
-        &[]
+        None
     }
 }
 

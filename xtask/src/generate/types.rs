@@ -314,7 +314,7 @@ impl<'a> TypeGen<'a> {
             }
             writeln!(
                 raw_checks,
-                "        if let Some(items) = {raw}.and_then(serde_json::Value::as_array) {{\n            return items;\n        }}"
+                "        if let Some(items) = {raw}.and_then(serde_json::Value::as_array) {{\n            return Some(items);\n        }}"
             )
             .ok();
             let (expr, ty) = self
@@ -335,7 +335,7 @@ impl<'a> TypeGen<'a> {
         let named: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
         let named = named.join(", then ");
         Ok(format!(
-            "\nimpl {rust} {{\n    /// The items of the answer, wherever it put them ({named}, in that order); empty when it has none.\n    pub fn items(&self) -> &[{ty}] {{\n{checks}        &[]\n    }}\n\n    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output\n    /// that must show the server's bytes, unknown members and number formats included).\n    pub fn raw_items(answer: &serde_json::Value) -> &[serde_json::Value] {{\n{raw_checks}        &[]\n    }}\n}}\n"
+            "\nimpl {rust} {{\n    /// The items of the answer, wherever it put them ({named}, in that order); empty when it has none.\n    pub fn items(&self) -> &[{ty}] {{\n{checks}        &[]\n    }}\n\n    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output\n    /// that must show the server's bytes, unknown members and number formats included);\n    /// `None` when the answer has no list at any of those places.\n    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {{\n{raw_checks}        None\n    }}\n}}\n"
         ))
     }
 
