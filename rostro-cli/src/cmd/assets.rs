@@ -161,70 +161,7 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
         let s = ctx.session(true).await?;
         let (bar, progress) = super::transfer_bar(ctx, size, &name);
         let (v, link): (Value, String) = if chunked {
-            let state_file = state_path(&a.file);
-            let previous = match (&state_file, a.restart) {
-                (Some(p), false) if p.is_file() => UploadState::load(p).await.ok(),
-                _ => None,
-            };
-            let up = match previous {
-                Some(state) => {
-                    ctx.out.note(&format!(
-                        "resuming the upload of {name}: {} of {} parts already sent",
-                        state.completed.len(),
-                        state.part_count
-                    ));
-                    bar.set_position(state.completed_bytes());
-                    s.client.engine_upload().resume(state)
-                }
-                None => s.client.engine_upload().upload_file(&a.file),
-            };
-            let mut up = up
-                .part_size(a.part_size * MIB)
-                .concurrency(a.concurrency)
-                .on_progress(progress);
-            if let Some(p) = &state_file {
-                if let Some(dir) = p.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                up = up.state_file(p);
-            }
-            if let Some(pid) = &a.project {
-                up = up.project_id(pid.parse::<i64>().map(Value::from).unwrap_or(json!(pid)));
-            }
-            s.trace_line(
-                "POST",
-                &format!(
-                    "{}/engine/api/upload/start-upload (chunked)",
-                    s.client.base_url()
-                ),
-            );
-            let r = tokio::select! {
-                r = up.send() => r,
-                _ = ctrl_c() => {
-                    bar.finish_and_clear();
-                    ctx.out.eprint(&format!(
-                        "{}interrupted:{} run the same command again to resume the upload",
-                        style::YELLOW, style::RESET
-                    ));
-                    return Err(CliError::Interrupted);
-                }
-            };
-            bar.finish_and_clear();
-            let r = r?;
-            let id = r.uuid.clone().unwrap_or_else(|| r.upload_id.clone());
-            let link = if r.url.is_empty() { id } else { r.url.clone() };
-            let v = json!({
-                "upload_id": r.upload_id,
-                "uuid": r.uuid,
-                "key": r.key,
-                "url": r.url,
-                "size": r.size,
-                "sha256": r.sha256,
-                "parts": r.parts,
-                "parts_sent": r.parts_sent,
-                "chunked": true,
-            });
-            (v, link)
+            chunked_upload(ctx, &s, &a, &name, &bar, progress).await?
         } else {
             let mut b = s
                 .client
@@ -267,4 +204,80 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
         }
         ctx.out.line(&link)
     })
+}
+
+/// The chunked upload of `assets upload`: resumes from the saved state unless `--restart`;
+/// returns the answer `--json` prints and the link the human line shows.
+async fn chunked_upload(
+    ctx: &Ctx,
+    s: &crate::ctx::Session,
+    a: &UploadArgs,
+    name: &str,
+    bar: &indicatif::ProgressBar,
+    progress: impl Fn(rostro_sdk::media::TransferProgress) + Send + Sync + 'static,
+) -> CliResult<(Value, String)> {
+    let state_file = state_path(&a.file);
+    let previous = match (&state_file, a.restart) {
+        (Some(p), false) if p.is_file() => UploadState::load(p).await.ok(),
+        _ => None,
+    };
+    let up = match previous {
+        Some(state) => {
+            ctx.out.note(&format!(
+                "resuming the upload of {name}: {} of {} parts already sent",
+                state.completed.len(),
+                state.part_count
+            ));
+            bar.set_position(state.completed_bytes());
+            s.client.engine_upload().resume(state)
+        }
+        None => s.client.engine_upload().upload_file(&a.file),
+    };
+    let mut up = up
+        .part_size(a.part_size * MIB)
+        .concurrency(a.concurrency)
+        .on_progress(progress);
+    if let Some(p) = &state_file {
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        up = up.state_file(p);
+    }
+    if let Some(pid) = &a.project {
+        up = up.project_id(pid.parse::<i64>().map(Value::from).unwrap_or(json!(pid)));
+    }
+    s.trace_line(
+        "POST",
+        &format!(
+            "{}/engine/api/upload/start-upload (chunked)",
+            s.client.base_url()
+        ),
+    );
+    let r = tokio::select! {
+        r = up.send() => r,
+        _ = ctrl_c() => {
+            bar.finish_and_clear();
+            ctx.out.eprint(&format!(
+                "{}interrupted:{} run the same command again to resume the upload",
+                style::YELLOW, style::RESET
+            ));
+            return Err(CliError::Interrupted);
+        }
+    };
+    bar.finish_and_clear();
+    let r = r?;
+    let id = r.uuid.clone().unwrap_or_else(|| r.upload_id.clone());
+    let link = if r.url.is_empty() { id } else { r.url.clone() };
+    let v = json!({
+        "upload_id": r.upload_id,
+        "uuid": r.uuid,
+        "key": r.key,
+        "url": r.url,
+        "size": r.size,
+        "sha256": r.sha256,
+        "parts": r.parts,
+        "parts_sent": r.parts_sent,
+        "chunked": true,
+    });
+    Ok((v, link))
 }

@@ -60,40 +60,7 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
         let mut pages = 0;
         while out.len() < a.limit && pages < 1000 {
             let want = (a.limit - out.len()).min(100);
-            let mut b = s.client.search().list().first(want as i64);
-            if let Some(t) = &a.text {
-                b = b.search(t);
-            }
-            if a.lorebooks {
-                b = b.namespace("lorebooks");
-            }
-            if !a.tags.is_empty() {
-                b = b.tags(&a.tags);
-            }
-            if !a.exclude_tags.is_empty() {
-                b = b.exclude_tags(&a.exclude_tags);
-            }
-            if a.nsfw {
-                b = b.nsfw(true);
-            }
-            if let Some(sort) = &a.sort {
-                b = b.sort(sort);
-            }
-            if a.asc {
-                b = b.asc(true);
-            }
-            if let Some(n) = a.min_tokens {
-                b = b.min_tokens(n);
-            }
-            if let Some(n) = a.max_tokens {
-                b = b.max_tokens(n);
-            }
-            if let Some(c) = &a.creator {
-                b = b.username(c);
-            }
-            if let Some(c) = &cursor {
-                b = b.cursor(c);
-            }
+            let b = request(&s.client, &a, want, cursor.as_deref());
             let raw = s.json(b.into_request()?).await?;
             let page: SearchPage = super::view(&raw, "search")?;
             pages += 1;
@@ -135,6 +102,50 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
             }),
         ],
     )
+}
+
+/// One page's request: the filters, `want` results, from `cursor`.
+fn request(
+    client: &rostro_sdk::Client,
+    a: &SearchArgs,
+    want: usize,
+    cursor: Option<&str>,
+) -> rostro_sdk::generated::search::SearchList {
+    let mut b = client.search().list().first(want as i64);
+    if let Some(t) = &a.text {
+        b = b.search(t);
+    }
+    if a.lorebooks {
+        b = b.namespace("lorebooks");
+    }
+    if !a.tags.is_empty() {
+        b = b.tags(&a.tags);
+    }
+    if !a.exclude_tags.is_empty() {
+        b = b.exclude_tags(&a.exclude_tags);
+    }
+    if a.nsfw {
+        b = b.nsfw(true);
+    }
+    if let Some(sort) = &a.sort {
+        b = b.sort(sort);
+    }
+    if a.asc {
+        b = b.asc(true);
+    }
+    if let Some(n) = a.min_tokens {
+        b = b.min_tokens(n);
+    }
+    if let Some(n) = a.max_tokens {
+        b = b.max_tokens(n);
+    }
+    if let Some(c) = &a.creator {
+        b = b.username(c);
+    }
+    if let Some(c) = cursor {
+        b = b.cursor(c);
+    }
+    b
 }
 
 /// The cursor of the next page, where the page keeps it (beside `nodes`, or in `data`).

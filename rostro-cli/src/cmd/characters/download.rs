@@ -104,8 +104,9 @@ pub(crate) fn file_stem(node: Option<&Project>, fallback: &str) -> String {
     }
 }
 
-/// `characters download ID|CREATOR/SLUG`: writes a card file (or stdout).
-pub(super) fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
+/// The card format and spec asked for; checks the target before any request, so a refused
+/// overwrite costs nothing.
+fn card_kind(a: &DownloadArgs) -> CliResult<(CardFormat, CardSpec)> {
     let format = match a.format {
         FormatArg::Png => CardFormat::Png,
         FormatArg::Json => CardFormat::Json,
@@ -120,7 +121,6 @@ pub(super) fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
             "CharX is a V3 container: use --spec v3 (or --format png|json for V2)",
         ));
     }
-    // Check the target before any request: a refused overwrite costs nothing.
     if let Some(o) = a.out.as_deref()
         && o != "-"
         && !a.force
@@ -131,6 +131,12 @@ pub(super) fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
             "{o} already exists; pass --force to overwrite it"
         )));
     }
+    Ok((format, spec))
+}
+
+/// `characters download ID|CREATOR/SLUG`: writes a card file (or stdout).
+pub(super) fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
+    let (format, spec) = card_kind(&a)?;
     let got = ctx.block_on(async {
         let s = ctx.session(false).await?;
         s.client
