@@ -106,26 +106,6 @@ pub fn first_of(v: &Value, keys: &[&str]) -> String {
         .unwrap_or_default()
 }
 
-/// The items of a list response: the value itself when it is an array, else the first array
-/// found under one of `keys` (also under `data`).
-pub fn items_of(v: &Value, keys: &[&str]) -> Vec<Value> {
-    if let Value::Array(a) = v {
-        return a.clone();
-    }
-    for k in keys {
-        if let Some(Value::Array(a)) = v.get(*k) {
-            return a.clone();
-        }
-        if let Some(Value::Array(a)) = v.get("data").and_then(|d| d.get(*k)) {
-            return a.clone();
-        }
-    }
-    if let Some(Value::Array(a)) = v.get("data") {
-        return a.clone();
-    }
-    Vec::new()
-}
-
 /// Human byte size.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -208,17 +188,6 @@ mod tests {
             Value::Object(m),
             json!({"a": {"b": 1}, "tags": ["x", "y"], "plain": "p"})
         );
-    }
-
-    #[test]
-    fn list_shapes() {
-        assert_eq!(items_of(&json!([1, 2]), &[]).len(), 2);
-        assert_eq!(items_of(&json!({"nodes": [1]}), &["nodes"]).len(), 1);
-        assert_eq!(
-            items_of(&json!({"data": {"nodes": [1, 2, 3]}}), &["nodes"]).len(),
-            3
-        );
-        assert!(items_of(&json!({"x": 1}), &["nodes"]).is_empty());
     }
 
     #[test]

@@ -81,3 +81,53 @@ pub(crate) fn merge_json_object(
     out.push(b'}');
     Ok(out)
 }
+
+/// A value the API sends as a number in one answer and as a string in another (`"sats":
+/// "4297"`, ids): [`lenient`] accepts both.
+pub(crate) trait Lenient: Sized {
+    /// The value of a JSON scalar, when it holds one of this type.
+    fn from_json(v: &serde_json::Value) -> Option<Self>;
+}
+
+impl Lenient for i64 {
+    fn from_json(v: &serde_json::Value) -> Option<Self> {
+        v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
+    }
+}
+
+impl Lenient for f64 {
+    fn from_json(v: &serde_json::Value) -> Option<Self> {
+        v.as_f64()
+            .or_else(|| v.as_str()?.trim().parse().ok())
+            .filter(|f: &f64| f.is_finite())
+    }
+}
+
+impl Lenient for String {
+    fn from_json(v: &serde_json::Value) -> Option<Self> {
+        match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes an optional member that may come as a number or a string (generated for members
+/// marked `x-lenient`); `null` is `None`, and anything else is an error naming what came.
+pub(crate) fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Lenient,
+{
+    use serde::Deserialize as _;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => T::from_json(&v).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "expected a {} (or one written as text), got {v}",
+                std::any::type_name::<T>()
+            ))
+        }),
+    }
+}

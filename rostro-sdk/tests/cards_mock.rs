@@ -371,14 +371,14 @@ async fn a_card_created_on_the_mock_downloads_as_the_same_card() {
         .await
         .unwrap();
     let plan = import_of(&got.card);
-    let book: Value = c
+    let book = c
         .lorebooks()
         .create()
         .body(plan.lorebook.clone().unwrap())
         .send()
         .await
         .unwrap();
-    let book_id = book["node"]["id"].as_u64().unwrap();
+    let book_id = book.node.as_ref().and_then(|n| n.id).unwrap();
     let mut body = plan.character.clone();
     body["related_lorebooks"] = json!([book_id]);
     // The contract's answer is `APIResponse`; the mock adds the new `node`, read untyped.

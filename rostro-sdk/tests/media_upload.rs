@@ -87,7 +87,7 @@ async fn multipart_upload_from_a_reader_and_a_builder_file_part() {
         .send()
         .await
         .unwrap();
-    let record = mock.upload(answer["uuid"].as_str().unwrap()).unwrap();
+    let record = mock.upload(answer.uuid.as_deref().unwrap()).unwrap();
     assert_eq!(
         (record.size, record.sha256.as_str()),
         (200_000, sha.as_str())

@@ -22,6 +22,12 @@ pub struct Tuning {
     /// the hand-written one wherever the spec refers to the schema.
     #[serde(default)]
     pub hand_types: BTreeMap<String, String>,
+    /// Query parameters the reference leaves untyped (`{}`, FastAPI's `Optional[...]` with
+    /// its inner type lost), or whose string is a comma-joined list: parameter name ->
+    /// `integer`, `number`, `boolean` or `csv`. Applies to every operation with that
+    /// parameter.
+    #[serde(default)]
+    pub query_types: BTreeMap<String, String>,
 }
 
 /// How one operation appears in the SDK.
@@ -63,6 +69,10 @@ pub struct TypeTuning {
     pub description: String,
     /// JSON Schema; `#/x-tuning/types/X` refers to another tuning type.
     pub schema: String,
+    /// A documented answer of this shape (JSON text): the generated decode test checks it
+    /// decodes and re-encodes unchanged, with and without members no one documented.
+    #[serde(default)]
+    pub example: Option<String>,
 }
 
 impl Tuning {
@@ -165,9 +175,35 @@ impl Tuning {
                 ));
             }
         }
-        for name in self.types.keys() {
+        for (name, t) in &self.types {
             if let Err(e) = self.type_schema(name) {
                 problems.push(format!("{e:#}"));
+            }
+            match &t.example {
+                None => problems.push(format!("tuning type `{name}` has no example")),
+                Some(e) if !serde_json::from_str::<Value>(e).is_ok_and(|v| v.is_object()) => {
+                    problems.push(format!(
+                        "tuning type `{name}`: example is not a JSON object"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        for (name, ty) in &self.query_types {
+            if !["integer", "number", "boolean", "csv"].contains(&ty.as_str()) {
+                problems.push(format!(
+                    "[query_types] `{name}`: `{ty}` is not integer, number, boolean or csv"
+                ));
+            }
+            let used = crate::operations(doc).any(|(_, _, op)| {
+                op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| p["in"] == "query" && p["name"] == name.as_str())
+            });
+            if !used {
+                problems.push(format!("[query_types] `{name}` is no query parameter"));
             }
         }
         if !problems.is_empty() {

@@ -1,10 +1,11 @@
 //! `rostro account show|tokens`.
 
 use clap::Subcommand;
+use rostro_sdk::types::{Account, ApiToken, ApiTokens};
 
+use super::{cell, key_values, text};
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
-use crate::util::{first_of, items_of, s};
 
 /// `rostro account ...`
 #[derive(Debug, Subcommand)]
@@ -18,43 +19,49 @@ pub enum AccountCmd {
 /// Runs `rostro account`.
 pub fn run(ctx: &Ctx, cmd: AccountCmd) -> CliResult {
     match cmd {
-        AccountCmd::Show => {
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                s.json(s.client.account().get().into_request()?).await
-            })?;
-            let human = super::key_values(
-                &v,
-                &[
-                    ("Username", "username"),
-                    ("Name", "name"),
-                    ("Id", "id"),
-                    ("Email", "email"),
-                    ("Credits", "credits"),
-                    ("Balance", "balance"),
-                ],
-            );
-            super::print_value(ctx, &v, (!human.is_empty()).then_some(human))
-        }
-        AccountCmd::Tokens => {
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                s.json(s.client.tokens().list().into_request()?).await
-            })?;
-            let items = items_of(&v, &["tokens", "items", "nodes"]);
-            if items.is_empty() && !v.is_array() {
-                return super::print_value(ctx, &v, None);
-            }
-            super::print_list(
-                ctx,
-                &items,
-                &[
-                    ("ID", &|v| s(v, "id")),
-                    ("NAME", &|v| first_of(v, &["name", "label"])),
-                    ("TYPE", &|v| first_of(v, &["type", "kind", "scope"])),
-                    ("CREATED", &|v| first_of(v, &["created_at", "createdAt"])),
-                ],
-            )
-        }
+        AccountCmd::Show => show(ctx),
+        AccountCmd::Tokens => tokens(ctx),
     }
+}
+
+fn show(ctx: &Ctx) -> CliResult {
+    let raw = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        s.json(s.client.account().get().into_request()?).await
+    })?;
+    if ctx.out.json {
+        return ctx.out.json_value(&raw);
+    }
+    let a: Account = super::view(&raw, "account show")?;
+    let human = key_values(&[
+        ("Username", a.username.clone()),
+        ("Name", a.name.clone()),
+        ("Id", a.id.clone()),
+        ("Email", a.email.clone()),
+        ("Credits", text(&a.credits)),
+        ("Plan", a.subscription.clone()),
+        ("Credits reset", a.credits_reset.clone()),
+    ]);
+    let human = super::blocks(&[human, super::extra_lines(a.extra())]);
+    super::print_answer(ctx, &raw, &human)
+}
+
+fn tokens(ctx: &Ctx) -> CliResult {
+    let raw = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        s.json(s.client.tokens().list().into_request()?).await
+    })?;
+    super::print_page(
+        ctx,
+        &raw,
+        "account tokens",
+        ApiTokens::raw_items,
+        ApiTokens::items,
+        &[
+            ("ID", &|t: &ApiToken| cell(&t.id)),
+            ("NAME", &|t: &ApiToken| cell(&t.name)),
+            ("TYPE", &|t: &ApiToken| cell(&t.type_)),
+            ("CREATED", &|t: &ApiToken| cell(&t.created_at)),
+        ],
+    )
 }

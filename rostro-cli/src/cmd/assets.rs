@@ -6,13 +6,15 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use rostro_sdk::media::UploadState;
 use rostro_sdk::request::FilePart;
+use rostro_sdk::types::{Asset, Assets};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::{cell, key_values, text};
 use crate::ctx::{Ctx, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
-use crate::util::{first_of, human_bytes, items_of, s};
+use crate::util::human_bytes;
 
 /// `rostro assets ...`
 #[derive(Debug, Subcommand)]
@@ -80,17 +82,19 @@ pub fn run(ctx: &Ctx, cmd: AssetsCmd) -> CliResult {
                 }
                 s.json(b.into_request()?).await
             })?;
-            let items = items_of(&v, &["assets", "items", "nodes", "data"]);
-            if items.is_empty() && !v.is_array() {
-                return super::print_value(ctx, &v, None);
-            }
-            super::print_list(
+            super::print_page(
                 ctx,
-                &items,
+                &v,
+                "assets list",
+                Assets::raw_items,
+                Assets::items,
                 &[
-                    ("ID", &|v| first_of(v, &["id", "uuid"])),
-                    ("NAME", &|v| first_of(v, &["name", "filename"])),
-                    ("SIZE", &|v| s(v, "size")),
+                    ("ID", &|a: &Asset| cell(&a.id)),
+                    ("NAME", &|a: &Asset| cell(&a.name)),
+                    ("SIZE", &|a: &Asset| {
+                        a.size.map(size_text).unwrap_or_default()
+                    }),
+                    ("TYPE", &|a: &Asset| cell(&a.content_type)),
                 ],
             )
         }
@@ -100,9 +104,28 @@ pub fn run(ctx: &Ctx, cmd: AssetsCmd) -> CliResult {
                 s.json(s.client.engine_assets().get(&a.id).into_request()?)
                     .await
             })?;
-            super::print_value(ctx, &v, None)
+            if ctx.out.json {
+                return ctx.out.json_value(&v);
+            }
+            let asset: Asset = super::view(&v, "assets get")?;
+            let human = key_values(&[
+                ("Id", asset.id.clone()),
+                ("Name", asset.name.clone()),
+                ("Size", asset.size.map(size_text)),
+                ("Type", asset.content_type.clone()),
+                ("Project", text(&asset.project_id)),
+                ("Created", asset.created_at.clone()),
+                ("URL", asset.url.clone()),
+            ]);
+            let human = super::blocks(&[human, super::extra_lines(asset.extra())]);
+            super::print_answer(ctx, &v, &human)
         }
     }
+}
+
+/// A size in bytes as people read it (a negative size from the server is shown as sent).
+fn size_text(n: i64) -> String {
+    u64::try_from(n).map_or_else(|_| n.to_string(), human_bytes)
 }
 
 /// Where the resume state of a chunked upload of `file` is kept.
@@ -137,61 +160,8 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
     ctx.block_on(async {
         let s = ctx.session(true).await?;
         let (bar, progress) = super::transfer_bar(ctx, size, &name);
-        let v: Value = if chunked {
-            let state_file = state_path(&a.file);
-            let previous = match (&state_file, a.restart) {
-                (Some(p), false) if p.is_file() => UploadState::load(p).await.ok(),
-                _ => None,
-            };
-            let up = match previous {
-                Some(state) => {
-                    ctx.out.note(&format!(
-                        "resuming the upload of {name}: {} of {} parts already sent",
-                        state.completed.len(),
-                        state.part_count
-                    ));
-                    bar.set_position(state.completed_bytes());
-                    s.client.engine_upload().resume(state)
-                }
-                None => s.client.engine_upload().upload_file(&a.file),
-            };
-            let mut up = up
-                .part_size(a.part_size * MIB)
-                .concurrency(a.concurrency)
-                .on_progress(progress);
-            if let Some(p) = &state_file {
-                if let Some(dir) = p.parent() {
-                    let _ = std::fs::create_dir_all(dir);
-                }
-                up = up.state_file(p);
-            }
-            if let Some(pid) = &a.project {
-                up = up.project_id(pid.parse::<i64>().map(Value::from).unwrap_or(json!(pid)));
-            }
-            let r = tokio::select! {
-                r = up.send() => r,
-                _ = ctrl_c() => {
-                    bar.finish_and_clear();
-                    ctx.out.eprint(&format!(
-                        "{}interrupted:{} run the same command again to resume the upload",
-                        style::YELLOW, style::RESET
-                    ));
-                    return Err(CliError::Interrupted);
-                }
-            };
-            bar.finish_and_clear();
-            let r = r?;
-            json!({
-                "upload_id": r.upload_id,
-                "uuid": r.uuid,
-                "key": r.key,
-                "url": r.url,
-                "size": r.size,
-                "sha256": r.sha256,
-                "parts": r.parts,
-                "parts_sent": r.parts_sent,
-                "chunked": true,
-            })
+        let (v, link): (Value, String) = if chunked {
+            chunked_upload(ctx, &s, &a, &name, &bar, progress).await?
         } else {
             let mut b = s
                 .client
@@ -210,19 +180,97 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
                 }
             };
             bar.finish_and_clear();
-            r?
+            let v = r?;
+            let link = if ctx.out.json {
+                String::new()
+            } else {
+                let asset: Asset = super::view(&v, "assets upload")?;
+                asset.url.or(asset.uuid).or(asset.id).unwrap_or_default()
+            };
+            (v, link)
         };
         if ctx.out.json {
             return ctx.out.json_value(&v);
         }
-        let id = first_of(&v, &["uuid", "id", "upload_id"]);
         ctx.out.success(&format!(
             "Uploaded {name} ({}){}",
             human_bytes(size),
             if chunked { " in parts" } else { "" }
         ));
-        let url = crate::util::s(&v, "url");
-        ctx.out.line(if url.is_empty() { &id } else { &url })?;
-        Ok(())
+        if link.is_empty() {
+            ctx.out
+                .warn("the server did not say where the asset is (no url or id in its answer)");
+            return Ok(());
+        }
+        ctx.out.line(&link)
     })
+}
+
+/// The chunked upload of `assets upload`: resumes from the saved state unless `--restart`;
+/// returns the answer `--json` prints and the link the human line shows.
+async fn chunked_upload(
+    ctx: &Ctx,
+    s: &crate::ctx::Session,
+    a: &UploadArgs,
+    name: &str,
+    bar: &indicatif::ProgressBar,
+    progress: impl Fn(rostro_sdk::media::TransferProgress) + Send + Sync + 'static,
+) -> CliResult<(Value, String)> {
+    let state_file = state_path(&a.file);
+    let previous = match (&state_file, a.restart) {
+        (Some(p), false) if p.is_file() => UploadState::load(p).await.ok(),
+        _ => None,
+    };
+    let up = match previous {
+        Some(state) => {
+            ctx.out.note(&format!(
+                "resuming the upload of {name}: {} of {} parts already sent",
+                state.completed.len(),
+                state.part_count
+            ));
+            bar.set_position(state.completed_bytes());
+            s.client.engine_upload().resume(state)
+        }
+        None => s.client.engine_upload().upload_file(&a.file),
+    };
+    let mut up = up
+        .part_size(a.part_size * MIB)
+        .concurrency(a.concurrency)
+        .on_progress(progress);
+    if let Some(p) = &state_file {
+        if let Some(dir) = p.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        up = up.state_file(p);
+    }
+    if let Some(pid) = &a.project {
+        up = up.project_id(pid.parse::<i64>().map(Value::from).unwrap_or(json!(pid)));
+    }
+    let r = tokio::select! {
+        r = up.send() => r,
+        _ = ctrl_c() => {
+            bar.finish_and_clear();
+            ctx.out.eprint(&format!(
+                "{}interrupted:{} run the same command again to resume the upload",
+                style::YELLOW, style::RESET
+            ));
+            return Err(CliError::Interrupted);
+        }
+    };
+    bar.finish_and_clear();
+    let r = r?;
+    let id = r.uuid.clone().unwrap_or_else(|| r.upload_id.clone());
+    let link = if r.url.is_empty() { id } else { r.url.clone() };
+    let v = json!({
+        "upload_id": r.upload_id,
+        "uuid": r.uuid,
+        "key": r.key,
+        "url": r.url,
+        "size": r.size,
+        "sha256": r.sha256,
+        "parts": r.parts,
+        "parts_sent": r.parts_sent,
+        "chunked": true,
+    });
+    Ok((v, link))
 }

@@ -1,11 +1,12 @@
 //! `rostro chats list|show|export`: saved chats.
 
 use clap::{Args, Subcommand, ValueEnum};
+use rostro_sdk::types::{Chat, ChatList, ChatSummary, ChatTree};
 use serde_json::Value;
 
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
-use crate::util::{first_of, items_of, s};
 
 /// `rostro chats ...`
 #[derive(Debug, Subcommand)]
@@ -66,55 +67,63 @@ pub struct ExportArgs {
 /// Runs `rostro chats`.
 pub fn run(ctx: &Ctx, cmd: ChatsCmd) -> CliResult {
     match cmd {
-        ChatsCmd::List(a) => {
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                let mut b = s.client.chats().list().limit(a.limit);
-                if let Some(c) = &a.character {
-                    b = b.character(c);
-                }
-                if let Some(q) = &a.search {
-                    b = b.search(q);
-                }
-                s.json(b.into_request()?).await
-            })?;
-            let items = items_of(&v, &["chats", "nodes", "items"]);
-            super::print_list(
-                ctx,
-                &items,
-                &[
-                    ("ID", &|v| s(v, "id")),
-                    ("NAME", &|v| first_of(v, &["name", "title"])),
-                    ("UPDATED", &|v| {
-                        first_of(v, &["updated_at", "updatedAt", "created_at"])
-                    }),
-                ],
-            )
-        }
+        ChatsCmd::List(a) => list(ctx, a),
         ChatsCmd::Show(a) => {
             let v = fetch(ctx, a.id)?;
             if ctx.out.json {
                 return ctx.out.json_value(&v);
             }
-            ctx.out.line(&transcript(&v, Format::Txt))
+            let tree: ChatTree = super::view(&v, "chats show")?;
+            ctx.out.line(&transcript(&tree, Format::Txt))
         }
-        ChatsCmd::Export(a) => {
-            let v = fetch(ctx, a.id)?;
-            let text = match a.format {
-                Format::Json => serde_json::to_string_pretty(&v)?,
-                f => transcript(&v, f),
-            };
-            match a.output {
-                Some(p) => {
-                    std::fs::write(&p, text + "\n")
-                        .map_err(|e| crate::exit::CliError::io(p.display(), e))?;
-                    ctx.out
-                        .success(&format!("Exported chat {} to {}", a.id, p.display()));
-                    Ok(())
-                }
-                None => ctx.out.line(&text),
-            }
+        ChatsCmd::Export(a) => export(ctx, a),
+    }
+}
+
+fn list(ctx: &Ctx, a: ListArgs) -> CliResult {
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        let mut b = s.client.chats().list().limit(a.limit);
+        if let Some(c) = &a.character {
+            b = b.character(c);
         }
+        if let Some(q) = &a.search {
+            b = b.search(q);
+        }
+        s.json(b.into_request()?).await
+    })?;
+    super::print_page(
+        ctx,
+        &v,
+        "chats list",
+        ChatList::raw_items,
+        ChatList::items,
+        &[
+            ("ID", &|c: &ChatSummary| cell(&c.id)),
+            ("NAME", &|c: &ChatSummary| cell(&c.name)),
+            ("UPDATED", &|c: &ChatSummary| {
+                cell(&c.updated_at.clone().or(c.created_at.clone()))
+            }),
+        ],
+    )
+}
+
+fn export(ctx: &Ctx, a: ExportArgs) -> CliResult {
+    let v = fetch(ctx, a.id)?;
+    let text = match a.format {
+        // The API's JSON, as it came.
+        Format::Json => serde_json::to_string_pretty(&v)?,
+        f => transcript(&super::view(&v, "chats export")?, f),
+    };
+    match a.output {
+        Some(p) => {
+            std::fs::write(&p, text + "\n")
+                .map_err(|e| crate::exit::CliError::io(p.display(), e))?;
+            ctx.out
+                .success(&format!("Exported chat {} to {}", a.id, p.display()));
+            Ok(())
+        }
+        None => ctx.out.line(&text),
     }
 }
 
@@ -132,43 +141,26 @@ fn fetch(ctx: &Ctx, id: i64) -> CliResult<Value> {
     })
 }
 
-/// The messages of a chat, wherever the response keeps them.
-fn messages(v: &Value) -> Vec<Value> {
-    let m = items_of(v, &["messages", "nodes", "chatMessages"]);
-    if !m.is_empty() {
-        return m;
-    }
-    for k in ["chat", "tree"] {
-        if let Some(inner) = v.get(k) {
-            let m = items_of(inner, &["messages", "nodes"]);
-            if !m.is_empty() {
-                return m;
-            }
-        }
-    }
-    Vec::new()
-}
-
-fn transcript(v: &Value, f: Format) -> String {
-    let title = first_of(v, &["name", "title"]);
+fn transcript(tree: &ChatTree, f: Format) -> String {
+    let title = tree.chat.as_ref().and_then(|c: &Chat| c.name.clone());
     let mut out = String::new();
-    if matches!(f, Format::Md) {
-        out.push_str(&format!(
-            "# {}\n\n",
-            if title.is_empty() { "Chat" } else { &title }
-        ));
-    } else if !title.is_empty() {
-        out.push_str(&format!("{title}\n\n"));
+    match (f, &title) {
+        (Format::Md, t) => out.push_str(&format!("# {}\n\n", t.as_deref().unwrap_or("Chat"))),
+        (_, Some(t)) => out.push_str(&format!("{t}\n\n")),
+        _ => {}
     }
-    let msgs = messages(v);
+    let msgs = tree.items();
     if msgs.is_empty() {
         out.push_str("(no messages)");
         return out;
     }
     for m in msgs {
-        let who = first_of(&m, &["name", "role", "author", "sender"]);
-        let who = if who.is_empty() { "?".to_owned() } else { who };
-        let text = first_of(&m, &["content", "message", "text", "mes"]);
+        let who = m
+            .name
+            .clone()
+            .or_else(|| m.role.as_ref().map(|r| r.as_str().to_owned()))
+            .unwrap_or_else(|| "?".to_owned());
+        let text = m.content.as_deref().unwrap_or_default();
         match f {
             Format::Md => out.push_str(&format!("**{who}**: {text}\n\n")),
             _ => out.push_str(&format!("{who}: {text}\n")),

@@ -1,11 +1,12 @@
 //! `rostro follow user|tag|list|followers`.
 
 use clap::{Args, Subcommand};
+use rostro_sdk::types::{UserSummary, Users};
 use serde_json::json;
 
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
-use crate::util::{first_of, items_of, s};
 
 /// `rostro follow ...`
 #[derive(Debug, Subcommand)]
@@ -84,16 +85,21 @@ fn list(ctx: &Ctx, w: Who, followers: bool) -> CliResult {
         };
         s.json(req).await
     })?;
-    let items = items_of(&v, &["users", "follows", "followers", "nodes", "items"]);
-    if items.is_empty() && !ctx.out.json {
-        return super::print_value(ctx, &v, None);
-    }
-    super::print_list(
+    let what = if followers {
+        "follow followers"
+    } else {
+        "follow list"
+    };
+    super::print_page(
         ctx,
-        &items,
+        &v,
+        what,
+        Users::raw_items,
+        Users::items,
         &[
-            ("USERNAME", &|v| first_of(v, &["username", "name"])),
-            ("ID", &|v| s(v, "id")),
+            ("USERNAME", &|u: &UserSummary| cell(&u.username)),
+            ("NAME", &|u: &UserSummary| cell(&u.name)),
+            ("ID", &|u: &UserSummary| cell(&u.id)),
         ],
     )
 }

@@ -5,11 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use rostro_sdk::request::FilePart;
+use rostro_sdk::types::{LoreItem, LoreItems, LoreResult, LoreResults};
 use serde_json::{Value, json};
 
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::{CliError, CliResult};
-use crate::util::{first_of, items_of, s};
 
 /// `rostro lore ...`
 #[derive(Debug, Subcommand)]
@@ -98,106 +99,128 @@ pub struct RemoveArgs {
 /// Runs `rostro lore`.
 pub fn run(ctx: &Ctx, cmd: LoreCmd) -> CliResult {
     match cmd {
-        LoreCmd::Add(a) => {
-            let (size, name) = super::file_info(&a.file)?;
-            if let Some(m) = &a.metadata {
-                serde_json::from_str::<Value>(m)
-                    .map_err(|e| CliError::usage(format!("--metadata is not JSON: {e}")))?;
-            }
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                let mut b = s
-                    .client
-                    .lore()
-                    .add_item()
-                    .file("file", FilePart::from_path(&a.file));
-                if let Some(m) = &a.metadata {
-                    b = b.text("metadata", m);
-                }
-                if let Some(o) = a.owner {
-                    b = b.text("owner_id", o.to_string());
-                }
-                let (bar, progress) = super::transfer_bar(ctx, size, &name);
-                let req = s.client.upload(b).on_progress(progress).into_request()?;
-                let r = s.json(req).await;
-                bar.finish_and_clear();
-                r
-            })?;
-            if ctx.out.json {
-                return ctx.out.json_value(&v);
-            }
-            ctx.out.success(&format!(
-                "Added {} ({}) as lore item {}",
-                a.file.display(),
-                crate::util::human_bytes(size),
-                first_of(&v, &["uuid", "id"])
-            ));
-            Ok(())
-        }
-        LoreCmd::List(a) => {
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                let req = s
-                    .client
-                    .lore()
-                    .list_items()
-                    .body(json!({ "owner_ids": a.owners }))
-                    .into_request()?;
-                s.json(req).await
-            })?;
-            let items = items_of(&v, &["items", "nodes"]);
-            super::print_list(
-                ctx,
-                &items,
-                &[
-                    ("UUID", &|v| first_of(v, &["uuid", "id"])),
-                    ("NAME", &|v| first_of(v, &["name", "filename", "title"])),
-                    ("STATUS", &|v| s(v, "status")),
-                ],
-            )
-        }
-        LoreCmd::Query(a) => {
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                let mut body = json!({ "query": a.query });
-                if !a.owners.is_empty() {
-                    body["owner_ids"] = json!(a.owners);
-                }
-                s.json(s.client.lore().query().body(body).into_request()?)
-                    .await
-            })?;
-            let items = items_of(&v, &["results", "items"]);
-            if items.is_empty() || ctx.out.json {
-                return super::print_value(ctx, &v, None);
-            }
-            super::print_list(
-                ctx,
-                &items,
-                &[
-                    ("SCORE", &|v| s(v, "score")),
-                    ("TEXT", &|v| first_of(v, &["text", "content"])),
-                ],
-            )
-        }
+        LoreCmd::Add(a) => add(ctx, a),
+        LoreCmd::List(a) => list(ctx, a),
+        LoreCmd::Query(a) => query(ctx, a),
         LoreCmd::Download(a) => download(ctx, a),
-        LoreCmd::Remove(a) => {
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                s.json(
-                    s.client
-                        .lore()
-                        .remove_item(&a.uuid, a.owner)
-                        .into_request()?,
-                )
-                .await
-            })?;
-            if ctx.out.json {
-                return ctx.out.json_value(&v);
-            }
-            ctx.out.success(&format!("Removed lore item {}", a.uuid));
-            Ok(())
+        LoreCmd::Remove(a) => remove(ctx, a),
+    }
+}
+
+fn add(ctx: &Ctx, a: AddArgs) -> CliResult {
+    let (size, name) = super::file_info(&a.file)?;
+    if let Some(m) = &a.metadata {
+        serde_json::from_str::<Value>(m)
+            .map_err(|e| CliError::usage(format!("--metadata is not JSON: {e}")))?;
+    }
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        let mut b = s
+            .client
+            .lore()
+            .add_item()
+            .file("file", FilePart::from_path(&a.file));
+        if let Some(m) = &a.metadata {
+            b = b.text("metadata", m);
+        }
+        if let Some(o) = a.owner {
+            b = b.text("owner_id", o.to_string());
+        }
+        let (bar, progress) = super::transfer_bar(ctx, size, &name);
+        let req = s.client.upload(b).on_progress(progress).into_request()?;
+        let r = s.json(req).await;
+        bar.finish_and_clear();
+        r
+    })?;
+    if ctx.out.json {
+        return ctx.out.json_value(&v);
+    }
+    let item: LoreItem = super::view(&v, "lore add")?;
+    let what = format!(
+        "Added {} ({})",
+        a.file.display(),
+        crate::util::human_bytes(size)
+    );
+    match (&item.uuid, &item.status) {
+        (Some(id), Some(st)) => ctx.out.success(&format!("{what} as lore item {id} ({st})")),
+        (Some(id), None) => ctx.out.success(&format!("{what} as lore item {id}")),
+        _ => {
+            ctx.out.success(&what);
+            ctx.out.warn(
+                "the server did not return the new item's uuid; find it with `rostro lore list`",
+            );
         }
     }
+    Ok(())
+}
+
+fn list(ctx: &Ctx, a: ListArgs) -> CliResult {
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        let req = s
+            .client
+            .lore()
+            .list_items()
+            .body(json!({ "owner_ids": a.owners }))
+            .into_request()?;
+        s.json(req).await
+    })?;
+    super::print_page(
+        ctx,
+        &v,
+        "lore list",
+        LoreItems::raw_items,
+        LoreItems::items,
+        &[
+            ("UUID", &|i: &LoreItem| cell(&i.uuid)),
+            ("NAME", &|i: &LoreItem| cell(&i.name)),
+            ("STATUS", &|i: &LoreItem| cell(&i.status)),
+            ("OWNER", &|i: &LoreItem| cell(&i.owner_id)),
+        ],
+    )
+}
+
+fn query(ctx: &Ctx, a: QueryArgs) -> CliResult {
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        let mut body = json!({ "query": a.query });
+        if !a.owners.is_empty() {
+            body["owner_ids"] = json!(a.owners);
+        }
+        s.json(s.client.lore().query().body(body).into_request()?)
+            .await
+    })?;
+    super::print_page(
+        ctx,
+        &v,
+        "lore query",
+        LoreResults::raw_items,
+        LoreResults::items,
+        &[
+            ("SCORE", &|r: &LoreResult| {
+                r.score.map(|x| format!("{x:.3}")).unwrap_or_default()
+            }),
+            ("TEXT", &|r: &LoreResult| cell(&r.text)),
+        ],
+    )
+}
+
+fn remove(ctx: &Ctx, a: RemoveArgs) -> CliResult {
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        s.json(
+            s.client
+                .lore()
+                .remove_item(&a.uuid, a.owner)
+                .into_request()?,
+        )
+        .await
+    })?;
+    super::print_done(
+        ctx,
+        &v,
+        &format!("Removed lore item {} of owner {}", a.uuid, a.owner),
+    )
 }
 
 fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
@@ -219,7 +242,8 @@ fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
             .await
             .map_err(|e| s.err(e))
     })?;
-    let node = got.project.get("node").unwrap_or(&got.project);
+    let answer: rostro_sdk::types::ProjectAnswer = super::view(&got.project, "lore download")?;
+    let node = answer.node.as_ref();
     let target = out_target(
         a.out.as_deref(),
         &format!("{}.json", file_stem(node, "lorebook")),
@@ -240,7 +264,7 @@ fn download(ctx: &Ctx, a: DownloadArgs) -> CliResult {
                 "path": path.display().to_string(),
                 "format": match a.format { BookFormat::Json => "world_info", BookFormat::Book => "character_book" },
                 "name": got.book.name,
-                "id": node.get("id"),
+                "id": node.and_then(|n| n.id),
                 "entries": got.book.entries.len(),
                 "bytes": bytes.len(),
             }));

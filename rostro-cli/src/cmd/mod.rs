@@ -21,23 +21,53 @@ pub mod stt;
 pub mod voices;
 pub mod wallet;
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::ctx::Ctx;
-use crate::exit::CliResult;
+use crate::exit::{CliError, CliResult};
 use crate::output::table;
 
-/// A table column: its header and how to show an item's cell.
-pub type Column<'a> = (&'a str, &'a dyn Fn(&Value) -> String);
+/// The typed view of an answer, for human output; `--json` prints the answer itself (`raw`),
+/// so what the server sent is shown whatever this view knows of it. An answer of another
+/// shape is an error that says so, never empty columns.
+pub fn view<T: DeserializeOwned>(raw: &Value, what: &str) -> CliResult<T> {
+    T::deserialize(raw).map_err(|e| {
+        CliError::msg(format!(
+            "{what}: the answer does not have the documented shape ({e}); `--json` prints it as it came"
+        ))
+    })
+}
 
-/// Prints a list: NDJSON with `--json`, else a table of `columns`.
-pub fn print_list(ctx: &Ctx, items: &[Value], columns: &[Column<'_>]) -> CliResult {
+/// A table column over typed items: its header and how to show an item's cell.
+pub type Column<'a, T> = (&'a str, &'a dyn Fn(&T) -> String);
+
+/// Prints a list answer: with `--json` its own items as NDJSON, as they came (`raw_items`
+/// finds them where the typed wrapper does), or the whole answer when it holds no list;
+/// else a table of the typed items of the wrapper `W`.
+pub fn print_page<W: DeserializeOwned, T>(
+    ctx: &Ctx,
+    raw: &Value,
+    what: &str,
+    raw_items: fn(&Value) -> Option<&[Value]>,
+    items: fn(&W) -> &[T],
+    columns: &[Column<'_, T>],
+) -> CliResult {
     if ctx.out.json {
-        for it in items {
+        let Some(list) = raw_items(raw) else {
+            return ctx.out.json_value(raw);
+        };
+        for it in list {
             ctx.out.json_line(it)?;
         }
         return Ok(());
     }
+    let page: W = view(raw, what)?;
+    print_table(ctx, items(&page), columns)
+}
+
+/// Prints typed items as a table (a note when there are none).
+pub fn print_table<T>(ctx: &Ctx, items: &[T], columns: &[Column<'_, T>]) -> CliResult {
     if items.is_empty() {
         ctx.out.note("no results");
         return Ok(());
@@ -52,28 +82,89 @@ pub fn print_list(ctx: &Ctx, items: &[Value], columns: &[Column<'_>]) -> CliResu
         .line(&table(&headers, &rows, width, ctx.out.color()))
 }
 
-/// Prints one object: JSON with `--json`, else `human` (or, when `None`, the answer as
-/// `key  value` lines: never raw JSON in human mode).
-pub fn print_value(ctx: &Ctx, v: &Value, human: Option<String>) -> CliResult {
+/// Prints a list of JSON items (NDJSON with `--json`, else a table): for lists the CLI
+/// builds itself, or answers of other APIs it shows as they are.
+pub fn print_list(ctx: &Ctx, items: &[Value], columns: &[Column<'_, Value>]) -> CliResult {
     if ctx.out.json {
-        return ctx.out.json_value(v);
+        for it in items {
+            ctx.out.json_line(it)?;
+        }
+        return Ok(());
     }
-    match human {
-        Some(h) => ctx.out.line(&h),
-        None => match human_lines(v) {
-            Some(text) => ctx.out.line(&text),
-            None => {
-                ctx.out
-                    .note("the server answered with no details (use --json to see the raw answer)");
-                Ok(())
-            }
-        },
-    }
+    print_table(ctx, items, columns)
 }
 
-/// A readable rendering of any JSON answer: one `key  value` line per member, nested
-/// objects as dotted keys, lists of plain values joined, lists of objects counted and
-/// shown one block each. `None` when there is nothing to show (`{}`, `[]`, `null`).
+/// Prints one answer: as it came with `--json`, else `human` (a note when it is empty: the
+/// server said nothing worth a line).
+pub fn print_answer(ctx: &Ctx, raw: &Value, human: &str) -> CliResult {
+    if ctx.out.json {
+        return ctx.out.json_value(raw);
+    }
+    if human.is_empty() {
+        ctx.out
+            .note("the server answered with no details (use --json to see the raw answer)");
+        return Ok(());
+    }
+    ctx.out.line(human)
+}
+
+/// Prints the answer to a change: as it came with `--json`, else the success line `what`
+/// (which says what changed).
+pub fn print_done(ctx: &Ctx, raw: &Value, what: &str) -> CliResult {
+    if ctx.out.json {
+        return ctx.out.json_value(raw);
+    }
+    ctx.out.success(what);
+    Ok(())
+}
+
+/// `Label  value` lines for the typed fields that are present, labels aligned.
+pub fn key_values(rows: &[(&str, Option<String>)]) -> String {
+    let present: Vec<(&str, &str)> = rows
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| (*k, v)))
+        .collect();
+    let width = present
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    present
+        .iter()
+        .map(|(k, v)| format!("{k:<width$}  {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The members of an answer no field of its type names (`extra()`), as `key  value` lines:
+/// shown after the typed ones so nothing the server said is hidden.
+pub fn extra_lines(extra: &serde_json::Map<String, Value>) -> String {
+    human_lines(&Value::Object(extra.clone())).unwrap_or_default()
+}
+
+/// Joins blocks of lines, leaving out empty ones.
+pub fn blocks(parts: &[String]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A cell or value from an optional typed field (`""` when absent).
+pub fn cell<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// An optional field as text, for [`key_values`].
+pub fn text<T: std::fmt::Display>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(ToString::to_string)
+}
+
+/// A generic readable rendering for an answer no document describes (one `key  value` line
+/// per member, nested objects as dotted keys, lists of plain values joined, lists of
+/// objects shown one block each). `None` when there is nothing to show (`{}`, `[]`, `null`).
 pub fn human_lines(v: &Value) -> Option<String> {
     let mut rows: Vec<(String, String)> = Vec::new();
     flatten_into(&mut rows, "", v, 0);
@@ -163,19 +254,6 @@ fn flatten_into(rows: &mut Vec<(String, String)>, prefix: &str, v: &Value, depth
             }
         }
     }
-}
-
-/// `key: value` lines for the fields of `v` that are present.
-pub fn key_values(v: &Value, keys: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    for (label, key) in keys {
-        let val = crate::util::s(v, key);
-        if !val.is_empty() {
-            out.push_str(&format!("{label:<12} {val}\n"));
-        }
-    }
-    out.pop();
-    out
 }
 
 /// A JSON body from `--from FILE|-` plus `-F key=value` fields (typed like `rostro api -F`).

@@ -3,13 +3,13 @@
 //! per request, the most one request may cost) and in USD.
 
 use clap::Args;
-use rostro_sdk::routstr::{Model, Msats, Price};
+use rostro_sdk::routstr::{Model, ModelList, Msats, Price, SatsPricing};
 use serde_json::{Value, json};
 
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
 use crate::routstr::{sats_json, sats_text};
-use crate::util::{first_of, items_of, s};
 
 /// `rostro models`
 #[derive(Debug, Args)]
@@ -23,40 +23,71 @@ pub struct ModelsArgs {}
 
 /// Runs `rostro models`.
 pub fn run(ctx: &Ctx, _a: ModelsArgs) -> CliResult {
-    let (v, routstr) = ctx.block_on(async {
+    let (raw, list, routstr) = ctx.block_on(async {
         let s = ctx.session(false).await?;
         if let Some(node) = &s.node {
             let list = node.models().send().await.map_err(|e| s.err(e))?;
-            let items: Vec<Value> = list.data.iter().map(model_json).collect::<CliResult<_>>()?;
-            return Ok((items, true));
+            return Ok((Value::Null, list.into_inner(), true));
         }
-        let v = s.json(s.client.models().list().into_request()?).await?;
-        Ok((items_of(&v, &["data", "models"]), false))
+        let raw = s.json(s.client.models().list().into_request()?).await?;
+        let list: ModelList = if ctx.out.json {
+            ModelList::default()
+        } else {
+            super::view(&raw, "models")?
+        };
+        Ok((raw, list, false))
     })?;
     if routstr {
-        return super::print_list(
-            ctx,
-            &v,
-            &[
-                ("ID", &|v| s(v, "id")),
-                ("CONTEXT", &|v| s(v, "context_length")),
-                ("SAT/1K IN", &|v| price_cell(v, "prompt_msats_per_1k")),
-                ("SAT/1K OUT", &|v| price_cell(v, "completion_msats_per_1k")),
-                ("SAT/REQ", &|v| price_cell(v, "request_msats")),
-                ("MAX SAT", &|v| price_cell(v, "max_cost_msats")),
-                ("USD/1M IN", &|v| usd_cell(v, "prompt_usd_per_1m")),
-                ("USD/1M OUT", &|v| usd_cell(v, "completion_usd_per_1m")),
-            ],
-        );
+        return node_models(ctx, &list);
     }
-    super::print_list(
+    if ctx.out.json {
+        // The models as the server sent them (`data`, the list of `ModelList`).
+        let items = raw
+            .get("data")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        return super::print_list(ctx, items, &[]);
+    }
+    super::print_table(
         ctx,
-        &v,
+        &list.data,
         &[
-            ("ID", &|v| s(v, "id")),
-            ("OWNED BY", &|v| s(v, "owned_by")),
-            ("CONTEXT", &|v| {
-                first_of(v, &["context_length", "max_context_length"])
+            ("ID", &|m: &Model| m.id.clone()),
+            ("NAME", &|m: &Model| cell(&m.name)),
+            ("CONTEXT", &|m: &Model| cell(&m.context_length)),
+        ],
+    )
+}
+
+/// A Routstr node's models with their prices.
+fn node_models(ctx: &Ctx, list: &ModelList) -> CliResult {
+    if ctx.out.json {
+        for m in &list.data {
+            ctx.out.json_line(&model_json(m)?)?;
+        }
+        return Ok(());
+    }
+    let sats = |m: &Model, f: fn(&SatsPricing) -> Option<Msats>| {
+        msats_cell(m.sats_pricing.as_ref().and_then(f))
+    };
+    let usd = |p: Option<&Price>| usd_cell(p.map(|p| round_usd(p.to_f64() * 1e6)));
+    super::print_table(
+        ctx,
+        &list.data,
+        &[
+            ("ID", &|m: &Model| m.id.clone()),
+            ("CONTEXT", &|m: &Model| cell(&m.context_length)),
+            ("SAT/1K IN", &|m: &Model| sats(m, |p| p.prompt_msats(1_000))),
+            ("SAT/1K OUT", &|m: &Model| {
+                sats(m, |p| p.completion_msats(1_000))
+            }),
+            ("SAT/REQ", &|m: &Model| sats(m, SatsPricing::request_msats)),
+            ("MAX SAT", &|m: &Model| sats(m, SatsPricing::max_cost_msats)),
+            ("USD/1M IN", &|m: &Model| {
+                usd(m.pricing.as_ref().and_then(|u| u.prompt.as_ref()))
+            }),
+            ("USD/1M OUT", &|m: &Model| {
+                usd(m.pricing.as_ref().and_then(|u| u.completion.as_ref()))
             }),
         ],
     )
@@ -102,20 +133,14 @@ fn round_usd(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-fn price_cell(v: &Value, key: &str) -> String {
-    v.get("price")
-        .and_then(|p| p.get(key))
-        .and_then(Value::as_u64)
-        .map(sats_text)
-        .unwrap_or_else(|| "-".into())
+/// Sats (rounded up from msat) for a table cell; `-` when the node gives no price.
+fn msats_cell(amount: Option<Msats>) -> String {
+    amount.map_or_else(|| "-".into(), |a| sats_text(a.0))
 }
 
-fn usd_cell(v: &Value, key: &str) -> String {
-    match v
-        .get("price")
-        .and_then(|p| p.get(key))
-        .and_then(Value::as_f64)
-    {
+/// USD for a table cell, trailing zeros dropped; `-` when the node gives no price.
+fn usd_cell(x: Option<f64>) -> String {
+    match x {
         Some(x) => {
             let s = format!("{x:.4}");
             let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -146,8 +171,11 @@ mod tests {
         assert_eq!(p["request_msats"], 500);
         assert_eq!(p["max_cost_msats"], 40_000);
         assert_eq!(p["prompt_usd_per_1m"], 2.5);
-        assert_eq!(price_cell(&v, "prompt_msats_per_1k"), "4.5");
-        assert_eq!(usd_cell(&v, "completion_usd_per_1m"), "$10");
+        let sats = m.sats_pricing.as_ref().unwrap();
+        assert_eq!(msats_cell(sats.prompt_msats(1_000)), "4.5");
+        assert_eq!(msats_cell(None), "-");
+        let usd = m.pricing.as_ref().unwrap().completion.as_ref().unwrap();
+        assert_eq!(usd_cell(Some(round_usd(usd.to_f64() * 1e6))), "$10");
         assert_eq!(v["sats_pricing"]["max_cost"], 40);
     }
 }

@@ -1,12 +1,12 @@
 //! `rostro personas list|create|update|delete`.
 
 use clap::{Args, Subcommand};
+use rostro_sdk::types::{Persona, Personas};
 use serde_json::Value;
 
-use super::BodyOpts;
+use super::{BodyOpts, cell, print_done};
 use crate::ctx::Ctx;
-use crate::exit::CliResult;
-use crate::util::{first_of, items_of, s};
+use crate::exit::{CliError, CliResult};
 
 /// `rostro personas ...`
 #[derive(Debug, Subcommand)]
@@ -63,65 +63,84 @@ fn body(f: &Fields) -> CliResult<Value> {
 /// Runs `rostro personas`.
 pub fn run(ctx: &Ctx, cmd: PersonasCmd) -> CliResult {
     match cmd {
-        PersonasCmd::List => {
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                s.json(s.client.personas().list().into_request()?).await
-            })?;
-            let items = items_of(&v, &["personas", "nodes", "items"]);
-            super::print_list(
-                ctx,
-                &items,
-                &[
-                    ("ID", &|v| s(v, "id")),
-                    ("NAME", &|v| s(v, "name")),
-                    ("DESCRIPTION", &|v| {
-                        first_of(v, &["description", "personality"])
-                    }),
-                ],
-            )
-        }
-        PersonasCmd::Create(f) => {
-            let b = body(&f)?;
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                s.json(s.client.personas().create().body(b).into_request()?)
-                    .await
-            })?;
-            done(ctx, &v, "Created persona")
-        }
-        PersonasCmd::Update(u) => {
-            let b = body(&u.fields)?;
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                s.json(s.client.personas().update(u.id).body(b).into_request()?)
-                    .await
-            })?;
-            done(ctx, &v, &format!("Updated persona {}", u.id))
-        }
-        PersonasCmd::Delete(d) => {
-            super::confirm(ctx, &format!("Delete persona {}?", d.id), d.yes)?;
-            let v = ctx.block_on(async {
-                let s = ctx.session(true).await?;
-                s.json(s.client.personas().delete(d.id).into_request()?)
-                    .await
-            })?;
-            done(ctx, &v, &format!("Deleted persona {}", d.id))
-        }
+        PersonasCmd::List => list(ctx),
+        PersonasCmd::Create(f) => create(ctx, f),
+        PersonasCmd::Update(u) => update(ctx, u),
+        PersonasCmd::Delete(d) => delete(ctx, d),
     }
 }
 
-/// Prints the response with `--json`, else a success line.
-pub fn done(ctx: &Ctx, v: &Value, msg: &str) -> CliResult {
+fn list(ctx: &Ctx) -> CliResult {
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        s.json(s.client.personas().list().into_request()?).await
+    })?;
+    super::print_page(
+        ctx,
+        &v,
+        "personas list",
+        Personas::raw_items,
+        Personas::items,
+        &[
+            ("ID", &|p: &Persona| cell(&p.id)),
+            ("NAME", &|p: &Persona| cell(&p.name)),
+            ("DESCRIPTION", &|p: &Persona| cell(&p.description)),
+        ],
+    )
+}
+
+fn create(ctx: &Ctx, f: Fields) -> CliResult {
+    let b = body(&f)?;
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        s.json(s.client.personas().create().body(b).into_request()?)
+            .await
+    })?;
     if ctx.out.json {
-        ctx.out.json_value(v)
-    } else {
-        let id = first_of(v, &["id", "uuid", "project_id"]);
-        if id.is_empty() {
-            ctx.out.success(msg);
-        } else {
-            ctx.out.success(&format!("{msg} ({id})"));
-        }
-        Ok(())
+        return ctx.out.json_value(&v);
     }
+    let p: Persona = super::view(&v, "personas create")?;
+    let name = p.name.map(|n| format!(" {n}")).unwrap_or_default();
+    match p.id {
+        Some(id) => ctx.out.success(&format!("Created persona{name} (id {id})")),
+        None => {
+            ctx.out.success(&format!("Created persona{name}"));
+            ctx.out
+                .warn("the server did not return its id; find it with `rostro personas list`");
+        }
+    }
+    Ok(())
+}
+
+fn update(ctx: &Ctx, u: UpdateArgs) -> CliResult {
+    let b = body(&u.fields)?;
+    let fields: Vec<String> = b
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    if fields.is_empty() {
+        return Err(CliError::usage(
+            "nothing to update: give --name, --description, -F key=value or --from FILE",
+        ));
+    }
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        s.json(s.client.personas().update(u.id).body(b).into_request()?)
+            .await
+    })?;
+    print_done(
+        ctx,
+        &v,
+        &format!("Updated persona {}: {}", u.id, fields.join(", ")),
+    )
+}
+
+fn delete(ctx: &Ctx, d: IdArg) -> CliResult {
+    super::confirm(ctx, &format!("Delete persona {}?", d.id), d.yes)?;
+    let v = ctx.block_on(async {
+        let s = ctx.session(true).await?;
+        s.json(s.client.personas().delete(d.id).into_request()?)
+            .await
+    })?;
+    print_done(ctx, &v, &format!("Deleted persona {}", d.id))
 }

@@ -2,11 +2,12 @@
 //! `--limit` results.
 
 use clap::Args;
+use rostro_sdk::types::{SearchNode, SearchPage};
 use serde_json::Value;
 
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
-use crate::util::{first_of, items_of, s};
 
 /// `rostro search`
 #[derive(Debug, Args)]
@@ -37,11 +38,11 @@ pub struct SearchArgs {
     #[arg(long)]
     pub asc: bool,
     /// Minimum token count
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u64>)]
-    pub min_tokens: Option<u64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u32>)]
+    pub min_tokens: Option<u32>,
     /// Maximum token count
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u64>)]
-    pub max_tokens: Option<u64>,
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::util::non_negative::<u32>)]
+    pub max_tokens: Option<u32>,
     /// Only results by this creator (username)
     #[arg(long, value_name = "USERNAME")]
     pub creator: Option<String>,
@@ -54,60 +55,25 @@ pub struct SearchArgs {
 pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
     let items = ctx.block_on(async {
         let s = ctx.session(false).await?;
-        let mut out: Vec<Value> = Vec::new();
+        let mut out: Vec<(Value, SearchNode)> = Vec::new();
         let mut cursor: Option<String> = None;
         let mut pages = 0;
         while out.len() < a.limit && pages < 1000 {
             let want = (a.limit - out.len()).min(100);
-            let mut b = s.client.search().list().first(want as i64);
-            if let Some(t) = &a.text {
-                b = b.search(t);
-            }
-            if a.lorebooks {
-                b = b.namespace("lorebooks");
-            }
-            if !a.tags.is_empty() {
-                b = b.tags(a.tags.join(","));
-            }
-            if !a.exclude_tags.is_empty() {
-                b = b.exclude_tags(a.exclude_tags.join(","));
-            }
-            if a.nsfw {
-                b = b.nsfw(true);
-            }
-            if let Some(sort) = &a.sort {
-                b = b.sort(sort);
-            }
-            if a.asc {
-                b = b.asc(true);
-            }
-            if let Some(n) = a.min_tokens {
-                b = b.min_tokens(n);
-            }
-            if let Some(n) = a.max_tokens {
-                b = b.max_tokens(n);
-            }
-            if let Some(c) = &a.creator {
-                b = b.username(c);
-            }
-            if let Some(c) = &cursor {
-                b = b.cursor(c);
-            }
-            let page = s.json(b.into_request()?).await?;
-            let nodes = items_of(&page, &["nodes"]);
+            let b = request(&s.client, &a, want, cursor.as_deref());
+            let raw = s.json(b.into_request()?).await?;
+            let page: SearchPage = super::view(&raw, "search")?;
             pages += 1;
-            let got = nodes.len();
-            out.extend(nodes);
-            let scope = if page.get("cursor").is_some() {
-                &page
-            } else {
-                page.get("data").unwrap_or(&page)
-            };
-            cursor = scope
-                .get("cursor")
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned);
+            let got = page.items().len();
+            // `--json` shows the results as they came; the table reads the typed view.
+            out.extend(
+                SearchPage::raw_items(&raw)
+                    .unwrap_or_default()
+                    .iter()
+                    .cloned()
+                    .zip(page.items().iter().cloned()),
+            );
+            cursor = next_cursor(&page);
             if got == 0 || cursor.is_none() {
                 break;
             }
@@ -115,30 +81,77 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult {
         out.truncate(a.limit);
         Ok(out)
     })?;
-    super::print_list(
+    let (raw, typed): (Vec<Value>, Vec<SearchNode>) = items.into_iter().unzip();
+    if ctx.out.json {
+        return super::print_list(ctx, &raw, &[]);
+    }
+    super::print_table(
         ctx,
-        &items,
+        &typed,
         &[
-            ("ID", &|v| s(v, "id")),
-            ("NAME", &|v| s(v, "name")),
-            ("CREATOR", &|v| first_of(v, &["creator", "username"])),
-            ("TOKENS", &|v| {
-                first_of(v, &["nTokens", "n_tokens", "token_count"])
-            }),
-            ("STARS", &|v| first_of(v, &["starCount", "star_count"])),
-            ("TAGS", &|v| {
-                v.get("topics")
-                    .or_else(|| v.get("tags"))
-                    .and_then(Value::as_array)
-                    .map(|t| {
-                        t.iter()
-                            .filter_map(Value::as_str)
-                            .take(4)
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    })
+            ("ID", &|n: &SearchNode| n.id.to_string()),
+            ("NAME", &|n: &SearchNode| cell(&n.name)),
+            ("CREATOR", &|n: &SearchNode| cell(&n.creator)),
+            ("TOKENS", &|n: &SearchNode| cell(&n.n_tokens)),
+            ("STARS", &|n: &SearchNode| cell(&n.star_count)),
+            ("TAGS", &|n: &SearchNode| {
+                n.topics
+                    .as_deref()
+                    .map(|t| t.iter().take(4).cloned().collect::<Vec<_>>().join(","))
                     .unwrap_or_default()
             }),
         ],
     )
+}
+
+/// One page's request: the filters, `want` results, from `cursor`.
+fn request(
+    client: &rostro_sdk::Client,
+    a: &SearchArgs,
+    want: usize,
+    cursor: Option<&str>,
+) -> rostro_sdk::generated::search::SearchList {
+    let mut b = client.search().list().first(want as i64);
+    if let Some(t) = &a.text {
+        b = b.search(t);
+    }
+    if a.lorebooks {
+        b = b.namespace("lorebooks");
+    }
+    if !a.tags.is_empty() {
+        b = b.tags(&a.tags);
+    }
+    if !a.exclude_tags.is_empty() {
+        b = b.exclude_tags(&a.exclude_tags);
+    }
+    if a.nsfw {
+        b = b.nsfw(true);
+    }
+    if let Some(sort) = &a.sort {
+        b = b.sort(sort);
+    }
+    if a.asc {
+        b = b.asc(true);
+    }
+    if let Some(n) = a.min_tokens {
+        b = b.min_tokens(n);
+    }
+    if let Some(n) = a.max_tokens {
+        b = b.max_tokens(n);
+    }
+    if let Some(c) = &a.creator {
+        b = b.username(c);
+    }
+    if let Some(c) = cursor {
+        b = b.cursor(c);
+    }
+    b
+}
+
+/// The cursor of the next page, where the page keeps it (beside `nodes`, or in `data`).
+fn next_cursor(page: &SearchPage) -> Option<String> {
+    page.cursor
+        .clone()
+        .or_else(|| page.data.as_ref().and_then(|d| d.cursor.clone()))
+        .filter(|c| !c.is_empty())
 }

@@ -5,9 +5,25 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use rostro_sdk::request::FilePart;
 
+use rostro_sdk::types::{VoiceClone, Voices};
+use serde_json::Value;
+
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
-use crate::util::{first_of, items_of, s};
+
+/// The voices of a `Voices` answer as they came (its `voices` member), for `--json`.
+fn raw_voices(answer: &Value) -> Option<&[Value]> {
+    answer
+        .get("voices")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+}
+
+/// The typed voices of a `Voices` answer.
+fn voices(v: &Voices) -> &[VoiceClone] {
+    v.voices.as_deref().unwrap_or_default()
+}
 
 /// `rostro voices ...`
 #[derive(Debug, Subcommand)]
@@ -54,14 +70,16 @@ pub fn run(ctx: &Ctx, cmd: VoicesCmd) -> CliResult {
                 let s = ctx.session(false).await?;
                 s.json(s.client.voices().list().into_request()?).await
             })?;
-            let items = items_of(&v, &["voices", "items", "nodes"]);
-            super::print_list(
+            super::print_page(
                 ctx,
-                &items,
+                &v,
+                "voices list",
+                raw_voices,
+                voices,
                 &[
-                    ("ID", &|v| first_of(v, &["uuid", "id", "voice_id"])),
-                    ("NAME", &|v| s(v, "name")),
-                    ("MODEL", &|v| s(v, "model")),
+                    ("ID", &|v: &VoiceClone| v.uuid.clone()),
+                    ("NAME", &|v: &VoiceClone| v.name.clone()),
+                    ("MODEL", &|v: &VoiceClone| cell(&v.model)),
                 ],
             )
         }
@@ -95,11 +113,9 @@ pub fn run(ctx: &Ctx, cmd: VoicesCmd) -> CliResult {
             if ctx.out.json {
                 return ctx.out.json_value(&v);
             }
-            ctx.out.success(&format!(
-                "Cloned voice {} ({})",
-                s(&v, "name"),
-                first_of(&v, &["uuid", "id"])
-            ));
+            let voice: VoiceClone = super::view(&v, "voices clone")?;
+            ctx.out
+                .success(&format!("Cloned voice {} ({})", voice.name, voice.uuid));
             Ok(())
         }
         VoicesCmd::Delete(a) => {
@@ -108,11 +124,7 @@ pub fn run(ctx: &Ctx, cmd: VoicesCmd) -> CliResult {
                 s.json(s.client.voices().delete(&a.id).into_request()?)
                     .await
             })?;
-            if ctx.out.json {
-                return ctx.out.json_value(&v);
-            }
-            ctx.out.success(&format!("Deleted voice {}", a.id));
-            Ok(())
+            super::print_done(ctx, &v, &format!("Deleted voice {}", a.id))
         }
     }
 }

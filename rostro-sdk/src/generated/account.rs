@@ -136,16 +136,29 @@ pub static ACCOUNT_GET: Operation = Operation {
 /// Get user account information.
 ///
 /// Request builder for `GET /api/account` (operationId `get_user_account_for_api_account_get`), from [`AccountApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/account
+/// let answer = client.account().get()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountGet {
     pub(crate) client: Client,
     options: RequestOptions,
-    stripe_url: Option<String>,
+    stripe_url: Option<bool>,
     tokens: Option<bool>,
     blocks: Option<bool>,
-    nocache: Option<String>,
-    no_cache: Option<String>,
+    nocache: Option<bool>,
+    no_cache: Option<bool>,
     badges: Option<bool>,
 }
 
@@ -164,8 +177,8 @@ impl AccountGet {
     }
 
     /// Whether to make a stripe billing link.
-    pub fn stripe_url(mut self, v: impl std::fmt::Display) -> Self {
-        self.stripe_url = Some(v.to_string());
+    pub fn stripe_url(mut self, v: bool) -> Self {
+        self.stripe_url = Some(v);
         self
     }
 
@@ -182,14 +195,14 @@ impl AccountGet {
     }
 
     /// Do not cache results. For forcing the browser to reload. Does not change the API response.
-    pub fn nocache(mut self, v: impl std::fmt::Display) -> Self {
-        self.nocache = Some(v.to_string());
+    pub fn nocache(mut self, v: bool) -> Self {
+        self.nocache = Some(v);
         self
     }
 
     /// Do not cache results. For forcing the browser to reload. Does not change the API response.
-    pub fn no_cache(mut self, v: impl std::fmt::Display) -> Self {
-        self.no_cache = Some(v.to_string());
+    pub fn no_cache(mut self, v: bool) -> Self {
+        self.no_cache = Some(v);
         self
     }
 
@@ -225,7 +238,7 @@ impl AccountGet {
     }
 }
 
-crate::operation_builder!(AccountGet, serde_json::Value);
+crate::operation_builder!(AccountGet, crate::types::Account);
 
 /// `DELETE /api/account` (operationId `nuke_account_api_account_delete`).
 #[doc(hidden)]
@@ -239,6 +252,19 @@ pub static ACCOUNT_DELETE: Operation = Operation {
 /// Delete this account completely and irreversibly.
 ///
 /// Request builder for `DELETE /api/account` (operationId `nuke_account_api_account_delete`), from [`AccountApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/account
+/// let answer = client.account().delete()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountDelete {
@@ -276,6 +302,19 @@ pub static ACCOUNT_BLOCK: Operation = Operation {
 /// Block yourself from viewing these in search.
 ///
 /// Request builder for `POST /api/account/block/{block_type}/{name}` (operationId `block_item_api_account_block__block_type___name__post`), from [`AccountApi::block`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/account/block/{block_type}/{name}
+/// let answer = client.account().block("p-block_type", "p-name")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountBlock {
@@ -319,6 +358,19 @@ pub static ACCOUNT_UNBLOCK: Operation = Operation {
 /// Unblock yourself from viewing these in search.
 ///
 /// Request builder for `DELETE /api/account/block/{block_type}/{name}` (operationId `unblock_item_api_account_block__block_type___name__delete`), from [`AccountApi::unblock`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/account/block/{block_type}/{name}
+/// let answer = client.account().unblock("p-block_type", "p-name")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountUnblock {
@@ -362,6 +414,19 @@ pub static ACCOUNT_BLACKLIST_WORD: Operation = Operation {
 /// Prevent users from commenting specific words/phrases on your pages.
 ///
 /// Request builder for `POST /api/account/blacklist` (operationId `blacklist_word_api_account_blacklist_post`), from [`AccountApi::blacklist_word`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/account/blacklist
+/// let answer = client.account().blacklist_word()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountBlacklistWord {
@@ -410,6 +475,19 @@ pub static ACCOUNT_UNBLACKLIST_WORD: Operation = Operation {
 /// Remove a word from your blacklist.
 ///
 /// Request builder for `POST /api/account/blacklist/remove` (operationId `unblacklist_word_api_account_blacklist_remove_post`), from [`AccountApi::unblacklist_word`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/account/blacklist/remove
+/// let answer = client.account().unblacklist_word()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountUnblacklistWord {
@@ -458,6 +536,19 @@ pub static ACCOUNT_SET_SORT: Operation = Operation {
 /// Set a default sort order in search.
 ///
 /// Request builder for `POST /api/account/sort/{order}` (operationId `set_sort_api_account_sort__order__post`), from [`AccountApi::set_sort`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/account/sort/{order}
+/// let answer = client.account().set_sort("p-order")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountSetSort {
@@ -498,6 +589,19 @@ pub static ACCOUNT_ME: Operation = Operation {
 /// Get truncated user account information.
 ///
 /// Request builder for `GET /api/self` (operationId `get_user_account_truncated_api_self_get`), from [`AccountApi::me`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/self
+/// let answer = client.account().me()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountMe {
@@ -521,7 +625,7 @@ impl AccountMe {
     }
 }
 
-crate::operation_builder!(AccountMe, serde_json::Value);
+crate::operation_builder!(AccountMe, crate::types::Account);
 
 /// `GET /oauth/userinfo` (operationId `account`).
 #[doc(hidden)]
@@ -535,6 +639,19 @@ pub static ACCOUNT_USERINFO: Operation = Operation {
 /// Fetches information about the user's account.
 ///
 /// Request builder for `GET /oauth/userinfo` (operationId `account`), from [`AccountApi::userinfo`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /oauth/userinfo
+/// let answer = client.account().userinfo()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountUserinfo {
@@ -572,6 +689,19 @@ pub static ACCOUNT_CHANGE_USERNAME: Operation = Operation {
 /// Attempt to change your username.
 ///
 /// Request builder for `POST /api/self/username` (operationId `change_my_username_api_self_username_post`), from [`AccountApi::change_username`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/self/username
+/// let answer = client.account().change_username()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountChangeUsername {
@@ -620,6 +750,19 @@ pub static ACCOUNT_CHECK_USERNAME: Operation = Operation {
 /// Check if username is taken.
 ///
 /// Request builder for `POST /api/check/username` (operationId `check_my_username_api_check_username_post`), from [`AccountApi::check_username`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/check/username
+/// let answer = client.account().check_username()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AccountCheckUsername {

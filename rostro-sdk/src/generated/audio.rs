@@ -67,6 +67,19 @@ pub static AUDIO_MUSIC: Operation = Operation {
 /// Request builder for `POST /music` (operationId `text_to_music_music_post`), from [`AudioApi::music`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /music
+/// let answer = client.audio().music()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioMusic {
@@ -443,6 +456,19 @@ pub static AUDIO_SPEECH: Operation = Operation {
 /// Request builder for `POST /tts` (operationId `text_to_speech_tts_post`), from [`AudioApi::speech`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /tts
+/// let answer = client.audio().speech()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioSpeech {
@@ -791,6 +817,19 @@ pub static AUDIO_SOUND_EFFECT: Operation = Operation {
 /// Request builder for `POST /foley` (operationId `text_to_foley_foley_post`), from [`AudioApi::sound_effect`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /foley
+/// let answer = client.audio().sound_effect()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioSoundEffect {
@@ -1071,6 +1110,20 @@ pub static AUDIO_TRANSCRIBE: Operation = Operation {
 /// Request builder for `POST /stt` (operationId `speech_to_text_stt_post`), from [`AudioApi::transcribe`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /stt
+/// let answer = client.audio().transcribe()
+///     .sample(rostro_sdk::request::FilePart::from_bytes("sample.bin", &b"sample bytes"[..]))
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct AudioTranscribe {

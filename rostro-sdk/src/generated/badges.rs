@@ -53,6 +53,19 @@ pub static BADGES_LIST: Operation = Operation {
 /// Get all badges.
 ///
 /// Request builder for `GET /api/badges` (operationId `get_badges_api_badges_get`), from [`BadgesApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/badges
+/// let answer = client.badges().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct BadgesList {
@@ -90,6 +103,19 @@ pub static BADGES_GET: Operation = Operation {
 /// Get a specific badge.
 ///
 /// Request builder for `GET /api/badges/{badge_id}` (operationId `get_badge_api_badges__badge_id__get`), from [`BadgesApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/badges/{badge_id}
+/// let answer = client.badges().get(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct BadgesGet {

@@ -141,6 +141,19 @@ pub static CHARACTERS_LIST_EXPRESSIONS: Operation = Operation {
 /// Get expression packs for the character.
 ///
 /// Request builder for `GET /api/characters/{project_id}/expressions` (operationId `get_expressions_api_characters__project_id__expressions_get`), from [`CharactersApi::list_expressions`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/characters/{project_id}/expressions
+/// let answer = client.characters().list_expressions(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersListExpressions {
@@ -181,6 +194,19 @@ pub static CHARACTERS_UPSERT_EXPRESSIONS: Operation = Operation {
 /// Upsert an expression pack for the character.
 ///
 /// Request builder for `POST /api/characters/{project_id}/expressions` (operationId `upsert_expressions_api_characters__project_id__expressions_post`), from [`CharactersApi::upsert_expressions`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/characters/{project_id}/expressions
+/// let answer = client.characters().upsert_expressions(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersUpsertExpressions {
@@ -232,6 +258,19 @@ pub static CHARACTERS_DELETE_EXPRESSIONS: Operation = Operation {
 /// Delete an expression pack for the character.
 ///
 /// Request builder for `DELETE /api/characters/{project_id}/expressions/{tagname}` (operationId `delete_expressions_api_characters__project_id__expressions__tagname__delete`), from [`CharactersApi::delete_expressions`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/characters/{project_id}/expressions/{tagname}
+/// let answer = client.characters().delete_expressions(42, "p-tagname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersDeleteExpressions {
@@ -275,6 +314,19 @@ pub static CHARACTERS_CREATE: Operation = Operation {
 /// Create char
 ///
 /// Request builder for `POST /api/core/characters` (operationId `create_char_api_core_characters_post`), from [`CharactersApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/characters
+/// let answer = client.characters().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersCreate {
@@ -323,6 +375,19 @@ pub static CHARACTERS_UNLINK_LOREBOOK: Operation = Operation {
 /// Remove a linked lorebook for a character.
 ///
 /// Request builder for `DELETE /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}` (operationId `remove_lorebook_api_core_characters_link__username___pathname__lorebook__project_id__delete`), from [`CharactersApi::unlink_lorebook`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}
+/// let answer = client.characters().unlink_lorebook("p-username", "p-pathname", 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersUnlinkLorebook {
@@ -369,6 +434,19 @@ pub static CHARACTERS_LINK_LOREBOOK: Operation = Operation {
 /// Add a linked lorebook for a character.
 ///
 /// Request builder for `POST /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}` (operationId `add_lorebook_api_core_characters_link__username___pathname__lorebook__project_id__post`), from [`CharactersApi::link_lorebook`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/characters/link/{username}/{pathname}/lorebook/{project_id}
+/// let answer = client.characters().link_lorebook("p-username", "p-pathname", 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersLinkLorebook {
@@ -415,6 +493,19 @@ pub static CHARACTERS_UPDATE: Operation = Operation {
 /// Update char
 ///
 /// Request builder for `PUT /api/core/characters/{username}/{pathname}` (operationId `update_char_for_api_core_characters__username___pathname__put`), from [`CharactersApi::update`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PUT /api/core/characters/{username}/{pathname}
+/// let answer = client.characters().update("p-username", "p-pathname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersUpdate {
@@ -469,6 +560,19 @@ pub static CHARACTERS_INFER_EMOTION: Operation = Operation {
 /// Infer the emotion of a string.
 ///
 /// Request builder for `POST /api/infer/emotion` (operationId `infer_emotions_api_infer_emotion_post`), from [`CharactersApi::infer_emotion`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/infer/emotion
+/// let answer = client.characters().infer_emotion()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CharactersInferEmotion {
@@ -503,4 +607,4 @@ impl CharactersInferEmotion {
     }
 }
 
-crate::operation_builder!(CharactersInferEmotion, serde_json::Value);
+crate::operation_builder!(CharactersInferEmotion, crate::types::EmotionGuess);

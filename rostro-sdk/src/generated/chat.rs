@@ -58,6 +58,20 @@ pub static CHAT_CREATE_FOR_MODEL_UNTYPED: Operation = Operation {
 /// Request builder for `POST /{model}/v1/chat/completions` (operationId `other_chat_mimic__model__v1_chat_completions_post`), from [`ChatApi::create_for_model_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /{model}/v1/chat/completions
+/// let answer = client.chat().create_for_model_untyped("p-model")
+///     .body(serde_json::json!({}))
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatCreateForModelUntyped {
@@ -112,6 +126,20 @@ pub static CHAT_CREATE_UNTYPED: Operation = Operation {
 /// Request builder for `POST /v1/chat/completions` (operationId `chat_mimic_all_v1_chat_completions_post`), from [`ChatApi::create_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /v1/chat/completions
+/// let answer = client.chat().create_untyped()
+///     .body(serde_json::json!({}))
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatCreateUntyped {

@@ -227,6 +227,19 @@ pub static CHATS_CREATE: Operation = Operation {
 /// Create a new chat
 ///
 /// Request builder for `POST /api/core/chats` (operationId `make_chat_api_core_chats_post`), from [`ChatsApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats
+/// let answer = client.chats().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsCreate {
@@ -261,7 +274,7 @@ impl ChatsCreate {
     }
 }
 
-crate::operation_builder!(ChatsCreate, serde_json::Value);
+crate::operation_builder!(ChatsCreate, crate::types::Chat);
 
 /// `GET /api/core/chats` (operationId `get_chats_for_api_core_chats_get`).
 #[doc(hidden)]
@@ -277,28 +290,41 @@ pub static CHATS_LIST: Operation = Operation {
 /// Request builder for `GET /api/core/chats` (operationId `get_chats_for_api_core_chats_get`), from [`ChatsApi::list`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by cursor: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/core/chats
+/// let answer = client.chats().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsList {
     pub(crate) client: Client,
     options: RequestOptions,
-    limit: Option<String>,
-    offset: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
     sort_by: Option<String>,
     character: Option<String>,
-    include_closed: Option<String>,
-    only_closed: Option<String>,
+    include_closed: Option<bool>,
+    only_closed: Option<bool>,
     search: Option<String>,
-    semantic_search: Option<String>,
-    semantic_embedding: Option<String>,
+    semantic_search: Option<bool>,
+    semantic_embedding: Option<bool>,
     scenario: Option<String>,
-    count: Option<String>,
+    count: Option<bool>,
     cursor: Option<String>,
     asc: Option<bool>,
-    chat_count_lt: Option<String>,
-    chat_count_gt: Option<String>,
-    chat_count_lte: Option<String>,
-    chat_count_gte: Option<String>,
+    chat_count_lt: Option<i64>,
+    chat_count_gt: Option<i64>,
+    chat_count_lte: Option<i64>,
+    chat_count_gte: Option<i64>,
     name_like: Option<String>,
     description_like: Option<String>,
     summary_like: Option<String>,
@@ -353,14 +379,14 @@ impl ChatsList {
     }
 
     /// Max number of chats to get.
-    pub fn limit(mut self, v: impl std::fmt::Display) -> Self {
-        self.limit = Some(v.to_string());
+    pub fn limit(mut self, v: impl Into<i64>) -> Self {
+        self.limit = Some(v.into());
         self
     }
 
     /// The offset of chats to get.
-    pub fn offset(mut self, v: impl std::fmt::Display) -> Self {
-        self.offset = Some(v.to_string());
+    pub fn offset(mut self, v: impl Into<i64>) -> Self {
+        self.offset = Some(v.into());
         self
     }
 
@@ -377,14 +403,14 @@ impl ChatsList {
     }
 
     /// Whether to include closed/locked/archived chats.
-    pub fn include_closed(mut self, v: impl std::fmt::Display) -> Self {
-        self.include_closed = Some(v.to_string());
+    pub fn include_closed(mut self, v: bool) -> Self {
+        self.include_closed = Some(v);
         self
     }
 
     /// Whether to only include closed/locked/archived chats.
-    pub fn only_closed(mut self, v: impl std::fmt::Display) -> Self {
-        self.only_closed = Some(v.to_string());
+    pub fn only_closed(mut self, v: bool) -> Self {
+        self.only_closed = Some(v);
         self
     }
 
@@ -395,14 +421,14 @@ impl ChatsList {
     }
 
     /// Deprecated. Attempt to do a full semantic search on the logs.
-    pub fn semantic_search(mut self, v: impl std::fmt::Display) -> Self {
-        self.semantic_search = Some(v.to_string());
+    pub fn semantic_search(mut self, v: bool) -> Self {
+        self.semantic_search = Some(v);
         self
     }
 
     /// Attempt to do a full semantic search on the logs.
-    pub fn semantic_embedding(mut self, v: impl std::fmt::Display) -> Self {
-        self.semantic_embedding = Some(v.to_string());
+    pub fn semantic_embedding(mut self, v: bool) -> Self {
+        self.semantic_embedding = Some(v);
         self
     }
 
@@ -413,8 +439,8 @@ impl ChatsList {
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
@@ -431,26 +457,26 @@ impl ChatsList {
     }
 
     /// Only fetch results with a chat count less than this.
-    pub fn chat_count_lt(mut self, v: impl std::fmt::Display) -> Self {
-        self.chat_count_lt = Some(v.to_string());
+    pub fn chat_count_lt(mut self, v: impl Into<i64>) -> Self {
+        self.chat_count_lt = Some(v.into());
         self
     }
 
     /// Only fetch results with a chat count greater than this.
-    pub fn chat_count_gt(mut self, v: impl std::fmt::Display) -> Self {
-        self.chat_count_gt = Some(v.to_string());
+    pub fn chat_count_gt(mut self, v: impl Into<i64>) -> Self {
+        self.chat_count_gt = Some(v.into());
         self
     }
 
     /// Only fetch results with a chat count less than or equal to this.
-    pub fn chat_count_lte(mut self, v: impl std::fmt::Display) -> Self {
-        self.chat_count_lte = Some(v.to_string());
+    pub fn chat_count_lte(mut self, v: impl Into<i64>) -> Self {
+        self.chat_count_lte = Some(v.into());
         self
     }
 
     /// Only fetch results with a chat count greater than or equal to this.
-    pub fn chat_count_gte(mut self, v: impl std::fmt::Display) -> Self {
-        self.chat_count_gte = Some(v.to_string());
+    pub fn chat_count_gte(mut self, v: impl Into<i64>) -> Self {
+        self.chat_count_gte = Some(v.into());
         self
     }
 
@@ -630,7 +656,7 @@ impl ChatsList {
     }
 }
 
-crate::operation_builder!(ChatsList, serde_json::Value);
+crate::operation_builder!(ChatsList, crate::types::ChatList);
 
 /// `POST /api/core/chats/import` (operationId `import_chat_api_core_chats_import_post`).
 #[doc(hidden)]
@@ -644,6 +670,19 @@ pub static CHATS_IMPORT_CHAT: Operation = Operation {
 /// Create a new chat from import
 ///
 /// Request builder for `POST /api/core/chats/import` (operationId `import_chat_api_core_chats_import_post`), from [`ChatsApi::import_chat`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/import
+/// let answer = client.chats().import_chat()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsImportChat {
@@ -692,6 +731,19 @@ pub static CHATS_GET_MESSAGE: Operation = Operation {
 /// Get chat message
 ///
 /// Request builder for `GET /api/core/chats/{chat_id}/messages/{msgid}` (operationId `get_chat_message_api_core_chats__chat_id__messages__msgid__get`), from [`ChatsApi::get_message`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/core/chats/{chat_id}/messages/{msgid}
+/// let answer = client.chats().get_message(42, 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsGetMessage {
@@ -735,6 +787,19 @@ pub static CHATS_LIST_PUBLIC: Operation = Operation {
 /// Get all public chats for a character.
 ///
 /// Request builder for `GET /api/core/chats/{chat_id}/public` (operationId `get_chats_for_char_by_id_api_core_chats__chat_id__public_get`), from [`ChatsApi::list_public`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/core/chats/{chat_id}/public
+/// let answer = client.chats().list_public(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsListPublic {
@@ -775,6 +840,19 @@ pub static CHATS_DELETE: Operation = Operation {
 /// Delete chat
 ///
 /// Request builder for `DELETE /api/core/chats/{chat_id}` (operationId `delete_chat_api_core_chats__chat_id__delete`), from [`ChatsApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/core/chats/{chat_id}
+/// let answer = client.chats().delete(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsDelete {
@@ -815,6 +893,19 @@ pub static CHATS_UPDATE: Operation = Operation {
 /// update chat
 ///
 /// Request builder for `PATCH /api/core/chats/{chat_id}` (operationId `update_chat_api_core_chats__chat_id__patch`), from [`ChatsApi::update`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PATCH /api/core/chats/{chat_id}
+/// let answer = client.chats().update(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsUpdate {
@@ -866,6 +957,19 @@ pub static CHATS_DELETE_MANY: Operation = Operation {
 /// Delete chats in bulk
 ///
 /// Request builder for `POST /api/core/chats/bulk/delete` (operationId `bulk_delete_chats_api_core_chats_bulk_delete_post`), from [`ChatsApi::delete_many`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/bulk/delete
+/// let answer = client.chats().delete_many()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsDeleteMany {
@@ -914,6 +1018,19 @@ pub static CHATS_MESSAGE_TEXTS: Operation = Operation {
 /// Get the text of these messages.
 ///
 /// Request builder for `POST /api/core/chats/v2/{chat_id}/messages/content` (operationId `get_message_strings_api_core_chats_v2__chat_id__messages_content_post`), from [`ChatsApi::message_texts`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/v2/{chat_id}/messages/content
+/// let answer = client.chats().message_texts(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsMessageTexts {
@@ -965,6 +1082,19 @@ pub static CHATS_REMOVE_CHARACTER: Operation = Operation {
 /// Remove character from chat
 ///
 /// Request builder for `DELETE /api/core/chats/{chat_id}/character/{char_id}` (operationId `remove_character_api_core_chats__chat_id__character__char_id__delete`), from [`ChatsApi::remove_character`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/core/chats/{chat_id}/character/{char_id}
+/// let answer = client.chats().remove_character(42, 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsRemoveCharacter {
@@ -1008,6 +1138,19 @@ pub static CHATS_ADD_CHARACTER: Operation = Operation {
 /// Add character to chat
 ///
 /// Request builder for `POST /api/core/chats/{chat_id}/character/{char_id}` (operationId `add_character_api_core_chats__chat_id__character__char_id__post`), from [`ChatsApi::add_character`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/{chat_id}/character/{char_id}
+/// let answer = client.chats().add_character(42, 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsAddCharacter {
@@ -1051,6 +1194,19 @@ pub static CHATS_ADD_CHARACTERS: Operation = Operation {
 /// Add characters to chat
 ///
 /// Request builder for `POST /api/core/chats/{chat_id}/characters` (operationId `add_characters_api_core_chats__chat_id__characters_post`), from [`ChatsApi::add_characters`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/{chat_id}/characters
+/// let answer = client.chats().add_characters(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsAddCharacters {
@@ -1102,6 +1258,19 @@ pub static CHATS_REMOVE_CHARACTERS: Operation = Operation {
 /// Remove characters from chat
 ///
 /// Request builder for `POST /api/core/chats/{chat_id}/characters/remove` (operationId `remove_characters_api_core_chats__chat_id__characters_remove_post`), from [`ChatsApi::remove_characters`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/{chat_id}/characters/remove
+/// let answer = client.chats().remove_characters(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsRemoveCharacters {
@@ -1153,6 +1322,19 @@ pub static CHATS_INVITE_USER: Operation = Operation {
 /// Invite user to chat
 ///
 /// Request builder for `POST /api/core/chats/{chat_id}/user/{tagname}` (operationId `add_user_to_chat_api_core_chats__chat_id__user__tagname__post`), from [`ChatsApi::invite_user`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/{chat_id}/user/{tagname}
+/// let answer = client.chats().invite_user(42, "p-tagname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsInviteUser {
@@ -1196,6 +1378,19 @@ pub static CHATS_REMOVE_USER: Operation = Operation {
 /// Remove user from chat
 ///
 /// Request builder for `DELETE /api/core/chats/{chat_id}/user/{user_id}` (operationId `remove_user_api_core_chats__chat_id__user__user_id__delete`), from [`ChatsApi::remove_user`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/core/chats/{chat_id}/user/{user_id}
+/// let answer = client.chats().remove_user(42, 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsRemoveUser {
@@ -1239,6 +1434,19 @@ pub static CHATS_META_TREE: Operation = Operation {
 /// Get minimized chat tree by id.
 ///
 /// Request builder for `GET /api/core/chats/v2/{chat_id}/metatree` (operationId `get_chat_meta_tree_api_core_chats_v2__chat_id__metatree_get`), from [`ChatsApi::meta_tree`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/core/chats/v2/{chat_id}/metatree
+/// let answer = client.chats().meta_tree(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsMetaTree {
@@ -1279,6 +1487,19 @@ pub static CHATS_GET: Operation = Operation {
 /// Get chat tree by id
 ///
 /// Request builder for `GET /api/core/chats/v2/{chat_id}` (operationId `get_chat_tree_by_id_api_core_chats_v2__chat_id__get`), from [`ChatsApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/core/chats/v2/{chat_id}
+/// let answer = client.chats().get(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsGet {
@@ -1338,7 +1559,7 @@ impl ChatsGet {
     }
 }
 
-crate::operation_builder!(ChatsGet, serde_json::Value);
+crate::operation_builder!(ChatsGet, crate::types::ChatTree);
 
 /// `POST /api/core/chats/v2/{chat_id}/messages/atomic` (operationId `atomic_chat_modification_api_core_chats_v2__chat_id__messages_atomic_post`).
 #[doc(hidden)]
@@ -1352,6 +1573,19 @@ pub static CHATS_MODIFY_MESSAGES: Operation = Operation {
 /// Make a number of operations on messages in an atomic manner.
 ///
 /// Request builder for `POST /api/core/chats/v2/{chat_id}/messages/atomic` (operationId `atomic_chat_modification_api_core_chats_v2__chat_id__messages_atomic_post`), from [`ChatsApi::modify_messages`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/chats/v2/{chat_id}/messages/atomic
+/// let answer = client.chats().modify_messages(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsModifyMessages {
@@ -1403,6 +1637,19 @@ pub static CHATS_CREATE_OR_LATEST: Operation = Operation {
 /// Create a new chat, or retrieve latest
 ///
 /// Request builder for `POST /api/chats` (operationId `make_or_fetch_chat_api_chats_post`), from [`ChatsApi::create_or_latest`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/chats
+/// let answer = client.chats().create_or_latest()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsCreateOrLatest {
@@ -1451,6 +1698,19 @@ pub static CHATS_GET_USER: Operation = Operation {
 /// Get user information for this chat.
 ///
 /// Request builder for `GET /api/core/chats/{chat_id}/users/{user_id}` (operationId `get_chat_user_api_core_chats__chat_id__users__user_id__get`), from [`ChatsApi::get_user`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/core/chats/{chat_id}/users/{user_id}
+/// let answer = client.chats().get_user(42, "p-user_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ChatsGetUser {

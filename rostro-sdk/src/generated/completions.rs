@@ -58,6 +58,20 @@ pub static COMPLETIONS_CREATE_FOR_MODEL_UNTYPED: Operation = Operation {
 /// Request builder for `POST /{model}/v1/completions` (operationId `chat_mimic_other_generic__model__v1_completions_post`), from [`CompletionsApi::create_for_model_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /{model}/v1/completions
+/// let answer = client.completions().create_for_model_untyped("p-model")
+///     .body(serde_json::json!({}))
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CompletionsCreateForModelUntyped {
@@ -115,6 +129,20 @@ pub static COMPLETIONS_CREATE_UNTYPED: Operation = Operation {
 /// Request builder for `POST /v1/completions` (operationId `chat_mimic_all_generic_v1_completions_post`), from [`CompletionsApi::create_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /v1/completions
+/// let answer = client.completions().create_untyped()
+///     .body(serde_json::json!({}))
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct CompletionsCreateUntyped {

@@ -92,6 +92,19 @@ pub static CONFIG_UPSERT_PART: Operation = Operation {
 /// Upsert a config
 ///
 /// Request builder for `POST /config/{config_id}/{sub_id}` (operationId `upsert_config_part_config__config_id___sub_id__post`), from [`ConfigApi::upsert_part`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /config/{config_id}/{sub_id}
+/// let answer = client.config().upsert_part("p-config_id", "p-sub_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigUpsertPart {
@@ -146,6 +159,19 @@ pub static CONFIG_DELETE_PART: Operation = Operation {
 /// Delete config
 ///
 /// Request builder for `DELETE /config/{config_id}/{sub_id}` (operationId `delete_config_part_config__config_id___sub_id__delete`), from [`ConfigApi::delete_part`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /config/{config_id}/{sub_id}
+/// let answer = client.config().delete_part("p-config_id", "p-sub_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigDeletePart {
@@ -189,6 +215,19 @@ pub static CONFIG_UPSERT: Operation = Operation {
 /// Upsert configs
 ///
 /// Request builder for `POST /config` (operationId `upsert_configs_parts_config_post`), from [`ConfigApi::upsert`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /config
+/// let answer = client.config().upsert()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigUpsert {
@@ -237,6 +276,19 @@ pub static CONFIG_DELETE: Operation = Operation {
 /// Delete configs
 ///
 /// Request builder for `DELETE /config` (operationId `delete_configs_parts_config_delete`), from [`ConfigApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /config
+/// let answer = client.config().delete()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigDelete {
@@ -285,6 +337,19 @@ pub static CONFIG_FETCH: Operation = Operation {
 /// Fetch configs
 ///
 /// Request builder for `POST /config/fetch` (operationId `fetch_configs_config_fetch_post`), from [`ConfigApi::fetch`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /config/fetch
+/// let answer = client.config().fetch()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ConfigFetch {

@@ -76,6 +76,20 @@ pub static ENGINE_APPS_CREATE: Operation = Operation {
 /// App Create
 ///
 /// Request builder for `POST /engine/api/apps` (operationId `app_create_engine_api_apps_post`), from [`EngineAppsApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/apps
+/// // Also required: `body`.
+/// let answer = client.engine_apps().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsCreate {
@@ -125,12 +139,25 @@ pub static ENGINE_APPS_LIST: Operation = Operation {
 /// App List
 ///
 /// Request builder for `GET /engine/api/apps` (operationId `app_list_engine_api_apps_get`), from [`EngineAppsApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/apps
+/// let answer = client.engine_apps().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsList {
     pub(crate) client: Client,
     options: RequestOptions,
-    tags: Option<String>,
+    tags: Option<Vec<String>>,
 }
 
 impl EngineAppsList {
@@ -142,9 +169,10 @@ impl EngineAppsList {
         }
     }
 
-    /// Sets the `tags` query.
-    pub fn tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.tags = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn tags(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tags = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
@@ -152,7 +180,7 @@ impl EngineAppsList {
     pub fn into_request(self) -> Result<Request> {
         let mut req = Request::new(&ENGINE_APPS_LIST);
         if let Some(v) = &self.tags {
-            req.query("tags", v.to_string());
+            req.query("tags", v.join(","));
         }
         req.options(self.options);
         Ok(req)
@@ -173,6 +201,19 @@ pub static ENGINE_APPS_DELETE: Operation = Operation {
 /// App Delete
 ///
 /// Request builder for `DELETE /engine/api/apps/{app_id}` (operationId `app_delete_engine_api_apps__app_id__delete`), from [`EngineAppsApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/apps/{app_id}
+/// let answer = client.engine_apps().delete("p-app_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsDelete {
@@ -213,6 +254,19 @@ pub static ENGINE_APPS_GET: Operation = Operation {
 /// App Get
 ///
 /// Request builder for `GET /engine/api/apps/{app_id}` (operationId `app_get_engine_api_apps__app_id__get`), from [`EngineAppsApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/apps/{app_id}
+/// let answer = client.engine_apps().get("p-app_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsGet {
@@ -253,6 +307,20 @@ pub static ENGINE_APPS_DOWNLOAD: Operation = Operation {
 /// App Download
 ///
 /// Request builder for `POST /engine/api/apps/download` (operationId `app_download_engine_api_apps_download_post`), from [`EngineAppsApi::download`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/apps/download
+/// // Also required: `body`.
+/// let answer = client.engine_apps().download()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAppsDownload {

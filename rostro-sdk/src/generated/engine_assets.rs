@@ -131,6 +131,19 @@ pub static ENGINE_ASSETS_LIST: Operation = Operation {
 /// Assets List
 ///
 /// Request builder for `GET /engine/api/assets` (operationId `assets_list_engine_api_assets_get`), from [`EngineAssetsApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/assets
+/// let answer = client.engine_assets().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsList {
@@ -141,8 +154,8 @@ pub struct EngineAssetsList {
     sort: Option<String>,
     order: Option<String>,
     skip: Option<String>,
-    limit: Option<String>,
-    tags: Option<String>,
+    limit: Option<i64>,
+    tags: Option<Vec<String>>,
 }
 
 impl EngineAssetsList {
@@ -191,14 +204,15 @@ impl EngineAssetsList {
     }
 
     /// Sets the `limit` query.
-    pub fn limit(mut self, v: impl std::fmt::Display) -> Self {
-        self.limit = Some(v.to_string());
+    pub fn limit(mut self, v: impl Into<i64>) -> Self {
+        self.limit = Some(v.into());
         self
     }
 
-    /// Sets the `tags` query.
-    pub fn tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.tags = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn tags(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tags = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
@@ -224,14 +238,14 @@ impl EngineAssetsList {
             req.query("limit", v.to_string());
         }
         if let Some(v) = &self.tags {
-            req.query("tags", v.to_string());
+            req.query("tags", v.join(","));
         }
         req.options(self.options);
         Ok(req)
     }
 }
 
-crate::operation_builder!(EngineAssetsList, serde_json::Value);
+crate::operation_builder!(EngineAssetsList, crate::types::Assets);
 
 /// `POST /engine/api/assets` (operationId `asset_create_engine_api_assets_post`).
 #[doc(hidden)]
@@ -247,6 +261,20 @@ pub static ENGINE_ASSETS_CREATE: Operation = Operation {
 /// Request builder for `POST /engine/api/assets` (operationId `asset_create_engine_api_assets_post`), from [`EngineAssetsApi::create`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/assets
+/// let answer = client.engine_assets().create()
+///     .text("note", "sample")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsCreate {
@@ -287,7 +315,7 @@ impl EngineAssetsCreate {
     }
 }
 
-crate::operation_builder!(EngineAssetsCreate, serde_json::Value);
+crate::operation_builder!(EngineAssetsCreate, crate::types::Asset);
 
 /// `DELETE /engine/api/assets` (operationId `asset_delete_engine_api_assets_delete`).
 #[doc(hidden)]
@@ -301,6 +329,20 @@ pub static ENGINE_ASSETS_DELETE_MANY: Operation = Operation {
 /// Asset Delete
 ///
 /// Request builder for `DELETE /engine/api/assets` (operationId `asset_delete_engine_api_assets_delete`), from [`EngineAssetsApi::delete_many`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/assets
+/// // Also required: `body`.
+/// let answer = client.engine_assets().delete_many()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsDeleteMany {
@@ -361,6 +403,19 @@ pub static ENGINE_ASSETS_GET: Operation = Operation {
 /// Asset Get
 ///
 /// Request builder for `GET /engine/api/assets/{asset_id}` (operationId `asset_get_engine_api_assets__asset_id__get`), from [`EngineAssetsApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/assets/{asset_id}
+/// let answer = client.engine_assets().get("p-asset_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsGet {
@@ -387,7 +442,7 @@ impl EngineAssetsGet {
     }
 }
 
-crate::operation_builder!(EngineAssetsGet, serde_json::Value);
+crate::operation_builder!(EngineAssetsGet, crate::types::Asset);
 
 /// `PUT /engine/api/assets/{asset_id}` (operationId `asset_update_engine_api_assets__asset_id__put`).
 #[doc(hidden)]
@@ -403,6 +458,20 @@ pub static ENGINE_ASSETS_UPDATE: Operation = Operation {
 /// Request builder for `PUT /engine/api/assets/{asset_id}` (operationId `asset_update_engine_api_assets__asset_id__put`), from [`EngineAssetsApi::update`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PUT /engine/api/assets/{asset_id}
+/// let answer = client.engine_assets().update("p-asset_id")
+///     .text("note", "sample")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsUpdate {
@@ -460,6 +529,19 @@ pub static ENGINE_ASSETS_GET_FILE: Operation = Operation {
 /// Asset Get File
 ///
 /// Request builder for `GET /engine/api/assets/{asset_id}/file/{filename}` (operationId `asset_get_file_engine_api_assets__asset_id__file__filename__get`), from [`EngineAssetsApi::get_file`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/assets/{asset_id}/file/{filename}
+/// let answer = client.engine_assets().get_file("p-asset_id", "p-filename")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsGetFile {
@@ -525,6 +607,19 @@ pub static ENGINE_ASSETS_GET_THUMBNAIL: Operation = Operation {
 /// Asset Get Thumbnail
 ///
 /// Request builder for `GET /engine/api/assets/{asset_id}/thumbnail/{size}` (operationId `asset_get_thumbnail_engine_api_assets__asset_id__thumbnail__size__get`), from [`EngineAssetsApi::get_thumbnail`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/assets/{asset_id}/thumbnail/{size}
+/// let answer = client.engine_assets().get_thumbnail("p-asset_id", "p-size")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsGetThumbnail {
@@ -579,6 +674,20 @@ pub static ENGINE_ASSETS_REIMPORT: Operation = Operation {
 /// Asset Reimport
 ///
 /// Request builder for `POST /engine/api/assets/{asset_id}/reimport` (operationId `asset_reimport_engine_api_assets__asset_id__reimport_post`), from [`EngineAssetsApi::reimport`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/assets/{asset_id}/reimport
+/// // Also required: `body`.
+/// let answer = client.engine_assets().reimport("p-asset_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsReimport {
@@ -642,6 +751,20 @@ pub static ENGINE_ASSETS_DUPLICATE: Operation = Operation {
 /// Asset Duplicate
 ///
 /// Request builder for `POST /engine/api/assets/{asset_id}/duplicate` (operationId `asset_duplicate_engine_api_assets__asset_id__duplicate_post`), from [`EngineAssetsApi::duplicate`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/assets/{asset_id}/duplicate
+/// // Also required: `body`.
+/// let answer = client.engine_assets().duplicate("p-asset_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsDuplicate {
@@ -694,6 +817,20 @@ pub static ENGINE_ASSETS_PASTE: Operation = Operation {
 /// Asset Paste
 ///
 /// Request builder for `POST /engine/api/assets/paste` (operationId `asset_paste_engine_api_assets_paste_post`), from [`EngineAssetsApi::paste`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/assets/paste
+/// // Also required: `body`.
+/// let answer = client.engine_assets().paste()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineAssetsPaste {

@@ -71,6 +71,20 @@ pub static ENGINE_CHECKPOINTS_CREATE: Operation = Operation {
 /// Checkpoint Create
 ///
 /// Request builder for `POST /engine/api/checkpoints` (operationId `checkpoint_create_engine_api_checkpoints_post`), from [`EngineCheckpointsApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/checkpoints
+/// // Also required: `body`.
+/// let answer = client.engine_checkpoints().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsCreate {
@@ -120,6 +134,19 @@ pub static ENGINE_CHECKPOINTS_GET: Operation = Operation {
 /// Checkpoint Get
 ///
 /// Request builder for `GET /engine/api/checkpoints/{checkpoint_id}` (operationId `checkpoint_get_engine_api_checkpoints__checkpoint_id__get`), from [`EngineCheckpointsApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/checkpoints/{checkpoint_id}
+/// let answer = client.engine_checkpoints().get("p-checkpoint_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsGet {
@@ -160,6 +187,20 @@ pub static ENGINE_CHECKPOINTS_RESTORE: Operation = Operation {
 /// Checkpoint Restore
 ///
 /// Request builder for `POST /engine/api/checkpoints/{checkpoint_id}/restore` (operationId `checkpoint_restore_engine_api_checkpoints__checkpoint_id__restore_post`), from [`EngineCheckpointsApi::restore`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/checkpoints/{checkpoint_id}/restore
+/// // Also required: `body`.
+/// let answer = client.engine_checkpoints().restore("p-checkpoint_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsRestore {
@@ -212,6 +253,20 @@ pub static ENGINE_CHECKPOINTS_HARD_RESET: Operation = Operation {
 /// Checkpoint Hard Reset
 ///
 /// Request builder for `POST /engine/api/checkpoints/{checkpoint_id}/hardreset` (operationId `checkpoint_hard_reset_engine_api_checkpoints__checkpoint_id__hardreset_post`), from [`EngineCheckpointsApi::hard_reset`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/checkpoints/{checkpoint_id}/hardreset
+/// // Also required: `body`.
+/// let answer = client.engine_checkpoints().hard_reset("p-checkpoint_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineCheckpointsHardReset {

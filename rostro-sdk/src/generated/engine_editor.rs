@@ -93,6 +93,19 @@ pub static ENGINE_EDITOR_HOME_BRANCH: Operation = Operation {
 /// Home Branch
 ///
 /// Request builder for `GET /engine/api/editor/project/{project_id}/branch` (operationId `home_branch_engine_api_editor_project__project_id__branch_get`), from [`EngineEditorApi::home_branch`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/editor/project/{project_id}/branch
+/// let answer = client.engine_editor().home_branch("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorHomeBranch {
@@ -133,6 +146,20 @@ pub static ENGINE_EDITOR_FILE: Operation = Operation {
 /// Home File
 ///
 /// Request builder for `GET /engine/api/file` (operationId `home_file_engine_api_file_get`), from [`EngineEditorApi::file`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/file
+/// let answer = client.engine_editor().file()
+///     .url("p-url")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorFile {
@@ -184,6 +211,19 @@ pub static ENGINE_EDITOR_SCENE_OPENED: Operation = Operation {
 /// Home Scene Opened
 ///
 /// Request builder for `POST /engine/api/editor/scene/{scene_id}/opened` (operationId `home_scene_opened_engine_api_editor_scene__scene_id__opened_post`), from [`EngineEditorApi::scene_opened`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/editor/scene/{scene_id}/opened
+/// let answer = client.engine_editor().scene_opened("p-scene_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorSceneOpened {
@@ -224,6 +264,20 @@ pub static ENGINE_EDITOR_SCENE_EVENT: Operation = Operation {
 /// Home Scene Event
 ///
 /// Request builder for `POST /engine/api/editor/scene/{scene_id}/events` (operationId `home_scene_event_engine_api_editor_scene__scene_id__events_post`), from [`EngineEditorApi::scene_event`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/editor/scene/{scene_id}/events
+/// // Also required: `body`.
+/// let answer = client.engine_editor().scene_event("p-scene_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorSceneEvent {
@@ -276,6 +330,19 @@ pub static ENGINE_EDITOR_SCENE_TIP: Operation = Operation {
 /// Home Scene Tip
 ///
 /// Request builder for `POST /engine/api/editor/scene/{scene_id}/tips/{tip}` (operationId `home_scene_tip_engine_api_editor_scene__scene_id__tips__tip__post`), from [`EngineEditorApi::scene_tip`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/editor/scene/{scene_id}/tips/{tip}
+/// let answer = client.engine_editor().scene_tip("p-scene_id", "p-tip")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorSceneTip {
@@ -319,6 +386,19 @@ pub static ENGINE_EDITOR_SCENE: Operation = Operation {
 /// Edit Scene
 ///
 /// Request builder for `GET /engine/api/editor/scene/{scene_id}` (operationId `edit_scene_engine_api_editor_scene__scene_id__get`), from [`EngineEditorApi::scene`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/editor/scene/{scene_id}
+/// let answer = client.engine_editor().scene("p-scene_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEditorScene {

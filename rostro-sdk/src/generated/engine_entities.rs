@@ -78,6 +78,19 @@ pub static ENGINE_ENTITIES_LIST: Operation = Operation {
 /// Entities List
 ///
 /// Request builder for `GET /engine/api/entities` (operationId `entities_list_engine_api_entities_get`), from [`EngineEntitiesApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/entities
+/// let answer = client.engine_entities().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesList {
@@ -115,6 +128,20 @@ pub static ENGINE_ENTITIES_CREATE: Operation = Operation {
 /// Entity Create
 ///
 /// Request builder for `POST /engine/api/entities` (operationId `entity_create_engine_api_entities_post`), from [`EngineEntitiesApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/entities
+/// // Also required: `body`.
+/// let answer = client.engine_entities().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesCreate {
@@ -164,6 +191,19 @@ pub static ENGINE_ENTITIES_GET: Operation = Operation {
 /// Entity Get
 ///
 /// Request builder for `GET /engine/api/entities/{entity_id}` (operationId `entity_get_engine_api_entities__entity_id__get`), from [`EngineEntitiesApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/entities/{entity_id}
+/// let answer = client.engine_entities().get("p-entity_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesGet {
@@ -204,6 +244,20 @@ pub static ENGINE_ENTITIES_UPDATE: Operation = Operation {
 /// Entity Update
 ///
 /// Request builder for `PUT /engine/api/entities/{entity_id}` (operationId `entity_update_engine_api_entities__entity_id__put`), from [`EngineEntitiesApi::update`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PUT /engine/api/entities/{entity_id}
+/// // Also required: `body`.
+/// let answer = client.engine_entities().update("p-entity_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesUpdate {
@@ -256,6 +310,19 @@ pub static ENGINE_ENTITIES_DELETE: Operation = Operation {
 /// Entity Delete
 ///
 /// Request builder for `DELETE /engine/api/entities/{entity_id}` (operationId `entity_delete_engine_api_entities__entity_id__delete`), from [`EngineEntitiesApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/entities/{entity_id}
+/// let answer = client.engine_entities().delete("p-entity_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineEntitiesDelete {

@@ -308,6 +308,20 @@ pub static ENGINE_PROJECTS_CREATE: Operation = Operation {
 /// Project Create
 ///
 /// Request builder for `POST /engine/api/projects` (operationId `project_create_engine_api_projects_post`), from [`EngineProjectsApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects
+/// // Also required: `body`.
+/// let answer = client.engine_projects().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsCreate {
@@ -357,6 +371,20 @@ pub static ENGINE_PROJECTS_UPDATE: Operation = Operation {
 /// Project Update
 ///
 /// Request builder for `PUT /engine/api/projects/{project_id}` (operationId `project_update_engine_api_projects__project_id__put`), from [`EngineProjectsApi::update`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PUT /engine/api/projects/{project_id}
+/// // Also required: `body`.
+/// let answer = client.engine_projects().update("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsUpdate {
@@ -409,6 +437,19 @@ pub static ENGINE_PROJECTS_GET: Operation = Operation {
 /// Project Get
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}` (operationId `project_get_engine_api_projects__project_id__get`), from [`EngineProjectsApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}
+/// let answer = client.engine_projects().get("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsGet {
@@ -449,6 +490,19 @@ pub static ENGINE_PROJECTS_DELETE: Operation = Operation {
 /// Project Delete
 ///
 /// Request builder for `DELETE /engine/api/projects/{project_id}` (operationId `project_delete_engine_api_projects__project_id__delete`), from [`EngineProjectsApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/projects/{project_id}
+/// let answer = client.engine_projects().delete("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsDelete {
@@ -489,6 +543,20 @@ pub static ENGINE_PROJECTS_IMPORT_PROJECT: Operation = Operation {
 /// Project Import
 ///
 /// Request builder for `POST /engine/api/projects/import` (operationId `project_import_engine_api_projects_import_post`), from [`EngineProjectsApi::import_project`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/import
+/// // Also required: `body`.
+/// let answer = client.engine_projects().import_project()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsImportProject {
@@ -538,6 +606,19 @@ pub static ENGINE_PROJECTS_EXPORT: Operation = Operation {
 /// Project Export
 ///
 /// Request builder for `POST /engine/api/projects/{project_id}/export` (operationId `project_export_engine_api_projects__project_id__export_post`), from [`EngineProjectsApi::export`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/{project_id}/export
+/// let answer = client.engine_projects().export("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsExport {
@@ -578,6 +659,19 @@ pub static ENGINE_PROJECTS_UNLOCK: Operation = Operation {
 /// Project Unlock
 ///
 /// Request builder for `POST /engine/api/projects/{project_id}/unlock` (operationId `project_unlock_engine_api_projects__project_id__unlock_post`), from [`EngineProjectsApi::unlock`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/{project_id}/unlock
+/// let answer = client.engine_projects().unlock("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsUnlock {
@@ -618,6 +712,20 @@ pub static ENGINE_PROJECTS_TRANSFER: Operation = Operation {
 /// Project Transfer
 ///
 /// Request builder for `POST /engine/api/projects/{project_id}/transfer` (operationId `project_transfer_engine_api_projects__project_id__transfer_post`), from [`EngineProjectsApi::transfer`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/{project_id}/transfer
+/// // Also required: `body`.
+/// let answer = client.engine_projects().transfer("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsTransfer {
@@ -670,6 +778,19 @@ pub static ENGINE_PROJECTS_ACCEPT_TRANSFER: Operation = Operation {
 /// Project Accept Transfer
 ///
 /// Request builder for `POST /engine/api/projects/{project_id}/accept_transfer` (operationId `project_accept_transfer_engine_api_projects__project_id__accept_transfer_post`), from [`EngineProjectsApi::accept_transfer`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/{project_id}/accept_transfer
+/// let answer = client.engine_projects().accept_transfer("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsAcceptTransfer {
@@ -710,6 +831,19 @@ pub static ENGINE_PROJECTS_DECLINE_TRANSFER: Operation = Operation {
 /// Project Decline Transfer
 ///
 /// Request builder for `POST /engine/api/projects/{project_id}/decline_transfer` (operationId `project_decline_transfer_engine_api_projects__project_id__decline_transfer_post`), from [`EngineProjectsApi::decline_transfer`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/{project_id}/decline_transfer
+/// let answer = client.engine_projects().decline_transfer("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsDeclineTransfer {
@@ -750,6 +884,19 @@ pub static ENGINE_PROJECTS_ACTIVITY: Operation = Operation {
 /// Project Activity
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/activity` (operationId `project_activity_engine_api_projects__project_id__activity_get`), from [`EngineProjectsApi::activity`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/activity
+/// let answer = client.engine_projects().activity("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsActivity {
@@ -790,6 +937,19 @@ pub static ENGINE_PROJECTS_LIST_COLLABORATORS: Operation = Operation {
 /// Project Collab List
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/collaborators` (operationId `project_collab_list_engine_api_projects__project_id__collaborators_get`), from [`EngineProjectsApi::list_collaborators`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/collaborators
+/// let answer = client.engine_projects().list_collaborators("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListCollaborators {
@@ -830,6 +990,20 @@ pub static ENGINE_PROJECTS_ADD_COLLABORATOR: Operation = Operation {
 /// Project Collab Create
 ///
 /// Request builder for `POST /engine/api/projects/{project_id}/collaborators` (operationId `project_collab_create_engine_api_projects__project_id__collaborators_post`), from [`EngineProjectsApi::add_collaborator`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/{project_id}/collaborators
+/// // Also required: `body`.
+/// let answer = client.engine_projects().add_collaborator("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsAddCollaborator {
@@ -882,6 +1056,20 @@ pub static ENGINE_PROJECTS_UPDATE_COLLABORATOR: Operation = Operation {
 /// Project Collab Update
 ///
 /// Request builder for `PUT /engine/api/projects/{project_id}/collaborators/{collab_id}` (operationId `project_collab_update_engine_api_projects__project_id__collaborators__collab_id__put`), from [`EngineProjectsApi::update_collaborator`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PUT /engine/api/projects/{project_id}/collaborators/{collab_id}
+/// // Also required: `body`.
+/// let answer = client.engine_projects().update_collaborator("p-project_id", "p-collab_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsUpdateCollaborator {
@@ -937,6 +1125,19 @@ pub static ENGINE_PROJECTS_REMOVE_COLLABORATOR: Operation = Operation {
 /// Project Collab Delete
 ///
 /// Request builder for `DELETE /engine/api/projects/{project_id}/collaborators/{collab_id}` (operationId `project_collab_delete_engine_api_projects__project_id__collaborators__collab_id__delete`), from [`EngineProjectsApi::remove_collaborator`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/projects/{project_id}/collaborators/{collab_id}
+/// let answer = client.engine_projects().remove_collaborator("p-project_id", "p-collab_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsRemoveCollaborator {
@@ -982,6 +1183,20 @@ pub static ENGINE_PROJECTS_SET_IMAGE: Operation = Operation {
 /// Request builder for `POST /engine/api/projects/{project_id}/image` (operationId `project_image_engine_api_projects__project_id__image_post`), from [`EngineProjectsApi::set_image`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/projects/{project_id}/image
+/// let answer = client.engine_projects().set_image("p-project_id")
+///     .text("note", "sample")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsSetImage {
@@ -1039,6 +1254,19 @@ pub static ENGINE_PROJECTS_LIST_ASSETS: Operation = Operation {
 /// Project Assets
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/assets` (operationId `project_assets_engine_api_projects__project_id__assets_get`), from [`EngineProjectsApi::list_assets`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/assets
+/// let answer = client.engine_projects().list_assets("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListAssets {
@@ -1101,6 +1329,19 @@ pub static ENGINE_PROJECTS_LIST_SCENES: Operation = Operation {
 /// Project Scenes
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/scenes` (operationId `project_scenes_engine_api_projects__project_id__scenes_get`), from [`EngineProjectsApi::list_scenes`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/scenes
+/// let answer = client.engine_projects().list_scenes("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListScenes {
@@ -1152,13 +1393,26 @@ pub static ENGINE_PROJECTS_LIST_BRANCHES: Operation = Operation {
 /// Project Branches
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/branches` (operationId `project_branches_engine_api_projects__project_id__branches_get`), from [`EngineProjectsApi::list_branches`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/branches
+/// let answer = client.engine_projects().list_branches("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListBranches {
     pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
-    limit: Option<String>,
+    limit: Option<i64>,
     skip: Option<String>,
     closed: Option<String>,
     favorite: Option<String>,
@@ -1178,8 +1432,8 @@ impl EngineProjectsListBranches {
     }
 
     /// Sets the `limit` query.
-    pub fn limit(mut self, v: impl std::fmt::Display) -> Self {
-        self.limit = Some(v.to_string());
+    pub fn limit(mut self, v: impl Into<i64>) -> Self {
+        self.limit = Some(v.into());
         self
     }
 
@@ -1236,13 +1490,26 @@ pub static ENGINE_PROJECTS_LIST_APPS: Operation = Operation {
 /// Project Apps
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/apps` (operationId `project_apps_engine_api_projects__project_id__apps_get`), from [`EngineProjectsApi::list_apps`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/apps
+/// let answer = client.engine_projects().list_apps("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListApps {
     pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
-    limit: Option<String>,
+    limit: Option<i64>,
     skip: Option<String>,
 }
 
@@ -1258,8 +1525,8 @@ impl EngineProjectsListApps {
     }
 
     /// Sets the `limit` query.
-    pub fn limit(mut self, v: impl std::fmt::Display) -> Self {
-        self.limit = Some(v.to_string());
+    pub fn limit(mut self, v: impl Into<i64>) -> Self {
+        self.limit = Some(v.into());
         self
     }
 
@@ -1298,6 +1565,19 @@ pub static ENGINE_PROJECTS_LIST_REPOSITORIES: Operation = Operation {
 /// Project Repo
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/repositories` (operationId `project_repo_engine_api_projects__project_id__repositories_get`), from [`EngineProjectsApi::list_repositories`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/repositories
+/// let answer = client.engine_projects().list_repositories("p-project_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListRepositories {
@@ -1338,6 +1618,19 @@ pub static ENGINE_PROJECTS_LIST_SOURCE_FILES: Operation = Operation {
 /// Project Repo Sourcefiles List
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/repositories/{repo_service}/sourcefiles` (operationId `project_repo_sourcefiles_list_engine_api_projects__project_id__repositories__repo_service__sourcefiles_get`), from [`EngineProjectsApi::list_source_files`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/repositories/{repo_service}/sourcefiles
+/// let answer = client.engine_projects().list_source_files("p-project_id", "p-repo_service")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsListSourceFiles {
@@ -1381,6 +1674,19 @@ pub static ENGINE_PROJECTS_GET_SOURCE_FILE: Operation = Operation {
 /// Project Repo Sourcefile
 ///
 /// Request builder for `GET /engine/api/projects/{project_id}/repositories/{repo_service}/sourcefiles/{relative_path}` (operationId `project_repo_sourcefile_engine_api_projects__project_id__repositories__repo_service__sourcefiles__relative_path__get`), from [`EngineProjectsApi::get_source_file`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/projects/{project_id}/repositories/{repo_service}/sourcefiles/{relative_path}
+/// let answer = client.engine_projects().get_source_file("p-project_id", "p-repo_service", "p-relative_path")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsGetSourceFile {
@@ -1432,6 +1738,19 @@ pub static ENGINE_PROJECTS_DELETE_SOURCE_FILE: Operation = Operation {
 /// Project Repo Sourcefiles Delete
 ///
 /// Request builder for `DELETE /engine/api/projects/{project_id}/repositories/{repo_service}/sourcefiles/{file_name}` (operationId `project_repo_sourcefiles_delete_engine_api_projects__project_id__repositories__repo_service__sourcefiles__file_name__delete`), from [`EngineProjectsApi::delete_source_file`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/projects/{project_id}/repositories/{repo_service}/sourcefiles/{file_name}
+/// let answer = client.engine_projects().delete_source_file("p-project_id", "p-repo_service", "p-file_name")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineProjectsDeleteSourceFile {

@@ -62,6 +62,20 @@ pub static ENGINE_SCENES_CREATE: Operation = Operation {
 /// Scene Create
 ///
 /// Request builder for `POST /engine/api/scenes` (operationId `scene_create_engine_api_scenes_post`), from [`EngineScenesApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/scenes
+/// // Also required: `body`.
+/// let answer = client.engine_scenes().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineScenesCreate {
@@ -111,6 +125,19 @@ pub static ENGINE_SCENES_DELETE: Operation = Operation {
 /// Scene Delete
 ///
 /// Request builder for `DELETE /engine/api/scenes/{scene_id}` (operationId `scene_delete_engine_api_scenes__scene_id__delete`), from [`EngineScenesApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/scenes/{scene_id}
+/// let answer = client.engine_scenes().delete("p-scene_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineScenesDelete {
@@ -162,6 +189,19 @@ pub static ENGINE_SCENES_GET: Operation = Operation {
 /// Scene Get
 ///
 /// Request builder for `GET /engine/api/scenes/{scene_id}` (operationId `scene_get_engine_api_scenes__scene_id__get`), from [`EngineScenesApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /engine/api/scenes/{scene_id}
+/// let answer = client.engine_scenes().get("p-scene_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineScenesGet {

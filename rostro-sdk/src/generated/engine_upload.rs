@@ -58,6 +58,20 @@ pub static ENGINE_UPLOAD_START: Operation = Operation {
 /// Upload Start
 ///
 /// Request builder for `POST /engine/api/upload/start-upload` (operationId `upload_start_engine_api_upload_start_upload_post`), from [`EngineUploadApi::start`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/upload/start-upload
+/// // Also required: `body`.
+/// let answer = client.engine_upload().start()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineUploadStart {
@@ -93,7 +107,7 @@ impl EngineUploadStart {
     }
 }
 
-crate::operation_builder!(EngineUploadStart, serde_json::Value);
+crate::operation_builder!(EngineUploadStart, crate::types::UploadStarted);
 
 /// `POST /engine/api/upload/signed-urls` (operationId `upload_urls_engine_api_upload_signed_urls_post`).
 #[doc(hidden)]
@@ -107,6 +121,20 @@ pub static ENGINE_UPLOAD_SIGNED_URLS: Operation = Operation {
 /// Upload Urls
 ///
 /// Request builder for `POST /engine/api/upload/signed-urls` (operationId `upload_urls_engine_api_upload_signed_urls_post`), from [`EngineUploadApi::signed_urls`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/upload/signed-urls
+/// // Also required: `body`.
+/// let answer = client.engine_upload().signed_urls()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineUploadSignedUrls {
@@ -156,6 +184,20 @@ pub static ENGINE_UPLOAD_COMPLETE: Operation = Operation {
 /// Upload Complete
 ///
 /// Request builder for `POST /engine/api/upload/complete-upload` (operationId `upload_complete_engine_api_upload_complete_upload_post`), from [`EngineUploadApi::complete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/upload/complete-upload
+/// // Also required: `body`.
+/// let answer = client.engine_upload().complete()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineUploadComplete {

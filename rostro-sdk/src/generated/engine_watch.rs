@@ -53,6 +53,20 @@ pub static ENGINE_WATCH_CREATE: Operation = Operation {
 /// Watch Create
 ///
 /// Request builder for `POST /engine/api/watch` (operationId `watch_create_engine_api_watch_post`), from [`EngineWatchApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /engine/api/watch
+/// // Also required: `body`.
+/// let answer = client.engine_watch().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineWatchCreate {
@@ -102,6 +116,19 @@ pub static ENGINE_WATCH_DELETE: Operation = Operation {
 /// Watch Delete
 ///
 /// Request builder for `DELETE /engine/api/watch/{watch_id}` (operationId `watch_delete_engine_api_watch__watch_id__delete`), from [`EngineWatchApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /engine/api/watch/{watch_id}
+/// let answer = client.engine_watch().delete("p-watch_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct EngineWatchDelete {

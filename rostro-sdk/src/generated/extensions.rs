@@ -78,6 +78,19 @@ pub static EXTENSIONS_FETCH: Operation = Operation {
 /// A quick extension fetch.
 ///
 /// Request builder for `POST /minifetch/extension/{extension_id}` (operationId `get_ext_fetch_minifetch_extension__extension_id__post`), from [`ExtensionsApi::fetch`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /minifetch/extension/{extension_id}
+/// let answer = client.extensions().fetch("p-extension_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsFetch {
@@ -118,6 +131,19 @@ pub static EXTENSIONS_FETCH_MANY: Operation = Operation {
 /// A quick extensions fetch.
 ///
 /// Request builder for `POST /minifetch/extensions/{extension_id}` (operationId `get_exts_fetch_minifetch_extensions__extension_id__post`), from [`ExtensionsApi::fetch_many`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /minifetch/extensions/{extension_id}
+/// let answer = client.extensions().fetch_many("p-extension_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsFetchMany {
@@ -158,6 +184,19 @@ pub static EXTENSIONS_SEMANTIC_CONTEXT: Operation = Operation {
 /// Get semantically related messages from earlier in the chat.
 ///
 /// Request builder for `POST /api/core/extensions/context` (operationId `get_semantic_context_api_core_extensions_context_post`), from [`ExtensionsApi::semantic_context`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/extensions/context
+/// let answer = client.extensions().semantic_context()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsSemanticContext {
@@ -206,6 +245,19 @@ pub static EXTENSIONS_CREATE: Operation = Operation {
 /// Create extension
 ///
 /// Request builder for `POST /extensions` (operationId `create_extension_extensions_post`), from [`ExtensionsApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /extensions
+/// let answer = client.extensions().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsCreate {
@@ -256,6 +308,20 @@ pub static EXTENSIONS_UPLOAD: Operation = Operation {
 /// Request builder for `POST /extension/{extension_id}/upload` (operationId `upload_zip_file_extension__extension_id__upload_post`), from [`ExtensionsApi::upload`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /extension/{extension_id}/upload
+/// let answer = client.extensions().upload("p-extension_id")
+///     .text("note", "sample")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ExtensionsUpload {

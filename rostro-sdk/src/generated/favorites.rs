@@ -62,6 +62,19 @@ pub static FAVORITES_REMOVE: Operation = Operation {
 /// Unfavorite a project.
 ///
 /// Request builder for `DELETE /api/favorites/{project_id}` (operationId `delete_proj_favorite_api_favorites__project_id__delete`), from [`FavoritesApi::remove`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/favorites/{project_id}
+/// let answer = client.favorites().remove(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FavoritesRemove {
@@ -102,6 +115,19 @@ pub static FAVORITES_ADD: Operation = Operation {
 /// Favorite a project.
 ///
 /// Request builder for `POST /api/favorites/{project_id}` (operationId `proj_favorite_api_favorites__project_id__post`), from [`FavoritesApi::add`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/favorites/{project_id}
+/// let answer = client.favorites().add(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FavoritesAdd {
@@ -142,6 +168,19 @@ pub static FAVORITES_LIST: Operation = Operation {
 /// Get favorited projects.
 ///
 /// Request builder for `GET /api/favorites` (operationId `my_favorites_api_favorites_get`), from [`FavoritesApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/favorites
+/// let answer = client.favorites().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FavoritesList {

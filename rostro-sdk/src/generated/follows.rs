@@ -100,6 +100,19 @@ pub static FOLLOWS_FOLLOWING: Operation = Operation {
 /// Request builder for `GET /api/follows/{username}` (operationId `user_follows_post_api_follows__username__get`), from [`FollowsApi::following`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by page number: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/follows/{username}
+/// let answer = client.follows().following("p-username")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowing {
@@ -107,9 +120,9 @@ pub struct FollowsFollowing {
     options: RequestOptions,
     username: String,
     page: Option<i64>,
-    count: Option<String>,
-    asc: Option<String>,
-    min_ai_rating: Option<String>,
+    count: Option<bool>,
+    asc: Option<bool>,
+    min_ai_rating: Option<f64>,
     nsfw: Option<bool>,
     nsfl: Option<bool>,
 }
@@ -136,20 +149,20 @@ impl FollowsFollowing {
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
     /// Whether to sort ascending (True) or descending (False).
-    pub fn asc(mut self, v: impl std::fmt::Display) -> Self {
-        self.asc = Some(v.to_string());
+    pub fn asc(mut self, v: bool) -> Self {
+        self.asc = Some(v);
         self
     }
 
     /// Optional. Minimum rating of the card.
-    pub fn min_ai_rating(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_ai_rating = Some(v.to_string());
+    pub fn min_ai_rating(mut self, v: impl Into<f64>) -> Self {
+        self.min_ai_rating = Some(v.into());
         self
     }
 
@@ -192,7 +205,7 @@ impl FollowsFollowing {
     }
 }
 
-crate::operation_builder!(FollowsFollowing, serde_json::Value);
+crate::operation_builder!(FollowsFollowing, crate::types::Users);
 
 /// `GET /api/followers/{username}` (operationId `user_followers_api_followers__username__get`).
 #[doc(hidden)]
@@ -208,6 +221,19 @@ pub static FOLLOWS_FOLLOWERS: Operation = Operation {
 /// Request builder for `GET /api/followers/{username}` (operationId `user_followers_api_followers__username__get`), from [`FollowsApi::followers`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by page number: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/followers/{username}
+/// let answer = client.follows().followers("p-username")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowers {
@@ -215,9 +241,9 @@ pub struct FollowsFollowers {
     options: RequestOptions,
     username: String,
     page: Option<i64>,
-    count: Option<String>,
-    asc: Option<String>,
-    min_ai_rating: Option<String>,
+    count: Option<bool>,
+    asc: Option<bool>,
+    min_ai_rating: Option<f64>,
     nsfw: Option<bool>,
     nsfl: Option<bool>,
 }
@@ -244,20 +270,20 @@ impl FollowsFollowers {
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
     /// Whether to sort ascending (True) or descending (False).
-    pub fn asc(mut self, v: impl std::fmt::Display) -> Self {
-        self.asc = Some(v.to_string());
+    pub fn asc(mut self, v: bool) -> Self {
+        self.asc = Some(v);
         self
     }
 
     /// Optional. Minimum rating of the card.
-    pub fn min_ai_rating(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_ai_rating = Some(v.to_string());
+    pub fn min_ai_rating(mut self, v: impl Into<f64>) -> Self {
+        self.min_ai_rating = Some(v.into());
         self
     }
 
@@ -300,7 +326,7 @@ impl FollowsFollowers {
     }
 }
 
-crate::operation_builder!(FollowsFollowers, serde_json::Value);
+crate::operation_builder!(FollowsFollowers, crate::types::Users);
 
 /// `GET /api/timeline/v1` (operationId `my_timeline_api_timeline_v1_get`).
 #[doc(hidden)]
@@ -314,15 +340,28 @@ pub static FOLLOWS_TIMELINE: Operation = Operation {
 /// Get recent updates from people you follow.
 ///
 /// Request builder for `GET /api/timeline/v1` (operationId `my_timeline_api_timeline_v1_get`), from [`FollowsApi::timeline`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/timeline/v1
+/// let answer = client.follows().timeline()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsTimeline {
     pub(crate) client: Client,
     options: RequestOptions,
     page: Option<i64>,
-    count: Option<String>,
-    asc: Option<String>,
-    min_ai_rating: Option<String>,
+    count: Option<bool>,
+    asc: Option<bool>,
+    min_ai_rating: Option<f64>,
     nsfw: Option<bool>,
     nsfl: Option<bool>,
 }
@@ -348,20 +387,20 @@ impl FollowsTimeline {
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
     /// Whether to sort ascending (True) or descending (False).
-    pub fn asc(mut self, v: impl std::fmt::Display) -> Self {
-        self.asc = Some(v.to_string());
+    pub fn asc(mut self, v: bool) -> Self {
+        self.asc = Some(v);
         self
     }
 
     /// Optional. Minimum rating of the card.
-    pub fn min_ai_rating(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_ai_rating = Some(v.to_string());
+    pub fn min_ai_rating(mut self, v: impl Into<f64>) -> Self {
+        self.min_ai_rating = Some(v.into());
         self
     }
 
@@ -417,6 +456,19 @@ pub static FOLLOWS_UNFOLLOW_TAG: Operation = Operation {
 /// Unfollow a tag.
 ///
 /// Request builder for `DELETE /follow/tag/{tagname}` (operationId `delete_user_tag_favorite_follow_tag__tagname__delete`), from [`FollowsApi::unfollow_tag`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /follow/tag/{tagname}
+/// let answer = client.follows().unfollow_tag("p-tagname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsUnfollowTag {
@@ -457,6 +509,19 @@ pub static FOLLOWS_FOLLOW_TAG: Operation = Operation {
 /// Follow a tag.
 ///
 /// Request builder for `POST /follow/tag/{tagname}` (operationId `user_tag_favorite_follow_tag__tagname__post`), from [`FollowsApi::follow_tag`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /follow/tag/{tagname}
+/// let answer = client.follows().follow_tag("p-tagname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowTag {
@@ -497,6 +562,19 @@ pub static FOLLOWS_UNFOLLOW_USER: Operation = Operation {
 /// Unfollow a username.
 ///
 /// Request builder for `DELETE /api/follow/{username}` (operationId `delete_user_favorite_api_follow__username__delete`), from [`FollowsApi::unfollow_user`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/follow/{username}
+/// let answer = client.follows().unfollow_user("p-username")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsUnfollowUser {
@@ -537,6 +615,19 @@ pub static FOLLOWS_FOLLOW_USER: Operation = Operation {
 /// Follow a username.
 ///
 /// Request builder for `POST /api/follow/{username}` (operationId `user_favorite_api_follow__username__post`), from [`FollowsApi::follow_user`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/follow/{username}
+/// let answer = client.follows().follow_user("p-username")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct FollowsFollowUser {

@@ -71,15 +71,28 @@ pub static GALLERY_LIST: Operation = Operation {
 /// Request builder for `GET /api/gallery` (operationId `all_images_get_api_gallery_get`), from [`GalleryApi::list`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by page number: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/gallery
+/// let answer = client.gallery().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryList {
     pub(crate) client: Client,
     options: RequestOptions,
-    nsfw: Option<String>,
+    nsfw: Option<bool>,
     page: Option<i64>,
     limit: Option<i64>,
-    count: Option<String>,
+    count: Option<bool>,
 }
 
 impl GalleryList {
@@ -95,8 +108,8 @@ impl GalleryList {
     }
 
     /// Sets the `nsfw` query.
-    pub fn nsfw(mut self, v: impl std::fmt::Display) -> Self {
-        self.nsfw = Some(v.to_string());
+    pub fn nsfw(mut self, v: bool) -> Self {
+        self.nsfw = Some(v);
         self
     }
 
@@ -113,8 +126,8 @@ impl GalleryList {
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
@@ -154,16 +167,29 @@ pub static GALLERY_LIST_FOR_PROJECT: Operation = Operation {
 /// Request builder for `GET /api/gallery/project/{project_id}` (operationId `get_images_wrapper_api_gallery_project__project_id__get`), from [`GalleryApi::list_for_project`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by page number: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/gallery/project/{project_id}
+/// let answer = client.gallery().list_for_project(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryListForProject {
     pub(crate) client: Client,
     options: RequestOptions,
     project_id: String,
-    nsfw: Option<String>,
+    nsfw: Option<bool>,
     page: Option<i64>,
     limit: Option<i64>,
-    count: Option<String>,
+    count: Option<bool>,
 }
 
 impl GalleryListForProject {
@@ -180,8 +206,8 @@ impl GalleryListForProject {
     }
 
     /// Sets the `nsfw` query.
-    pub fn nsfw(mut self, v: impl std::fmt::Display) -> Self {
-        self.nsfw = Some(v.to_string());
+    pub fn nsfw(mut self, v: bool) -> Self {
+        self.nsfw = Some(v);
         self
     }
 
@@ -198,8 +224,8 @@ impl GalleryListForProject {
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
@@ -238,6 +264,19 @@ pub static GALLERY_UPLOAD: Operation = Operation {
 /// Upload to the gallery of images.
 ///
 /// Request builder for `POST /api/gallery/upload` (operationId `upload_image_api_gallery_upload_post`), from [`GalleryApi::upload`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/gallery/upload
+/// let answer = client.gallery().upload()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryUpload {
@@ -286,6 +325,19 @@ pub static GALLERY_DELETE: Operation = Operation {
 /// Delete an image from the gallery.
 ///
 /// Request builder for `DELETE /api/gallery/{uuid}` (operationId `wrapped_delete_image_api_gallery__uuid__delete`), from [`GalleryApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/gallery/{uuid}
+/// let answer = client.gallery().delete("p-uuid")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct GalleryDelete {

@@ -100,6 +100,19 @@ pub static IMAGES_COSTS: Operation = Operation {
 /// Get current costs.
 ///
 /// Request builder for `GET /images/costs` (operationId `get_costs_images_costs_get`), from [`ImagesApi::costs`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /images/costs
+/// let answer = client.images().costs()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesCosts {
@@ -139,6 +152,19 @@ pub static IMAGES_MINE: Operation = Operation {
 /// Request builder for `GET /images/mine` (operationId `get_images_images_mine_get`), from [`ImagesApi::mine`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by page number: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /images/mine
+/// let answer = client.images().mine()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesMine {
@@ -151,9 +177,9 @@ pub struct ImagesMine {
     primary_character_id: Option<String>,
     parent_image: Option<String>,
     generation_uuid: Option<String>,
-    count: Option<String>,
-    include_tts: Option<String>,
-    generated_only: Option<String>,
+    count: Option<bool>,
+    include_tts: Option<bool>,
+    generated_only: Option<bool>,
 }
 
 impl ImagesMine {
@@ -217,20 +243,20 @@ impl ImagesMine {
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
     /// Whether to include\_tts.
-    pub fn include_tts(mut self, v: impl std::fmt::Display) -> Self {
-        self.include_tts = Some(v.to_string());
+    pub fn include_tts(mut self, v: bool) -> Self {
+        self.include_tts = Some(v);
         self
     }
 
     /// Whether to return only generated images or not.
-    pub fn generated_only(mut self, v: impl std::fmt::Display) -> Self {
-        self.generated_only = Some(v.to_string());
+    pub fn generated_only(mut self, v: bool) -> Self {
+        self.generated_only = Some(v);
         self
     }
 
@@ -288,6 +314,19 @@ pub static IMAGES_INPAINT: Operation = Operation {
 /// Request builder for `POST /images/inpaint` (operationId `inpaint_images_inpaint_post`), from [`ImagesApi::inpaint`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /images/inpaint
+/// let answer = client.images().inpaint()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesInpaint {
@@ -577,6 +616,19 @@ pub static IMAGES_REMOVE_BACKGROUND: Operation = Operation {
 /// Request builder for `POST /images/removebg_mask` (operationId `removebg_images_removebg_mask_post`), from [`ImagesApi::remove_background`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /images/removebg_mask
+/// let answer = client.images().remove_background()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesRemoveBackground {
@@ -922,6 +974,19 @@ pub static IMAGES_TEXT_TO_IMAGE: Operation = Operation {
 /// Request builder for `POST /images/text2img` (operationId `text2img_images_text2img_post`), from [`ImagesApi::text_to_image`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /images/text2img
+/// let answer = client.images().text_to_image()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesTextToImage {
@@ -1189,6 +1254,19 @@ pub static IMAGES_IMAGE_TO_IMAGE: Operation = Operation {
 /// Request builder for `POST /images/img2img` (operationId `image_to_image_images_img2img_post`), from [`ImagesApi::image_to_image`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /images/img2img
+/// let answer = client.images().image_to_image()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesImageToImage {
@@ -1482,6 +1560,19 @@ pub static IMAGES_ANIMATE: Operation = Operation {
 /// Request builder for `POST /images/animate` (operationId `image_to_animation_images_animate_post`), from [`ImagesApi::animate`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /images/animate
+/// let answer = client.images().animate()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesAnimate {
@@ -1799,6 +1890,19 @@ pub static IMAGES_UPSCALE: Operation = Operation {
 /// Request builder for `POST /images/upscale` (operationId `upscale_image_images_upscale_post`), from [`ImagesApi::upscale`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /images/upscale
+/// let answer = client.images().upscale()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesUpscale {
@@ -2090,6 +2194,19 @@ pub static IMAGES_EXPRESSIONS: Operation = Operation {
 /// Request builder for `POST /images/expressions` (operationId `sprite_pack_images_expressions_post`), from [`ImagesApi::expressions`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /images/expressions
+/// let answer = client.images().expressions()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagesExpressions {

@@ -83,6 +83,19 @@ pub static IMAGINE_GET_PROJECT: Operation = Operation {
 /// Get an existing imagine project or image.
 ///
 /// Request builder for `GET /imagine/project/{uuid}` (operationId `fetch_imagine_project_imagine_project__uuid__get`), from [`ImagineApi::get_project`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /imagine/project/{uuid}
+/// let answer = client.imagine().get_project("p-uuid")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineGetProject {
@@ -123,6 +136,19 @@ pub static IMAGINE_UPDATE_PROJECT: Operation = Operation {
 /// Update an existing imagine project or image.
 ///
 /// Request builder for `PATCH /imagine/project/{uuid}` (operationId `update_imagine_project_imagine_project__uuid__patch`), from [`ImagineApi::update_project`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PATCH /imagine/project/{uuid}
+/// let answer = client.imagine().update_project("p-uuid")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineUpdateProject {
@@ -428,6 +454,19 @@ pub static IMAGINE_CREATE: Operation = Operation {
 /// Request builder for `POST /imagine` (operationId `imagine`), from [`ImagineApi::create`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /imagine/check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /imagine
+/// let answer = client.imagine().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineCreate {
@@ -847,6 +886,19 @@ pub static IMAGINE_HISTORY: Operation = Operation {
 /// Request builder for `POST /imagine/history` (operationId `history`), from [`ImagineApi::history`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by cursor: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /imagine/history
+/// let answer = client.imagine().history()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineHistory {
@@ -999,6 +1051,19 @@ pub static IMAGINE_DELETE: Operation = Operation {
 /// Delete the media with these uuids.
 ///
 /// Request builder for `POST /imagine/history/delete` (operationId `delete`), from [`ImagineApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /imagine/history/delete
+/// let answer = client.imagine().delete()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineDelete {
@@ -1055,6 +1120,19 @@ pub static IMAGINE_CHECK: Operation = Operation {
 /// A unified endpoint for checking on a running generation.
 ///
 /// Request builder for `POST /imagine/check` (operationId `check`), from [`ImagineApi::check`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /imagine/check
+/// let answer = client.imagine().check()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ImagineCheck {

@@ -78,6 +78,19 @@ pub static LIVE_INVITE: Operation = Operation {
 /// Make an invite link.
 ///
 /// Request builder for `POST /live/invite` (operationId `live_invite_live_invite_post`), from [`LiveApi::invite`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /live/invite
+/// let answer = client.live().invite()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveInvite {
@@ -126,6 +139,19 @@ pub static LIVE_UPDATE_PERMISSIONS: Operation = Operation {
 /// Change the permissions of a live user.
 ///
 /// Request builder for `PATCH /live/permissions` (operationId `live_perms_update_live_permissions_patch`), from [`LiveApi::update_permissions`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PATCH /live/permissions
+/// let answer = client.live().update_permissions()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveUpdatePermissions {
@@ -174,6 +200,19 @@ pub static LIVE_TOKEN: Operation = Operation {
 /// Get a new live token.
 ///
 /// Request builder for `POST /live` (operationId `go_live_live_post`), from [`LiveApi::token`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /live
+/// let answer = client.live().token()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveToken {
@@ -222,6 +261,19 @@ pub static LIVE_VOICE: Operation = Operation {
 /// Request live voice chat.
 ///
 /// Request builder for `POST /live/voice` (operationId `live_voice_live_voice_post`), from [`LiveApi::voice`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /live/voice
+/// let answer = client.live().voice()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveVoice {
@@ -270,6 +322,19 @@ pub static LIVE_END_VOICE: Operation = Operation {
 /// End live voice chat.
 ///
 /// Request builder for `DELETE /live/voice/{chat_id}/{agent_id}` (operationId `remove_agent_live_voice__chat_id___agent_id__delete`), from [`LiveApi::end_voice`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /live/voice/{chat_id}/{agent_id}
+/// let answer = client.live().end_voice(42, "p-agent_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LiveEndVoice {

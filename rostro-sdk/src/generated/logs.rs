@@ -89,6 +89,19 @@ pub static LOGS_LIST_COMMENTS: Operation = Operation {
 /// Get the comments on a log.
 ///
 /// Request builder for `GET /api/logs/{log_id}/comments` (operationId `comments_log_api_logs__log_id__comments_get`), from [`LogsApi::list_comments`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/logs/{log_id}/comments
+/// let answer = client.logs().list_comments(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsListComments {
@@ -131,6 +144,19 @@ pub static LOGS_SEARCH: Operation = Operation {
 /// Request builder for `GET /api/logs/search` (operationId `get_all_public_logs_api_logs_search_get`), from [`LogsApi::search`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by page number: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/logs/search
+/// let answer = client.logs().search()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsSearch {
@@ -139,20 +165,20 @@ pub struct LogsSearch {
     first: Option<i64>,
     page: Option<i64>,
     search: Option<String>,
-    max_days_ago: Option<String>,
-    min_characters: Option<String>,
+    max_days_ago: Option<i64>,
+    min_characters: Option<i64>,
     username: Option<String>,
     character_id: Option<String>,
     sort: Option<String>,
     asc: Option<bool>,
     nsfw: Option<bool>,
     nsfl: Option<bool>,
-    require_images: Option<String>,
+    require_images: Option<bool>,
     full_text_search: Option<String>,
-    topics: Option<String>,
-    excludetopics: Option<String>,
-    count: Option<String>,
-    is_live: Option<String>,
+    topics: Option<Vec<String>>,
+    excludetopics: Option<Vec<String>>,
+    count: Option<bool>,
+    is_live: Option<bool>,
 }
 
 impl LogsSearch {
@@ -199,14 +225,14 @@ impl LogsSearch {
     }
 
     /// The maximum age in days of the log.
-    pub fn max_days_ago(mut self, v: impl std::fmt::Display) -> Self {
-        self.max_days_ago = Some(v.to_string());
+    pub fn max_days_ago(mut self, v: impl Into<i64>) -> Self {
+        self.max_days_ago = Some(v.into());
         self
     }
 
     /// The minimum number of characters.
-    pub fn min_characters(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_characters = Some(v.to_string());
+    pub fn min_characters(mut self, v: impl Into<i64>) -> Self {
+        self.min_characters = Some(v.into());
         self
     }
 
@@ -247,8 +273,8 @@ impl LogsSearch {
     }
 
     /// Whether to exclude results without usage gallery images.
-    pub fn require_images(mut self, v: impl std::fmt::Display) -> Self {
-        self.require_images = Some(v.to_string());
+    pub fn require_images(mut self, v: bool) -> Self {
+        self.require_images = Some(v);
         self
     }
 
@@ -259,26 +285,30 @@ impl LogsSearch {
     }
 
     /// A comma-separated list of tags to include. Example: 'OC,CAI'. Not yet implemented.
-    pub fn topics(mut self, v: impl std::fmt::Display) -> Self {
-        self.topics = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn topics(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.topics = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
     /// A comma-separated list of tags to exclude. Example: 'NSFL,Furry'. Not yet implemented.
-    pub fn excludetopics(mut self, v: impl std::fmt::Display) -> Self {
-        self.excludetopics = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn excludetopics(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.excludetopics = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
     /// Whether to check for liveness.
-    pub fn is_live(mut self, v: impl std::fmt::Display) -> Self {
-        self.is_live = Some(v.to_string());
+    pub fn is_live(mut self, v: bool) -> Self {
+        self.is_live = Some(v);
         self
     }
 
@@ -325,10 +355,10 @@ impl LogsSearch {
             req.query("full_text_search", v.to_string());
         }
         if let Some(v) = &self.topics {
-            req.query("topics", v.to_string());
+            req.query("topics", v.join(","));
         }
         if let Some(v) = &self.excludetopics {
-            req.query("excludetopics", v.to_string());
+            req.query("excludetopics", v.join(","));
         }
         if let Some(v) = &self.count {
             req.query("count", v.to_string());
@@ -355,6 +385,19 @@ pub static LOGS_COMMENT: Operation = Operation {
 /// Make or update a comment on a log.
 ///
 /// Request builder for `POST /api/logs/{log_id}/comment` (operationId `comment_log_api_logs__log_id__comment_post`), from [`LogsApi::comment`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/logs/{log_id}/comment
+/// let answer = client.logs().comment(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsComment {
@@ -406,6 +449,19 @@ pub static LOGS_DELETE_COMMENT: Operation = Operation {
 /// Delete a comment on a log.
 ///
 /// Request builder for `DELETE /logs/{log_id}/comment/{rid}` (operationId `uncomment_log_logs__log_id__comment__rid__delete`), from [`LogsApi::delete_comment`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /logs/{log_id}/comment/{rid}
+/// let answer = client.logs().delete_comment(42, 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsDeleteComment {
@@ -449,6 +505,19 @@ pub static LOGS_REACT: Operation = Operation {
 /// React to a log.
 ///
 /// Request builder for `POST /reactions/react/{rid}` (operationId `react_log_reactions_react__rid__post`), from [`LogsApi::react`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /reactions/react/{rid}
+/// let answer = client.logs().react(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsReact {
@@ -522,6 +591,19 @@ pub static LOGS_UNREACT: Operation = Operation {
 /// Unreact to a log.
 ///
 /// Request builder for `DELETE /reactions/react/{rid}` (operationId `unreact_log_reactions_react__rid__delete`), from [`LogsApi::unreact`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /reactions/react/{rid}
+/// let answer = client.logs().unreact(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LogsUnreact {

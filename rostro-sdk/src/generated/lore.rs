@@ -67,6 +67,19 @@ pub static LORE_LIST_ITEMS: Operation = Operation {
 /// Get unstructured items for these owners.
 ///
 /// Request builder for `GET /lore/items` (operationId `fetch_items_lore_items_get`), from [`LoreApi::list_items`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /lore/items
+/// let answer = client.lore().list_items()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreListItems {
@@ -101,7 +114,7 @@ impl LoreListItems {
     }
 }
 
-crate::operation_builder!(LoreListItems, serde_json::Value);
+crate::operation_builder!(LoreListItems, crate::types::LoreItems);
 
 /// `POST /lore` (operationId `request_lore_lore_post`).
 #[doc(hidden)]
@@ -115,6 +128,19 @@ pub static LORE_QUERY: Operation = Operation {
 /// Make a RAG lore request.
 ///
 /// Request builder for `POST /lore` (operationId `request_lore_lore_post`), from [`LoreApi::query`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /lore
+/// let answer = client.lore().query()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreQuery {
@@ -149,7 +175,7 @@ impl LoreQuery {
     }
 }
 
-crate::operation_builder!(LoreQuery, serde_json::Value);
+crate::operation_builder!(LoreQuery, crate::types::LoreResults);
 
 /// `POST /lore/item` (operationId `add_lore_item_lore_item_post`).
 #[doc(hidden)]
@@ -165,6 +191,20 @@ pub static LORE_ADD_ITEM: Operation = Operation {
 /// Request builder for `POST /lore/item` (operationId `add_lore_item_lore_item_post`), from [`LoreApi::add_item`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /lore/item
+/// let answer = client.lore().add_item()
+///     .text("note", "sample")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreAddItem {
@@ -205,7 +245,7 @@ impl LoreAddItem {
     }
 }
 
-crate::operation_builder!(LoreAddItem, serde_json::Value);
+crate::operation_builder!(LoreAddItem, crate::types::LoreItem);
 
 /// `DELETE /lore/{owner_id}/item/{uuid}` (operationId `remove_lore_item_lore__owner_id__item__uuid__delete`).
 #[doc(hidden)]
@@ -219,6 +259,19 @@ pub static LORE_REMOVE_ITEM: Operation = Operation {
 /// Remove an unstructured item.
 ///
 /// Request builder for `DELETE /lore/{owner_id}/item/{uuid}` (operationId `remove_lore_item_lore__owner_id__item__uuid__delete`), from [`LoreApi::remove_item`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /lore/{owner_id}/item/{uuid}
+/// let answer = client.lore().remove_item("p-uuid", 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LoreRemoveItem {

@@ -53,6 +53,19 @@ pub static LOREBOOKS_CREATE: Operation = Operation {
 /// Create lorebook
 ///
 /// Request builder for `POST /api/core/lorebooks` (operationId `create_book_api_core_lorebooks_post`), from [`LorebooksApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/core/lorebooks
+/// let answer = client.lorebooks().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LorebooksCreate {
@@ -87,7 +100,7 @@ impl LorebooksCreate {
     }
 }
 
-crate::operation_builder!(LorebooksCreate, serde_json::Value);
+crate::operation_builder!(LorebooksCreate, crate::types::ProjectAnswer);
 
 /// `PUT /api/core/lorebooks/{project_id}` (operationId `update_lorebook_for_id_api_core_lorebooks__project_id__put`).
 #[doc(hidden)]
@@ -101,6 +114,19 @@ pub static LOREBOOKS_UPDATE: Operation = Operation {
 /// Update lorebook
 ///
 /// Request builder for `PUT /api/core/lorebooks/{project_id}` (operationId `update_lorebook_for_id_api_core_lorebooks__project_id__put`), from [`LorebooksApi::update`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PUT /api/core/lorebooks/{project_id}
+/// let answer = client.lorebooks().update(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct LorebooksUpdate {

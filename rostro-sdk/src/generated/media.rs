@@ -46,6 +46,20 @@ pub static MEDIA_UPLOAD_VIDEO: Operation = Operation {
 /// Request builder for `POST /api/media/video/upload` (operationId `upload_animation_api_media_video_upload_post`), from [`MediaApi::upload_video`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/media/video/upload
+/// let answer = client.media().upload_video()
+///     .text("note", "sample")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct MediaUploadVideo {

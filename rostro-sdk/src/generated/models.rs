@@ -53,6 +53,19 @@ pub static MODELS_LIST_FOR_MODEL: Operation = Operation {
 /// Fetch the list of available models. Will only return the path's model.
 ///
 /// Request builder for `GET /{model}/v1/models` (operationId `models_mimic_other__model__v1_models_get`), from [`ModelsApi::list_for_model`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /{model}/v1/models
+/// let answer = client.models().list_for_model("p-model")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ModelsListForModel {
@@ -93,6 +106,19 @@ pub static MODELS_LIST: Operation = Operation {
 /// Fetch the list of all available models.
 ///
 /// Request builder for `GET /v1/models` (operationId `models_mimic_all_v1_models_get`), from [`ModelsApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /v1/models
+/// let answer = client.models().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ModelsList {

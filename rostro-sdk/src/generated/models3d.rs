@@ -46,6 +46,19 @@ pub static MODELS3D_CREATE: Operation = Operation {
 /// Request builder for `POST /model3d` (operationId `model_3d_object_model3d_post`), from [`Models3dApi::create`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /model3d
+/// let answer = client.models3d().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct Models3dCreate {

@@ -69,6 +69,19 @@ pub static NOTIFICATIONS_LIST: Operation = Operation {
 /// Get user account notifications.
 ///
 /// Request builder for `POST /api/notifications` (operationId `post_user_notifications_api_notifications_post`), from [`NotificationsApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/notifications
+/// let answer = client.notifications().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsList {
@@ -117,6 +130,19 @@ pub static NOTIFICATIONS_DISMISS_ALL: Operation = Operation {
 /// Dismiss all user account notifications.
 ///
 /// Request builder for `DELETE /api/notifications` (operationId `dismiss_all_api_notifications_delete`), from [`NotificationsApi::dismiss_all`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/notifications
+/// let answer = client.notifications().dismiss_all()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsDismissAll {
@@ -154,6 +180,19 @@ pub static NOTIFICATIONS_DISMISS: Operation = Operation {
 /// Dismiss a user account notification.
 ///
 /// Request builder for `DELETE /api/notifications/{notification_id}` (operationId `dismiss_api_notifications__notification_id__delete`), from [`NotificationsApi::dismiss`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/notifications/{notification_id}
+/// let answer = client.notifications().dismiss(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsDismiss {
@@ -194,6 +233,19 @@ pub static NOTIFICATIONS_DISMISS_ANNOUNCEMENT: Operation = Operation {
 /// Dismiss an announcement for the current user.
 ///
 /// Request builder for `DELETE /api/notifications/announcement/{announcement_id}` (operationId `dismiss_announcement_api_notifications_announcement__announcement_id__delete`), from [`NotificationsApi::dismiss_announcement`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/notifications/announcement/{announcement_id}
+/// let answer = client.notifications().dismiss_announcement(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct NotificationsDismissAnnouncement {

@@ -69,6 +69,19 @@ pub static PERSONAS_LIST: Operation = Operation {
 /// Get personas for a user.
 ///
 /// Request builder for `GET /api/personas` (operationId `get_personas_api_personas_get`), from [`PersonasApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/personas
+/// let answer = client.personas().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasList {
@@ -92,7 +105,7 @@ impl PersonasList {
     }
 }
 
-crate::operation_builder!(PersonasList, serde_json::Value);
+crate::operation_builder!(PersonasList, crate::types::Personas);
 
 /// `POST /api/personas` (operationId `make_persona_api_personas_post`).
 #[doc(hidden)]
@@ -106,6 +119,19 @@ pub static PERSONAS_CREATE: Operation = Operation {
 /// Create a new persona
 ///
 /// Request builder for `POST /api/personas` (operationId `make_persona_api_personas_post`), from [`PersonasApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/personas
+/// let answer = client.personas().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasCreate {
@@ -140,7 +166,7 @@ impl PersonasCreate {
     }
 }
 
-crate::operation_builder!(PersonasCreate, serde_json::Value);
+crate::operation_builder!(PersonasCreate, crate::types::Persona);
 
 /// `POST /api/personas/{persona_id}` (operationId `update_persona_api_personas__persona_id__post`).
 #[doc(hidden)]
@@ -154,6 +180,19 @@ pub static PERSONAS_UPDATE: Operation = Operation {
 /// Update an existing persona
 ///
 /// Request builder for `POST /api/personas/{persona_id}` (operationId `update_persona_api_personas__persona_id__post`), from [`PersonasApi::update`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/personas/{persona_id}
+/// let answer = client.personas().update(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasUpdate {
@@ -205,6 +244,19 @@ pub static PERSONAS_DELETE: Operation = Operation {
 /// Delete an existing persona
 ///
 /// Request builder for `DELETE /api/personas/{persona_id}` (operationId `delete_persona_api_personas__persona_id__delete`), from [`PersonasApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/personas/{persona_id}
+/// let answer = client.personas().delete(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PersonasDelete {

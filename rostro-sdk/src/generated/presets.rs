@@ -60,6 +60,19 @@ pub static PRESETS_SET_ACTIVE: Operation = Operation {
 /// Set active preset
 ///
 /// Request builder for `POST /presets/active/{preset_id}` (operationId `set_active_preset_presets_active__preset_id__post`), from [`PresetsApi::set_active`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /presets/active/{preset_id}
+/// let answer = client.presets().set_active("p-preset_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PresetsSetActive {
@@ -100,6 +113,19 @@ pub static PRESETS_ACTIVE: Operation = Operation {
 /// Get active preset
 ///
 /// Request builder for `POST /presets/active` (operationId `get_preset_for_presets_active_post`), from [`PresetsApi::active`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /presets/active
+/// let answer = client.presets().active()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PresetsActive {
@@ -148,6 +174,19 @@ pub static PRESETS_CREATE: Operation = Operation {
 /// Create preset
 ///
 /// Request builder for `POST /presets` (operationId `create_preset_presets_post`), from [`PresetsApi::create`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /presets
+/// let answer = client.presets().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PresetsCreate {

@@ -147,6 +147,19 @@ pub static PROJECTS_GET_PUBLIC: Operation = Operation {
 /// Fetch Project
 ///
 /// Request builder for `GET /api/public/{namespace}/{creator_name}/{project_name}` (operationId `fetch_project_api_public__namespace___creator_name___project_name__get`), from [`ProjectsApi::get_public`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/public/{namespace}/{creator_name}/{project_name}
+/// let answer = client.projects().get_public("p-namespace", "p-creator_name", "p-project_name")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsGetPublic {
@@ -190,7 +203,7 @@ impl ProjectsGetPublic {
     }
 }
 
-crate::operation_builder!(ProjectsGetPublic, serde_json::Value);
+crate::operation_builder!(ProjectsGetPublic, crate::types::ProjectAnswer);
 
 /// `GET /api/public/{space}/{project_id}` (operationId `fetch_character_id_api_public__space___project_id__get`).
 #[doc(hidden)]
@@ -204,6 +217,19 @@ pub static PROJECTS_GET_PUBLIC_BY_ID: Operation = Operation {
 /// Fetch Character Id
 ///
 /// Request builder for `GET /api/public/{space}/{project_id}` (operationId `fetch_character_id_api_public__space___project_id__get`), from [`ProjectsApi::get_public_by_id`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/public/{space}/{project_id}
+/// let answer = client.projects().get_public_by_id("p-space", 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsGetPublicById {
@@ -244,7 +270,7 @@ impl ProjectsGetPublicById {
     }
 }
 
-crate::operation_builder!(ProjectsGetPublicById, serde_json::Value);
+crate::operation_builder!(ProjectsGetPublicById, crate::types::ProjectAnswer);
 
 /// `GET /api/projects/similar/{project_id}/{no_nsfl_enum}/{no_nsfw_enum}` (operationId `similar_projects_api_projects_similar__project_id___no_nsfl_enum___no_nsfw_enum__get`).
 #[doc(hidden)]
@@ -258,6 +284,19 @@ pub static PROJECTS_SIMILAR: Operation = Operation {
 /// Get recommended projects for a project.
 ///
 /// Request builder for `GET /api/projects/similar/{project_id}/{no_nsfl_enum}/{no_nsfw_enum}` (operationId `similar_projects_api_projects_similar__project_id___no_nsfl_enum___no_nsfw_enum__get`), from [`ProjectsApi::similar`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/projects/similar/{project_id}/{no_nsfl_enum}/{no_nsfw_enum}
+/// let answer = client.projects().similar("p-no_nsfl_enum", "p-no_nsfw_enum", 42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsSimilar {
@@ -304,6 +343,19 @@ pub static PROJECTS_UPDATE_METADATA: Operation = Operation {
 /// Update the metadata for this project.
 ///
 /// Request builder for `PUT /api/project/{project_id}/metadata` (operationId `update_project_metadata_api_project__project_id__metadata_put`), from [`ProjectsApi::update_metadata`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // PUT /api/project/{project_id}/metadata
+/// let answer = client.projects().update_metadata(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsUpdateMetadata {
@@ -355,6 +407,19 @@ pub static PROJECTS_DELETE: Operation = Operation {
 /// Delete a project permanently.
 ///
 /// Request builder for `DELETE /api/project/{project_id}` (operationId `delete_proj_api_project__project_id__delete`), from [`ProjectsApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/project/{project_id}
+/// let answer = client.projects().delete(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsDelete {
@@ -397,6 +462,19 @@ pub static PROJECTS_FORKS: Operation = Operation {
 /// Request builder for `GET /forks/project/{project_id}` (operationId `project_forks_forks_project__project_id__get`), from [`ProjectsApi::forks`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by cursor: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /forks/project/{project_id}
+/// let answer = client.projects().forks(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsForks {
@@ -405,8 +483,8 @@ pub struct ProjectsForks {
     project_id: String,
     limit: Option<i64>,
     cursor: Option<String>,
-    nsfw: Option<String>,
-    nsfl: Option<String>,
+    nsfw: Option<bool>,
+    nsfl: Option<bool>,
 }
 
 impl ProjectsForks {
@@ -435,14 +513,14 @@ impl ProjectsForks {
     }
 
     /// Whether to include NSFW items in the result.
-    pub fn nsfw(mut self, v: impl std::fmt::Display) -> Self {
-        self.nsfw = Some(v.to_string());
+    pub fn nsfw(mut self, v: bool) -> Self {
+        self.nsfw = Some(v);
         self
     }
 
     /// Whether to include NSFL items in the result. (Excluding NSFW also excludes NSFW, so this is typically unnecessary.)
-    pub fn nsfl(mut self, v: impl std::fmt::Display) -> Self {
-        self.nsfl = Some(v.to_string());
+    pub fn nsfl(mut self, v: bool) -> Self {
+        self.nsfl = Some(v);
         self
     }
 
@@ -481,6 +559,19 @@ pub static PROJECTS_FORK: Operation = Operation {
 /// Fork a character (V2, better options).
 ///
 /// Request builder for `POST /api/project/{project_id}/fork/v2` (operationId `fork_project_v2_api_project__project_id__fork_v2_post`), from [`ProjectsApi::fork`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/project/{project_id}/fork/v2
+/// let answer = client.projects().fork(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsFork {
@@ -532,6 +623,19 @@ pub static PROJECTS_DELETE_BY_PATH: Operation = Operation {
 /// Delete a project permanently.
 ///
 /// Request builder for `DELETE /api/project/{namespace}/{username}/{pathname}` (operationId `delete_a_proj_full_api_project__namespace___username___pathname__delete`), from [`ProjectsApi::delete_by_path`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/project/{namespace}/{username}/{pathname}
+/// let answer = client.projects().delete_by_path("p-namespace", "p-username", "p-pathname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ProjectsDeleteByPath {

@@ -46,6 +46,19 @@ pub static PROMPT_CREATE_UNTYPED: Operation = Operation {
 /// Request builder for `POST /prompt` (operationId `chat_mars_all_prompt_post`), from [`PromptApi::create_untyped`]. Set parameters, then `.send().await`.
 ///
 /// With `"stream": true` the server answers with server-sent events; the SDK's streaming layer handles that.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /prompt
+/// let answer = client.prompt().create_untyped()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct PromptCreateUntyped {

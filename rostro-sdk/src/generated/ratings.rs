@@ -73,6 +73,19 @@ pub static RATINGS_LIST: Operation = Operation {
 /// Get the ratings for this project.
 ///
 /// Request builder for `GET /api/project/{project_id}/ratings` (operationId `project_ratings_api_project__project_id__ratings_get`), from [`RatingsApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/project/{project_id}/ratings
+/// let answer = client.ratings().list(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsList {
@@ -113,6 +126,19 @@ pub static RATINGS_DISABLE: Operation = Operation {
 /// Disable ratings for this project.
 ///
 /// Request builder for `POST /api/project/{project_id}/ratings/disable` (operationId `disable_api_project__project_id__ratings_disable_post`), from [`RatingsApi::disable`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/project/{project_id}/ratings/disable
+/// let answer = client.ratings().disable(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsDisable {
@@ -153,6 +179,19 @@ pub static RATINGS_ENABLE: Operation = Operation {
 /// Enable ratings for this project.
 ///
 /// Request builder for `POST /api/project/{project_id}/ratings/enable` (operationId `enable_api_project__project_id__ratings_enable_post`), from [`RatingsApi::enable`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/project/{project_id}/ratings/enable
+/// let answer = client.ratings().enable(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsEnable {
@@ -193,6 +232,19 @@ pub static RATINGS_RATE: Operation = Operation {
 /// Make or update a rating for this project.
 ///
 /// Request builder for `POST /api/project/{project_id}/rate` (operationId `rate_project_api_project__project_id__rate_post`), from [`RatingsApi::rate`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/project/{project_id}/rate
+/// let answer = client.ratings().rate(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct RatingsRate {

@@ -51,6 +51,19 @@ pub static REPORTS_PROJECT: Operation = Operation {
 /// Report a project.
 ///
 /// Request builder for `POST /api/reports` (operationId `proj_report_api_reports_post`), from [`ReportsApi::project`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/reports
+/// let answer = client.reports().project()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ReportsProject {
@@ -99,6 +112,19 @@ pub static REPORTS_RATING: Operation = Operation {
 /// Report a rating.
 ///
 /// Request builder for `POST /api/ratings/reports` (operationId `proj_rating_report_api_ratings_reports_post`), from [`ReportsApi::rating`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/ratings/reports
+/// let answer = client.reports().rating()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct ReportsRating {

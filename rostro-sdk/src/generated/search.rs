@@ -60,6 +60,19 @@ pub static SEARCH_LIST: Operation = Operation {
 /// Request builder for `GET /search` (operationId `search_projects`), from [`SearchApi::list`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by cursor: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /search
+/// let answer = client.search().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchList {
@@ -69,9 +82,9 @@ pub struct SearchList {
     exact_search: Option<String>,
     name_like: Option<String>,
     first: Option<i64>,
-    min_users_chatted: Option<String>,
-    tags: Option<String>,
-    exclude_tags: Option<String>,
+    min_users_chatted: Option<i64>,
+    tags: Option<Vec<String>>,
+    exclude_tags: Option<Vec<String>>,
     page: Option<i64>,
     sort: Option<String>,
     asc: Option<bool>,
@@ -83,31 +96,31 @@ pub struct SearchList {
     require_example_dialogues: Option<bool>,
     require_alternate_greetings: Option<bool>,
     require_custom_prompt: Option<bool>,
-    max_days_ago: Option<String>,
+    max_days_ago: Option<i64>,
     exclude_mine: Option<bool>,
-    only_mine: Option<String>,
-    min_tokens: Option<String>,
-    max_tokens: Option<String>,
+    only_mine: Option<bool>,
+    min_tokens: Option<i64>,
+    max_tokens: Option<i64>,
     require_expressions: Option<bool>,
     require_lore: Option<bool>,
-    mine_first: Option<String>,
+    mine_first: Option<bool>,
     require_lore_embedded: Option<bool>,
     require_lore_linked: Option<bool>,
-    my_favorites: Option<String>,
-    topics: Option<String>,
-    excludetopics: Option<String>,
+    my_favorites: Option<bool>,
+    topics: Option<Vec<String>>,
+    excludetopics: Option<Vec<String>>,
     special_mode: Option<String>,
     creator_id: Option<String>,
     namespace: Option<String>,
     username: Option<String>,
-    inclusive_or: Option<String>,
-    recommended_verified: Option<String>,
-    min_tags: Option<String>,
-    count: Option<String>,
-    min_ai_rating: Option<String>,
+    inclusive_or: Option<bool>,
+    recommended_verified: Option<bool>,
+    min_tags: Option<i64>,
+    count: Option<bool>,
+    min_ai_rating: Option<f64>,
     language: Option<String>,
     cursor: Option<String>,
-    max_messages: Option<String>,
+    max_messages: Option<i64>,
 }
 
 impl SearchList {
@@ -186,20 +199,24 @@ impl SearchList {
     }
 
     /// The minimum number of users chatted with it.
-    pub fn min_users_chatted(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_users_chatted = Some(v.to_string());
+    pub fn min_users_chatted(mut self, v: impl Into<i64>) -> Self {
+        self.min_users_chatted = Some(v.into());
         self
     }
 
     /// A comma-separated list of tags to include. Example: 'OC,CAI'
-    pub fn tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.tags = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn tags(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tags = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
     /// A comma-separated list of tags to exclude. Example: 'NSFL,Furry'
-    pub fn exclude_tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.exclude_tags = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn exclude_tags(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.exclude_tags = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
@@ -270,8 +287,8 @@ impl SearchList {
     }
 
     /// The maximum age in days of the log.
-    pub fn max_days_ago(mut self, v: impl std::fmt::Display) -> Self {
-        self.max_days_ago = Some(v.to_string());
+    pub fn max_days_ago(mut self, v: impl Into<i64>) -> Self {
+        self.max_days_ago = Some(v.into());
         self
     }
 
@@ -282,20 +299,20 @@ impl SearchList {
     }
 
     /// Whether to only get your projects.
-    pub fn only_mine(mut self, v: impl std::fmt::Display) -> Self {
-        self.only_mine = Some(v.to_string());
+    pub fn only_mine(mut self, v: bool) -> Self {
+        self.only_mine = Some(v);
         self
     }
 
     /// The minimum token count.
-    pub fn min_tokens(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_tokens = Some(v.to_string());
+    pub fn min_tokens(mut self, v: impl Into<i64>) -> Self {
+        self.min_tokens = Some(v.into());
         self
     }
 
     /// The maximum token count.
-    pub fn max_tokens(mut self, v: impl std::fmt::Display) -> Self {
-        self.max_tokens = Some(v.to_string());
+    pub fn max_tokens(mut self, v: impl Into<i64>) -> Self {
+        self.max_tokens = Some(v.into());
         self
     }
 
@@ -312,8 +329,8 @@ impl SearchList {
     }
 
     /// Whether to return your projects and your liked projects first.
-    pub fn mine_first(mut self, v: impl std::fmt::Display) -> Self {
-        self.mine_first = Some(v.to_string());
+    pub fn mine_first(mut self, v: bool) -> Self {
+        self.mine_first = Some(v);
         self
     }
 
@@ -330,20 +347,24 @@ impl SearchList {
     }
 
     /// Whether to only return items you have favorited.
-    pub fn my_favorites(mut self, v: impl std::fmt::Display) -> Self {
-        self.my_favorites = Some(v.to_string());
+    pub fn my_favorites(mut self, v: bool) -> Self {
+        self.my_favorites = Some(v);
         self
     }
 
     /// A comma-separated list of tags to include. Example: 'OC,CAI'
-    pub fn topics(mut self, v: impl std::fmt::Display) -> Self {
-        self.topics = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn topics(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.topics = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
     /// A comma-separated list of tags to exclude. Example: 'NSFL,Furry'
-    pub fn excludetopics(mut self, v: impl std::fmt::Display) -> Self {
-        self.excludetopics = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn excludetopics(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.excludetopics = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
@@ -372,32 +393,32 @@ impl SearchList {
     }
 
     /// If asking for multiple tags, whether to return matches for ANY (True) or ALL (False) tags given.
-    pub fn inclusive_or(mut self, v: impl std::fmt::Display) -> Self {
-        self.inclusive_or = Some(v.to_string());
+    pub fn inclusive_or(mut self, v: bool) -> Self {
+        self.inclusive_or = Some(v);
         self
     }
 
     /// Whether to only return recommended and verified projects.
-    pub fn recommended_verified(mut self, v: impl std::fmt::Display) -> Self {
-        self.recommended_verified = Some(v.to_string());
+    pub fn recommended_verified(mut self, v: bool) -> Self {
+        self.recommended_verified = Some(v);
         self
     }
 
     /// Exclude results with less than this many tags.
-    pub fn min_tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_tags = Some(v.to_string());
+    pub fn min_tags(mut self, v: impl Into<i64>) -> Self {
+        self.min_tags = Some(v.into());
         self
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
     /// Optional. Minimum rating of the card.
-    pub fn min_ai_rating(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_ai_rating = Some(v.to_string());
+    pub fn min_ai_rating(mut self, v: impl Into<f64>) -> Self {
+        self.min_ai_rating = Some(v.into());
         self
     }
 
@@ -414,8 +435,8 @@ impl SearchList {
     }
 
     /// The maximum number of messages.
-    pub fn max_messages(mut self, v: impl std::fmt::Display) -> Self {
-        self.max_messages = Some(v.to_string());
+    pub fn max_messages(mut self, v: impl Into<i64>) -> Self {
+        self.max_messages = Some(v.into());
         self
     }
 
@@ -438,10 +459,10 @@ impl SearchList {
             req.query("min_users_chatted", v.to_string());
         }
         if let Some(v) = &self.tags {
-            req.query("tags", v.to_string());
+            req.query("tags", v.join(","));
         }
         if let Some(v) = &self.exclude_tags {
-            req.query("exclude_tags", v.to_string());
+            req.query("exclude_tags", v.join(","));
         }
         if let Some(v) = &self.page {
             req.query("page", v.to_string());
@@ -510,10 +531,10 @@ impl SearchList {
             req.query("my_favorites", v.to_string());
         }
         if let Some(v) = &self.topics {
-            req.query("topics", v.to_string());
+            req.query("topics", v.join(","));
         }
         if let Some(v) = &self.excludetopics {
-            req.query("excludetopics", v.to_string());
+            req.query("excludetopics", v.join(","));
         }
         if let Some(v) = &self.special_mode {
             req.query("special_mode", v.to_string());
@@ -572,6 +593,19 @@ pub static SEARCH_LIST_POST: Operation = Operation {
 /// Request builder for `POST /search` (operationId `do_internal_search_bypass_search_post`), from [`SearchApi::list_post`]. Set parameters, then `.send().await`.
 ///
 /// Paginated by cursor: `.stream()` yields the items of every page.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /search
+/// let answer = client.search().list_post()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchListPost {
@@ -581,9 +615,9 @@ pub struct SearchListPost {
     exact_search: Option<String>,
     name_like: Option<String>,
     first: Option<i64>,
-    min_users_chatted: Option<String>,
-    tags: Option<String>,
-    exclude_tags: Option<String>,
+    min_users_chatted: Option<i64>,
+    tags: Option<Vec<String>>,
+    exclude_tags: Option<Vec<String>>,
     page: Option<i64>,
     sort: Option<String>,
     asc: Option<bool>,
@@ -595,31 +629,31 @@ pub struct SearchListPost {
     require_example_dialogues: Option<bool>,
     require_alternate_greetings: Option<bool>,
     require_custom_prompt: Option<bool>,
-    max_days_ago: Option<String>,
+    max_days_ago: Option<i64>,
     exclude_mine: Option<bool>,
-    only_mine: Option<String>,
-    min_tokens: Option<String>,
-    max_tokens: Option<String>,
+    only_mine: Option<bool>,
+    min_tokens: Option<i64>,
+    max_tokens: Option<i64>,
     require_expressions: Option<bool>,
     require_lore: Option<bool>,
-    mine_first: Option<String>,
+    mine_first: Option<bool>,
     require_lore_embedded: Option<bool>,
     require_lore_linked: Option<bool>,
-    my_favorites: Option<String>,
-    topics: Option<String>,
-    excludetopics: Option<String>,
+    my_favorites: Option<bool>,
+    topics: Option<Vec<String>>,
+    excludetopics: Option<Vec<String>>,
     special_mode: Option<String>,
     creator_id: Option<String>,
     namespace: Option<String>,
     username: Option<String>,
-    inclusive_or: Option<String>,
-    recommended_verified: Option<String>,
-    min_tags: Option<String>,
-    count: Option<String>,
-    min_ai_rating: Option<String>,
+    inclusive_or: Option<bool>,
+    recommended_verified: Option<bool>,
+    min_tags: Option<i64>,
+    count: Option<bool>,
+    min_ai_rating: Option<f64>,
     language: Option<String>,
     cursor: Option<String>,
-    max_messages: Option<String>,
+    max_messages: Option<i64>,
 }
 
 impl SearchListPost {
@@ -698,20 +732,24 @@ impl SearchListPost {
     }
 
     /// The minimum number of users chatted with it.
-    pub fn min_users_chatted(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_users_chatted = Some(v.to_string());
+    pub fn min_users_chatted(mut self, v: impl Into<i64>) -> Self {
+        self.min_users_chatted = Some(v.into());
         self
     }
 
     /// A comma-separated list of tags to include. Example: 'OC,CAI'
-    pub fn tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.tags = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn tags(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tags = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
     /// A comma-separated list of tags to exclude. Example: 'NSFL,Furry'
-    pub fn exclude_tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.exclude_tags = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn exclude_tags(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.exclude_tags = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
@@ -782,8 +820,8 @@ impl SearchListPost {
     }
 
     /// The maximum age in days of the log.
-    pub fn max_days_ago(mut self, v: impl std::fmt::Display) -> Self {
-        self.max_days_ago = Some(v.to_string());
+    pub fn max_days_ago(mut self, v: impl Into<i64>) -> Self {
+        self.max_days_ago = Some(v.into());
         self
     }
 
@@ -794,20 +832,20 @@ impl SearchListPost {
     }
 
     /// Whether to only get your projects.
-    pub fn only_mine(mut self, v: impl std::fmt::Display) -> Self {
-        self.only_mine = Some(v.to_string());
+    pub fn only_mine(mut self, v: bool) -> Self {
+        self.only_mine = Some(v);
         self
     }
 
     /// The minimum token count.
-    pub fn min_tokens(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_tokens = Some(v.to_string());
+    pub fn min_tokens(mut self, v: impl Into<i64>) -> Self {
+        self.min_tokens = Some(v.into());
         self
     }
 
     /// The maximum token count.
-    pub fn max_tokens(mut self, v: impl std::fmt::Display) -> Self {
-        self.max_tokens = Some(v.to_string());
+    pub fn max_tokens(mut self, v: impl Into<i64>) -> Self {
+        self.max_tokens = Some(v.into());
         self
     }
 
@@ -824,8 +862,8 @@ impl SearchListPost {
     }
 
     /// Whether to return your projects and your liked projects first.
-    pub fn mine_first(mut self, v: impl std::fmt::Display) -> Self {
-        self.mine_first = Some(v.to_string());
+    pub fn mine_first(mut self, v: bool) -> Self {
+        self.mine_first = Some(v);
         self
     }
 
@@ -842,20 +880,24 @@ impl SearchListPost {
     }
 
     /// Whether to only return items you have favorited.
-    pub fn my_favorites(mut self, v: impl std::fmt::Display) -> Self {
-        self.my_favorites = Some(v.to_string());
+    pub fn my_favorites(mut self, v: bool) -> Self {
+        self.my_favorites = Some(v);
         self
     }
 
     /// A comma-separated list of tags to include. Example: 'OC,CAI'
-    pub fn topics(mut self, v: impl std::fmt::Display) -> Self {
-        self.topics = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn topics(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.topics = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
     /// A comma-separated list of tags to exclude. Example: 'NSFL,Furry'
-    pub fn excludetopics(mut self, v: impl std::fmt::Display) -> Self {
-        self.excludetopics = Some(v.to_string());
+    ///
+    /// Sent as one comma-joined value.
+    pub fn excludetopics(mut self, v: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.excludetopics = Some(v.into_iter().map(Into::into).collect());
         self
     }
 
@@ -884,32 +926,32 @@ impl SearchListPost {
     }
 
     /// If asking for multiple tags, whether to return matches for ANY (True) or ALL (False) tags given.
-    pub fn inclusive_or(mut self, v: impl std::fmt::Display) -> Self {
-        self.inclusive_or = Some(v.to_string());
+    pub fn inclusive_or(mut self, v: bool) -> Self {
+        self.inclusive_or = Some(v);
         self
     }
 
     /// Whether to only return recommended and verified projects.
-    pub fn recommended_verified(mut self, v: impl std::fmt::Display) -> Self {
-        self.recommended_verified = Some(v.to_string());
+    pub fn recommended_verified(mut self, v: bool) -> Self {
+        self.recommended_verified = Some(v);
         self
     }
 
     /// Exclude results with less than this many tags.
-    pub fn min_tags(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_tags = Some(v.to_string());
+    pub fn min_tags(mut self, v: impl Into<i64>) -> Self {
+        self.min_tags = Some(v.into());
         self
     }
 
     /// Whether to return the total count or not.
-    pub fn count(mut self, v: impl std::fmt::Display) -> Self {
-        self.count = Some(v.to_string());
+    pub fn count(mut self, v: bool) -> Self {
+        self.count = Some(v);
         self
     }
 
     /// Optional. Minimum rating of the card.
-    pub fn min_ai_rating(mut self, v: impl std::fmt::Display) -> Self {
-        self.min_ai_rating = Some(v.to_string());
+    pub fn min_ai_rating(mut self, v: impl Into<f64>) -> Self {
+        self.min_ai_rating = Some(v.into());
         self
     }
 
@@ -926,8 +968,8 @@ impl SearchListPost {
     }
 
     /// The maximum number of messages.
-    pub fn max_messages(mut self, v: impl std::fmt::Display) -> Self {
-        self.max_messages = Some(v.to_string());
+    pub fn max_messages(mut self, v: impl Into<i64>) -> Self {
+        self.max_messages = Some(v.into());
         self
     }
 
@@ -950,10 +992,10 @@ impl SearchListPost {
             req.query("min_users_chatted", v.to_string());
         }
         if let Some(v) = &self.tags {
-            req.query("tags", v.to_string());
+            req.query("tags", v.join(","));
         }
         if let Some(v) = &self.exclude_tags {
-            req.query("exclude_tags", v.to_string());
+            req.query("exclude_tags", v.join(","));
         }
         if let Some(v) = &self.page {
             req.query("page", v.to_string());
@@ -1022,10 +1064,10 @@ impl SearchListPost {
             req.query("my_favorites", v.to_string());
         }
         if let Some(v) = &self.topics {
-            req.query("topics", v.to_string());
+            req.query("topics", v.join(","));
         }
         if let Some(v) = &self.excludetopics {
-            req.query("excludetopics", v.to_string());
+            req.query("excludetopics", v.join(","));
         }
         if let Some(v) = &self.special_mode {
             req.query("special_mode", v.to_string());
@@ -1082,6 +1124,19 @@ pub static SEARCH_NAMES: Operation = Operation {
 /// A quick search just by names.
 ///
 /// Request builder for `POST /minisearch` (operationId `perform_miniature_search_minisearch_post`), from [`SearchApi::names`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /minisearch
+/// let answer = client.search().names()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct SearchNames {
@@ -1116,4 +1171,4 @@ impl SearchNames {
     }
 }
 
-crate::operation_builder!(SearchNames, serde_json::Value);
+crate::operation_builder!(SearchNames, crate::types::NameMatches);

@@ -55,6 +55,19 @@ pub static STAGES_FETCH_STORAGE: Operation = Operation {
 /// Fetch stage storage.
 ///
 /// Request builder for `POST /api/storage/stage/{stage_id}/fetch` (operationId `storage_fetch_api_storage_stage__stage_id__fetch_post`), from [`StagesApi::fetch_storage`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/storage/stage/{stage_id}/fetch
+/// let answer = client.stages().fetch_storage(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct StagesFetchStorage {
@@ -106,6 +119,19 @@ pub static STAGES_UPDATE_STORAGE: Operation = Operation {
 /// Update stage storage.
 ///
 /// Request builder for `POST /api/storage/stage/{stage_id}` (operationId `storage_updates_api_storage_stage__stage_id__post`), from [`StagesApi::update_storage`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/storage/stage/{stage_id}
+/// let answer = client.stages().update_storage(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct StagesUpdateStorage {

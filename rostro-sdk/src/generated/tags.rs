@@ -84,6 +84,19 @@ pub static TAGS_LIST: Operation = Operation {
 /// Get all tags with counts, optionally by namespace.
 ///
 /// Request builder for `POST /tags` (operationId `get_all_tags_for_post_tags_post`), from [`TagsApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /tags
+/// let answer = client.tags().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsList {
@@ -132,6 +145,19 @@ pub static TAGS_ADD: Operation = Operation {
 /// Add a tag to this entity.
 ///
 /// Request builder for `POST /api/tags/{project_id}/{tagname}` (operationId `tag_entity_api_tags__project_id___tagname__post`), from [`TagsApi::add`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/tags/{project_id}/{tagname}
+/// let answer = client.tags().add(42, "p-tagname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsAdd {
@@ -175,6 +201,19 @@ pub static TAGS_REMOVE: Operation = Operation {
 /// Remove a tag from this entity.
 ///
 /// Request builder for `DELETE /api/tags/{project_id}/{tagname}` (operationId `untag_entity_api_tags__project_id___tagname__delete`), from [`TagsApi::remove`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/tags/{project_id}/{tagname}
+/// let answer = client.tags().remove(42, "p-tagname")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsRemove {
@@ -218,6 +257,19 @@ pub static TAGS_SUGGEST: Operation = Operation {
 /// Create a list of suggested tags for a character.
 ///
 /// Request builder for `POST /api/suggestions/tags` (operationId `suggest_tags_api_suggestions_tags_post`), from [`TagsApi::suggest`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/suggestions/tags
+/// let answer = client.tags().suggest()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsSuggest {
@@ -266,6 +318,19 @@ pub static TAGS_REQUEST_MERGE: Operation = Operation {
 /// Use to request that two tags be merged.
 ///
 /// Request builder for `POST /request/merge` (operationId `suggest_tags_merge_request_merge_post`), from [`TagsApi::request_merge`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /request/merge
+/// let answer = client.tags().request_merge()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TagsRequestMerge {

@@ -44,6 +44,19 @@ pub static TASKS_CHECK: Operation = Operation {
 /// Check on a running task.
 ///
 /// Request builder for `POST /check` (operationId `task_check_check_post`), from [`TasksApi::check`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /check
+/// let answer = client.tasks().check()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TasksCheck {

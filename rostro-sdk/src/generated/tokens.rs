@@ -67,6 +67,19 @@ pub static TOKENS_LIST: Operation = Operation {
 /// Get user account active tokens for the inference API.
 ///
 /// Request builder for `GET /api/account/tokens` (operationId `get_tokens_for_api_account_tokens_get`), from [`TokensApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/account/tokens
+/// let answer = client.tokens().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensList {
@@ -90,7 +103,7 @@ impl TokensList {
     }
 }
 
-crate::operation_builder!(TokensList, serde_json::Value);
+crate::operation_builder!(TokensList, crate::types::ApiTokens);
 
 /// `POST /api/account/tokens/core` (operationId `create_inference_token_api_account_tokens_core_post`).
 #[doc(hidden)]
@@ -104,6 +117,19 @@ pub static TOKENS_CREATE_INFERENCE: Operation = Operation {
 /// Create a new token for this account for the inference API.
 ///
 /// Request builder for `POST /api/account/tokens/core` (operationId `create_inference_token_api_account_tokens_core_post`), from [`TokensApi::create_inference`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /api/account/tokens/core
+/// let answer = client.tokens().create_inference()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensCreateInference {
@@ -141,6 +167,19 @@ pub static TOKENS_CREATE_PROJECTS: Operation = Operation {
 /// Create a new token for this account for the base API for projects CRUD.
 ///
 /// Request builder for `POST /account/tokens/projects` (operationId `create_projects_token_account_tokens_projects_post`), from [`TokensApi::create_projects`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /account/tokens/projects
+/// let answer = client.tokens().create_projects()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensCreateProjects {
@@ -178,6 +217,19 @@ pub static TOKENS_REVOKE: Operation = Operation {
 /// Revoke a token.
 ///
 /// Request builder for `DELETE /api/account/token/{token_id}` (operationId `revoke_api_account_token__token_id__delete`), from [`TokensApi::revoke`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /api/account/token/{token_id}
+/// let answer = client.tokens().revoke(42)
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct TokensRevoke {

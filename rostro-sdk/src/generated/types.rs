@@ -6,6 +6,945 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Your account (\`GET /api/account\`; \`GET /api/self\` answers a shorter form). The guide shows \`username\` and \`credits\`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Account {
+    /// Your user id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<String>,
+    /// Your username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Your display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Your email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Credits left.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub credits: Option<i64>,
+    /// Your plan: None, Basic, Full or Max.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<String>,
+    /// When the credits next reset (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits_reset: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Account {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// One API token of your account (its secret is not shown again).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// The token's id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<String>,
+    /// The name you gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What it is for (\`core\` inference or \`projects\`).
+    #[serde(rename = "type")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// When it was made (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiToken {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// Your API tokens (\`GET /api/account/tokens\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ApiTokens {
+    /// The tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<Vec<crate::types::ApiToken>>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ApiTokens {
+    /// The items of the answer, wherever it put them (`tokens`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::ApiToken] {
+        if let Some(items) = self.tokens.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("tokens").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl ApiTokens {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// An engine asset (\`GET /engine/api/assets/{asset\_id}\`, and the answer to an upload).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Asset {
+    /// The asset id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<String>,
+    /// The asset's uuid (uploads answer it beside \`id\`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub uuid: Option<String>,
+    /// The file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where its file is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Its size in bytes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub size: Option<i64>,
+    /// Its media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// The engine project it belongs to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub project_id: Option<i64>,
+    /// When it was made (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Asset {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// Engine assets (\`GET /engine/api/assets\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Assets {
+    /// The assets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<Vec<crate::types::Asset>>,
+    /// How many assets there are.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub count: Option<i64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Assets {
+    /// The items of the answer, wherever it put them (`assets`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::Asset] {
+        if let Some(items) = self.assets.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("assets").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl Assets {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A chat: its name and messages (\`POST /api/core/chats\` answers one).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Chat {
+    /// The chat id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The chat's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The character it is with.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub character_id: Option<i64>,
+    /// The messages, oldest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<crate::types::StoredMessage>>,
+    /// When it started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When it last changed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Chat {
+    /// The items of the answer, wherever it put them (`messages`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::StoredMessage] {
+        if let Some(items) = self.messages.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("messages").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl Chat {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// One page of your chats (\`GET /api/core/chats\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChatList {
+    /// The chats on this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chats: Option<Vec<crate::types::ChatSummary>>,
+    /// How many chats there are, when asked for with \`count=true\`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub count: Option<i64>,
+    /// The cursor for the next page; absent or null on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatList {
+    /// The items of the answer, wherever it put them (`chats`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::ChatSummary] {
+        if let Some(items) = self.chats.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("chats").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl ChatList {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A chat in a list of chats.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChatSummary {
+    /// The chat id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The chat's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The character it is with.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub character_id: Option<i64>,
+    /// When it started (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When it last changed (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatSummary {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A chat with its messages (\`GET /api/core/chats/v2/{chat\_id}\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChatTree {
+    /// The chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<crate::types::Chat>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ChatTree {
+    /// The items of the answer, wherever it put them (`chat.messages`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::StoredMessage] {
+        if let Some(items) = self.chat.as_ref().and_then(|x| x.messages.as_deref()) {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer
+            .get("chat")
+            .and_then(|v| v.get("messages"))
+            .and_then(serde_json::Value::as_array)
+        {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl ChatTree {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// The emotion inferred from a text (\`POST /api/infer/emotion\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmotionGuess {
+    /// The emotion (\`joy\`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<String>,
+    /// How sure the model is (0 to 1).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub score: Option<f64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl EmotionGuess {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// An unstructured lore item (\`POST /lore/item\` answers the one added).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LoreItem {
+    /// The item's uuid.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub uuid: Option<String>,
+    /// Its file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where indexing is (\`indexed\` when searchable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Its size in bytes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub size: Option<i64>,
+    /// The owner (a project) it belongs to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub owner_id: Option<i64>,
+    /// Its media type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LoreItem {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// Unstructured lore items of some owners (\`GET /lore/items\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LoreItems {
+    /// The items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Vec<crate::types::LoreItem>>,
+    /// How many items there are.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub count: Option<i64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LoreItems {
+    /// The items of the answer, wherever it put them (`items`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::LoreItem] {
+        if let Some(items) = self.items.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("items").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl LoreItems {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// One passage a lore query found.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LoreResult {
+    /// The passage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// How well it matches (higher is better).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub score: Option<f64>,
+    /// The lore item it comes from.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub uuid: Option<String>,
+    /// The owner of that item.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub owner_id: Option<i64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LoreResult {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// What a RAG lore query found (\`POST /lore\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LoreResults {
+    /// The passages, best first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<crate::types::LoreResult>>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LoreResults {
+    /// The items of the answer, wherever it put them (`results`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::LoreResult] {
+        if let Some(items) = self.results.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("results").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl LoreResults {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// An entry of a lorebook (the overview's Lorebook schema).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LorebookEntry {
+    /// The keys that trigger it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Vec<String>>,
+    /// The text inserted when it triggers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Whether it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Where it goes relative to other entries.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub insertion_order: Option<i64>,
+    /// Whether the keys match case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_sensitive: Option<bool>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl LorebookEntry {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A project a name search found.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NameMatch {
+    /// The project id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// \`creator/slug\`, the path of the project.
+    #[serde(rename = "fullPath")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_path: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NameMatch {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// Projects whose names match (\`POST /minisearch\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NameMatches {
+    /// The matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<crate::types::NameMatch>>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NameMatches {
+    /// The items of the answer, wherever it put them (`results`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::NameMatch] {
+        if let Some(items) = self.results.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("results").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl NameMatches {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A persona: who you are in chats (\`POST /api/personas\` answers the one made).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Persona {
+    /// The persona id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The persona's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Who the persona is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The avatar image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Persona {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// Your personas (\`GET /api/personas\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Personas {
+    /// The personas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personas: Option<Vec<crate::types::Persona>>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Personas {
+    /// The items of the answer, wherever it put them (`personas`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::Persona] {
+        if let Some(items) = self.personas.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("personas").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl Personas {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A character or lorebook: the overview's Character and Lorebook schemas, with the names \`/search\` and \`/api/public\` use.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Project {
+    /// The project id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// \`creator/slug\`, the path of the project.
+    #[serde(rename = "fullPath")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_path: Option<String>,
+    /// \`characters\` or \`lorebooks\`.
+    #[serde(rename = "projectSpace")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_space: Option<String>,
+    /// The creator's username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
+    /// The one-line tagline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagline: Option<String>,
+    /// The description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The personality (a character's definition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personality: Option<String>,
+    /// The scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// The first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_message: Option<String>,
+    /// Example dialogues.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example_dialogues: Option<String>,
+    /// The tags (\`/search\` and \`/api/public\` call them topics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics: Option<Vec<String>>,
+    /// The tags (the overview's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// Whether the project is NSFW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nsfw: Option<bool>,
+    /// Whether it is public (the overview's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    /// Whether it is public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_public: Option<bool>,
+    /// The definition's token count.
+    #[serde(rename = "nTokens")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub n_tokens: Option<i64>,
+    /// The definition's token count (the overview's name).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub token_count: Option<i64>,
+    /// How many users starred it.
+    #[serde(rename = "starCount")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub star_count: Option<i64>,
+    /// The avatar image URL (the overview's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_uri: Option<String>,
+    /// The avatar image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// A lorebook's entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<crate::types::LorebookEntry>>,
+    /// The full definition, with \`full=true\`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<serde_json::Map<String, serde_json::Value>>,
+    /// When it was created (RFC 3339).
+    #[serde(rename = "createdAt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When it last changed (RFC 3339).
+    #[serde(rename = "lastActivityAt")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<String>,
+    /// When it last changed (the overview's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Project {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A character or lorebook (\`GET /api/public/...\`), or the one just made (\`POST /api/core/lorebooks\`, \`POST /api/core/characters\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ProjectAnswer {
+    /// The project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<crate::types::Project>,
+    /// The project id, when the answer carries it beside (or instead of) \`node\`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// \`creator/slug\`, when the answer carries it beside (or instead of) \`node\`.
+    #[serde(rename = "fullPath")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_path: Option<String>,
+    /// Whether the server did what was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// The server's message, usually \`success\`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ProjectAnswer {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// Search results wrapped in \`data\` (some servers answer \`{"data": {"nodes": \[...\], "cursor": ...}}\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SearchData {
+    /// The results on this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<crate::types::SearchNode>>,
+    /// The total number of matches, when asked for with \`count=true\`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    /// The cursor for the next page; absent or null on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl SearchData {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
 /// A character or lorebook in search results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchNode {
@@ -96,6 +1035,9 @@ pub struct SearchPage {
     /// The results on this page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<Vec<crate::types::SearchNode>>,
+    /// The results, when the server wraps them (\`data.nodes\`, \`data.cursor\`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<crate::types::SearchData>,
     /// The page number of these results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<i64>,
@@ -111,6 +1053,255 @@ pub struct SearchPage {
 }
 
 impl SearchPage {
+    /// The items of the answer, wherever it put them (`nodes`, then `data.nodes`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::SearchNode] {
+        if let Some(items) = self.nodes.as_deref() {
+            return items;
+        }
+        if let Some(items) = self.data.as_ref().and_then(|x| x.nodes.as_deref()) {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("nodes").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        if let Some(items) = answer
+            .get("data")
+            .and_then(|v| v.get("nodes"))
+            .and_then(serde_json::Value::as_array)
+        {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl SearchPage {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+crate::string_enum! {
+    /// An inline schema of the API.
+    pub enum StoredMessageRole {
+        /// `user`
+        User = "user",
+        /// `assistant`
+        Assistant = "assistant",
+        /// `system`
+        System = "system",
+    }
+}
+
+/// A message stored in a chat (the overview's Chat Message schema; \`crate::chat::ChatMessage\` is the one you send).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StoredMessage {
+    /// The message id in the chat.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The message id (the overview's name for it).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub message_id: Option<String>,
+    /// The chat session it belongs to.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub session_id: Option<String>,
+    /// Who wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::types::StoredMessageRole>,
+    /// The speaker's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// When it was written (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// Anything else the server records about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl StoredMessage {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A chunked upload the server started (\`POST /engine/api/upload/start-upload\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UploadStarted {
+    /// The upload's id, for the next steps.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub upload_id: Option<String>,
+    /// Where the file will be stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The size of each part in bytes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub part_size: Option<i64>,
+    /// How many parts to send.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub parts: Option<i64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UploadStarted {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A user's profile (\`GET /api/users/{username}\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UserProfile {
+    /// The user id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<String>,
+    /// The username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What they say about themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bio: Option<String>,
+    /// The avatar image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserProfile {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A user in a list of users.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct UserSummary {
+    /// The user id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<String>,
+    /// The username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The avatar image URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// The leaderboard score.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub score: Option<f64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl UserSummary {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A page of users: who a user follows or is followed by (\`GET /api/follows/{username}\`, \`GET /api/followers/{username}\`), or the leaderboard.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Users {
+    /// The users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<crate::types::UserSummary>>,
+    /// How many there are in all.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub count: Option<i64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Users {
+    /// The items of the answer, wherever it put them (`users`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::UserSummary] {
+        if let Some(items) = self.users.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("users").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl Users {
     /// Members of the answer this type has no field for (new or undocumented ones), read-only.
     pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
         &self.extra

@@ -62,16 +62,29 @@ pub static USERS_GET: Operation = Operation {
 /// Get the profile for this user.
 ///
 /// Request builder for `GET /api/users/{username}` (operationId `get_user_profile_api_users__username__get`), from [`UsersApi::get`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/users/{username}
+/// let answer = client.users().get("p-username")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct UsersGet {
     pub(crate) client: Client,
     options: RequestOptions,
     username: String,
-    nsfw: Option<String>,
-    nsfl: Option<String>,
-    exclude_mine: Option<String>,
-    include_projects: Option<String>,
+    nsfw: Option<bool>,
+    nsfl: Option<bool>,
+    exclude_mine: Option<bool>,
+    include_projects: Option<bool>,
 }
 
 impl UsersGet {
@@ -88,26 +101,26 @@ impl UsersGet {
     }
 
     /// true or false.
-    pub fn nsfw(mut self, v: impl std::fmt::Display) -> Self {
-        self.nsfw = Some(v.to_string());
+    pub fn nsfw(mut self, v: bool) -> Self {
+        self.nsfw = Some(v);
         self
     }
 
     /// true or false.
-    pub fn nsfl(mut self, v: impl std::fmt::Display) -> Self {
-        self.nsfl = Some(v.to_string());
+    pub fn nsfl(mut self, v: bool) -> Self {
+        self.nsfl = Some(v);
         self
     }
 
     /// Whether to exclude your private and unlisted projects.
-    pub fn exclude_mine(mut self, v: impl std::fmt::Display) -> Self {
-        self.exclude_mine = Some(v.to_string());
+    pub fn exclude_mine(mut self, v: bool) -> Self {
+        self.exclude_mine = Some(v);
         self
     }
 
     /// Whether to also fetch their projects.
-    pub fn include_projects(mut self, v: impl std::fmt::Display) -> Self {
-        self.include_projects = Some(v.to_string());
+    pub fn include_projects(mut self, v: bool) -> Self {
+        self.include_projects = Some(v);
         self
     }
 
@@ -132,7 +145,7 @@ impl UsersGet {
     }
 }
 
-crate::operation_builder!(UsersGet, serde_json::Value);
+crate::operation_builder!(UsersGet, crate::types::UserProfile);
 
 /// `GET /api/leaderboard/v1` (operationId `get_leaderboard_api_leaderboard_v1_get`).
 #[doc(hidden)]
@@ -146,6 +159,19 @@ pub static USERS_LEADERBOARD: Operation = Operation {
 /// Get the user leaderboard.
 ///
 /// Request builder for `GET /api/leaderboard/v1` (operationId `get_leaderboard_api_leaderboard_v1_get`), from [`UsersApi::leaderboard`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /api/leaderboard/v1
+/// let answer = client.users().leaderboard()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct UsersLeaderboard {
@@ -180,7 +206,7 @@ impl UsersLeaderboard {
     }
 }
 
-crate::operation_builder!(UsersLeaderboard, serde_json::Value);
+crate::operation_builder!(UsersLeaderboard, crate::types::Users);
 
 /// `GET /atproto/{username}` (operationId `get_bluesky_atproto__username__get`).
 #[doc(hidden)]
@@ -194,6 +220,19 @@ pub static USERS_ATPROTO: Operation = Operation {
 /// Get the configured atproto for this username for Bluesky.
 ///
 /// Request builder for `GET /atproto/{username}` (operationId `get_bluesky_atproto__username__get`), from [`UsersApi::atproto`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /atproto/{username}
+/// let answer = client.users().atproto("p-username")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct UsersAtproto {

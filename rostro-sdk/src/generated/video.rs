@@ -46,6 +46,19 @@ pub static VIDEO_CREATE: Operation = Operation {
 /// Request builder for `POST /video` (operationId `image_to_animation_video_post`), from [`VideoApi::create`]. Set parameters, then `.send().await`.
 ///
 /// The answer is a running generation: poll it with `POST /check`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /video
+/// let answer = client.video().create()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VideoCreate {

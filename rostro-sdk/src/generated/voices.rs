@@ -60,6 +60,19 @@ pub static VOICES_LIST: Operation = Operation {
 /// Get my voices.
 ///
 /// Request builder for `GET /voices` (operationId `get_voices_voices_get`), from [`VoicesApi::list`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // GET /voices
+/// let answer = client.voices().list()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VoicesList {
@@ -97,6 +110,19 @@ pub static VOICES_DELETE: Operation = Operation {
 /// Delete voice
 ///
 /// Request builder for `DELETE /voices/{voice_id}` (operationId `delete_voice_voices__voice_id__delete`), from [`VoicesApi::delete`]. Set parameters, then `.send().await`.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // DELETE /voices/{voice_id}
+/// let answer = client.voices().delete("p-voice_id")
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VoicesDelete {
@@ -139,6 +165,19 @@ pub static VOICES_CLONE_VOICE: Operation = Operation {
 /// Request builder for `POST /voice_clone` (operationId `voice_clone_voice_clone_post`), from [`VoicesApi::clone_voice`]. Set parameters, then `.send().await`.
 ///
 /// [`Client::upload`] sends it with streamed files and progress.
+///
+/// # Example
+///
+/// ```no_run
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // POST /voice_clone
+/// let answer = client.voices().clone_voice()
+///     .send()
+///     .await?;
+/// # let _ = answer;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a request builder does nothing until `.send().await`"]
 pub struct VoicesCloneVoice {

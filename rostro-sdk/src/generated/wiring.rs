@@ -21,13 +21,13 @@ crate::media::paginate::paginated! {
 crate::media::upload::multipart_operations! {
     crate::generated::audio::AudioTranscribe => crate::types::SttResponse;
     #[cfg(feature = "engine")]
-    crate::generated::engine_assets::EngineAssetsCreate => serde_json::Value;
+    crate::generated::engine_assets::EngineAssetsCreate => crate::types::Asset;
     #[cfg(feature = "engine")]
     crate::generated::engine_assets::EngineAssetsUpdate => serde_json::Value;
     #[cfg(feature = "engine")]
     crate::generated::engine_projects::EngineProjectsSetImage => serde_json::Value;
     crate::generated::extensions::ExtensionsUpload => crate::types::ApiResponse;
-    crate::generated::lore::LoreAddItem => serde_json::Value;
+    crate::generated::lore::LoreAddItem => crate::types::LoreItem;
     crate::generated::media::MediaUploadVideo => crate::types::GalleryItem;
     crate::generated::voices::VoicesCloneVoice => crate::types::VoiceClone;
 }

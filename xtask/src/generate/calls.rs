@@ -52,6 +52,7 @@ fn sample(ty: &str, wire: &str) -> (String, String) {
         "i64" => ("42".into(), "42".into()),
         "f64" => ("1.5".into(), "1.5".into()),
         "bool" => ("true".into(), "true".into()),
+        "Vec<String>" => (format!("[\"p-{wire}\", \"q\"]"), format!("p-{wire},q")),
         _ => (format!("\"p-{wire}\""), format!("p-{wire}")),
     }
 }
@@ -121,4 +122,63 @@ pub(super) fn gen_tests(calls: &[(String, String)]) -> String {
         writeln!(code, "    h.finish({});\n}}", rust_str(group)).ok();
     }
     code
+}
+
+/// A builder's `no_run` doc example: the call with its path parameters and a sample for
+/// every required input a literal can give; required inputs of richer types are named in
+/// a comment (their values are the caller's).
+pub(super) fn doc_example(
+    group: &str,
+    o: &OpInfo,
+    path_params: &[Setter],
+    query: &[Setter],
+    body: &BodyKind,
+) -> String {
+    let args: Vec<String> = path_params
+        .iter()
+        .map(|p| sample(&p.ty, &p.wire).0)
+        .collect();
+    let mut chain = format!("client.{group}().{}({})", o.tuning.method, args.join(", "));
+    let mut later = Vec::new();
+    let mut set = |s: &Setter, chain: &mut String| match literal(&s.ty, &s.wire) {
+        Some(code) => chain.push_str(&format!("\n///     .{}({code})", s.ident)),
+        None => later.push(format!("`{}`", s.ident)),
+    };
+    for q in query.iter().filter(|q| q.required) {
+        set(q, &mut chain);
+    }
+    match body {
+        BodyKind::JsonFields { fields, .. } | BodyKind::FormFields { fields, .. } => {
+            for f in fields.iter().filter(|f| f.required) {
+                set(f, &mut chain);
+            }
+        }
+        BodyKind::JsonWhole { required: true, ty } if ty == "serde_json::Value" => {
+            chain.push_str("\n///     .body(serde_json::json!({}))");
+        }
+        BodyKind::JsonWhole { required: true, .. } => later.push("`body`".into()),
+        BodyKind::FormParts => chain.push_str("\n///     .text(\"note\", \"sample\")"),
+        _ => {}
+    }
+    let note = if later.is_empty() {
+        String::new()
+    } else {
+        format!("/// // Also required: {}.\n", later.join(", "))
+    };
+    format!(
+        "///\n/// # Example\n///\n/// ```no_run\n/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {{\n/// // {} {}\n{note}/// let answer = {chain}\n///     .send()\n///     .await?;\n/// # let _ = answer;\n/// # Ok(())\n/// # }}\n/// ```\n",
+        o.method.to_uppercase(),
+        o.path
+    )
+}
+
+/// A Rust literal for a setter of type `ty`, when one can be written.
+fn literal(ty: &str, wire: &str) -> Option<String> {
+    match ty {
+        "i64" | "f64" | "bool" | "String" | "Vec<String>" => Some(sample(ty, wire).0),
+        "crate::request::FilePart" => Some(format!(
+            "rostro_sdk::request::FilePart::from_bytes(\"{wire}.bin\", &b\"sample bytes\"[..])"
+        )),
+        _ => None,
+    }
 }

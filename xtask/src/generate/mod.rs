@@ -11,6 +11,7 @@
 //! - `mod.rs`: the modules and `OperationId`, an exhaustive list of all operations.
 
 mod calls;
+mod decode;
 mod ids;
 mod names;
 mod operation;
@@ -22,6 +23,8 @@ pub use names::{pascal, snake};
 use crate::tuning::{OpTuning, Tuning};
 use anyhow::{Context, Result, ensure};
 use calls::gen_tests;
+pub use decode::DECODE_TESTS_FILE;
+use decode::gen_decode_tests;
 use ids::gen_operation_ids;
 use names::rust_str;
 use operation::gen_group;
@@ -94,6 +97,7 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
     }
     files.insert("types.rs".into(), types_rs);
     files.insert(TESTS_FILE.into(), gen_tests(&types.test_calls));
+    files.insert(DECODE_TESTS_FILE.into(), gen_decode_tests(tuning)?);
     Ok(files)
 }
 

@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::calls::gen_test_call;
+use super::calls::{doc_example, gen_test_call};
 use super::names::*;
 use super::types::*;
 use super::wiring::Wiring;
@@ -142,7 +142,7 @@ pub(super) fn gen_operation(
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let (path_params, query) = params(o, &mut used)?;
+    let (path_params, query) = params(o, &mut used, types)?;
     let body = body_kind(o, &builder, &mut used, types)?;
     let (output, ok_schema) = output_type(o, &builder, types)?;
     let parts = OpParts {
@@ -156,7 +156,7 @@ pub(super) fn gen_operation(
     };
     Ok(GeneratedOp {
         method: group_method(o, &parts),
-        builder: builder_code(o, handle, &parts)?,
+        builder: builder_code(group, o, handle, &parts)?,
         test: gen_test_call(group, o, &parts.path_params, &parts.query, &parts.body),
         parts,
     })
@@ -172,21 +172,42 @@ fn trace(o: &OpInfo) -> String {
     )
 }
 
+/// The Rust type of a parameter: the schema's, or for a query parameter the reference leaves
+/// untyped (`{}`) or a comma-joined string, the tuning table's `[query_types]` entry.
+fn param_ty(p: &Value, types: &TypeGen<'_>) -> String {
+    let schema = &p["schema"];
+    let tuned = if p["in"] == "query" {
+        p["name"].as_str().and_then(|n| types.query_types.get(n))
+    } else {
+        None
+    };
+    let untyped = is_any(schema);
+    let ty = match (schema["type"].as_str(), tuned.map(String::as_str)) {
+        (Some("string") | None, Some("csv")) => "Vec<String>",
+        (None, Some("integer")) if untyped => "i64",
+        (None, Some("number")) if untyped => "f64",
+        (None, Some("boolean")) if untyped => "bool",
+        (Some("integer"), _) => "i64",
+        (Some("number"), _) => "f64",
+        (Some("boolean"), _) => "bool",
+        _ => "String",
+    };
+    ty.to_string()
+}
+
 /// The operation's path and query parameters, as setters.
-fn params(o: &OpInfo, used: &mut BTreeSet<String>) -> Result<(Vec<Setter>, Vec<Setter>)> {
+fn params(
+    o: &OpInfo,
+    used: &mut BTreeSet<String>,
+    types: &TypeGen<'_>,
+) -> Result<(Vec<Setter>, Vec<Setter>)> {
     let mut path_params = Vec::new();
     let mut query = Vec::new();
     for p in o.op["parameters"].as_array().into_iter().flatten() {
         let wire = p["name"].as_str().context("parameter name")?.to_string();
         let ident = unique_ident(&snake(&wire), used);
         let schema = &p["schema"];
-        let ty = match schema["type"].as_str() {
-            Some("integer") => "i64",
-            Some("number") => "f64",
-            Some("boolean") => "bool",
-            _ => "String",
-        }
-        .to_string();
+        let ty = param_ty(p, types);
         let mut docs = p
             .get("description")
             .and_then(Value::as_str)
@@ -198,6 +219,9 @@ fn params(o: &OpInfo, used: &mut BTreeSet<String>) -> Result<(Vec<Setter>, Vec<S
                 .filter_map(|v| v.as_str().map(|s| format!("`{s}`")))
                 .collect();
             writeln!(docs, "    ///\n    /// One of {}.", list.join(", ")).ok();
+        }
+        if ty == "Vec<String>" {
+            writeln!(docs, "    ///\n    /// Sent as one comma-joined value.").ok();
         }
         let setter = Setter {
             ident,
@@ -407,7 +431,7 @@ struct BuilderCode {
 }
 
 /// The `static Operation`, the builder struct, its setters and `into_request`.
-fn builder_code(o: &OpInfo, handle: &str, parts: &OpParts) -> Result<String> {
+fn builder_code(group: &str, o: &OpInfo, handle: &str, parts: &OpParts) -> Result<String> {
     let mut c = BuilderCode {
         init: vec!["client".into(), "options: RequestOptions::default()".into()],
         ..Default::default()
@@ -429,6 +453,13 @@ fn builder_code(o: &OpInfo, handle: &str, parts: &OpParts) -> Result<String> {
     let (builder, static_name) = (&parts.builder, &parts.static_name);
     let mut b = operation_static(o, static_name)?;
     b.push_str(&builder_docs(o, handle));
+    b.push_str(&doc_example(
+        group,
+        o,
+        &parts.path_params,
+        &parts.query,
+        &parts.body,
+    ));
     writeln!(b, "#[derive(Debug, Clone)]\n#[must_use = \"a request builder does nothing until `.send().await`\"]\npub struct {builder} {{\n    pub(crate) client: Client,\n    options: RequestOptions,\n{}}}\n", c.fields).ok();
     let ctor_args: Vec<String> = parts
         .path_params
@@ -527,17 +558,23 @@ fn param_code(parts: &OpParts, c: &mut BuilderCode) {
         writeln!(c.fields, "    {}: Option<{}>,", q.ident, q.ty).ok();
         c.init.push(format!("{}: None", q.ident));
         c.setters.push_str(&setter_code(q, "query"));
+        // A list goes on the wire comma-joined, as the API reads it.
+        let text = if q.ty == "Vec<String>" {
+            "join(\",\")"
+        } else {
+            "to_string()"
+        };
         if q.required {
             writeln!(
                 c.into,
-                "        let {0} = self.{0}.ok_or_else(|| crate::codec::missing(&{2}, {1}))?;\n        req.query({1}, {0}.to_string());",
+                "        let {0} = self.{0}.ok_or_else(|| crate::codec::missing(&{2}, {1}))?;\n        req.query({1}, {0}.{text});",
                 q.ident,
                 rust_str(&q.wire),
                 parts.static_name
             )
             .ok();
         } else {
-            writeln!(c.into, "        if let Some(v) = &self.{} {{\n            req.query({}, v.to_string());\n        }}", q.ident, rust_str(&q.wire)).ok();
+            writeln!(c.into, "        if let Some(v) = &self.{} {{\n            req.query({}, v.{text});\n        }}", q.ident, rust_str(&q.wire)).ok();
         }
     }
 }
@@ -699,6 +736,10 @@ pub(super) fn setter_code(s: &Setter, what: &str) -> String {
         "String" if what == "query" => (
             "impl std::fmt::Display".to_string(),
             "v.to_string()".to_string(),
+        ),
+        "Vec<String>" if what == "query" => (
+            "impl IntoIterator<Item = impl Into<String>>".to_string(),
+            "v.into_iter().map(Into::into).collect()".to_string(),
         ),
         t => (setter_arg(t), setter_conv("v", t)),
     };

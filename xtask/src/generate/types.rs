@@ -27,6 +27,10 @@ pub(super) struct TypeGen<'a> {
     pub(super) aliases: BTreeMap<String, String>,
     /// Lines of the generated all-operations test.
     pub(super) test_calls: Vec<(String, String)>,
+    /// Tuning `[query_types]`: query parameter name -> its type.
+    pub(super) query_types: BTreeMap<String, String>,
+    /// Tuning types' schemas, to follow an `x-items` path through them.
+    pub(super) tuning_schemas: BTreeMap<String, Value>,
 }
 
 /// How a struct field or setter is typed.
@@ -85,6 +89,12 @@ impl<'a> TypeGen<'a> {
             inline: BTreeMap::new(),
             aliases: BTreeMap::new(),
             test_calls: Vec::new(),
+            query_types: tuning.query_types.clone(),
+            tuning_schemas: tuning
+                .types
+                .keys()
+                .map(|n| Ok((n.clone(), tuning.type_schema(n)?)))
+                .collect::<Result<_>>()?,
         })
     }
 
@@ -202,6 +212,10 @@ impl<'a> TypeGen<'a> {
                 writeln!(fields, "    #[serde(rename = {})]", rust_str(pname)).ok();
             }
             if required.contains(pname.as_str()) {
+                ensure!(
+                    p["x-lenient"] != true,
+                    "`{rust}.{pname}`: x-lenient members must be optional"
+                );
                 if ty.nullable {
                     // Required but nullable: always sent (as null when None).
                     writeln!(
@@ -224,7 +238,8 @@ impl<'a> TypeGen<'a> {
             } else {
                 writeln!(
                     fields,
-                    "    #[serde(default, skip_serializing_if = \"Option::is_none\")]\n    pub {ident}: Option<{}>,",
+                    "    #[serde(default, skip_serializing_if = \"Option::is_none\"{})]\n    pub {ident}: Option<{}>,",
+                    lenient_attr(rust, pname, p, &ty.inner)?,
                     ty.inner
                 )
                 .ok();
@@ -252,6 +267,9 @@ impl<'a> TypeGen<'a> {
             code.push_str("#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]\n");
         }
         writeln!(code, "pub struct {rust} {{\n{fields}}}").ok();
+        if let Some(paths) = schema.get("x-items") {
+            code.push_str(&self.items_accessor(rust, schema, paths)?);
+        }
         if keep_unknown {
             writeln!(
                 code,
@@ -271,6 +289,101 @@ impl<'a> TypeGen<'a> {
         }
         self.defs.push(code);
         Ok(())
+    }
+
+    /// `items()` for a wrapper type (`x-items`: the paths its list may sit at, such as
+    /// `nodes` and `data.nodes`): the first list present, so callers never guess keys.
+    fn items_accessor(&self, rust: &str, schema: &Value, paths: &Value) -> Result<String> {
+        let paths: Vec<&str> = paths
+            .as_array()
+            .context("x-items is a list of paths")?
+            .iter()
+            .map(|p| p.as_str().context("x-items path"))
+            .collect::<Result<_>>()?;
+        let mut item_ty: Option<String> = None;
+        let mut checks = String::new();
+        let mut raw_checks = String::new();
+        for path in &paths {
+            let mut raw = String::new();
+            for (i, seg) in path.split('.').enumerate() {
+                if i == 0 {
+                    write!(raw, "answer.get({})", rust_str(seg)).ok();
+                } else {
+                    write!(raw, ".and_then(|v| v.get({}))", rust_str(seg)).ok();
+                }
+            }
+            writeln!(
+                raw_checks,
+                "        if let Some(items) = {raw}.and_then(serde_json::Value::as_array) {{\n            return Some(items);\n        }}"
+            )
+            .ok();
+            let (expr, ty) = self
+                .items_path(schema, path)
+                .with_context(|| format!("`{rust}`: x-items path `{path}`"))?;
+            ensure!(
+                item_ty.as_ref().is_none_or(|t| *t == ty),
+                "`{rust}`: x-items paths hold different item types"
+            );
+            item_ty = Some(ty);
+            writeln!(
+                checks,
+                "        if let Some(items) = {expr} {{\n            return items;\n        }}"
+            )
+            .ok();
+        }
+        let ty = item_ty.with_context(|| format!("`{rust}`: x-items is empty"))?;
+        let named: Vec<String> = paths.iter().map(|p| format!("`{p}`")).collect();
+        let named = named.join(", then ");
+        Ok(format!(
+            "\nimpl {rust} {{\n    /// The items of the answer, wherever it put them ({named}, in that order); empty when it has none.\n    pub fn items(&self) -> &[{ty}] {{\n{checks}        &[]\n    }}\n\n    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output\n    /// that must show the server's bytes, unknown members and number formats included);\n    /// `None` when the answer has no list at any of those places.\n    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {{\n{raw_checks}        None\n    }}\n}}\n"
+        ))
+    }
+
+    /// The expression reaching the list at `path` (`data.nodes`) from `self`, and the list's
+    /// item type. Intermediate members must be tuning types.
+    fn items_path(&self, schema: &Value, path: &str) -> Result<(String, String)> {
+        let segs: Vec<&str> = path.split('.').collect();
+        let mut current = schema.clone();
+        let mut expr = String::from("self");
+        for (i, seg) in segs.iter().enumerate() {
+            let prop = current["properties"]
+                .get(*seg)
+                .with_context(|| format!("no member `{seg}`"))?;
+            ensure!(
+                !required_has(&current, seg),
+                "member `{seg}` must be optional"
+            );
+            let field = snake(seg);
+            let non_null = non_null_alt(prop);
+            if i + 1 == segs.len() {
+                ensure!(non_null["type"] == "array", "`{seg}` is not a list");
+                let r = non_null["items"]["$ref"]
+                    .as_str()
+                    .context("the list's items must be a $ref")?;
+                let ty = self.resolve_ref(r)?.1;
+                expr = if i == 0 {
+                    format!("self.{field}.as_deref()")
+                } else {
+                    format!("{expr}.and_then(|x| x.{field}.as_deref())")
+                };
+                return Ok((expr, ty));
+            }
+            let r = non_null["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/x-tuning/types/"))
+                .with_context(|| format!("`{seg}` must refer to a tuning type"))?;
+            current = self
+                .tuning_schemas
+                .get(r)
+                .with_context(|| format!("no tuning type `{r}`"))?
+                .clone();
+            expr = if i == 0 {
+                format!("self.{field}.as_ref()")
+            } else {
+                format!("{expr}.and_then(|x| x.{field}.as_ref())")
+            };
+        }
+        bail!("empty path")
     }
 
     /// A multipart form schema: file fields are [`FilePart`]s, the rest are sent as text.
@@ -807,4 +920,38 @@ pub(super) fn setter_conv(name: &str, ty: &str) -> String {
 /// The last segment of a type path: `crate::types::Gallery` -> `Gallery`.
 pub(super) fn type_leaf(path: &str) -> &str {
     path.rsplit("::").next().unwrap_or(path)
+}
+
+/// Whether an object schema lists `name` as required.
+fn required_has(schema: &Value, name: &str) -> bool {
+    schema["required"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|x| x == name))
+}
+
+/// The one non-null alternative of a nullable `anyOf`, or the schema itself.
+fn non_null_alt(s: &Value) -> &Value {
+    match s.get("anyOf").and_then(Value::as_array) {
+        Some(alts) => {
+            let mut non_null = alts.iter().filter(|a| a["type"] != "null");
+            match (non_null.next(), non_null.next()) {
+                (Some(one), None) => one,
+                _ => s,
+            }
+        }
+        None => s,
+    }
+}
+
+/// The serde attribute of an `x-lenient` member: a number that may arrive as a string (or a
+/// string that may arrive as a number) decodes either way.
+fn lenient_attr(rust: &str, pname: &str, p: &Value, inner: &str) -> Result<&'static str> {
+    if p["x-lenient"] != true {
+        return Ok("");
+    }
+    ensure!(
+        matches!(inner, "i64" | "f64" | "String"),
+        "`{rust}.{pname}`: x-lenient needs an integer, number or string member, not `{inner}`"
+    );
+    Ok(", deserialize_with = \"crate::codec::lenient\"")
 }
