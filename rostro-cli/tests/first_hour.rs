@@ -173,7 +173,10 @@ fn errors_name_the_request_and_say_what_to_do_next() {
     .output()
     .unwrap();
     let err = stderr(&o);
-    assert!(err.contains("could not connect"), "{err}");
+    assert!(
+        err.contains("could not connect to http://127.0.0.1:9/search: connection refused"),
+        "{err}"
+    );
     assert!(
         err.contains("--base-url") && err.contains("--mock"),
         "{err}"

@@ -161,16 +161,24 @@ impl Client {
         Self::builder().api_key(api_key).build()
     }
 
-    /// A client configured from `ROSTRO_API_KEY` (required), `ROSTRO_BASE_URL` and
-    /// `ROSTRO_MIMIC_BASE_URL` (optional). A missing key is an [`Error::Config`].
+    /// A client configured from `ROSTRO_API_KEY`, `ROSTRO_BASE_URL` and
+    /// `ROSTRO_MIMIC_BASE_URL`, each optional. Without a key the client is keyless: public
+    /// operations (search, character pages, models) work, and one that needs a key fails
+    /// with the server's `401` as an [`Error::Api`] (see [`Client::has_api_key`] to check
+    /// first). A variable that is set but invalid (a key with a newline, a base URL that is
+    /// not `http(s)://`) is an [`Error::Config`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> rostro_sdk::Result<()> {
+    /// let client = rostro_sdk::Client::from_env()?;
+    /// if !client.has_api_key() {
+    ///     eprintln!("no ROSTRO_API_KEY: only public operations will work");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_env() -> Result<Self> {
-        let builder = ClientBuilder::from_env();
-        if builder.api_key.is_none() {
-            return Err(Error::config(format!(
-                "the {ENV_API_KEY} environment variable is not set"
-            )));
-        }
-        builder.build()
+        ClientBuilder::from_env().build()
     }
 
     /// A builder with default settings and no API key.

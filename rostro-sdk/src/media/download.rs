@@ -586,14 +586,11 @@ fn reqwest_error(e: reqwest::Error) -> (Error, bool) {
 
 /// A reqwest failure outside the client's send path (media and signed URLs).
 pub(crate) fn transfer_error(operation: &'static str, e: reqwest::Error) -> Error {
-    let message = crate::transport::root_cause(&e);
     if e.is_connect() {
-        Error::Connect {
-            operation,
-            message,
-            source: e.without_url(),
-        }
-    } else if e.is_timeout() {
+        return Error::connect(operation, e);
+    }
+    let message = crate::transport::root_cause(&e);
+    if e.is_timeout() {
         Error::Transport {
             operation,
             message: format!("timed out: {message}"),
