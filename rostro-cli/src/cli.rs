@@ -211,9 +211,43 @@ pub fn run(cli: Cli) -> CliResult {
     }
 }
 
-/// The clap command (for completions and the man page).
+/// Parses the process's arguments with [`command`] (so subcommand help is the short kind).
+pub fn parse() -> Result<Cli, clap::Error> {
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+/// The clap command: parsing, completions and man pages all use this one.
+///
+/// The global options are listed once, under `rostro --help`; each subcommand's help points
+/// there instead of repeating them (as `gh` does). Clap copies a global option into every
+/// subcommand unless the subcommand already has it, so each subcommand gets a hidden copy
+/// first: still accepted anywhere on the line, not shown.
 pub fn command() -> clap::Command {
-    <Cli as clap::CommandFactory>::command()
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    cmd.mut_subcommands(|sub| hide_globals(sub, &globals))
+}
+
+/// Where a subcommand's help points for the options every command accepts.
+pub const GLOBAL_OPTIONS_POINTER: &str = "Global options: see `rostro --help`";
+
+fn hide_globals(mut sub: clap::Command, globals: &[clap::Arg]) -> clap::Command {
+    for a in globals {
+        sub = sub.arg(a.clone().hide(true));
+    }
+    // clap's default layout, plus the pointer under the options.
+    let template = format!(
+        "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{{all-args}}\n\n\
+         {GLOBAL_OPTIONS_POINTER}{{after-help}}"
+    );
+    sub.help_template(template)
+        .mut_subcommands(|s| hide_globals(s, globals))
 }
 
 #[cfg(test)]

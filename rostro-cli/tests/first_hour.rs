@@ -182,3 +182,42 @@ fn errors_name_the_request_and_say_what_to_do_next() {
         "{err}"
     );
 }
+
+/// The global options are listed once, under `rostro --help`; subcommand help points there
+/// instead of repeating them, and they are still accepted after any subcommand.
+#[tokio::test(flavor = "multi_thread")]
+async fn global_options_are_shown_once_and_accepted_everywhere() {
+    let env = Env::new();
+    let o = run(env.cmd(["--help"])).await;
+    assert_code(&o, 0);
+    let top = stdout(&o);
+    for flag in ["--base-url", "--profile", "--jq", "--retries", "--mock"] {
+        assert!(top.contains(flag), "{flag} in {top}");
+    }
+    for args in [
+        &["search", "--help"][..],
+        &["imagine", "image", "--help"],
+        &["api", "call", "--help"],
+        &["gallery", "upload", "-h"],
+        &["help", "chat"],
+    ] {
+        let o = run(env.cmd(args)).await;
+        assert_code(&o, 0);
+        let help = stdout(&o);
+        assert!(
+            help.contains("Global options: see `rostro --help`"),
+            "{args:?}: {help}"
+        );
+        for flag in [
+            "--base-url",
+            "--profile <NAME>",
+            "--retries",
+            "--idempotent",
+        ] {
+            assert!(!help.contains(flag), "{args:?} repeats {flag}: {help}");
+        }
+    }
+    // Hidden from help, not from the parser.
+    let o = run(env.cmd(["search", "dragon", "--mock", "--limit", "1", "--json"])).await;
+    assert_code(&o, 0);
+}
