@@ -213,9 +213,50 @@ pub fn run(cli: Cli) -> CliResult {
 
 /// Parses the process's arguments with [`command`] (so subcommand help is the short kind).
 pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os().collect())
+}
+
+/// Parses a command line (the program name first). Global options after `api call
+/// OPERATION_ID` are moved in front and the line parsed again, so they work there as after
+/// any other command.
+pub fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     let mut cmd = command();
-    let matches = cmd.try_get_matches_from_mut(std::env::args_os())?;
-    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+    let cli = parse_with(&mut cmd, args.clone())?;
+    let Command::Api(api) = &cli.command else {
+        return Ok(cli);
+    };
+    let Some(rest) = api.call_rest() else {
+        return Ok(cli);
+    };
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let (lifted, kept) = cmd::api::lift_globals(&globals, rest);
+    // `rest` is what clap took from the end of the line; anything else leaves it as it is.
+    let Some(head_len) = args.len().checked_sub(rest.len()) else {
+        return Ok(cli);
+    };
+    if lifted.is_empty()
+        || args[head_len..].iter().ne(rest
+            .iter()
+            .map(std::ffi::OsString::from)
+            .collect::<Vec<_>>()
+            .iter())
+    {
+        return Ok(cli);
+    }
+    let mut again: Vec<std::ffi::OsString> = args[..1].to_vec();
+    again.extend(lifted.into_iter().map(Into::into));
+    again.extend(args[1..head_len].iter().cloned());
+    again.extend(kept.into_iter().map(Into::into));
+    parse_with(&mut cmd, again)
+}
+
+fn parse_with(cmd: &mut clap::Command, args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(cmd))
 }
 
 /// The clap command: parsing, completions and man pages all use this one.

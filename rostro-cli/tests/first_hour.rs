@@ -221,3 +221,54 @@ async fn global_options_are_shown_once_and_accepted_everywhere() {
     let o = run(env.cmd(["search", "dragon", "--mock", "--limit", "1", "--json"])).await;
     assert_code(&o, 0);
 }
+
+/// `api call OP` takes global options after its parameters like every other command, and
+/// a parameter's value that looks like a flag stays the value.
+#[tokio::test(flavor = "multi_thread")]
+async fn global_options_work_after_api_call() {
+    let env = Env::new();
+    let o = run(env.cmd([
+        "api",
+        "call",
+        "search_projects",
+        "--first",
+        "2",
+        "--jq",
+        ".nodes[].name",
+        "-v",
+        "--mock",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    assert!(!stdout(&o).contains('{'), "--jq applied: {}", stdout(&o));
+    assert!(stderr(&o).contains("> GET "), "-v traced: {}", stderr(&o));
+    let o = run(env.cmd([
+        "api",
+        "call",
+        "search_projects",
+        "--search",
+        "--json",
+        "--first",
+        "1",
+        "--mock",
+        "-v",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("search=--json"), "{}", stderr(&o));
+}
+
+/// `rostro api GET` (a method, no path) is a usage error that shows the usage, not a
+/// request to `/GET`.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_with_a_method_and_no_path_is_a_usage_error() {
+    let env = Env::new();
+    for args in [&["api", "GET"][..], &["api", "delete"], &["api"]] {
+        let o = run(env.cmd(args)).await;
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(err.contains("Usage: rostro api"), "{args:?}: {err}");
+        assert!(!err.contains("could not connect"), "{args:?}: {err}");
+    }
+}

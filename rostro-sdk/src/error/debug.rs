@@ -60,7 +60,7 @@ impl fmt::Debug for Error {
             } => f
                 .debug_struct("Connect")
                 .field("operation", operation)
-                .field("url", &url.as_ref().map(url::Url::as_str))
+                .field("url", &url.as_ref().map(|u| u.as_str()))
                 .field("message", message)
                 .field("source", source)
                 .finish(),

@@ -89,7 +89,7 @@ impl fmt::Display for OpLabel {
 /// What an [`Error::Connect`] says after its request: the URL it tried and the cause, read
 /// as a sentence (`could not connect to http://127.0.0.1:9/search: connection refused`); a
 /// failed DNS lookup names the host.
-pub(super) struct ConnectTarget<'a>(pub &'a Option<url::Url>, pub &'a String);
+pub(super) struct ConnectTarget<'a>(pub &'a Option<Box<url::Url>>, pub &'a String);
 
 impl fmt::Display for ConnectTarget<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,7 +141,9 @@ mod tests {
 
     #[test]
     fn a_refused_connection_names_the_url_and_reads_as_a_sentence() {
-        let url = Some(url::Url::parse("http://127.0.0.1:9/search").unwrap());
+        let url = Some(Box::new(
+            url::Url::parse("http://127.0.0.1:9/search").unwrap(),
+        ));
         let text = ConnectTarget(&url, &"Connection refused (os error 111)".into()).to_string();
         assert_eq!(
             text,
@@ -151,7 +153,9 @@ mod tests {
 
     #[test]
     fn a_failed_lookup_names_the_host() {
-        let url = Some(url::Url::parse("https://nosuch.invalid/api/account").unwrap());
+        let url = Some(Box::new(
+            url::Url::parse("https://nosuch.invalid/api/account").unwrap(),
+        ));
         let cause = "failed to lookup address information: Name or service not known".to_owned();
         let text = ConnectTarget(&url, &cause).to_string();
         assert!(text.contains("host `nosuch.invalid` not found"), "{text}");

@@ -105,7 +105,7 @@ pub enum Error {
         operation: &'static str,
         /// Where the client tried to connect: the request's URL without its query, fragment
         /// or credentials (`None` when it was not known).
-        url: Option<url::Url>,
+        url: Option<Box<url::Url>>,
         /// The root cause, e.g. `Connection refused (os error 111)`.
         message: String,
         /// The underlying error (its URL removed).
@@ -204,7 +204,7 @@ impl Error {
             // Only fails for URLs that cannot have credentials, which then have none.
             let _ = u.set_username("");
             let _ = u.set_password(None);
-            u
+            Box::new(u)
         });
         Error::Connect {
             operation,
