@@ -184,7 +184,9 @@ pub fn run(cli: Cli) -> CliResult {
         Some(expr) => Some(crate::jq::Jq::compile(expr).map_err(CliError::Usage)?),
         None => None,
     };
-    let out = crate::output::Output::new(cli.global.json, jq, cli.global.no_color);
+    // `chat --stream-json` prints NDJSON chunks: it implies --json (its help says so).
+    let json = cli.global.json || matches!(&cli.command, Command::Chat(a) if a.stream_json);
+    let out = crate::output::Output::new(json, jq, cli.global.no_color);
     let ctx = Ctx::new(cli.global, out);
     match cli.command {
         Command::Auth(c) => cmd::auth::run(&ctx, c),

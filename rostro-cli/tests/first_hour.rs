@@ -272,3 +272,30 @@ async fn api_with_a_method_and_no_path_is_a_usage_error() {
         assert!(!err.contains("could not connect"), "{args:?}: {err}");
     }
 }
+
+/// `chat --stream-json` implies `--json` (NDJSON chunks, not plain text); with
+/// `--no-stream` there is nothing to stream: a usage error.
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_json_implies_json() {
+    let mock = RostroMock::start().await;
+    let env = Env::new();
+    let base = mock.uri();
+    let o = run(with_env(
+        env.cmd(["--base-url", &base, "chat", "--stream-json", "hello there"]),
+        "ROSTRO_API_KEY",
+        "test-key-0000000",
+    ))
+    .await;
+    assert_code(&o, 0);
+    let lines = ndjson(&o);
+    assert!(lines.len() > 1, "{}", stdout(&o));
+    assert!(
+        lines.iter().all(|l| l["object"] == "chat.completion.chunk"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(env.cmd(["chat", "--stream-json", "--no-stream", "hi"])).await;
+    assert_code(&o, 2);
+    let o = run(env.cmd(["chat", "--help"])).await;
+    assert!(stdout(&o).contains("(implies --json)"), "{}", stdout(&o));
+}
