@@ -320,6 +320,19 @@ fn summarise(ctx: &Ctx, a: &UploadArgs, plan: &Plan, results: Vec<Outcome>) -> C
     Err(CliError::Partial(summary))
 }
 
+/// The file's SHA-256 (off the async threads), or why it cannot be read.
+async fn hash(path: &Path) -> Result<String, (String, CliError)> {
+    let p = path.to_path_buf();
+    match tokio::task::spawn_blocking(move || sha256_file(&p)).await {
+        Ok(Ok(h)) => Ok(h),
+        Ok(Err(e)) => Err((
+            format!("cannot read the file: {e}"),
+            CliError::io(path.display(), e),
+        )),
+        Err(e) => Err((e.to_string(), CliError::msg(e.to_string()))),
+    }
+}
+
 /// Uploads one file; never fails (a failure is a record with `status: error`).
 async fn upload_one(
     s: &Session,
@@ -337,16 +350,11 @@ async fn upload_one(
         uuid: None,
         error: None,
     };
-    let p = path.to_path_buf();
-    match tokio::task::spawn_blocking(move || sha256_file(&p)).await {
-        Ok(Ok(h)) => rec.sha256 = h,
-        Ok(Err(e)) => {
-            rec.error = Some(format!("cannot read the file: {e}"));
-            return (rec, Some(CliError::io(path.display(), e)));
-        }
-        Err(e) => {
-            rec.error = Some(e.to_string());
-            return (rec, Some(CliError::msg(e.to_string())));
+    match hash(path).await {
+        Ok(h) => rec.sha256 = h,
+        Err((why, e)) => {
+            rec.error = Some(why);
+            return (rec, Some(e));
         }
     }
     let bar = multi.insert_from_back(1, ProgressBar::new(size));
