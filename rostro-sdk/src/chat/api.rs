@@ -15,20 +15,21 @@ use crate::generated::prompt::PromptApi;
 /// `create` (and `create_for_model` where the API has a per-model route) on a handle whose
 /// `request(req)` prepares the call.
 macro_rules! create_methods {
-    (@create $req:ty, $answer:ty, $route:literal) => {
+    (@create $req:ty, $answer:ty, $route:literal $(, #[$m:meta])*) => {
         #[doc = concat!("Creates a completion: `POST ", $route, "` without streaming.")]
+        $(#[$m])*
         pub async fn create(&self, req: $req) -> Result<$answer> {
             self.request(req).send().await
         }
     };
-    ($api:ty, $req:ty => $answer:ty, $route:literal) => {
+    ($(#[$m:meta])* $api:ty, $req:ty => $answer:ty, $route:literal) => {
         impl $api {
-            create_methods!(@create $req, $answer, $route);
+            create_methods!(@create $req, $answer, $route $(, #[$m])*);
         }
     };
-    ($api:ty, $req:ty => $answer:ty, $route:literal, $model_route:literal) => {
+    ($(#[$m:meta])* $api:ty, $req:ty => $answer:ty, $route:literal, $model_route:literal) => {
         impl $api {
-            create_methods!(@create $req, $answer, $route);
+            create_methods!(@create $req, $answer, $route $(, #[$m])*);
 
             #[doc = concat!("Creates a completion on the per-model route `POST ", $model_route, "`.")]
             pub async fn create_for_model(
@@ -43,6 +44,28 @@ macro_rules! create_methods {
 }
 
 create_methods!(
+    /// The chat handle `client.chat()`: [`create`](ChatApi::create) for a whole reply,
+    /// `stream` for one piece at a time, `request` for per-call options (a Routstr payment,
+    /// an idle timeout) before either.
+    ///
+    /// ```no_run
+    /// use rostro_sdk::prelude::*;
+    ///
+    /// # async fn run(client: Client) -> Result<()> {
+    /// let request = ChatCompletionRequest::new(
+    ///     "mobile",
+    ///     vec![Message::system("Answer in one line."), Message::user("What is a lighthouse?")],
+    /// );
+    /// let reply = client.chat().create(request.clone()).await?;
+    /// println!("{}", reply.content().unwrap_or_default());
+    ///
+    /// let mut stream = client.chat().stream(request).await?;
+    /// while let Some(chunk) = stream.next().await {
+    ///     print!("{}", chunk?.content().unwrap_or_default());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     ChatApi,
     ChatCompletionRequest => ChatCompletion,
     "/v1/chat/completions",

@@ -89,6 +89,15 @@ pub const DEFAULT_MAX_CHECK_ERRORS: u32 = 3;
 
 /// An image given to a generation: a URL or base64 string (passed through as is) or a local
 /// file, bytes or reader (sent as a base64 `data:` URL, encoded while the request streams).
+///
+/// ```
+/// use rostro_sdk::media::ImageInput;
+///
+/// let from_disk = ImageInput::path("photo.png");
+/// let from_web: ImageInput = "https://example.com/photo.png".into();
+/// let in_memory = ImageInput::bytes("image/png", vec![0x89, b'P', b'N', b'G']);
+/// # let _ = (from_disk, from_web, in_memory);
+/// ```
 #[derive(Clone)]
 pub struct ImageInput(ImageKind);
 
@@ -207,6 +216,19 @@ impl From<Upload> for ImageInput {
 
 /// A checked `POST /imagine` request: pick the generation type with its constructor, set
 /// options, then [`ImagineApi::generate`].
+///
+/// ```no_run
+/// use rostro_sdk::media::{GenerationSpec, ImageInput};
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let spec = GenerationSpec::image_to_image("the same scene in watercolour")
+///     .init_image(ImageInput::path("photo.png")) // read and sent as a data: URL
+///     .remove_background(true);
+/// let generation = client.imagine().generate(spec).await?;
+/// # let _ = generation;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a generation spec does nothing until passed to `client.imagine().generate(..)`"]
 pub struct GenerationSpec {
@@ -900,6 +922,24 @@ impl ImagineApi {
 
 /// A running (or finished) generation. Cheap to clone; keep a clone (or its uuid) to wait
 /// again or [`resume`](ImagineApi::resume) later.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use rostro_sdk::media::GenerationSpec;
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let generation = client
+///     .imagine()
+///     .generate(GenerationSpec::text_to_image("a red fox"))
+///     .await?;
+/// let uuid = generation.generation_uuid().to_owned();
+/// let done = generation.timeout(Duration::from_secs(300)).wait().await?;
+/// // Another process (or a retry after a timeout) picks it up by its uuid.
+/// let again = client.imagine().resume(uuid).wait().await?;
+/// # let _ = (done, again);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 #[must_use = "a generation handle does nothing until you `.wait()` for it"]
 pub struct Generation {
@@ -1129,6 +1169,15 @@ impl Generation {
 }
 
 /// A finished generation: its item and its media, ready to [`download`](Self::download).
+///
+/// ```no_run
+/// # async fn run(done: rostro_sdk::media::CompletedGeneration) -> rostro_sdk::Result<()> {
+/// println!("{:?}", done.primary_url());
+/// let saved = done.download("renders/").overwrite(true).await?;
+/// println!("{} ({} bytes, sha256 {})", saved.primary.path.display(), saved.primary.size, saved.primary.sha256);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct CompletedGeneration {
     client: Client,
