@@ -163,7 +163,7 @@ pub enum ApiErrorBody {
     OpenAi(OpenAiError),
     /// `{detail: "message"}`.
     Detail(String),
-    /// Anything else, as one readable line of at most [`SNIPPET_MAX_CHARS`] characters
+    /// Anything else, as one readable line of at most [`SNIPPET_MAX_CHARS`](super::SNIPPET_MAX_CHARS) characters
     /// (the `<title>` of an HTML page; empty for an empty body).
     Text(String),
 }
