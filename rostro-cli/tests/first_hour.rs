@@ -299,3 +299,25 @@ async fn stream_json_implies_json() {
     let o = run(env.cmd(["chat", "--help"])).await;
     assert!(stdout(&o).contains("(implies --json)"), "{}", stdout(&o));
 }
+
+/// A negative number for any numeric flag is a value that is answered, never clap's
+/// "unexpected argument '-1'" (the unit test in cli.rs walks every flag; this is the
+/// spawned binary).
+#[tokio::test(flavor = "multi_thread")]
+async fn negative_numbers_reach_the_flag_that_takes_them() {
+    let env = Env::new();
+    for args in [
+        &["--retries", "-1", "search", "dragon"][..],
+        &["chat", "--max-tokens", "-5", "hi"],
+        &["gallery", "upload", "--project", "1", "-j", "-2", "."],
+        &["imagine", "wait", "abc", "--poll-interval", "-1"],
+    ] {
+        let o = run(env.cmd(args)).await;
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+        assert!(!err.contains("4294967295"), "{args:?}: {err}");
+    }
+    let o = run(env.cmd(["--retries", "-1", "search", "dragon"])).await;
+    assert!(stderr(&o).contains("positive whole number or 0"), "{}", stderr(&o));
+}
