@@ -319,5 +319,9 @@ async fn negative_numbers_reach_the_flag_that_takes_them() {
         assert!(!err.contains("4294967295"), "{args:?}: {err}");
     }
     let o = run(env.cmd(["--retries", "-1", "search", "dragon"])).await;
-    assert!(stderr(&o).contains("positive whole number or 0"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("positive whole number or 0"),
+        "{}",
+        stderr(&o)
+    );
 }
