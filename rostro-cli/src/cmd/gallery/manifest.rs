@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::exit::{CliError, CliResult};
 
+/// One manifest line (its JSON form is [`RecordLine`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(into = "RecordLine", try_from = "RecordLine")]
 pub struct Record {

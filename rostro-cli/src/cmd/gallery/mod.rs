@@ -90,7 +90,6 @@ pub struct DeleteArgs {
     pub project: Option<i64>,
 }
 
-/// One manifest line (its JSON form is [`RecordLine`]).
 /// Runs `rostro gallery`.
 pub fn run(ctx: &Ctx, cmd: GalleryCmd) -> CliResult {
     match cmd {
