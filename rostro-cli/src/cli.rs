@@ -194,7 +194,9 @@ pub fn run(cli: Cli) -> CliResult {
         Some(expr) => Some(crate::jq::Jq::compile(expr).map_err(CliError::Usage)?),
         None => None,
     };
-    let out = crate::output::Output::new(cli.global.json, jq, cli.global.no_color);
+    // `chat --stream-json` prints NDJSON chunks: it implies --json (its help says so).
+    let json = cli.global.json || matches!(&cli.command, Command::Chat(a) if a.stream_json);
+    let out = crate::output::Output::new(json, jq, cli.global.no_color);
     let ctx = Ctx::new(cli.global, out);
     match cli.command {
         Command::Auth(c) => cmd::auth::run(&ctx, c),
@@ -221,9 +223,140 @@ pub fn run(cli: Cli) -> CliResult {
     }
 }
 
-/// The clap command (for completions and the man page).
+/// Parses the process's arguments with [`command`] (so subcommand help is the short kind).
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os().collect())
+}
+
+/// Parses a command line (the program name first). Global options after `api call
+/// OPERATION_ID` are moved in front and the line parsed again, so they work there as after
+/// any other command.
+pub fn parse_from(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let mut cmd = command();
+    let cli = parse_with(&mut cmd, args.clone())?;
+    let Command::Api(api) = &cli.command else {
+        return Ok(cli);
+    };
+    let Some(rest) = api.call_rest() else {
+        return Ok(cli);
+    };
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let (lifted, kept) = cmd::api::lift_globals(&globals, rest);
+    // `rest` is what clap took from the end of the line; anything else leaves it as it is.
+    let Some(head_len) = args.len().checked_sub(rest.len()) else {
+        return Ok(cli);
+    };
+    if lifted.is_empty()
+        || args[head_len..].iter().ne(rest
+            .iter()
+            .map(std::ffi::OsString::from)
+            .collect::<Vec<_>>()
+            .iter())
+    {
+        return Ok(cli);
+    }
+    let mut again: Vec<std::ffi::OsString> = args[..1].to_vec();
+    again.extend(lifted.into_iter().map(Into::into));
+    again.extend(args[1..head_len].iter().cloned());
+    again.extend(kept.into_iter().map(Into::into));
+    parse_with(&mut cmd, again)
+}
+
+fn parse_with(cmd: &mut clap::Command, args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let matches = cmd
+        .try_get_matches_from_mut(args)
+        .map_err(|e| negative_count(e, cmd))?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches).map_err(|e| e.format(cmd))
+}
+
+/// The clap command: parsing, completions and man pages all use this one.
+///
+/// The global options are listed once, under `rostro --help`; each subcommand's help points
+/// there instead of repeating them (as `gh` does). Clap copies a global option into every
+/// subcommand unless the subcommand already has it, so each subcommand gets a hidden copy
+/// first: still accepted anywhere on the line, not shown.
 pub fn command() -> clap::Command {
-    <Cli as clap::CommandFactory>::command()
+    let cmd = <Cli as clap::CommandFactory>::command().mut_args(numbers_may_be_negative);
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    cmd.mut_subcommands(|sub| hide_globals(sub, &globals))
+}
+
+/// A count or size given as a negative number says what is wanted, instead of the parser's
+/// range of `0..=4294967295`.
+fn negative_count(e: clap::Error, cmd: &mut clap::Command) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = |k| match e.get(k) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let (Some(arg), Some(value)) = (
+        text(ContextKind::InvalidArg),
+        text(ContextKind::InvalidValue),
+    ) else {
+        return e;
+    };
+    // clap's unsigned parsers answer with their range (`-1 is not in 0..=4294967295`).
+    let unsigned =
+        e.kind() == ErrorKind::ValueValidation && e.to_string().contains(" is not in 0..=");
+    if !unsigned || !value.starts_with('-') {
+        return e;
+    }
+    clap::Error::raw(
+        ErrorKind::ValueValidation,
+        format!("invalid value '{value}' for '{arg}': it must be a positive whole number or 0"),
+    )
+    .format(cmd)
+}
+
+/// Clap reads `--flag -1` as two flags unless the flag allows negative numbers; every flag
+/// that takes a number does, so a negative value reaches its parser and is answered there.
+fn numbers_may_be_negative(a: clap::Arg) -> clap::Arg {
+    use std::any::TypeId;
+    let t = a.get_value_parser().type_id();
+    let numeric = [
+        TypeId::of::<u8>(),
+        TypeId::of::<u16>(),
+        TypeId::of::<u32>(),
+        TypeId::of::<u64>(),
+        TypeId::of::<usize>(),
+        TypeId::of::<i32>(),
+        TypeId::of::<i64>(),
+        TypeId::of::<f32>(),
+        TypeId::of::<f64>(),
+        TypeId::of::<Duration>(),
+    ]
+    .iter()
+    .any(|id| t == *id);
+    if numeric && !a.is_positional() && a.get_action().takes_values() {
+        a.allow_negative_numbers(true)
+    } else {
+        a
+    }
+}
+
+/// Where a subcommand's help points for the options every command accepts.
+pub const GLOBAL_OPTIONS_POINTER: &str = "Global options: see `rostro --help`";
+
+fn hide_globals(sub: clap::Command, globals: &[clap::Arg]) -> clap::Command {
+    let mut sub = sub.mut_args(numbers_may_be_negative);
+    for a in globals {
+        sub = sub.arg(a.clone().hide(true));
+    }
+    // clap's default layout, plus the pointer under the options.
+    let template = format!(
+        "{{before-help}}{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\n{{all-args}}\n\n\
+         {GLOBAL_OPTIONS_POINTER}{{after-help}}"
+    );
+    sub.help_template(template)
+        .mut_subcommands(|s| hide_globals(s, globals))
 }
 
 #[cfg(test)]
@@ -233,6 +366,60 @@ mod tests {
     #[test]
     fn command_tree_is_valid() {
         super::command().debug_assert();
+    }
+
+    /// Every flag that takes a number answers `-1` with what it wants, never with clap's
+    /// "unexpected argument '-1'" (which reads as if the flag took no value).
+    #[test]
+    fn negative_numbers_are_values_of_every_numeric_flag() {
+        use std::any::TypeId;
+        fn numeric(a: &clap::Arg) -> bool {
+            let t = a.get_value_parser().type_id();
+            [
+                TypeId::of::<u8>(),
+                TypeId::of::<u16>(),
+                TypeId::of::<u32>(),
+                TypeId::of::<u64>(),
+                TypeId::of::<usize>(),
+                TypeId::of::<i32>(),
+                TypeId::of::<i64>(),
+                TypeId::of::<f32>(),
+                TypeId::of::<f64>(),
+                TypeId::of::<Duration>(),
+            ]
+            .iter()
+            .any(|id| t == *id)
+        }
+        fn walk(cmd: &clap::Command, path: &mut Vec<String>, bad: &mut Vec<String>, n: &mut usize) {
+            for a in cmd.get_arguments() {
+                let Some(long) = a.get_long() else { continue };
+                if a.is_positional() || !a.get_action().takes_values() || !numeric(a) {
+                    continue;
+                }
+                let mut argv: Vec<std::ffi::OsString> = vec!["rostro".into()];
+                argv.extend(path.iter().map(Into::into));
+                argv.push(format!("--{long}").into());
+                argv.push("-1".into());
+                if let Err(e) = parse_from(argv) {
+                    let text = e.to_string();
+                    if text.contains("unexpected argument '-1'") || text.contains("0..=") {
+                        bad.push(format!("{} --{long}: {text}", path.join(" ")));
+                    }
+                }
+                *n += 1;
+            }
+            for sub in cmd.get_subcommands() {
+                path.push(sub.get_name().to_owned());
+                walk(sub, path, bad, n);
+                path.pop();
+            }
+        }
+        let mut cmd = command();
+        cmd.build();
+        let (mut bad, mut n) = (Vec::new(), 0);
+        walk(&cmd, &mut Vec::new(), &mut bad, &mut n);
+        assert!(bad.is_empty(), "`-1` is not taken as a value of: {bad:#?}");
+        assert!(n > 20, "only {n} numeric flags found");
     }
 
     #[test]

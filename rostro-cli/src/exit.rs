@@ -22,7 +22,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (
         4,
         "not found (HTTP 404; Routstr: `wallet refund --token` for a token the node has no \
-         balance for)",
+         balance for; `gallery upload`: nothing to upload, e.g. an empty directory)",
     ),
     (5, "rate limited (HTTP 429 after the retries)"),
     (6, "a generation failed (imagine)"),

@@ -173,9 +173,155 @@ fn errors_name_the_request_and_say_what_to_do_next() {
     .output()
     .unwrap();
     let err = stderr(&o);
-    assert!(err.contains("could not connect"), "{err}");
+    assert!(
+        err.contains("could not connect to http://127.0.0.1:9/search: connection refused"),
+        "{err}"
+    );
     assert!(
         err.contains("--base-url") && err.contains("--mock"),
         "{err}"
+    );
+}
+
+/// The global options are listed once, under `rostro --help`; subcommand help points there
+/// instead of repeating them, and they are still accepted after any subcommand.
+#[tokio::test(flavor = "multi_thread")]
+async fn global_options_are_shown_once_and_accepted_everywhere() {
+    let env = Env::new();
+    let o = run(env.cmd(["--help"])).await;
+    assert_code(&o, 0);
+    let top = stdout(&o);
+    for flag in ["--base-url", "--profile", "--jq", "--retries", "--mock"] {
+        assert!(top.contains(flag), "{flag} in {top}");
+    }
+    for args in [
+        &["search", "--help"][..],
+        &["imagine", "image", "--help"],
+        &["api", "call", "--help"],
+        &["gallery", "upload", "-h"],
+        &["help", "chat"],
+    ] {
+        let o = run(env.cmd(args)).await;
+        assert_code(&o, 0);
+        let help = stdout(&o);
+        assert!(
+            help.contains("Global options: see `rostro --help`"),
+            "{args:?}: {help}"
+        );
+        for flag in [
+            "--base-url",
+            "--profile <NAME>",
+            "--retries",
+            "--idempotent",
+        ] {
+            assert!(!help.contains(flag), "{args:?} repeats {flag}: {help}");
+        }
+    }
+    // Hidden from help, not from the parser.
+    let o = run(env.cmd(["search", "dragon", "--mock", "--limit", "1", "--json"])).await;
+    assert_code(&o, 0);
+}
+
+/// `api call OP` takes global options after its parameters like every other command, and
+/// a parameter's value that looks like a flag stays the value.
+#[tokio::test(flavor = "multi_thread")]
+async fn global_options_work_after_api_call() {
+    let env = Env::new();
+    let o = run(env.cmd([
+        "api",
+        "call",
+        "search_projects",
+        "--first",
+        "2",
+        "--jq",
+        ".nodes[].name",
+        "-v",
+        "--mock",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 2, "{}", stdout(&o));
+    assert!(!stdout(&o).contains('{'), "--jq applied: {}", stdout(&o));
+    assert!(stderr(&o).contains("> GET "), "-v traced: {}", stderr(&o));
+    let o = run(env.cmd([
+        "api",
+        "call",
+        "search_projects",
+        "--search",
+        "--json",
+        "--first",
+        "1",
+        "--mock",
+        "-v",
+    ]))
+    .await;
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("search=--json"), "{}", stderr(&o));
+}
+
+/// `rostro api GET` (a method, no path) is a usage error that shows the usage, not a
+/// request to `/GET`.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_with_a_method_and_no_path_is_a_usage_error() {
+    let env = Env::new();
+    for args in [&["api", "GET"][..], &["api", "delete"], &["api"]] {
+        let o = run(env.cmd(args)).await;
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(err.contains("Usage: rostro api"), "{args:?}: {err}");
+        assert!(!err.contains("could not connect"), "{args:?}: {err}");
+    }
+}
+
+/// `chat --stream-json` implies `--json` (NDJSON chunks, not plain text); with
+/// `--no-stream` there is nothing to stream: a usage error.
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_json_implies_json() {
+    let mock = RostroMock::start().await;
+    let env = Env::new();
+    let base = mock.uri();
+    let o = run(with_env(
+        env.cmd(["--base-url", &base, "chat", "--stream-json", "hello there"]),
+        "ROSTRO_API_KEY",
+        "test-key-0000000",
+    ))
+    .await;
+    assert_code(&o, 0);
+    let lines = ndjson(&o);
+    assert!(lines.len() > 1, "{}", stdout(&o));
+    assert!(
+        lines.iter().all(|l| l["object"] == "chat.completion.chunk"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(env.cmd(["chat", "--stream-json", "--no-stream", "hi"])).await;
+    assert_code(&o, 2);
+    let o = run(env.cmd(["chat", "--help"])).await;
+    assert!(stdout(&o).contains("(implies --json)"), "{}", stdout(&o));
+}
+
+/// A negative number for any numeric flag is a value that is answered, never clap's
+/// "unexpected argument '-1'" (the unit test in cli.rs walks every flag; this is the
+/// spawned binary).
+#[tokio::test(flavor = "multi_thread")]
+async fn negative_numbers_reach_the_flag_that_takes_them() {
+    let env = Env::new();
+    for args in [
+        &["--retries", "-1", "search", "dragon"][..],
+        &["chat", "--max-tokens", "-5", "hi"],
+        &["gallery", "upload", "--project", "1", "-j", "-2", "."],
+        &["imagine", "wait", "abc", "--poll-interval", "-1"],
+    ] {
+        let o = run(env.cmd(args)).await;
+        assert_code(&o, 2);
+        let err = stderr(&o);
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+        assert!(!err.contains("4294967295"), "{args:?}: {err}");
+    }
+    let o = run(env.cmd(["--retries", "-1", "search", "dragon"])).await;
+    assert!(
+        stderr(&o).contains("positive whole number or 0"),
+        "{}",
+        stderr(&o)
     );
 }

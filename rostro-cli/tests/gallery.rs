@@ -228,3 +228,60 @@ async fn all_rejected_keeps_the_error_class() {
     .await;
     assert_code(&o, 2);
 }
+
+/// An upload that uploads nothing is not a success: an empty directory, or one whose every
+/// file is skipped, exits 4; what was skipped is listed with the reason, and a run that
+/// uploads lists what it left out too.
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_to_upload_fails_and_skipped_files_are_listed() {
+    let mock = RostroMock::start().await;
+    let env = Env::new();
+    let empty = env.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let upload = |dir: &std::path::Path| {
+        keyed(
+            &env,
+            &mock.uri(),
+            &[
+                "gallery",
+                "upload",
+                "--project",
+                "42",
+                dir.to_str().unwrap(),
+            ],
+        )
+    };
+    let o = run(upload(&empty)).await;
+    assert_code(&o, 4);
+    assert!(stderr(&o).contains("nothing uploaded"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains('✓'), "{}", stderr(&o));
+
+    let notes = env.path().join("notes");
+    std::fs::create_dir_all(notes.join(".cache")).unwrap();
+    std::fs::write(notes.join("todo.txt"), "not an image").unwrap();
+    let o = run(upload(&notes)).await;
+    assert_code(&o, 4);
+    let err = stderr(&o);
+    assert!(
+        err.contains("todo.txt: not an image") && err.contains(".cache: hidden directory"),
+        "{err}"
+    );
+    assert!(err.contains("no images (2 file(s) skipped"), "{err}");
+    assert!(mock.requests_to("POST", "/api/gallery/upload").is_empty());
+
+    let dir = make_images(&env, 1);
+    let o = run(upload(&dir)).await;
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("README.txt: not an image"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("1 left out"), "{}", stderr(&o));
+    let o = run(env.cmd(["gallery", "upload", "--help"])).await;
+    assert!(
+        stdout(&o).contains("4 when there was nothing to upload"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -58,6 +58,12 @@ pub const ENV_BASE_URL: &str = "ROSTRO_BASE_URL";
 pub const ENV_MIMIC_BASE_URL: &str = "ROSTRO_MIMIC_BASE_URL";
 
 /// An API key. `Debug` and `Display` print `***`; only [`expose`](ApiKey::expose) reveals it.
+///
+/// ```
+/// let key = rostro_sdk::ApiKey::new("ch-secret");
+/// assert_eq!(format!("{key} {key:?}"), "*** ***");
+/// assert_eq!(key.expose(), "ch-secret");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct ApiKey(Box<str>);
 
@@ -113,6 +119,18 @@ pub enum AuthStyle {
 /// A Rostro API client. Cheap to clone; clones share configuration and connection pool.
 ///
 /// See [`Client::execute`] and [`Client::execute_raw`] for sending requests.
+///
+/// ```no_run
+/// use rostro_sdk::prelude::*;
+///
+/// # async fn run() -> Result<()> {
+/// let client = Client::new("ch-your-key")?;
+/// // Each group of operations is a handle: client.<group>().<method>(...).send().
+/// let page = client.search().list().search("dragon").first(3).send().await?;
+/// println!("{} result(s)", page.nodes.map_or(0, |n| n.len()));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<ClientInner>,
@@ -161,16 +179,24 @@ impl Client {
         Self::builder().api_key(api_key).build()
     }
 
-    /// A client configured from `ROSTRO_API_KEY` (required), `ROSTRO_BASE_URL` and
-    /// `ROSTRO_MIMIC_BASE_URL` (optional). A missing key is an [`Error::Config`].
+    /// A client configured from `ROSTRO_API_KEY`, `ROSTRO_BASE_URL` and
+    /// `ROSTRO_MIMIC_BASE_URL`, each optional. Without a key the client is keyless: public
+    /// operations (search, character pages, models) work, and one that needs a key fails
+    /// with the server's `401` as an [`Error::Api`] (see [`Client::has_api_key`] to check
+    /// first). A variable that is set but invalid (a key with a newline, a base URL that is
+    /// not `http(s)://`) is an [`Error::Config`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> rostro_sdk::Result<()> {
+    /// let client = rostro_sdk::Client::from_env()?;
+    /// if !client.has_api_key() {
+    ///     eprintln!("no ROSTRO_API_KEY: only public operations will work");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_env() -> Result<Self> {
-        let builder = ClientBuilder::from_env();
-        if builder.api_key.is_none() {
-            return Err(Error::config(format!(
-                "the {ENV_API_KEY} environment variable is not set"
-            )));
-        }
-        builder.build()
+        ClientBuilder::from_env().build()
     }
 
     /// A builder with default settings and no API key.
@@ -225,6 +251,23 @@ impl Client {
 }
 
 /// Configures a [`Client`]. Invalid values are reported by [`build`](ClientBuilder::build).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use rostro_sdk::{AuthStyle, Client};
+///
+/// # fn run() -> rostro_sdk::Result<()> {
+/// let client = Client::builder()
+///     .base_url("http://127.0.0.1:8080") // e.g. a rostro-mock in a test
+///     .api_key("test-key")
+///     .auth_style(AuthStyle::Bearer)
+///     .timeout(Duration::from_secs(30))
+///     .max_retries(0)
+///     .build()?;
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct ClientBuilder {
     api_key: Option<ApiKey>,

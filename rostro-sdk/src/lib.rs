@@ -1,39 +1,6 @@
-//! Typed Rust client for the Rostro API: AI characters, chat, lore and media generation, and
-//! its OpenAI-compatible ("mimic") inference API.
+#![doc = include_str!("../README.md")]
 //!
-//! # Quick start
-//!
-//! ```no_run
-//! use rostro_sdk::{CallOptions, Client};
-//! use rostro_sdk::types::{GenerationRequest, GenerationType};
-//! use std::time::Duration;
-//!
-//! # async fn run() -> rostro_sdk::Result<()> {
-//! // `ROSTRO_API_KEY` (and optionally `ROSTRO_BASE_URL`) from the environment.
-//! let client = Client::from_env()?;
-//!
-//! // Every operation is `client.<group>().<method>(path params)`, then setters, then `send()`.
-//! let gallery = client.gallery().list_for_project(172700).page(1).send().await?;
-//! for item in gallery.nodes.unwrap_or_default() {
-//!     println!("{:?} {:?}", item.uuid, item.primary_image_path);
-//! }
-//!
-//! // Request bodies are typed; enums keep unknown values instead of failing.
-//! let item = client
-//!     .imagine()
-//!     .create()
-//!     .body(GenerationRequest {
-//!         prompt: Some("a lighthouse at dusk".into()),
-//!         generation_type: Some(GenerationType::TextToImage),
-//!         ..Default::default()
-//!     })
-//!     .request_timeout(Duration::from_secs(30)) // per-call options on every builder
-//!     .send()
-//!     .await?;
-//! println!("generation {:?}", item.generation_uuid);
-//! # Ok(())
-//! # }
-//! ```
+//! [`prelude`] holds the names above; the rest of this page maps the crate.
 //!
 //! # Layout
 //!
@@ -120,6 +87,7 @@ mod codec;
 pub mod error;
 pub mod generated;
 pub mod media;
+pub mod prelude;
 pub mod request;
 pub mod response;
 mod retry;
@@ -137,3 +105,9 @@ pub use generated::types;
 pub use request::{CallOptions, RequestOptions};
 pub use response::{RateLimit, Response, ResponseMeta};
 pub use retry::MAX_SERVER_WAIT;
+
+// The workspace README's Rust blocks are compiled (and this crate's README is its docs), so
+// neither can drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;

@@ -371,11 +371,7 @@ impl Failure {
 
     fn into_error(self, operation: &'static str, timeout: Duration) -> Error {
         match self {
-            Failure::Connect(e) => Error::Connect {
-                operation,
-                message: root_cause(&e),
-                source: e.without_url(),
-            },
+            Failure::Connect(e) => Error::connect(operation, e),
             Failure::Timeout => Error::Timeout {
                 operation,
                 timeout,

@@ -28,6 +28,25 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # In your application's tests
+//!
+//! Add `rostro-mock` as a dev-dependency next to `rostro-sdk` (with tokio's `macros` and
+//! `rt-multi-thread` for `#[tokio::test]`), start a mock per test and point a client at
+//! [`RostroMock::uri`]: every operation answers on 127.0.0.1, any key is accepted, and the
+//! mock records what it received ([`RostroMock::requests_to`], [`RostroMock::attempts`]) and
+//! injects faults ([`RostroMock::inject_fault`]).
+//!
+//! ```toml
+//! [dev-dependencies]
+//! rostro-mock = "0.1"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! `examples/tests/app_with_mock.rs` in the repository is a complete, compiled and run test
+//! of this kind (application code, a mock, a fault, typed errors). Programs in other
+//! languages can run the binary instead (`rostro-mock --port 8080`) and steer it through the
+//! control API below.
+//!
 //! # Design
 //!
 //! One base URL ([`RostroMock::uri`]) is served by a small hyper listener

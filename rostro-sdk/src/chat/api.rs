@@ -16,8 +16,9 @@ use crate::generated::prompt::PromptApi;
 /// `create` and `stream` (and `create_for_model` and `stream_for_model` where the API has a
 /// per-model route) on a handle whose `request(req)` prepares the call.
 macro_rules! completion_methods {
-    (@one $req:ty, $answer:ty, $stream:ty, $route:literal) => {
+    (@one $req:ty, $answer:ty, $stream:ty, $route:literal $(, #[$m:meta])*) => {
         #[doc = concat!("Creates a completion: `POST ", $route, "` without streaming.")]
+        $(#[$m])*
         pub async fn create(&self, req: $req) -> Result<$answer> {
             self.request(req).send().await
         }
@@ -29,14 +30,14 @@ macro_rules! completion_methods {
             self.request(req).stream().await
         }
     };
-    ($api:ty, $req:ty => $answer:ty, $stream:ty, $route:literal) => {
+    ($(#[$m:meta])* $api:ty, $req:ty => $answer:ty, $stream:ty, $route:literal) => {
         impl $api {
-            completion_methods!(@one $req, $answer, $stream, $route);
+            completion_methods!(@one $req, $answer, $stream, $route $(, #[$m])*);
         }
     };
-    ($api:ty, $req:ty => $answer:ty, $stream:ty, $route:literal, $model_route:literal) => {
+    ($(#[$m:meta])* $api:ty, $req:ty => $answer:ty, $stream:ty, $route:literal, $model_route:literal) => {
         impl $api {
-            completion_methods!(@one $req, $answer, $stream, $route);
+            completion_methods!(@one $req, $answer, $stream, $route $(, #[$m])*);
 
             #[doc = concat!("Creates a completion on the per-model route `POST ", $model_route, "`.")]
             pub async fn create_for_model(
@@ -60,6 +61,28 @@ macro_rules! completion_methods {
 }
 
 completion_methods!(
+    /// The chat handle `client.chat()`: [`create`](ChatApi::create) for a whole reply,
+    /// `stream` for one piece at a time, `request` for per-call options (a Routstr payment,
+    /// an idle timeout) before either.
+    ///
+    /// ```no_run
+    /// use rostro_sdk::prelude::*;
+    ///
+    /// # async fn run(client: Client) -> Result<()> {
+    /// let request = ChatCompletionRequest::new(
+    ///     "mobile",
+    ///     vec![Message::system("Answer in one line."), Message::user("What is a lighthouse?")],
+    /// );
+    /// let reply = client.chat().create(request.clone()).await?;
+    /// println!("{}", reply.content().unwrap_or_default());
+    ///
+    /// let mut stream = client.chat().stream(request).await?;
+    /// while let Some(chunk) = stream.next().await {
+    ///     print!("{}", chunk?.content().unwrap_or_default());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     ChatApi,
     ChatCompletionRequest => ChatCompletion,
     ChatStream,

@@ -124,6 +124,20 @@ impl EngineUploadApi {
 
 /// A configured chunked upload, from [`EngineUploadApi::upload_file`] or
 /// [`EngineUploadApi::resume`].
+///
+/// ```no_run
+/// use rostro_sdk::media::UploadState;
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let done = client.engine_upload().upload_file("level.glb").send().await?;
+/// println!("{:?}", done);
+/// // After a crash: carry on from the saved state (only missing parts are sent).
+/// let state = UploadState::load("level.glb.upload.json").await?;
+/// let done = client.engine_upload().resume(state).send().await?;
+/// # let _ = done;
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "an upload does nothing until `.send().await`"]
 pub struct ChunkedUpload {
     client: Client,

@@ -85,6 +85,18 @@ pub struct DownloadedMedia {
 
 /// A pending download of one or more media files; `.await` it (or call
 /// [`send`](Self::send)).
+///
+/// ```no_run
+/// use rostro_sdk::media::Download;
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let saved = Download::url(&client, "https://cdn.example/media/a.png", "a.png")
+///     .on_progress(|p| eprintln!("{} of {:?} bytes", p.bytes, p.total))
+///     .await?;
+/// println!("{}", saved.primary.sha256);
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "a download does nothing until awaited"]
 pub struct Download {
     client: Client,

@@ -180,6 +180,24 @@ impl ImagineApi {
 
 /// A running (or finished) generation. Cheap to clone; keep a clone (or its uuid) to wait
 /// again or [`resume`](ImagineApi::resume) later.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use rostro_sdk::media::GenerationSpec;
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let generation = client
+///     .imagine()
+///     .generate(GenerationSpec::text_to_image("a red fox"))
+///     .await?;
+/// let uuid = generation.generation_uuid().to_owned();
+/// let done = generation.timeout(Duration::from_secs(300)).wait().await?;
+/// // Another process (or a retry after a timeout) picks it up by its uuid.
+/// let again = client.imagine().resume(uuid).wait().await?;
+/// # let _ = (done, again);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 #[must_use = "a generation handle does nothing until you `.wait()` for it"]
 pub struct Generation {
@@ -409,6 +427,15 @@ impl Generation {
 }
 
 /// A finished generation: its item and its media, ready to [`download`](Self::download).
+///
+/// ```no_run
+/// # async fn run(done: rostro_sdk::media::CompletedGeneration) -> rostro_sdk::Result<()> {
+/// println!("{:?}", done.primary_url());
+/// let saved = done.download("renders/").overwrite(true).await?;
+/// println!("{} ({} bytes, sha256 {})", saved.primary.path.display(), saved.primary.size, saved.primary.sha256);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct CompletedGeneration {
     client: Client,

@@ -65,6 +65,19 @@ use crate::request::Request;
 use crate::{Client, Error, Result};
 
 /// A stream of items across pages, from `.stream()` or [`Client::paginate`].
+///
+/// ```no_run
+/// use futures::StreamExt;
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// // Pages are fetched as the stream is read; stop after 100 items.
+/// let mut items = client.gallery().list_for_project(42).stream_limit(100);
+/// while let Some(item) = items.next().await {
+///     println!("{:?}", item?.uuid);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct ItemStream<T> {
     inner: BoxStream<'static, Result<T>>,

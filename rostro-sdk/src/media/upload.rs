@@ -52,6 +52,23 @@ use crate::{Client, Error, Result};
 
 /// A file to upload: a path (re-opened on every attempt), bytes, a reader of known length
 /// (read once, so never retried), or a URL (for endpoints that accept one).
+///
+/// ```no_run
+/// use rostro_sdk::media::Upload;
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let item = client
+///     .gallery()
+///     .upload_file(42, Upload::path("cover.png"))
+///     .caption("the cover")
+///     .on_progress(|p| eprintln!("{} bytes sent", p.bytes))
+///     .send()
+///     .await?;
+/// let from_memory = Upload::bytes("notes.png", vec![0u8; 16]).content_type("image/png");
+/// # let _ = (item, from_memory);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Upload {
     pub(crate) kind: UploadKind,

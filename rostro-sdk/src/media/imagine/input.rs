@@ -13,6 +13,15 @@ use crate::{Error, Result};
 
 /// An image given to a generation: a URL or base64 string (passed through as is) or a local
 /// file, bytes or reader (sent as a base64 `data:` URL, encoded while the request streams).
+///
+/// ```
+/// use rostro_sdk::media::ImageInput;
+///
+/// let from_disk = ImageInput::path("photo.png");
+/// let from_web: ImageInput = "https://example.com/photo.png".into();
+/// let in_memory = ImageInput::bytes("image/png", vec![0x89, b'P', b'N', b'G']);
+/// # let _ = (from_disk, from_web, in_memory);
+/// ```
 #[derive(Clone)]
 pub struct ImageInput(pub(super) ImageKind);
 

@@ -15,6 +15,19 @@ use crate::{Error, Result};
 
 /// A checked `POST /imagine` request: pick the generation type with its constructor, set
 /// options, then [`ImagineApi::generate`].
+///
+/// ```no_run
+/// use rostro_sdk::media::{GenerationSpec, ImageInput};
+///
+/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
+/// let spec = GenerationSpec::image_to_image("the same scene in watercolour")
+///     .init_image(ImageInput::path("photo.png")) // read and sent as a data: URL
+///     .remove_background(true);
+/// let generation = client.imagine().generate(spec).await?;
+/// # let _ = generation;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 #[must_use = "a generation spec does nothing until passed to `client.imagine().generate(..)`"]
 pub struct GenerationSpec {
