@@ -120,6 +120,7 @@ mod codec;
 pub mod error;
 pub mod generated;
 pub mod media;
+mod pacing;
 pub mod request;
 pub mod response;
 mod retry;

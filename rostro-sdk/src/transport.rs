@@ -135,6 +135,7 @@ impl Client {
             let attempt = retries + 1;
             span.record("attempt", attempt);
             let last = retries >= prepared.max_retries;
+            let permit = inner.pacer.acquire(retries > 0, prepared.paced).await;
             let http_req = prepared.attempt(&inner.http, retries, last).await?;
             let deadline = deadline_after(prepared.timeout);
 
@@ -144,6 +145,7 @@ impl Client {
                 Ok(Ok(mut resp)) => {
                     let status = resp.status();
                     span.record("status", status.as_u16());
+                    permit.observe(status, resp.headers());
                     if let Some(hook) = &prepared.on_headers {
                         let mut headers = resp.headers().clone();
                         mark_sensitive(&mut headers);
@@ -202,7 +204,7 @@ impl Client {
                 } => *rejected || (*retryable && prepared.replayable),
                 Failure::Timeout | Failure::Transport(_) | Failure::Body(..) => prepared.replayable,
             };
-            if last || !allowed {
+            if last || !allowed || !permit.take_retry(failure.retry_cost()) {
                 return Err(failure.into_error(op.id, prepared.timeout));
             }
             let wait = match failure.server_wait() {
@@ -295,6 +297,16 @@ impl Failure {
         match self {
             Failure::Status { wait, .. } => *wait,
             _ => None,
+        }
+    }
+
+    /// What retrying after this failure costs from the client's retry budget.
+    fn retry_cost(&self) -> u32 {
+        match self {
+            Failure::Status { rejected: true, .. } => 0,
+            Failure::Timeout => crate::pacing::TIMEOUT_RETRY_COST,
+            Failure::Body(inner, _) => inner.retry_cost(),
+            _ => crate::pacing::RETRY_COST,
         }
     }
 
@@ -490,6 +502,8 @@ struct Prepared {
     replayable: bool,
     /// Called with every response's headers before its body is read.
     on_headers: Option<crate::request::HeadersHook>,
+    /// Whether the API's rate limit applies (not to foreign URLs: another server's limit).
+    paced: bool,
 }
 
 impl Prepared {
@@ -577,6 +591,7 @@ fn prepare_foreign(inner: &ClientInner, req: ForeignRequest) -> Prepared {
         max_retries: req.max_retries.unwrap_or(inner.max_retries),
         replayable: req.op.method.is_idempotent(),
         on_headers: None,
+        paced: false,
     }
 }
 
@@ -734,5 +749,6 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         max_retries: options.retry_limit().unwrap_or(inner.max_retries),
         replayable,
         on_headers: options.on_headers().cloned(),
+        paced: true,
     })
 }
