@@ -436,8 +436,8 @@ impl ClientBuilder {
     /// a success gives 1 back (5 after a retry); rejections (429, 503 with `Retry-After`)
     /// cost nothing. With too few tokens left a failure is returned instead of retried, so
     /// a failing server is not hammered by every request at once.
-    pub fn retry_budget(mut self, tokens: impl Into<Option<u32>>) -> Self {
-        self.retry_budget = tokens.into();
+    pub fn retry_budget(mut self, tokens: Option<u32>) -> Self {
+        self.retry_budget = tokens;
         self
     }
 
