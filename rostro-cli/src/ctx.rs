@@ -128,6 +128,9 @@ impl Ctx {
         if self.g.idempotent {
             b = b.idempotent_posts(true);
         }
+        if self.g.no_pacing {
+            b = b.pacing(false);
+        }
         // Test hook: a short first backoff keeps retry tests fast.
         if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
             && let Ok(ms) = ms.parse::<u64>()

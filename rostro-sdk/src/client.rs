@@ -30,8 +30,8 @@ use std::time::Duration;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::error::{Error, Result};
-use crate::request::is_sensitive_header;
 use crate::pacing::{DEFAULT_RETRY_BUDGET, Pacer};
+use crate::request::is_sensitive_header;
 use crate::retry::{Backoff, DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY};
 
 /// Default API base URL.

@@ -168,7 +168,11 @@ impl Permit<'_> {
         if let Some(capacity) = pacer.budget_capacity
             && status.is_success()
         {
-            let refund = if self.retry { RETRY_COST } else { SUCCESS_REFUND };
+            let refund = if self.retry {
+                RETRY_COST
+            } else {
+                SUCCESS_REFUND
+            };
             s.tokens = s.tokens.saturating_add(refund).min(capacity);
         }
         if self.paced {
@@ -409,23 +413,44 @@ mod tests {
         assert!(pacer.acquire(true, true).await.take_retry(RETRY_COST));
         assert!(!pacer.acquire(true, true).await.take_retry(RETRY_COST));
         // A success after a retry gives the retry's cost back; then one more retry fits.
-        pacer.acquire(true, true).await.observe(StatusCode::OK, &HeaderMap::new());
+        pacer
+            .acquire(true, true)
+            .await
+            .observe(StatusCode::OK, &HeaderMap::new());
         assert!(pacer.acquire(false, true).await.take_retry(RETRY_COST));
         // Rejections are free, whatever is left.
         assert!(pacer.acquire(false, true).await.take_retry(0));
         // Never above the capacity.
         for _ in 0..100 {
-            pacer.acquire(false, true).await.observe(StatusCode::OK, &HeaderMap::new());
+            pacer
+                .acquire(false, true)
+                .await
+                .observe(StatusCode::OK, &HeaderMap::new());
         }
-        assert!(pacer.acquire(false, true).await.take_retry(TIMEOUT_RETRY_COST));
-        assert!(!pacer.acquire(false, true).await.take_retry(TIMEOUT_RETRY_COST));
+        assert!(
+            pacer
+                .acquire(false, true)
+                .await
+                .take_retry(TIMEOUT_RETRY_COST)
+        );
+        assert!(
+            !pacer
+                .acquire(false, true)
+                .await
+                .take_retry(TIMEOUT_RETRY_COST)
+        );
     }
 
     #[tokio::test(start_paused = true)]
     async fn no_budget_means_unlimited_retries() {
         let pacer = Pacer::new(true, None);
         for _ in 0..1000 {
-            assert!(pacer.acquire(true, true).await.take_retry(TIMEOUT_RETRY_COST));
+            assert!(
+                pacer
+                    .acquire(true, true)
+                    .await
+                    .take_retry(TIMEOUT_RETRY_COST)
+            );
         }
     }
 }

@@ -60,10 +60,7 @@ async fn a_paced_batch_slows_down_instead_of_failing() {
     assert_eq!(ok, REQUESTS, "every request is delivered");
     // Only the first wave, sent before any response said what the limit is, overshoots
     // (CONCURRENCY - LIMIT); a little slack for attempts overtaking each other on the way.
-    assert!(
-        limited <= CONCURRENCY,
-        "{limited} 429s for a paced batch"
-    );
+    assert!(limited <= CONCURRENCY, "{limited} 429s for a paced batch");
     // Every response carried the headers the pacing reads.
     for r in mock.received_requests() {
         assert!(r.status == 200 || r.status == 429, "{}", r.status);

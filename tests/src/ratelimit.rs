@@ -45,8 +45,7 @@ impl RateLimit {
         if limit == 0 {
             return Err("a rate limit must allow at least 1 request per window".into());
         }
-        if window.is_zero() || window.subsec_nanos() % 1_000_000 != 0 || window.as_secs() > 86_400
-        {
+        if window.is_zero() || window.subsec_nanos() % 1_000_000 != 0 || window.as_secs() > 86_400 {
             return Err(
                 "a rate-limit window must be a whole number of milliseconds, 1 ms to 24 h".into(),
             );
@@ -216,7 +215,17 @@ mod tests {
             assert_eq!((r.limit(), r.window()), (limit, Duration::from_millis(ms)));
             assert_eq!(r.to_string(), shown);
         }
-        for bad in ["", "100", "100/", "x/s", "100/parsec", "0/s", "5/0s", "-1/s", "1/25h"] {
+        for bad in [
+            "",
+            "100",
+            "100/",
+            "x/s",
+            "100/parsec",
+            "0/s",
+            "5/0s",
+            "-1/s",
+            "1/25h",
+        ] {
             let e = bad.parse::<RateLimit>().unwrap_err();
             assert!(e.contains("invalid rate limit"), "{bad}: {e}");
         }
@@ -226,7 +235,9 @@ mod tests {
     #[test]
     fn refuses_beyond_the_limit_within_a_window() {
         // A window of a day: the test cannot cross its end.
-        let limiter = Limiter::new(Some(RateLimit::new(3, Duration::from_secs(86_400)).unwrap()));
+        let limiter = Limiter::new(Some(
+            RateLimit::new(3, Duration::from_secs(86_400)).unwrap(),
+        ));
         let remaining: Vec<u64> = (0..3).map(|_| limiter.admit().unwrap().remaining).collect();
         assert_eq!(remaining, [2, 1, 0]);
         let reply = limiter.admit().unwrap_err();

@@ -122,7 +122,12 @@ fn a_bad_rate_limit_is_refused_with_a_message() {
             .spawn()
             .unwrap();
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         let status = child.wait().unwrap();
         assert!(!status.success(), "{bad}");
         assert!(err.contains("invalid rate limit"), "{bad}: {err}");
