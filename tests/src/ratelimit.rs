@@ -45,7 +45,10 @@ impl RateLimit {
         if limit == 0 {
             return Err("a rate limit must allow at least 1 request per window".into());
         }
-        if window.is_zero() || window.subsec_nanos() % 1_000_000 != 0 || window.as_secs() > 86_400 {
+        if window.is_zero()
+            || !window.subsec_nanos().is_multiple_of(1_000_000)
+            || window.as_secs() > 86_400
+        {
             return Err(
                 "a rate-limit window must be a whole number of milliseconds, 1 ms to 24 h".into(),
             );
@@ -99,9 +102,9 @@ impl fmt::Display for RateLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.window_ms();
         let (count, unit) = match ms {
-            _ if ms % 3_600_000 == 0 => (ms / 3_600_000, "h"),
-            _ if ms % 60_000 == 0 => (ms / 60_000, "min"),
-            _ if ms % 1000 == 0 => (ms / 1000, "s"),
+            _ if ms.is_multiple_of(3_600_000) => (ms / 3_600_000, "h"),
+            _ if ms.is_multiple_of(60_000) => (ms / 60_000, "min"),
+            _ if ms.is_multiple_of(1000) => (ms / 1000, "s"),
             _ => (ms, "ms"),
         };
         match count {
@@ -253,7 +256,7 @@ mod tests {
         assert_eq!(header("x-ratelimit-limit").as_deref(), Some("3"));
         let ms: u64 = header("retry-after-ms").unwrap().parse().unwrap();
         let secs: u64 = header("retry-after").unwrap().parse().unwrap();
-        assert!(ms >= 1 && ms <= 86_400_000 && secs == ms.div_ceil(1000));
+        assert!((1..=86_400_000).contains(&ms) && secs == ms.div_ceil(1000));
         // Refusals are not counted: still refused, still 0 left.
         assert!(limiter.admit().is_err());
     }
