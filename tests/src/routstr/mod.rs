@@ -99,20 +99,20 @@ pub const DEFAULT_MINT_URL: &str = "http://mint.rostro-mock.test";
 const USD_PER_SAT: f64 = 0.001;
 const KEYSET_ID: &str = "00ad268c4d1f5826";
 
+mod balance;
+mod chat;
+mod fail;
+mod lightning;
+mod mock;
 mod models;
 mod node;
-mod tokens;
-mod fail;
-mod routes;
-mod balance;
-mod lightning;
-mod chat;
-mod mock;
 mod persist;
+mod routes;
+mod tokens;
 
 pub use self::mock::{RoutstrMock, RoutstrMockBuilder};
 pub use self::models::{NodeQuirk, RoutstrModel};
 pub use self::node::RoutstrKey;
 pub use self::tokens::{mint_token, token_value_msats};
-pub(crate) use self::{models::*, node::*, routes::*};
 use self::{balance::*, chat::*, fail::*, lightning::*, tokens::*};
+pub(crate) use self::{models::*, node::*, routes::*};

@@ -33,10 +33,10 @@ const TEXT_FIELD_LIMIT: usize = 1024 * 1024;
 const SKELETON_LIMIT: usize = 4 * 1024 * 1024;
 const DEFAULT_PART_SIZE: u64 = 8 * 1024 * 1024;
 
-mod sink;
-mod multipart;
-mod gallery;
 mod chunked;
+mod gallery;
 mod listing;
+mod multipart;
+mod sink;
 
 pub(crate) use self::{chunked::*, gallery::*, listing::*, multipart::*, sink::*};
