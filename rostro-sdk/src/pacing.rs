@@ -56,6 +56,9 @@ struct State {
     budget: Option<u64>,
     /// `X-RateLimit-Limit`, the budget of a fresh window.
     limit: Option<u64>,
+    /// The lowest `X-RateLimit-Remaining` seen in the current window: the latest state of
+    /// the server's count (answers that report more were counted earlier and are stale).
+    floor: Option<u64>,
     /// When the current window ends.
     reset_at: Option<Instant>,
     /// No attempt starts before this (a 429's wait).
@@ -144,6 +147,7 @@ impl State {
         if self.reset_at.is_some_and(|t| t <= now) {
             // A new window: its limit, less what may still land in it, until a response says.
             self.reset_at = None;
+            self.floor = None;
             self.budget = self.limit.map(|l| l.saturating_sub(self.in_flight));
         }
         match (self.hold_until, self.budget) {
@@ -197,16 +201,17 @@ impl Permit<'_> {
             s.limit = Some(limit as u64);
         }
         if let Some(remaining) = number(REMAINING).map(|r| r as u64) {
-            // Attempts started after this one may not have been counted yet.
-            let budget = remaining.saturating_sub(s.started - self.seq);
             let same_window = match (s.reset_at, reset_at) {
                 (Some(a), Some(b)) => a.max(b) - a.min(b) < Duration::from_millis(500),
                 (a, b) => a.is_none() == b.is_none(),
             };
-            s.budget = Some(match s.budget {
-                Some(b) if same_window => b.min(budget),
-                _ => budget,
-            });
+            // The freshest count of the server decides (a minimum over every answer would
+            // stick to the most pessimistic one and leave the window part unused). Attempts
+            // started after this one may not have been counted yet.
+            if !same_window || s.floor.is_none_or(|f| remaining <= f) {
+                s.floor = Some(remaining);
+                s.budget = Some(remaining.saturating_sub(s.started - self.seq));
+            }
             if reset_at.is_some() {
                 s.reset_at = reset_at;
             }
@@ -218,6 +223,7 @@ impl Permit<'_> {
             let until = now + wait;
             s.hold_until = Some(s.hold_until.map_or(until, |t| t.max(until)));
             s.budget = Some(0);
+            s.floor = Some(0);
             s.reset_at = Some(s.reset_at.map_or(until, |t| t.max(until)));
         }
     }
@@ -350,6 +356,55 @@ mod tests {
         let start = Instant::now();
         drop(pacer.acquire(false, true).await);
         assert_eq!(start.elapsed(), Duration::ZERO);
+        drop(pacer.acquire(false, true).await);
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_freshest_count_decides() {
+        let pacer = pacer();
+        let window = |remaining: &'static str| {
+            headers(&[
+                ("x-ratelimit-remaining", remaining),
+                ("x-ratelimit-reset", "1"),
+            ])
+        };
+        let a = pacer.acquire(false, true).await;
+        let b = pacer.acquire(false, true).await;
+        // b overtook a at the server: 9 left after b, 8 after a. a's answer undercounts
+        // (b started after a, so it is taken off again: 7) ...
+        b.observe(StatusCode::OK, &window("9"));
+        a.observe(StatusCode::OK, &window("8"));
+        drop((a, b));
+        let d = pacer.acquire(false, true).await;
+        d.observe(StatusCode::OK, &window("7"));
+        drop(d);
+        // ... but the next fresh answer corrects it: 7 left, not min(6, 7).
+        let start = Instant::now();
+        for _ in 0..7 {
+            drop(pacer.acquire(false, true).await);
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        drop(pacer.acquire(false, true).await);
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_answer_does_not_reopen_the_window() {
+        let pacer = pacer();
+        let window = |remaining: &'static str| {
+            headers(&[
+                ("x-ratelimit-remaining", remaining),
+                ("x-ratelimit-reset", "1"),
+            ])
+        };
+        let a = pacer.acquire(false, true).await;
+        let b = pacer.acquire(false, true).await;
+        b.observe(StatusCode::OK, &window("0"));
+        // a was counted before b: its answer says more was left then.
+        a.observe(StatusCode::OK, &window("5"));
+        drop((a, b));
+        let start = Instant::now();
         drop(pacer.acquire(false, true).await);
         assert_eq!(start.elapsed(), Duration::from_secs(1));
     }

@@ -135,8 +135,8 @@ impl Client {
             let attempt = retries + 1;
             span.record("attempt", attempt);
             let last = retries >= prepared.max_retries;
-            let permit = inner.pacer.acquire(retries > 0, prepared.paced).await;
             let http_req = prepared.attempt(&inner.http, retries, last).await?;
+            let permit = inner.pacer.acquire(retries > 0, prepared.paced).await;
             let deadline = deadline_after(prepared.timeout);
 
             let failure = match timeout_at(deadline, inner.http.execute(http_req)).await {

@@ -13,62 +13,84 @@ pub(super) fn lightning(
     let mut st = lock(&node.state);
     let st = &mut *st;
     if method == "POST" {
-        let Some(amount) = body
-            .get("amount_sats")
-            .and_then(Value::as_u64)
-            .filter(|a| *a > 0)
-        else {
-            return Ok(Answer::Reply(Reply::validation(
-                &["body", "amount_sats"],
-                "Input should be greater than 0",
-                "greater_than",
-            )));
-        };
-        let purpose = body
-            .get("purpose")
-            .and_then(Value::as_str)
-            .unwrap_or("create");
-        if !matches!(purpose, "create" | "topup") {
-            return Ok(Answer::Reply(Reply::validation(
-                &["body", "purpose"],
-                "Input should be 'create' or 'topup'",
-                "literal_error",
-            )));
-        }
-        let api_key = if purpose == "topup" {
-            match body.get("api_key").and_then(Value::as_str) {
-                Some(k) if st.keys.contains_key(k) => Some(k.to_string()),
-                Some(_) => return Err(Fail::new("invalid_api_key", "Invalid API key.")),
-                None => Some(node.bearer_key(st, headers, request_id)?),
-            }
-        } else {
-            None
-        };
-        let n = node.next(st);
-        let id = format!("inv_{n:016x}");
-        let payment_hash = sha_hex(&id);
-        let rec = InvoiceRec {
-            bolt11: format!("lnbcrt{amount}0n1pmock{}", &payment_hash[..40]),
-            payment_hash,
-            id: id.clone(),
-            amount_sats: amount,
-            purpose: purpose.into(),
-            api_key,
-            checks: 0,
-            expire: header(headers, "x-mock-routstr-invoice") == Some("expire"),
-            paid_at: None,
-            expires_at: unix_now() + 3600,
-        };
-        let v = json!({
-            "invoice_id": rec.id,
-            "bolt11": rec.bolt11,
-            "amount_sats": rec.amount_sats,
-            "expires_at": rec.expires_at,
-            "payment_hash": rec.payment_hash,
-        });
-        st.invoices.insert(id, rec);
-        return Ok(Answer::Reply(Reply::ok(v)));
+        return create(node, st, headers, body, request_id);
     }
+    status(node, st, path, request_id)
+}
+
+/// `POST /lightning/invoice`: a new invoice, to create a key or top one up.
+fn create(
+    node: &Node,
+    st: &mut NodeState,
+    headers: &HeaderMap,
+    body: &Value,
+    request_id: &str,
+) -> Result<Answer, Box<Fail>> {
+    let Some(amount) = body
+        .get("amount_sats")
+        .and_then(Value::as_u64)
+        .filter(|a| *a > 0)
+    else {
+        return Ok(Answer::Reply(Reply::validation(
+            &["body", "amount_sats"],
+            "Input should be greater than 0",
+            "greater_than",
+        )));
+    };
+    let purpose = body
+        .get("purpose")
+        .and_then(Value::as_str)
+        .unwrap_or("create");
+    if !matches!(purpose, "create" | "topup") {
+        return Ok(Answer::Reply(Reply::validation(
+            &["body", "purpose"],
+            "Input should be 'create' or 'topup'",
+            "literal_error",
+        )));
+    }
+    let api_key = if purpose == "topup" {
+        match body.get("api_key").and_then(Value::as_str) {
+            Some(k) if st.keys.contains_key(k) => Some(k.to_string()),
+            Some(_) => return Err(Fail::new("invalid_api_key", "Invalid API key.")),
+            None => Some(node.bearer_key(st, headers, request_id)?),
+        }
+    } else {
+        None
+    };
+    let n = node.next(st);
+    let id = format!("inv_{n:016x}");
+    let payment_hash = sha_hex(&id);
+    let rec = InvoiceRec {
+        bolt11: format!("lnbcrt{amount}0n1pmock{}", &payment_hash[..40]),
+        payment_hash,
+        id: id.clone(),
+        amount_sats: amount,
+        purpose: purpose.into(),
+        api_key,
+        checks: 0,
+        expire: header(headers, "x-mock-routstr-invoice") == Some("expire"),
+        paid_at: None,
+        expires_at: unix_now() + 3600,
+    };
+    let v = json!({
+        "invoice_id": rec.id,
+        "bolt11": rec.bolt11,
+        "amount_sats": rec.amount_sats,
+        "expires_at": rec.expires_at,
+        "payment_hash": rec.payment_hash,
+    });
+    st.invoices.insert(id, rec);
+    Ok(Answer::Reply(Reply::ok(v)))
+}
+
+/// `GET /lightning/invoice/{id}/status`: paid after the configured number of checks,
+/// crediting the key (or creating one).
+fn status(
+    node: &Node,
+    st: &mut NodeState,
+    path: &str,
+    request_id: &str,
+) -> Result<Answer, Box<Fail>> {
     let id = path.rsplit('/').nth(1).unwrap_or_default().to_string();
     let Some(inv) = st.invoices.get_mut(&id) else {
         return Ok(Answer::Reply(Reply::json(

@@ -126,13 +126,7 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
         request_id,
     } = req;
     let path = normalize(path);
-    let envelope = match header(headers, "x-mock-routstr-envelope") {
-        Some("openai") => Some(Envelope::OpenAi),
-        Some("detail_error" | "detail-error") => Some(Envelope::DetailError),
-        Some("detail") => Some(Envelope::Detail),
-        Some("min_balance" | "min-balance") => Some(Envelope::MinBalance),
-        _ => None,
-    };
+    let envelope = envelope_of(headers);
     let fail = |f: Box<Fail>| Answer::Reply((*f).reply(request_id, envelope));
     let Some((_, template)) = match_route(method, &path) else {
         return Answer::Reply(if known_path(&path) {
@@ -174,42 +168,10 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
             }
         }
     }
+    if let Some(reply) = node_info(shared, node, &template, &path) {
+        return Answer::Reply(reply);
+    }
     let result = match template.as_str() {
-        "/" | "/v1/info" => Ok(Answer::Reply(Reply::ok(json!({
-            "name": "rostro-mock Routstr node",
-            "description": "A mock Routstr node for tests",
-            "version": "0.2.0-mock",
-            "npub": "npub1rostromock0000000000000000000000000000000000000000000000",
-            "mints": [node.config.mint_url],
-            "http_url": shared.base_url,
-            "onion_url": null,
-            "models": node.config.models.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
-        })))),
-        "/v1/models" => Ok(Answer::Reply(Reply::ok(json!({
-            "object": "list",
-            "data": node.config.models.iter().map(RoutstrModel::json).collect::<Vec<_>>(),
-        })))),
-        "/v1/models/{model_id}" => {
-            let id = path.rsplit('/').next().unwrap_or_default();
-            match node.config.models.iter().find(|m| m.id == id) {
-                Some(m) => Ok(Answer::Reply(Reply::ok(m.json()))),
-                None => Ok(Answer::Reply(Reply::json(
-                    404,
-                    &json!({"detail": "Model not found"}),
-                ))),
-            }
-        }
-        "/v1/providers" => Ok(Answer::Reply(Reply::ok(json!({"providers": [{
-            "id": "mock-provider-1",
-            "name": "rostro-mock sibling node",
-            "endpoint_url": "http://sibling.rostro-mock.test",
-            "onion_url": null,
-            "npub": "npub1siblingmock00000000000000000000000000000000000000000000",
-            "mints": [node.config.mint_url],
-            "version": "0.2.0-mock",
-            "status": "online",
-            "models": ["gpt-4o-mini"],
-        }]})))),
         "/v1/chat/completions" | "/v1/completions" => chat(
             shared,
             node,
@@ -237,5 +199,55 @@ pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer
     match result {
         Ok(a) => a,
         Err(f) => fail(f),
+    }
+}
+
+/// The node's description, catalog and providers; `None` for other routes.
+fn node_info(shared: &Shared, node: &Node, template: &str, path: &str) -> Option<Reply> {
+    match template {
+        "/" | "/v1/info" => Some(Reply::ok(json!({
+            "name": "rostro-mock Routstr node",
+            "description": "A mock Routstr node for tests",
+            "version": "0.2.0-mock",
+            "npub": "npub1rostromock0000000000000000000000000000000000000000000000",
+            "mints": [node.config.mint_url],
+            "http_url": shared.base_url,
+            "onion_url": null,
+            "models": node.config.models.iter().map(|m| m.id.clone()).collect::<Vec<_>>(),
+        }))),
+        "/v1/models" => Some(Reply::ok(json!({
+            "object": "list",
+            "data": node.config.models.iter().map(RoutstrModel::json).collect::<Vec<_>>(),
+        }))),
+        "/v1/models/{model_id}" => {
+            let id = path.rsplit('/').next().unwrap_or_default();
+            match node.config.models.iter().find(|m| m.id == id) {
+                Some(m) => Some(Reply::ok(m.json())),
+                None => Some(Reply::json(404, &json!({"detail": "Model not found"}))),
+            }
+        }
+        "/v1/providers" => Some(Reply::ok(json!({"providers": [{
+            "id": "mock-provider-1",
+            "name": "rostro-mock sibling node",
+            "endpoint_url": "http://sibling.rostro-mock.test",
+            "onion_url": null,
+            "npub": "npub1siblingmock00000000000000000000000000000000000000000000",
+            "mints": [node.config.mint_url],
+            "version": "0.2.0-mock",
+            "status": "online",
+            "models": ["gpt-4o-mini"],
+        }]}))),
+        _ => None,
+    }
+}
+
+/// The error envelope a request asks for (`x-mock-routstr-envelope`).
+fn envelope_of(headers: &HeaderMap) -> Option<Envelope> {
+    match header(headers, "x-mock-routstr-envelope") {
+        Some("openai") => Some(Envelope::OpenAi),
+        Some("detail_error" | "detail-error") => Some(Envelope::DetailError),
+        Some("detail") => Some(Envelope::Detail),
+        Some("min_balance" | "min-balance") => Some(Envelope::MinBalance),
+        _ => None,
     }
 }
