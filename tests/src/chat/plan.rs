@@ -146,134 +146,14 @@ pub(crate) fn plan(
             .and_then(Value::as_bool)
             .unwrap_or(false);
 
-    let mut tool_calls = Vec::new();
-    let mut legacy_function = false;
-    let (text, prompt_tokens) = match kind {
-        ChatKind::Chat => {
-            let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-                return Err(Reply::validation(
-                    &["body", "messages"],
-                    "Field required",
-                    "missing",
-                ));
-            };
-            let prompt_tokens: usize = messages
-                .iter()
-                .map(|m| word_count(&text_of(m.get("content").unwrap_or(&Value::Null))) + 1)
-                .sum();
-            let last = messages.last();
-            let last_role = last.and_then(|m| m.get("role")).and_then(Value::as_str);
-            let user_text = messages
-                .iter()
-                .rev()
-                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-                .map(|m| text_of(m.get("content").unwrap_or(&Value::Null)))
-                .unwrap_or_default();
-            if matches!(last_role, Some("tool") | Some("function")) {
-                let tool_text =
-                    text_of(last.and_then(|m| m.get("content")).unwrap_or(&Value::Null));
-                (format!("echo: {tool_text}"), prompt_tokens)
-            } else {
-                let tools: Vec<&Value> = body
-                    .get("tools")
-                    .and_then(Value::as_array)
-                    .map(|t| t.iter().collect())
-                    .unwrap_or_default();
-                let choice = body.get("tool_choice");
-                let tools_off = choice.and_then(Value::as_str) == Some("none");
-                if !tools.is_empty() && !tools_off {
-                    let named = choice
-                        .and_then(|c| c.get("function"))
-                        .and_then(|f| f.get("name"))
-                        .and_then(Value::as_str);
-                    let parallel =
-                        body.get("parallel_tool_calls").and_then(Value::as_bool) == Some(true);
-                    let selected: Vec<&Value> = match named {
-                        Some(name) => tools
-                            .iter()
-                            .copied()
-                            .filter(|t| {
-                                t.get("function")
-                                    .and_then(|f| f.get("name"))
-                                    .and_then(Value::as_str)
-                                    == Some(name)
-                            })
-                            .collect(),
-                        None if parallel => tools.clone(),
-                        None => tools.iter().copied().take(1).collect(),
-                    };
-                    if selected.is_empty() {
-                        return Err(Reply::user_error(
-                            400,
-                            "tool_choice names a function that is not in `tools`.",
-                        ));
-                    }
-                    for t in &selected {
-                        let f = t.get("function").unwrap_or(&Value::Null);
-                        tool_calls.push(ToolCall {
-                            // mix64 is a bijection and the sequence never repeats,
-                            // so ids are unique across calls, replies and parallel requests.
-                            id: format!(
-                                "call_{:016x}",
-                                mix64(
-                                    shared.config.seed
-                                        ^ shared.next_seq().wrapping_mul(0x9E37_79B9_7F4A_7C15)
-                                )
-                            ),
-                            name: f
-                                .get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("tool")
-                                .into(),
-                            arguments: crate::structured::tool_arguments(f, &user_text),
-                        });
-                    }
-                } else if let Some(functions) = body.get("functions").and_then(Value::as_array) {
-                    let off = body.get("function_call").and_then(Value::as_str) == Some("none");
-                    if let (Some(f), false) = (functions.first(), off) {
-                        legacy_function = true;
-                        tool_calls.push(ToolCall {
-                            id: String::new(),
-                            name: f
-                                .get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("function")
-                                .into(),
-                            arguments: crate::structured::tool_arguments(f, &user_text),
-                        });
-                    }
-                }
-                let text = body
-                    .get("response_format")
-                    .filter(|_| tool_calls.is_empty())
-                    .and_then(|f| crate::structured::response_content(f, &user_text))
-                    .unwrap_or_else(|| format!("echo: {user_text}"));
-                (text, prompt_tokens)
-            }
-        }
-        ChatKind::Completion => {
-            let prompt = match body.get("prompt") {
-                None | Some(Value::Null) => {
-                    return Err(Reply::validation(
-                        &["body", "prompt"],
-                        "Field required",
-                        "missing",
-                    ));
-                }
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(|v| {
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string())
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                Some(p) => text_of(p),
-            };
-            let tokens = word_count(&prompt).max(1);
-            (format!("echo: {prompt}"), tokens)
-        }
+    let ChatAnswer {
+        text,
+        prompt_tokens,
+        tool_calls,
+        legacy_function,
+    } = match kind {
+        ChatKind::Chat => chat_answer(shared, body)?,
+        ChatKind::Completion => completion_answer(body)?,
     };
 
     let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
@@ -320,5 +200,169 @@ pub(crate) fn plan(
         prompt_tokens,
         include_usage,
         usage_extra: None,
+    })
+}
+
+/// What a request is answered with, before it is cut into pieces.
+struct ChatAnswer {
+    text: String,
+    prompt_tokens: usize,
+    tool_calls: Vec<ToolCall>,
+    legacy_function: bool,
+}
+
+/// A chat request's answer: a tool result echoed, tool calls, structured output or the
+/// echo of the last user message.
+fn chat_answer(shared: &Shared, body: &Value) -> Result<ChatAnswer, Reply> {
+    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
+        return Err(Reply::validation(
+            &["body", "messages"],
+            "Field required",
+            "missing",
+        ));
+    };
+    let prompt_tokens: usize = messages
+        .iter()
+        .map(|m| word_count(&text_of(m.get("content").unwrap_or(&Value::Null))) + 1)
+        .sum();
+    let last = messages.last();
+    let last_role = last.and_then(|m| m.get("role")).and_then(Value::as_str);
+    let user_text = messages
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .map(|m| text_of(m.get("content").unwrap_or(&Value::Null)))
+        .unwrap_or_default();
+    if matches!(last_role, Some("tool") | Some("function")) {
+        let tool_text = text_of(last.and_then(|m| m.get("content")).unwrap_or(&Value::Null));
+        return Ok(ChatAnswer {
+            text: format!("echo: {tool_text}"),
+            prompt_tokens,
+            tool_calls: Vec::new(),
+            legacy_function: false,
+        });
+    }
+    let (tool_calls, legacy_function) = tool_calls_for(shared, body, &user_text)?;
+    let text = body
+        .get("response_format")
+        .filter(|_| tool_calls.is_empty())
+        .and_then(|f| crate::structured::response_content(f, &user_text))
+        .unwrap_or_else(|| format!("echo: {user_text}"));
+    Ok(ChatAnswer {
+        text,
+        prompt_tokens,
+        tool_calls,
+        legacy_function,
+    })
+}
+
+/// The tool calls a chat request asks for (`tools` + `tool_choice`, or the legacy
+/// `functions`), and whether they are legacy function calls.
+fn tool_calls_for(
+    shared: &Shared,
+    body: &Value,
+    user_text: &str,
+) -> Result<(Vec<ToolCall>, bool), Reply> {
+    let mut tool_calls = Vec::new();
+    let mut legacy_function = false;
+    let tools: Vec<&Value> = body
+        .get("tools")
+        .and_then(Value::as_array)
+        .map(|t| t.iter().collect())
+        .unwrap_or_default();
+    let choice = body.get("tool_choice");
+    let tools_off = choice.and_then(Value::as_str) == Some("none");
+    if !tools.is_empty() && !tools_off {
+        let named = choice
+            .and_then(|c| c.get("function"))
+            .and_then(|f| f.get("name"))
+            .and_then(Value::as_str);
+        let parallel =
+            body.get("parallel_tool_calls").and_then(Value::as_bool) == Some(true);
+        let selected: Vec<&Value> = match named {
+            Some(name) => tools
+                .iter()
+                .copied()
+                .filter(|t| {
+                    t.get("function")
+                        .and_then(|f| f.get("name"))
+                        .and_then(Value::as_str)
+                        == Some(name)
+                })
+                .collect(),
+            None if parallel => tools.clone(),
+            None => tools.iter().copied().take(1).collect(),
+        };
+        if selected.is_empty() {
+            return Err(Reply::user_error(
+                400,
+                "tool_choice names a function that is not in `tools`.",
+            ));
+        }
+        for t in &selected {
+            let f = t.get("function").unwrap_or(&Value::Null);
+            tool_calls.push(ToolCall {
+                // mix64 is a bijection and the sequence never repeats,
+                // so ids are unique across calls, replies and parallel requests.
+                id: format!(
+                    "call_{:016x}",
+                    mix64(
+                        shared.config.seed
+                            ^ shared.next_seq().wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    )
+                ),
+                name: f
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("tool")
+                    .into(),
+                arguments: crate::structured::tool_arguments(f, &user_text),
+            });
+        }
+    } else if let Some(functions) = body.get("functions").and_then(Value::as_array) {
+        let off = body.get("function_call").and_then(Value::as_str) == Some("none");
+        if let (Some(f), false) = (functions.first(), off) {
+            legacy_function = true;
+            tool_calls.push(ToolCall {
+                id: String::new(),
+                name: f
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("function")
+                    .into(),
+                arguments: crate::structured::tool_arguments(f, &user_text),
+            });
+        }
+    }
+    Ok((tool_calls, legacy_function))
+}
+
+/// A text completion's answer: the echo of the prompt.
+fn completion_answer(body: &Value) -> Result<ChatAnswer, Reply> {
+    let prompt = match body.get("prompt") {
+        None | Some(Value::Null) => {
+            return Err(Reply::validation(
+                &["body", "prompt"],
+                "Field required",
+                "missing",
+            ));
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(p) => text_of(p),
+    };
+    let tokens = word_count(&prompt).max(1);
+    Ok(ChatAnswer {
+        text: format!("echo: {prompt}"),
+        prompt_tokens: tokens,
+        tool_calls: Vec::new(),
+        legacy_function: false,
     })
 }
