@@ -16,10 +16,11 @@
 //! the server is alive and said when to come back, and the pacing above waits for it.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 use tokio::time::Instant;
 
 use crate::response::reset_to_wait;
@@ -46,6 +47,15 @@ pub(crate) struct Pacer {
     pacing: bool,
     /// Capacity of the retry budget; `None`: retries are not budgeted.
     budget_capacity: Option<u32>,
+    /// Tokens left in the retry budget.
+    tokens: AtomicU32,
+    /// Whether a server has sent rate-limit headers or a 429: until then attempts are only
+    /// counted, without taking the lock (the common case costs two atomic additions).
+    engaged: AtomicBool,
+    /// Attempts started so far (each permit's sequence number).
+    started: AtomicU64,
+    /// Attempts started and not yet finished.
+    in_flight: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -63,12 +73,6 @@ struct State {
     reset_at: Option<Instant>,
     /// No attempt starts before this (a 429's wait).
     hold_until: Option<Instant>,
-    /// Attempts started so far (each permit's sequence number).
-    started: u64,
-    /// Attempts started and not yet finished.
-    in_flight: u64,
-    /// Tokens left in the retry budget.
-    tokens: u32,
 }
 
 /// One attempt's place in the window, given back when the attempt ends.
@@ -89,10 +93,11 @@ impl Pacer {
         Pacer {
             pacing,
             budget_capacity: budget,
-            state: Mutex::new(State {
-                tokens: budget.unwrap_or(0),
-                ..State::default()
-            }),
+            tokens: AtomicU32::new(budget.unwrap_or(0)),
+            engaged: AtomicBool::new(false),
+            started: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            state: Mutex::new(State::default()),
         }
     }
 
@@ -108,28 +113,35 @@ impl Pacer {
                 paced,
             };
         }
+        if !self.engaged.load(Ordering::Acquire) {
+            return self.start(retry);
+        }
         loop {
             let wait_until = {
                 let mut s = self.lock();
-                let now = Instant::now();
-                s.wait_until(now).ok_or_else(|| {
+                let in_flight = self.in_flight.load(Ordering::Relaxed);
+                let wait = s.wait_until(Instant::now(), in_flight);
+                if wait.is_none() {
                     s.budget = s.budget.map(|b| b.saturating_sub(1));
-                    s.started += 1;
-                    s.in_flight += 1;
-                    s.started
-                })
+                }
+                wait
             };
             match wait_until {
-                Ok(t) => tokio::time::sleep_until(t).await,
-                Err(seq) => {
-                    return Permit {
-                        pacer: self,
-                        seq,
-                        retry,
-                        paced,
-                    };
-                }
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => return self.start(retry),
             }
+        }
+    }
+
+    /// Counts a paced attempt that starts now.
+    fn start(&self, retry: bool) -> Permit<'_> {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        let seq = self.started.fetch_add(1, Ordering::AcqRel) + 1;
+        Permit {
+            pacer: self,
+            seq,
+            retry,
+            paced: true,
         }
     }
 
@@ -140,7 +152,7 @@ impl Pacer {
 
 impl State {
     /// When an attempt starting at `now` must wait until, if it must.
-    fn wait_until(&mut self, now: Instant) -> Option<Instant> {
+    fn wait_until(&mut self, now: Instant, in_flight: u64) -> Option<Instant> {
         if self.hold_until.is_some_and(|t| t <= now) {
             self.hold_until = None;
         }
@@ -148,7 +160,7 @@ impl State {
             // A new window: its limit, less what may still land in it, until a response says.
             self.reset_at = None;
             self.floor = None;
-            self.budget = self.limit.map(|l| l.saturating_sub(self.in_flight));
+            self.budget = self.limit.map(|l| l.saturating_sub(in_flight));
         }
         match (self.hold_until, self.budget) {
             (Some(t), _) => Some(t),
@@ -163,12 +175,6 @@ impl Permit<'_> {
     /// retry budget on a success.
     pub(crate) fn observe(&self, status: StatusCode, headers: &HeaderMap) {
         let pacer = self.pacer;
-        let limited = status == StatusCode::TOO_MANY_REQUESTS;
-        let budgeted = pacer.budget_capacity.is_some() && status.is_success();
-        if !budgeted && !(self.paced && (limited || headers.contains_key(REMAINING))) {
-            return;
-        }
-        let mut s = pacer.lock();
         if let Some(capacity) = pacer.budget_capacity
             && status.is_success()
         {
@@ -177,9 +183,16 @@ impl Permit<'_> {
             } else {
                 SUCCESS_REFUND
             };
-            s.tokens = s.tokens.saturating_add(refund).min(capacity);
+            let _ = pacer
+                .tokens
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| {
+                    (t < capacity).then(|| t.saturating_add(refund).min(capacity))
+                });
         }
-        if self.paced {
+        let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        if self.paced && (limited || headers.contains_key(&REMAINING)) {
+            pacer.engaged.store(true, Ordering::Release);
+            let mut s = pacer.lock();
             self.observe_limit(&mut s, limited, headers);
         }
     }
@@ -200,7 +213,7 @@ impl Permit<'_> {
         if let Some(limit) = number("x-ratelimit-limit") {
             s.limit = Some(limit as u64);
         }
-        if let Some(remaining) = number(REMAINING).map(|r| r as u64) {
+        if let Some(remaining) = number(REMAINING.as_str()).map(|r| r as u64) {
             let same_window = match (s.reset_at, reset_at) {
                 (Some(a), Some(b)) => a.max(b) - a.min(b) < Duration::from_millis(500),
                 (a, b) => a.is_none() == b.is_none(),
@@ -210,7 +223,8 @@ impl Permit<'_> {
             // started after this one may not have been counted yet.
             if !same_window || s.floor.is_none_or(|f| remaining <= f) {
                 s.floor = Some(remaining);
-                s.budget = Some(remaining.saturating_sub(s.started - self.seq));
+                let started = self.pacer.started.load(Ordering::Acquire);
+                s.budget = Some(remaining.saturating_sub(started.saturating_sub(self.seq)));
             }
             if reset_at.is_some() {
                 s.reset_at = reset_at;
@@ -231,27 +245,23 @@ impl Permit<'_> {
     /// Whether a retry costing `cost` tokens may be made; takes the tokens if so. Ends the
     /// attempt (its place in the window is given back before the retry's wait).
     pub(crate) fn take_retry(self, cost: u32) -> bool {
-        let Some(_) = self.pacer.budget_capacity else {
+        if self.pacer.budget_capacity.is_none() {
             return true;
-        };
-        let mut s = self.pacer.lock();
-        if s.tokens < cost {
-            return false;
         }
-        s.tokens -= cost;
-        true
+        self.pacer
+            .tokens
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(cost))
+            .is_ok()
     }
 }
 
-const REMAINING: &str = "x-ratelimit-remaining";
+const REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if !self.paced {
-            return;
+        if self.paced {
+            self.pacer.in_flight.fetch_sub(1, Ordering::Relaxed);
         }
-        let mut s = self.pacer.lock();
-        s.in_flight = s.in_flight.saturating_sub(1);
     }
 }
 

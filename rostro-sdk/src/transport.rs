@@ -464,6 +464,11 @@ fn decode<T: DeserializeOwned>(
 ) -> Result<T> {
     let empty = body.trim_ascii().is_empty();
     let json: &[u8] = if empty { b"null" } else { body };
+    // Plain decoding first: tracking the path costs on every field, and is only needed to
+    // explain a failure, so a body that does not decode is read again with it.
+    if let Ok(value) = serde_json::from_slice(json) {
+        return Ok(value);
+    }
     let error = |path: String, message: String| Error::Decode {
         operation,
         path,

@@ -277,8 +277,7 @@ fn tool_calls_for(
             .and_then(|c| c.get("function"))
             .and_then(|f| f.get("name"))
             .and_then(Value::as_str);
-        let parallel =
-            body.get("parallel_tool_calls").and_then(Value::as_bool) == Some(true);
+        let parallel = body.get("parallel_tool_calls").and_then(Value::as_bool) == Some(true);
         let selected: Vec<&Value> = match named {
             Some(name) => tools
                 .iter()
@@ -307,8 +306,7 @@ fn tool_calls_for(
                 id: format!(
                     "call_{:016x}",
                     mix64(
-                        shared.config.seed
-                            ^ shared.next_seq().wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        shared.config.seed ^ shared.next_seq().wrapping_mul(0x9E37_79B9_7F4A_7C15)
                     )
                 ),
                 name: f
@@ -316,7 +314,7 @@ fn tool_calls_for(
                     .and_then(Value::as_str)
                     .unwrap_or("tool")
                     .into(),
-                arguments: crate::structured::tool_arguments(f, &user_text),
+                arguments: crate::structured::tool_arguments(f, user_text),
             });
         }
     } else if let Some(functions) = body.get("functions").and_then(Value::as_array) {
@@ -330,7 +328,7 @@ fn tool_calls_for(
                     .and_then(Value::as_str)
                     .unwrap_or("function")
                     .into(),
-                arguments: crate::structured::tool_arguments(f, &user_text),
+                arguments: crate::structured::tool_arguments(f, user_text),
             });
         }
     }
