@@ -262,103 +262,28 @@ pub(crate) async fn put_part(
             received: 0,
         };
     };
-    enum Mode {
-        Direct(Sha256, Sha256),
-        Spool(Spool),
-        Duplicate(String),
-    }
-    let mut mode = {
-        let mut st = lock(&upload.state);
-        if st.completed.is_some() {
-            return Streamed {
-                reply: Reply::user_error(409, "Upload already completed."),
-                received: 0,
-            };
-        }
-        st.in_flight += 1;
-        if let Some(existing) = st.parts.get(&k) {
-            Mode::Duplicate(existing.sha256.clone())
-        } else if st.next == k && st.hasher.is_some() {
-            let h = st.hasher.take().expect("checked");
-            Mode::Direct(h.clone(), h)
-        } else {
-            Mode::Spool(Spool::Mem(Vec::new()))
-        }
+    let mut mode = match claim_part(&upload, k) {
+        Ok(m) => m,
+        Err(refused) => return refused,
     };
     // A client that drops the connection mid-part drops this future: the guard still
     // releases the in-flight count and puts the whole-file hasher back.
     let mut guard = InFlight {
         upload: &upload,
         snapshot: match &mode {
-            Mode::Direct(_, snapshot) => Some(snapshot.clone()),
+            PartMode::Direct(_, snapshot) => Some(snapshot.clone()),
             _ => None,
         },
         armed: true,
     };
-    let mut part_hasher = Sha256::new();
-    let mut size = 0u64;
-    let mut body = body;
-    let mut error: Option<String> = None;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(f) => {
-                if let Ok(d) = f.into_data() {
-                    size += d.len() as u64;
-                    part_hasher.update(&d);
-                    match &mut mode {
-                        Mode::Direct(h, _) => h.update(&d),
-                        Mode::Spool(s) => {
-                            if let Err(e) = s.write(&d) {
-                                error = Some(e.to_string());
-                                break;
-                            }
-                        }
-                        Mode::Duplicate(_) => {}
-                    }
-                }
-            }
-            Err(e) => {
-                error = Some(e.to_string());
-                break;
-            }
-        }
-    }
-    let sha = hex::encode(part_hasher.finalize());
+    let (sha, size, error) = receive(body, &mut mode).await;
     let record = PartRecord {
         part_number: k,
         size,
         sha256: sha.clone(),
     };
     guard.armed = false;
-    {
-        let mut st = lock(&upload.state);
-        st.in_flight -= 1;
-        match mode {
-            Mode::Direct(h, snapshot) => {
-                if error.is_some() {
-                    st.hasher = Some(snapshot);
-                } else {
-                    st.hasher = Some(h);
-                    st.next += 1;
-                    st.total += size;
-                    st.parts.insert(k, record);
-                }
-            }
-            Mode::Spool(spool) => {
-                if error.is_none() {
-                    st.pending.insert(k, (spool, size));
-                    st.parts.insert(k, record);
-                }
-            }
-            Mode::Duplicate(previous) => {
-                if error.is_none() && previous != sha {
-                    st.conflict = Some(format!(
-                        "Part {k} was uploaded twice with different content."
-                    ));
-                }
-            }
-        }
-    }
+    settle(&upload, k, mode, record, error.is_some());
     if let Some(e) = error {
         return Streamed {
             reply: Reply::user_error(400, &format!("Part upload failed: {e}")),
@@ -465,4 +390,99 @@ pub(crate) fn complete(shared: &Shared, route_key: &str, body: &Value) -> Reply 
     });
     st.completed = Some(out.clone());
     Reply::ok(out)
+}
+
+/// How a part's bytes are taken in.
+enum PartMode {
+    /// The next part in order: straight into the whole-file hash (and a snapshot of it to
+    /// restore if the part fails).
+    Direct(Sha256, Sha256),
+    /// A part ahead of a gap: spooled until the gap closes.
+    Spool(Spool),
+    /// A part already stored (with this hash): only compared.
+    Duplicate(String),
+}
+
+/// Decides how part `k` is taken in and counts it in flight; an upload already completed
+/// refuses it.
+fn claim_part(upload: &ChunkedUpload, k: u32) -> Result<PartMode, Streamed> {
+    let mut st = lock(&upload.state);
+    if st.completed.is_some() {
+        return Err(Streamed {
+            reply: Reply::user_error(409, "Upload already completed."),
+            received: 0,
+        });
+    }
+    st.in_flight += 1;
+    Ok(if let Some(existing) = st.parts.get(&k) {
+        PartMode::Duplicate(existing.sha256.clone())
+    } else if st.next == k && st.hasher.is_some() {
+        let h = st.hasher.take().expect("checked");
+        PartMode::Direct(h.clone(), h)
+    } else {
+        PartMode::Spool(Spool::Mem(Vec::new()))
+    })
+}
+
+/// Reads a part's body into `mode`; returns its hash, size and the error that ended it.
+async fn receive(mut body: Incoming, mode: &mut PartMode) -> (String, u64, Option<String>) {
+    let mut part_hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut error: Option<String> = None;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Ok(d) = f.into_data() {
+                    size += d.len() as u64;
+                    part_hasher.update(&d);
+                    match mode {
+                        PartMode::Direct(h, _) => h.update(&d),
+                        PartMode::Spool(s) => {
+                            if let Err(e) = s.write(&d) {
+                                error = Some(e.to_string());
+                                break;
+                            }
+                        }
+                        PartMode::Duplicate(_) => {}
+                    }
+                }
+            }
+            Err(e) => {
+                error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    (hex::encode(part_hasher.finalize()), size, error)
+}
+
+/// Records a received part (unless it failed) and ends its flight.
+fn settle(upload: &ChunkedUpload, k: u32, mode: PartMode, record: PartRecord, failed: bool) {
+    let mut st = lock(&upload.state);
+    st.in_flight -= 1;
+    match mode {
+        PartMode::Direct(h, snapshot) => {
+            if failed {
+                st.hasher = Some(snapshot);
+            } else {
+                st.hasher = Some(h);
+                st.next += 1;
+                st.total += record.size;
+                st.parts.insert(k, record);
+            }
+        }
+        PartMode::Spool(spool) => {
+            if !failed {
+                st.pending.insert(k, (spool, record.size));
+                st.parts.insert(k, record);
+            }
+        }
+        PartMode::Duplicate(previous) => {
+            if !failed && previous != record.sha256 {
+                st.conflict = Some(format!(
+                    "Part {k} was uploaded twice with different content."
+                ));
+            }
+        }
+    }
 }

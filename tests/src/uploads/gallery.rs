@@ -334,47 +334,10 @@ pub(crate) async fn gallery_upload(
         )
         .await;
     }
-    let mut body = body;
-    let mut scanner = JsonImageScanner::new(shared.config.retain_upload_bytes);
-    let mut received = 0u64;
-    let mut failure: Option<String> = None;
-    while let Some(frame) = body.frame().await {
-        match frame {
-            Ok(f) => {
-                if let Ok(d) = f.into_data() {
-                    received += d.len() as u64;
-                    if failure.is_none()
-                        && let Err(e) = scanner.feed(&d)
-                    {
-                        failure = Some(e);
-                    }
-                }
-            }
-            Err(e) => {
-                return Streamed {
-                    reply: Reply::user_error(400, &format!("Body read failed: {e}")),
-                    received,
-                };
-            }
-        }
-    }
-    let invalid = |msg: &str| Reply::validation(&["body", "image"], msg, "value_error");
-    if let Some(e) = failure {
-        let reply = if e.contains("JSON") {
-            Reply::validation(&["body", "0"], &e, "json_invalid")
-        } else {
-            invalid(&e)
-        };
-        return Streamed { reply, received };
-    }
-    let (obj, capture) = match scanner.finish() {
+    let (received, scanned) = scan(body, shared.config.retain_upload_bytes).await;
+    let (obj, capture) = match scanned {
         Ok(x) => x,
-        Err(e) => {
-            return Streamed {
-                reply: Reply::validation(&["body", "0"], &e, "json_invalid"),
-                received,
-            };
-        }
+        Err(reply) => return Streamed { reply, received },
     };
     let Some(capture) = capture else {
         return Streamed {
@@ -386,7 +349,7 @@ pub(crate) async fn gallery_upload(
         Ok(x) => x,
         Err(e) => {
             return Streamed {
-                reply: invalid(&e),
+                reply: Reply::validation(&["body", "image"], &e, "value_error"),
                 received,
             };
         }
@@ -397,19 +360,7 @@ pub(crate) async fn gallery_upload(
             .find(|(k, _)| k == "project_id")
             .and_then(|(_, v)| v.parse().ok())
     });
-    let mut fields = Vec::new();
-    if let Some(map) = obj.as_object() {
-        for (k, v) in map {
-            if k == &key {
-                continue;
-            }
-            let s = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            fields.push((k.clone(), s));
-        }
-    }
+    let fields = text_fields(&obj, &key);
     let nsfw = obj
         .get("nsfw")
         .or_else(|| obj.get("nsfw_image"))
@@ -441,6 +392,63 @@ pub(crate) async fn gallery_upload(
         reply: Reply::ok(gallery_item(&record)),
         received,
     }
+}
+
+/// Reads a JSON gallery upload, decoding and hashing its image as it streams: the bytes
+/// received, and the object without the image with its capture (or the error reply).
+async fn scan(mut body: Incoming, limit: u64) -> (u64, Result<(Value, Option<Capture>), Reply>) {
+    let mut scanner = JsonImageScanner::new(limit);
+    let mut received = 0u64;
+    let mut failure: Option<String> = None;
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Ok(d) = f.into_data() {
+                    received += d.len() as u64;
+                    if failure.is_none()
+                        && let Err(e) = scanner.feed(&d)
+                    {
+                        failure = Some(e);
+                    }
+                }
+            }
+            Err(e) => {
+                let reply = Reply::user_error(400, &format!("Body read failed: {e}"));
+                return (received, Err(reply));
+            }
+        }
+    }
+    let invalid = |msg: &str| Reply::validation(&["body", "image"], msg, "value_error");
+    if let Some(e) = failure {
+        let reply = if e.contains("JSON") {
+            Reply::validation(&["body", "0"], &e, "json_invalid")
+        } else {
+            invalid(&e)
+        };
+        return (received, Err(reply));
+    }
+    let scanned = scanner
+        .finish()
+        .map_err(|e| Reply::validation(&["body", "0"], &e, "json_invalid"));
+    (received, scanned)
+}
+
+/// The upload's other fields as text, for the record.
+fn text_fields(obj: &Value, key: &str) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    if let Some(map) = obj.as_object() {
+        for (k, v) in map {
+            if k == key {
+                continue;
+            }
+            let s = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            fields.push((k.clone(), s));
+        }
+    }
+    fields
 }
 
 #[cfg(test)]

@@ -20,138 +20,21 @@ pub(crate) async fn multipart(
         .iter()
         .find(|(k, _)| k == "project_id")
         .and_then(|(_, v)| v.parse().ok());
-    // (field name, file name, content type, hashed bytes)
-    let mut files: Vec<(Option<String>, Option<String>, FilePart)> = Vec::new();
-    let mut fields: Vec<(String, String)> = Vec::new();
-
-    if let Some(boundary) = boundary_of(headers) {
-        let c = counter.clone();
-        let stream = http_body_util::BodyStream::new(body).filter_map(move |r| {
-            let c = c.clone();
-            async move {
-                match r {
-                    Ok(frame) => frame.into_data().ok().map(|d| {
-                        count_frame_bytes(&c, d.len());
-                        Ok::<Bytes, hyper::Error>(d)
-                    }),
-                    Err(e) => Some(Err(e)),
-                }
-            }
-        });
-        let mut mp = multer::Multipart::new(stream, boundary);
-        loop {
-            let field = match mp.next_field().await {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(e) => {
-                    return Streamed {
-                        reply: Reply::user_error(400, &format!("Malformed multipart body: {e}")),
-                        received: counter.load(std::sync::atomic::Ordering::Relaxed),
-                    };
-                }
+    let read = match boundary_of(headers) {
+        Some(boundary) => read_form(body, boundary, limit, &counter).await,
+        None => read_raw(body, headers, limit, &counter)
+            .await
+            .map(|f| (f, Vec::new())),
+    };
+    let (files, fields) = match read {
+        Ok(read) => read,
+        Err(reply) => {
+            return Streamed {
+                reply,
+                received: counter.load(std::sync::atomic::Ordering::Relaxed),
             };
-            let name = field.name().map(str::to_string);
-            let filename = field.file_name().map(str::to_string);
-            let ct = field.content_type().map(ToString::to_string);
-            let is_file = filename.is_some()
-                || ct.as_deref().is_some_and(|c| !c.starts_with("text/plain"))
-                || name.as_deref().is_some_and(|n| FILE_FIELDS.contains(&n));
-            let mut field = field;
-            if is_file {
-                let mut sink = FileSink::new(limit);
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => sink.write(&chunk),
-                        Ok(None) => break,
-                        Err(e) => {
-                            return Streamed {
-                                reply: Reply::user_error(
-                                    400,
-                                    &format!("Malformed multipart body: {e}"),
-                                ),
-                                received: counter.load(std::sync::atomic::Ordering::Relaxed),
-                            };
-                        }
-                    }
-                }
-                files.push((
-                    name,
-                    filename,
-                    FilePart {
-                        content_type: ct,
-                        sink: sink.finish(),
-                    },
-                ));
-            } else {
-                let mut text = Vec::new();
-                loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => {
-                            if text.len() + chunk.len() > TEXT_FIELD_LIMIT {
-                                return Streamed {
-                                    reply: Reply::user_error(413, "Form field too large."),
-                                    received: counter.load(std::sync::atomic::Ordering::Relaxed),
-                                };
-                            }
-                            text.extend_from_slice(&chunk);
-                        }
-                        Ok(None) => break,
-                        Err(e) => {
-                            return Streamed {
-                                reply: Reply::user_error(
-                                    400,
-                                    &format!("Malformed multipart body: {e}"),
-                                ),
-                                received: counter.load(std::sync::atomic::Ordering::Relaxed),
-                            };
-                        }
-                    }
-                }
-                fields.push((
-                    name.unwrap_or_default(),
-                    String::from_utf8_lossy(&text).into_owned(),
-                ));
-            }
         }
-    } else {
-        // A raw body: one file.
-        let mut body = body;
-        let mut sink = FileSink::new(limit);
-        while let Some(frame) = body.frame().await {
-            match frame {
-                Ok(f) => {
-                    if let Ok(d) = f.into_data() {
-                        count_frame_bytes(&counter, d.len());
-                        sink.write(&d);
-                    }
-                }
-                Err(e) => {
-                    return Streamed {
-                        reply: Reply::user_error(400, &format!("Body read failed: {e}")),
-                        received: counter.load(std::sync::atomic::Ordering::Relaxed),
-                    };
-                }
-            }
-        }
-        if sink.size > 0 {
-            let ct = headers
-                .get(http::header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let filename = headers
-                .get("x-filename")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            files.push((
-                Some("body".into()),
-                filename,
-                FilePart {
-                    content_type: ct,
-                    sink: sink.finish(),
-                },
-            ));
-        }
-    }
+    };
     let received = counter.load(std::sync::atomic::Ordering::Relaxed);
 
     let field_val = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
@@ -164,34 +47,10 @@ pub(crate) async fn multipart(
                 .find(|(k, _)| k == "project_id")
                 .and_then(|(_, v)| v.parse().ok())
         });
-    if files.is_empty() {
-        // Demand only the file fields the contract defines: `sample` on /stt
-        // (the document's schema) and `file` on /lore/item and
-        // /engine/api/assets (the guide). Elsewhere the document is silent,
-        // so an upload without a file gets the operation's documented answer.
-        let demanded = match template {
-            "/stt" => Some("sample"),
-            "/lore/item" | "/engine/api/assets" => Some("file"),
-            _ => None,
-        };
-        if let Some(loc) = demanded {
-            return Streamed {
-                reply: Reply::validation(&["body", loc], "Field required", "missing"),
-                received,
-            };
-        }
-        if template != "/voice_clone" {
-            let reply = match shared
-                .router
-                .routes
-                .iter()
-                .position(|r| r.key() == route_key)
-            {
-                Some(i) => crate::handlers::example(shared, i),
-                None => Reply::ok(json!({"message": "success", "success": true})),
-            };
-            return Streamed { reply, received };
-        }
+    if files.is_empty()
+        && let Some(reply) = without_file(shared, route_key, template)
+    {
+        return Streamed { reply, received };
     }
     let nsfw = truthy(field_val("nsfw").as_deref());
     let mut records = Vec::new();
@@ -224,6 +83,132 @@ pub(crate) async fn multipart(
     }
     let reply = multipart_reply(shared, template, path_params, &records, &fields);
     Streamed { reply, received }
+}
+
+/// (field name, file name, the hashed file) of every file received.
+type Files = Vec<(Option<String>, Option<String>, FilePart)>;
+
+/// Reads a multipart body: its files (hashed) and text fields.
+async fn read_form(
+    body: Incoming,
+    boundary: String,
+    limit: u64,
+    counter: &Arc<std::sync::atomic::AtomicU64>,
+) -> Result<(Files, Vec<(String, String)>), Reply> {
+    let malformed =
+        |e: multer::Error| Reply::user_error(400, &format!("Malformed multipart body: {e}"));
+    let c = counter.clone();
+    let stream = http_body_util::BodyStream::new(body).filter_map(move |r| {
+        let c = c.clone();
+        async move {
+            match r {
+                Ok(frame) => frame.into_data().ok().map(|d| {
+                    count_frame_bytes(&c, d.len());
+                    Ok::<Bytes, hyper::Error>(d)
+                }),
+                Err(e) => Some(Err(e)),
+            }
+        }
+    });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut files = Files::new();
+    let mut fields = Vec::new();
+    while let Some(mut field) = mp.next_field().await.map_err(malformed)? {
+        let name = field.name().map(str::to_string);
+        let filename = field.file_name().map(str::to_string);
+        let ct = field.content_type().map(ToString::to_string);
+        let is_file = filename.is_some()
+            || ct.as_deref().is_some_and(|c| !c.starts_with("text/plain"))
+            || name.as_deref().is_some_and(|n| FILE_FIELDS.contains(&n));
+        if is_file {
+            let mut sink = FileSink::new(limit);
+            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                sink.write(&chunk);
+            }
+            let part = FilePart {
+                content_type: ct,
+                sink: sink.finish(),
+            };
+            files.push((name, filename, part));
+        } else {
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                if text.len() + chunk.len() > TEXT_FIELD_LIMIT {
+                    return Err(Reply::user_error(413, "Form field too large."));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            fields.push((
+                name.unwrap_or_default(),
+                String::from_utf8_lossy(&text).into_owned(),
+            ));
+        }
+    }
+    Ok((files, fields))
+}
+
+/// Reads a raw (non-multipart) body as one file.
+async fn read_raw(
+    mut body: Incoming,
+    headers: &HeaderMap,
+    limit: u64,
+    counter: &Arc<std::sync::atomic::AtomicU64>,
+) -> Result<Files, Reply> {
+    let mut sink = FileSink::new(limit);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Reply::user_error(400, &format!("Body read failed: {e}")))?;
+        if let Ok(d) = frame.into_data() {
+            count_frame_bytes(counter, d.len());
+            sink.write(&d);
+        }
+    }
+    if sink.size == 0 {
+        return Ok(Files::new());
+    }
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let part = FilePart {
+        content_type: header(http::header::CONTENT_TYPE.as_str()),
+        sink: sink.finish(),
+    };
+    Ok(vec![(Some("body".into()), header("x-filename"), part)])
+}
+
+/// The answer to an upload that carried no file, if it is not registered as one.
+fn without_file(shared: &Shared, route_key: &str, template: &str) -> Option<Reply> {
+    // Demand only the file fields the contract defines: `sample` on /stt
+    // (the document's schema) and `file` on /lore/item and
+    // /engine/api/assets (the guide). Elsewhere the document is silent,
+    // so an upload without a file gets the operation's documented answer.
+    let demanded = match template {
+        "/stt" => Some("sample"),
+        "/lore/item" | "/engine/api/assets" => Some("file"),
+        _ => None,
+    };
+    if let Some(loc) = demanded {
+        return Some(Reply::validation(
+            &["body", loc],
+            "Field required",
+            "missing",
+        ));
+    }
+    if template != "/voice_clone" {
+        let reply = match shared
+            .router
+            .routes
+            .iter()
+            .position(|r| r.key() == route_key)
+        {
+            Some(i) => crate::handlers::example(shared, i),
+            None => Reply::ok(json!({"message": "success", "success": true})),
+        };
+        return Some(reply);
+    }
+    None
 }
 
 pub(super) fn multipart_reply(
