@@ -95,6 +95,10 @@ pub struct Global {
     /// they are also retried on timeouts, broken connections and 5xx
     #[arg(long, global = true)]
     pub idempotent: bool,
+    /// Don't pace requests by the server's rate limit (X-RateLimit-*, a 429's Retry-After);
+    /// each request then backs off on its own
+    #[arg(long, global = true)]
+    pub no_pacing: bool,
     /// Run against the reference mock server, started in-process (no key, no network)
     #[arg(long, global = true, conflicts_with = "base_url")]
     pub mock: bool,

@@ -130,6 +130,9 @@ impl Ctx {
         if let Some(d) = self.g.retry_delay {
             b = b.initial_retry_delay(d);
         }
+        if self.g.no_pacing {
+            b = b.pacing(false);
+        }
         b
     }
 

@@ -30,6 +30,7 @@ use std::time::Duration;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 use crate::error::{Error, Result};
+use crate::pacing::{DEFAULT_RETRY_BUDGET, Pacer};
 use crate::request::is_sensitive_header;
 use crate::retry::{Backoff, DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY};
 
@@ -151,6 +152,8 @@ pub(crate) struct ClientInner {
     pub(crate) idempotent_posts: bool,
     pub(crate) stream_idle_timeout: Option<Duration>,
     pub(crate) max_event_size: usize,
+    /// The rate-limit view and retry budget shared by every request of this client.
+    pub(crate) pacer: Pacer,
 }
 
 impl fmt::Debug for Client {
@@ -285,6 +288,8 @@ pub struct ClientBuilder {
     max_retry_delay: Duration,
     stream_idle_timeout: Option<Duration>,
     max_event_size: usize,
+    pacing: bool,
+    retry_budget: Option<u32>,
 }
 
 impl Default for ClientBuilder {
@@ -305,6 +310,8 @@ impl Default for ClientBuilder {
             max_retry_delay: DEFAULT_MAX_DELAY,
             stream_idle_timeout: Some(DEFAULT_STREAM_IDLE_TIMEOUT),
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            pacing: true,
+            retry_budget: Some(DEFAULT_RETRY_BUDGET),
         }
     }
 }
@@ -326,6 +333,8 @@ impl fmt::Debug for ClientBuilder {
             .field("idempotent_posts", &self.idempotent_posts)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
             .field("max_event_size", &self.max_event_size)
+            .field("pacing", &self.pacing)
+            .field("retry_budget", &self.retry_budget)
             .finish_non_exhaustive()
     }
 }
@@ -455,6 +464,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Paces requests by the server's rate limit, default on: all requests of the client (and
+    /// of its clones) share what `X-RateLimit-Limit`, `-Remaining`, `-Reset` and a 429's
+    /// `Retry-After` said, and a new attempt waits while the window is used up, so a batch
+    /// slows down instead of failing. See the [crate docs](crate#retries).
+    pub fn pacing(mut self, on: bool) -> Self {
+        self.pacing = on;
+        self
+    }
+
+    /// Size of the retry budget shared by all requests of the client, in tokens, default
+    /// 500; `None` lets every request retry up to [`max_retries`](Self::max_retries)
+    /// whatever the others saw. A retry after a failure costs 5 tokens (10 after a timeout),
+    /// a success gives 1 back (5 after a retry); rejections (429, 503 with `Retry-After`)
+    /// cost nothing. With too few tokens left a failure is returned instead of retried, so
+    /// a failing server is not hammered by every request at once.
+    pub fn retry_budget(mut self, tokens: Option<u32>) -> Self {
+        self.retry_budget = tokens;
+        self
+    }
+
     /// Validates the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
         if self.max_event_size == 0 {
@@ -534,6 +563,7 @@ impl ClientBuilder {
                 idempotent_posts: self.idempotent_posts,
                 stream_idle_timeout: self.stream_idle_timeout,
                 max_event_size: self.max_event_size,
+                pacer: Pacer::new(self.pacing, self.retry_budget),
             }),
         })
     }

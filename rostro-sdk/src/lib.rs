@@ -48,6 +48,16 @@
 //! - Streams are retried only until their response starts. After that, the gap between two
 //!   reads is bounded by [`ClientBuilder::stream_idle_timeout`] (default 300 s).
 //!
+//! All requests of a client (its clones included) share one view of the server's rate
+//! limit: `X-RateLimit-Limit`, `-Remaining` and `-Reset` on every response, and a 429's
+//! wait. While the window is used up, new attempts wait for its reset, so a batch of
+//! concurrent requests slows down to the limit instead of turning into a storm of 429s
+//! ([`ClientBuilder::pacing`], default on; requests to signed upload or download URLs are
+//! not paced). Retries also draw on a shared budget ([`ClientBuilder::retry_budget`], a
+//! token bucket as in aws-sdk-rust, default 500 tokens): a retry after a failure costs 5
+//! (a timeout 10), a success gives 1 back (5 after a retry), rejections are free; when it
+//! runs dry failures are returned at once, so a failing server is not hammered.
+//!
 //! # Features
 //!
 //! - `engine` (default): the engine API groups (`/engine/api/...`).
@@ -88,6 +98,7 @@ pub mod error;
 pub mod generated;
 pub mod media;
 pub mod prelude;
+mod pacing;
 pub mod request;
 pub mod response;
 mod retry;

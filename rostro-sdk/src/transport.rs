@@ -140,6 +140,7 @@ impl Client {
             span.record("attempt", attempt);
             let last = retries >= prepared.max_retries;
             let http_req = prepared.attempt(&inner.http, retries, last).await?;
+            let permit = inner.pacer.acquire(retries > 0, prepared.paced).await;
             let deadline = deadline_after(prepared.timeout);
 
             let failure = match timeout_at(deadline, inner.http.execute(http_req)).await {
@@ -148,6 +149,7 @@ impl Client {
                 Ok(Ok(mut resp)) => {
                     let status = resp.status();
                     span.record("status", status.as_u16());
+                    permit.observe(status, resp.headers());
                     if let Some(hook) = &prepared.on_headers {
                         let mut headers = resp.headers().clone();
                         mark_sensitive(&mut headers);
@@ -206,7 +208,7 @@ impl Client {
                 } => *rejected || (*retryable && prepared.replayable),
                 Failure::Timeout | Failure::Transport(_) | Failure::Body(..) => prepared.replayable,
             };
-            if last || !allowed {
+            if last || !allowed || !permit.take_retry(failure.retry_cost()) {
                 return Err(failure.into_error(op.id, prepared.timeout));
             }
             let wait = match failure.server_wait() {
@@ -353,6 +355,16 @@ impl Failure {
         match self {
             Failure::Status { wait, .. } => *wait,
             _ => None,
+        }
+    }
+
+    /// What retrying after this failure costs from the client's retry budget.
+    fn retry_cost(&self) -> u32 {
+        match self {
+            Failure::Status { rejected: true, .. } => 0,
+            Failure::Timeout => crate::pacing::TIMEOUT_RETRY_COST,
+            Failure::Body(inner, _) => inner.retry_cost(),
+            _ => crate::pacing::RETRY_COST,
         }
     }
 
@@ -517,6 +529,11 @@ fn decode<T: DeserializeOwned>(
 ) -> Result<T> {
     let empty = body.trim_ascii().is_empty();
     let json: &[u8] = if empty { b"null" } else { body };
+    // Plain decoding first: tracking the path costs on every field, and is only needed to
+    // explain a failure, so a body that does not decode is read again with it.
+    if let Ok(value) = serde_json::from_slice(json) {
+        return Ok(value);
+    }
     let error = |path: String, message: String| Error::Decode {
         operation,
         path,
@@ -557,6 +574,8 @@ struct Prepared {
     on_headers: Option<crate::request::HeadersHook>,
     /// Attempts made so far.
     attempts: u32,
+    /// Whether the API's rate limit applies (not to foreign URLs: another server's limit).
+    paced: bool,
 }
 
 impl Prepared {
@@ -645,6 +664,7 @@ fn prepare_foreign(inner: &ClientInner, req: ForeignRequest) -> Prepared {
         replayable: req.op.method.is_idempotent(),
         on_headers: None,
         attempts: 0,
+        paced: false,
     }
 }
 
@@ -803,5 +823,6 @@ fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
         replayable,
         on_headers: options.on_headers().cloned(),
         attempts: 0,
+        paced: true,
     })
 }

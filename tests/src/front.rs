@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use crate::chat::{ChatKind, plan, sse_stream, stream_settings};
 use crate::faults::Fault;
 use crate::handlers::api_key;
+use crate::ratelimit::RateHeaders;
 use crate::records::ReceivedRequest;
 use crate::reply::{Reply, parse_json_body};
 use crate::router::{Handler, Resolution};
@@ -172,6 +173,9 @@ struct Ctx {
     headers: HeaderMap,
     api_key: Option<String>,
     fault: Option<String>,
+    /// The `X-RateLimit-*` headers of the response (none for Routstr nodes and storage
+    /// URLs).
+    rate: Option<RateHeaders>,
 }
 
 impl Front {
@@ -219,12 +223,15 @@ impl Front {
             resp.headers_mut().insert(id_header, v);
         }
         // The overview documents X-RateLimit-* on every response, not only 429s.
-        if self.shared.routstr.is_none() && !resp.headers().contains_key("x-ratelimit-limit") {
-            let (limit, remaining, reset) = self.shared.rate_window();
+        if let Some(rate) = &ctx.rate
+            && !resp.headers().contains_key("x-ratelimit-limit")
+        {
             let h = resp.headers_mut();
-            h.insert("x-ratelimit-limit", HeaderValue::from(limit));
-            h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-            h.insert("x-ratelimit-reset", HeaderValue::from(reset));
+            for (name, value) in rate.pairs() {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    h.insert(name, v);
+                }
+            }
         }
         let status = resp.status().as_u16();
         tracing::debug!(
@@ -337,7 +344,20 @@ impl Front {
             headers: parts.headers.clone(),
             api_key: api_key(&parts.headers),
             fault: None,
+            rate: None,
         };
+
+        // Storage URLs (part PUTs) are not the API: not limited.
+        let storage = route.is_some_and(|r| r.handler == Handler::UploadPart);
+        if shared.routstr.is_none() && !storage {
+            match shared.limiter.admit() {
+                Ok(rate) => ctx.rate = Some(rate),
+                Err(reply) => {
+                    let n = drain(body).await;
+                    return Ok(self.finish(ctx, Bytes::new(), n, reply_response(*reply)));
+                }
+            }
+        }
 
         if !shared.config.latency.is_zero() {
             tokio::time::sleep(shared.config.latency).await;

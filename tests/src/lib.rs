@@ -90,6 +90,10 @@
 //!   defaults to false (the reference's default). `search` matches like a
 //!   search engine: case-insensitive, every word in any order, plural or
 //!   singular, over name, tagline, description, tags and creator.
+//! * `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix seconds) on every
+//!   response; with [`RostroMockBuilder::rate_limit`] (binary: `--rate-limit
+//!   100/s`; `ROSTRO_MOCK_RATE_LIMIT`, read at start, so `rostro --mock` too)
+//!   requests beyond the limit get `429` with `Retry-After` (see [`ratelimit`]).
 //! * Chat content is `"echo: <last user message>"`, one word per chunk.
 //! * Per-request headers: `x-mock-scenario` (`normal`, `keepalive`,
 //!   `error-mid-stream`, `no-done`, `slow`, `drop`, comma-separated),
@@ -129,6 +133,7 @@ mod front;
 mod handlers;
 pub mod imagine;
 pub mod media;
+pub mod ratelimit;
 mod records;
 mod reply;
 mod router;
@@ -151,6 +156,7 @@ use wiremock::{Mock, MockServer};
 pub use catalog::{Catalog, CatalogEntry};
 pub use faults::{Fault, FaultRule};
 pub use media::MediaKind;
+pub use ratelimit::RateLimit;
 pub use records::{GenerationRecord, PartRecord, ReceivedRequest, UploadKind, UploadRecord};
 pub use routstr::{NodeQuirk, RoutstrKey, RoutstrMock, RoutstrMockBuilder, RoutstrModel};
 pub use spec::{AuthRequirement, Operation, Spec};
@@ -502,6 +508,14 @@ impl RostroMockBuilder {
         self
     }
 
+    /// Enforces a rate limit (Rostro mode): beyond `limit` requests per window the mock
+    /// answers `429` with `Retry-After`; every response carries `X-RateLimit-*` (see
+    /// [`ratelimit`]). Without it, [`ratelimit::ENV_RATE_LIMIT`] is read at start.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.config.rate_limit = Some(limit);
+        self
+    }
+
     /// Switches to Routstr mode: the mock plays a Routstr node (see
     /// [`routstr`]) instead of the Rostro API. General options set so far
     /// (port, host, seed, latency, faults) are kept.
@@ -522,7 +536,20 @@ impl RostroMockBuilder {
 
     /// Starts the mock, reporting bind errors.
     pub async fn try_start(self) -> std::io::Result<RostroMock> {
-        let config = self.config;
+        let mut config = self.config;
+        if config.rate_limit.is_none()
+            && let Some(text) = std::env::var(ratelimit::ENV_RATE_LIMIT)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        {
+            let limit = text.parse().map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("{}: {e}", ratelimit::ENV_RATE_LIMIT),
+                )
+            })?;
+            config.rate_limit = Some(limit);
+        }
         let listener = tokio::net::TcpListener::bind((config.host, config.port)).await?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");

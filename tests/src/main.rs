@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use rostro_mock::{ChatScenario, RostroMock};
+use rostro_mock::{ChatScenario, RateLimit, RostroMock};
 
 /// Reference mock server for the Rostro API.
 #[derive(Debug, Parser)]
@@ -51,6 +51,10 @@ struct Args {
     /// directory, shared with `rostro --mock` and other mocks serving it.
     #[arg(long, env = "ROSTRO_MOCK_DIR")]
     state_dir: Option<std::path::PathBuf>,
+    /// Answer 429 beyond this many requests per window, e.g. `100/s`, `6000/min`
+    /// (X-RateLimit-* headers are on every response either way).
+    #[arg(long, env = "ROSTRO_MOCK_RATE_LIMIT", value_name = "N/PERIOD")]
+    rate_limit: Option<RateLimit>,
 }
 
 #[tokio::main]
@@ -65,6 +69,9 @@ async fn main() -> std::io::Result<()> {
         .imagine_checks(args.imagine_checks);
     if let Some(dir) = args.state_dir {
         builder = builder.state_dir(dir);
+    }
+    if let Some(limit) = args.rate_limit {
+        builder = builder.rate_limit(limit);
     }
     if !args.keys.is_empty() {
         builder = builder.valid_keys(args.keys);

@@ -138,6 +138,8 @@ pub(crate) struct Config {
     pub(crate) routstr: Option<crate::routstr::RoutstrConfig>,
     /// Persistent sandbox directory (see [`crate::sandbox`]).
     pub(crate) state_dir: Option<std::path::PathBuf>,
+    /// The enforced rate limit (see [`crate::ratelimit`]).
+    pub(crate) rate_limit: Option<crate::ratelimit::RateLimit>,
 }
 
 impl Default for Config {
@@ -167,6 +169,7 @@ impl Default for Config {
             max_buffered_body: 64 * 1024 * 1024,
             routstr: None,
             state_dir: None,
+            rate_limit: None,
         }
     }
 }
@@ -206,8 +209,8 @@ pub(crate) struct Shared {
     pub(crate) seq: AtomicU64,
     /// Request ids count on their own, so reads leave the persisted state alone.
     request_seq: AtomicU64,
-    /// Rate-limit window: (minute, requests in it).
-    rate: Mutex<(u64, u64)>,
+    /// The rate-limit window and its headers.
+    pub(crate) limiter: crate::ratelimit::Limiter,
 }
 
 impl Shared {
@@ -220,6 +223,7 @@ impl Shared {
         let router = Arc::new(Router::new(&spec));
         let catalog = Catalog::generate(config.seed, config.characters, config.lorebooks);
         let faults = config.faults.clone();
+        let limiter = crate::ratelimit::Limiter::new(config.rate_limit);
         let routstr = config
             .routstr
             .clone()
@@ -241,27 +245,13 @@ impl Shared {
             sandbox,
             seq: AtomicU64::new(0),
             request_seq: AtomicU64::new(0),
-            rate: Mutex::new((0, 0)),
+            limiter,
         }
     }
 
     /// Next value of the monotonically increasing sequence.
     pub(crate) fn next_seq(&self) -> u64 {
         self.seq.fetch_add(1, Ordering::Relaxed) + 1
-    }
-
-    /// Counts one response in the current one-minute window and returns the
-    /// `X-RateLimit-Limit`, `-Remaining` and `-Reset` (Unix seconds) values.
-    /// The limit is never enforced (faults do that), so it is generous.
-    pub(crate) fn rate_window(&self) -> (u64, u64, u64) {
-        const LIMIT: u64 = 600;
-        let minute = crate::util::unix_now() / 60;
-        let mut r = lock(&self.rate);
-        if r.0 != minute {
-            *r = (minute, 0);
-        }
-        r.1 += 1;
-        (LIMIT, LIMIT.saturating_sub(r.1), (minute + 1) * 60)
     }
 
     /// Next request number (for `x-request-id`).
