@@ -178,13 +178,13 @@ pub enum Command {
     Mock(cmd::mock::MockCmd),
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> CliResult {
+/// Runs the parsed command line (`injected`: the streams of an in-process run).
+pub(crate) fn run(cli: Cli, injected: Option<std::sync::Arc<crate::ambient::Injected>>) -> CliResult {
     let jq = match &cli.global.jq {
         Some(expr) => Some(crate::jq::Jq::compile(expr).map_err(CliError::Usage)?),
         None => None,
     };
-    let out = crate::output::Output::new(cli.global.json, jq, cli.global.no_color);
+    let out = crate::output::Output::new(cli.global.json, jq, cli.global.no_color, injected);
     let ctx = Ctx::new(cli.global, out);
     match cli.command {
         Command::Auth(c) => cmd::auth::run(&ctx, c),

@@ -103,8 +103,11 @@ impl Ctx {
         if self.g.verbose {
             crate::trace::install();
         }
+        // An in-process run's env and streams are current on the runtime's threads too.
+        let injected = self.out.injected();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .on_thread_start(move || crate::ambient::adopt(injected.clone()))
             .enable_all()
             .build()
             .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))
@@ -129,7 +132,7 @@ impl Ctx {
             b = b.idempotent_posts(true);
         }
         // Test hook: a short first backoff keeps retry tests fast.
-        if let Ok(ms) = std::env::var("ROSTRO_RETRY_DELAY_MS")
+        if let Some(ms) = crate::ambient::var("ROSTRO_RETRY_DELAY_MS")
             && let Ok(ms) = ms.parse::<u64>()
         {
             b = b.initial_retry_delay(Duration::from_millis(ms));
@@ -190,11 +193,9 @@ impl Ctx {
             ));
         }
 
-        let env_base = std::env::var(rostro_sdk::ENV_BASE_URL)
-            .ok()
+        let env_base = crate::ambient::var(rostro_sdk::ENV_BASE_URL)
             .filter(|v| !v.trim().is_empty());
-        let env_mimic = std::env::var(rostro_sdk::ENV_MIMIC_BASE_URL)
-            .ok()
+        let env_mimic = crate::ambient::var(rostro_sdk::ENV_MIMIC_BASE_URL)
             .filter(|v| !v.trim().is_empty());
 
         #[cfg(feature = "mock")]
@@ -353,8 +354,7 @@ impl Ctx {
             });
         }
 
-        let env_base = std::env::var(rostro_sdk::ENV_BASE_URL)
-            .ok()
+        let env_base = crate::ambient::var(rostro_sdk::ENV_BASE_URL)
             .filter(|v| !v.trim().is_empty());
         let base = mock_uri
             .or(self.g.base_url.clone())
@@ -482,15 +482,13 @@ impl Session {
             if q.is_empty() { "" } else { "?" },
             q
         );
-        let mut e = anstream::stderr().lock();
-        let _ = std::io::Write::write_all(&mut e, format!("{line}\n").as_bytes());
+        crate::ambient::eprint_line(&line);
     }
 
     /// Logs a request line with `-v` for calls made through the SDK's higher layers.
     pub fn trace_line(&self, method: &str, url: &str) {
         if self.verbose {
-            let mut e = anstream::stderr().lock();
-            let _ = std::io::Write::write_all(&mut e, format!("> {method} {url}\n").as_bytes());
+            crate::ambient::eprint_line(&format!("> {method} {url}"));
         }
     }
 

@@ -8,7 +8,7 @@
 //! when the file cannot be written) the token is printed on stderr with a warning to keep it.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,8 +70,7 @@ pub fn read_token(arg: &str, flag: &str, allow_stdin: bool) -> CliResult<CashuTo
             )));
         }
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
+        crate::ambient::read_stdin_string(&mut s)
             .map_err(|e| CliError::io("stdin", e))?;
         (s, "stdin".to_owned())
     } else if let Some(path) = arg.strip_prefix('@') {

@@ -5,7 +5,6 @@
 //! never are.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::sync::Once;
 
 use tracing::field::{Field, Visit};
@@ -142,7 +141,5 @@ where
 }
 
 fn emit(line: &str) {
-    let mut e = anstream::stderr().lock();
-    let _ = e.write_all(line.trim_end().as_bytes());
-    let _ = e.write_all(b"\n");
+    crate::ambient::trace_line(line.trim_end());
 }

@@ -1,7 +1,6 @@
 //! Small helpers shared by commands.
 
 use serde_json::Value;
-use std::io::Read;
 
 use crate::exit::{CliError, CliResult};
 
@@ -9,8 +8,7 @@ use crate::exit::{CliError, CliResult};
 pub fn read_input(path: &str) -> CliResult<Vec<u8>> {
     if path == "-" {
         let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
+        crate::ambient::read_stdin(&mut buf)
             .map_err(|e| CliError::io("stdin", e))?;
         Ok(buf)
     } else {

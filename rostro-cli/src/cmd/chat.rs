@@ -9,7 +9,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::BufRead;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -87,7 +87,7 @@ pub struct ChatArgs {
 
 /// Runs `rostro chat`.
 pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
-    let stdin_piped = !std::io::stdin().is_terminal();
+    let stdin_piped = !ctx.out.stdin_tty;
     let repl = a.repl || (a.prompt.is_none() && !stdin_piped);
     if repl && !a.repl && !ctx.out.stdout_tty {
         return Err(CliError::usage(
@@ -148,8 +148,7 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
     let mut prompt = a.prompt.clone().unwrap_or_default();
     if stdin_piped {
         let mut piped = String::new();
-        std::io::stdin()
-            .read_to_string(&mut piped)
+        crate::ambient::read_stdin_string(&mut piped)
             .map_err(|e| CliError::io("stdin", e))?;
         let piped = piped.trim_end();
         if !piped.is_empty() {
@@ -509,7 +508,7 @@ impl dialoguer::History<String> for FileHistory {
 /// Where REPL lines come from.
 enum LineSource {
     Terminal(FileHistory),
-    Piped(std::io::StdinLock<'static>),
+    Piped(Box<dyn std::io::BufRead>),
 }
 
 /// One read from a [`LineSource`].
@@ -599,11 +598,11 @@ fn run_repl(
     a: &ChatArgs,
     conv: &mut Conversation,
 ) -> CliResult {
-    let terminal = std::io::stdin().is_terminal();
+    let terminal = ctx.out.stdin_tty;
     let mut src = if terminal {
         LineSource::Terminal(FileHistory::load())
     } else {
-        LineSource::Piped(std::io::stdin().lock())
+        LineSource::Piped(crate::ambient::stdin_lines())
     };
     let _ctrl_c = crate::ctx::hold_ctrl_c(rt);
     if terminal {

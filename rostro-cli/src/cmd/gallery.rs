@@ -499,7 +499,7 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
                         rec.0.error.as_deref().unwrap_or("")
                     ),
                 };
-                if ctx.out.stderr_tty {
+                if ctx.out.shows_progress() {
                     let _ = multi.println(anstream::adapter::strip_str(&line).to_string());
                 } else if !ctx.out.json {
                     ctx.out.eprint(&line);
