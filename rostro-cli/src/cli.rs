@@ -179,7 +179,10 @@ pub enum Command {
 }
 
 /// Runs the parsed command line (`injected`: the streams of an in-process run).
-pub(crate) fn run(cli: Cli, injected: Option<std::sync::Arc<crate::ambient::Injected>>) -> CliResult {
+pub(crate) fn run(
+    cli: Cli,
+    injected: Option<std::sync::Arc<crate::ambient::Injected>>,
+) -> CliResult {
     let jq = match &cli.global.jq {
         Some(expr) => Some(crate::jq::Jq::compile(expr).map_err(CliError::Usage)?),
         None => None,

@@ -300,9 +300,7 @@ impl Config {
     /// `profile`, else `default`.
     pub fn active_profile_name(&self, flag: Option<&str>) -> String {
         flag.map(str::to_owned)
-            .or_else(|| {
-                crate::ambient::var(ENV_PROFILE).filter(|v| !v.trim().is_empty())
-            })
+            .or_else(|| crate::ambient::var(ENV_PROFILE).filter(|v| !v.trim().is_empty()))
             .or_else(|| self.profile.clone())
             .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
     }

@@ -193,10 +193,10 @@ impl Ctx {
             ));
         }
 
-        let env_base = crate::ambient::var(rostro_sdk::ENV_BASE_URL)
-            .filter(|v| !v.trim().is_empty());
-        let env_mimic = crate::ambient::var(rostro_sdk::ENV_MIMIC_BASE_URL)
-            .filter(|v| !v.trim().is_empty());
+        let env_base =
+            crate::ambient::var(rostro_sdk::ENV_BASE_URL).filter(|v| !v.trim().is_empty());
+        let env_mimic =
+            crate::ambient::var(rostro_sdk::ENV_MIMIC_BASE_URL).filter(|v| !v.trim().is_empty());
 
         #[cfg(feature = "mock")]
         let mock_uri = match &mock {
@@ -354,8 +354,8 @@ impl Ctx {
             });
         }
 
-        let env_base = crate::ambient::var(rostro_sdk::ENV_BASE_URL)
-            .filter(|v| !v.trim().is_empty());
+        let env_base =
+            crate::ambient::var(rostro_sdk::ENV_BASE_URL).filter(|v| !v.trim().is_empty());
         let base = mock_uri
             .or(self.g.base_url.clone())
             .or(env_base)

@@ -70,8 +70,7 @@ pub fn read_token(arg: &str, flag: &str, allow_stdin: bool) -> CliResult<CashuTo
             )));
         }
         let mut s = String::new();
-        crate::ambient::read_stdin_string(&mut s)
-            .map_err(|e| CliError::io("stdin", e))?;
+        crate::ambient::read_stdin_string(&mut s).map_err(|e| CliError::io("stdin", e))?;
         (s, "stdin".to_owned())
     } else if let Some(path) = arg.strip_prefix('@') {
         let text = std::fs::read_to_string(path).map_err(|e| {

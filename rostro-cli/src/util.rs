@@ -8,8 +8,7 @@ use crate::exit::{CliError, CliResult};
 pub fn read_input(path: &str) -> CliResult<Vec<u8>> {
     if path == "-" {
         let mut buf = Vec::new();
-        crate::ambient::read_stdin(&mut buf)
-            .map_err(|e| CliError::io("stdin", e))?;
+        crate::ambient::read_stdin(&mut buf).map_err(|e| CliError::io("stdin", e))?;
         Ok(buf)
     } else {
         std::fs::read(path).map_err(|e| CliError::io(path, e))

@@ -148,8 +148,7 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
     let mut prompt = a.prompt.clone().unwrap_or_default();
     if stdin_piped {
         let mut piped = String::new();
-        crate::ambient::read_stdin_string(&mut piped)
-            .map_err(|e| CliError::io("stdin", e))?;
+        crate::ambient::read_stdin_string(&mut piped).map_err(|e| CliError::io("stdin", e))?;
         let piped = piped.trim_end();
         if !piped.is_empty() {
             prompt = if prompt.is_empty() {

@@ -11,6 +11,9 @@
 //! - a port after `127.0.0.1:` or `localhost:` -> `[PORT]`
 //! - a UUID (8-4-4-4-12 hex digits) -> `[UUID]`
 //! - a duration printed by the CLI (`12 ms`, `0.4s`) -> `[TIME]`
+//! - a time taken from the clock during the run -> `[NOW]`: Unix seconds within three days
+//!   of now, an ISO 8601 date-time of yesterday, today or tomorrow (UTC), an HTTP `date:`
+//!   header (fixed dates, such as the mock catalog's, stay as they are)
 
 use std::path::{Path, PathBuf};
 
@@ -30,15 +33,6 @@ pub struct Outcome {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
-}
-
-impl Outcome {
-    /// stdout as one JSON document.
-    #[track_caller]
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
 }
 
 /// One scenario: a sandbox, the steps run in it, and their transcript.
@@ -73,11 +67,6 @@ impl Golden {
             transcript: String::new(),
             env,
         }
-    }
-
-    /// The sandbox directory.
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 
     /// A path in the sandbox, as an argument.
@@ -215,14 +204,16 @@ impl Golden {
 
 /// The directory of the golden files.
 pub fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("golden")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
 }
 
 /// The leaf command (`imagine image`) that `args` run, from the clap tree.
 pub fn leaf(args: &[&str]) -> String {
     let argv = std::iter::once("rostro").chain(args.iter().copied());
     let Ok(m) = rostro_cli::command().try_get_matches_from(argv) else {
-        return "(usage error)".to_owned();
+        return "(no command: help, version or a usage error)".to_owned();
     };
     let mut words = Vec::new();
     let mut m = &m;
@@ -280,7 +271,80 @@ pub fn normalise(text: &str, tmp_dirs: &[&str]) -> String {
         });
     }
     s = replace_uuids(&s);
-    replace_durations(&s)
+    s = replace_durations(&s);
+    replace_clock_times(&s, unix_now())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC), by the days-to-civil algorithm.
+fn civil_date(unix: i64) -> String {
+    let z = unix.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Times read from the clock during the run -> `[NOW]` (see the module docs).
+fn replace_clock_times(s: &str, now: i64) -> String {
+    let days: Vec<String> = [-86_400, 0, 86_400]
+        .iter()
+        .map(|d| civil_date(now + d))
+        .collect();
+    let mut out = String::with_capacity(s.len());
+    for line in s.split_inclusive('\n') {
+        if line.to_ascii_lowercase().starts_with("date: ") {
+            out.push_str("date: [NOW]\n");
+            continue;
+        }
+        let b = line.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            let boundary = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+            // ISO date-time: the date, `T`, then time characters.
+            if boundary
+                && i + 19 <= b.len()
+                && days.iter().any(|d| line[i..].starts_with(d.as_str()))
+                && b[i + 10] == b'T'
+            {
+                let mut j = i + 11;
+                while j < b.len() && (b[j].is_ascii_digit() || b":.+-Z".contains(&b[j])) {
+                    j += 1;
+                }
+                out.push_str("[NOW]");
+                i = j;
+                continue;
+            }
+            // Unix seconds: ten digits, not part of a longer number or word.
+            if boundary
+                && i + 10 <= b.len()
+                && b[i..i + 10].iter().all(u8::is_ascii_digit)
+                && !b.get(i + 10).is_some_and(u8::is_ascii_alphanumeric)
+            {
+                let n: i64 = line[i..i + 10].parse().unwrap_or(0);
+                if (n - now).abs() < 3 * 86_400 {
+                    out.push_str("[NOW]");
+                    i += 10;
+                    continue;
+                }
+            }
+            let c = line[i..].chars().next().expect("char");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
 }
 
 /// Replaces, after each `marker`, what `f` recognises at the start of the rest.
@@ -339,40 +403,41 @@ fn replace_uuids(s: &str) -> String {
     out
 }
 
-/// `123 ms` and `1.5s` (a number right before the unit, not part of a word) -> `[TIME]`.
+/// A duration: a number (not part of a word or a longer number), then `ms` or ` ms` or
+/// `s`, then no letter or digit (`3 sat`, `msat` stay) -> `[TIME]` and the unit.
 fn replace_durations(s: &str) -> String {
-    let mut out = String::new();
-    for line in s.split_inclusive('\n') {
-        let mut l = line.to_owned();
-        for unit in [" ms", "ms)", "s)"] {
-            l = replace_number_before(&l, unit);
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        let boundary = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.');
+        if boundary && b[i].is_ascii_digit() {
+            let mut j = i;
+            while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
+                j += 1;
+            }
+            let rest = &s[j..];
+            let unit = ["ms", " ms", "s"].into_iter().find(|u| {
+                rest.starts_with(u)
+                    && !rest[u.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_alphanumeric())
+            });
+            if let Some(u) = unit {
+                out.push_str("[TIME]");
+                out.push_str(u);
+                i = j + u.len();
+                continue;
+            }
+            out.push_str(&s[i..j]);
+            i = j;
+            continue;
         }
-        out.push_str(&l);
+        let c = s[i..].chars().next().expect("char");
+        out.push(c);
+        i += c.len_utf8();
     }
-    out
-}
-
-fn replace_number_before(line: &str, unit: &str) -> String {
-    let mut out = String::new();
-    let mut rest = line;
-    while let Some(i) = rest.find(unit) {
-        let head = &rest[..i];
-        let n = head
-            .bytes()
-            .rev()
-            .take_while(|c| c.is_ascii_digit() || *c == b'.')
-            .count();
-        let before = head[..head.len() - n].chars().last();
-        if n > 0 && before.is_none_or(|c| !c.is_alphanumeric()) {
-            out.push_str(&head[..head.len() - n]);
-            out.push_str("[TIME]");
-        } else {
-            out.push_str(head);
-        }
-        out.push_str(unit);
-        rest = &rest[i + unit.len()..];
-    }
-    out.push_str(rest);
     out
 }
 
