@@ -369,8 +369,13 @@ impl Ctx {
             })?;
         if auth == NodeAuth::Required && credential.is_none() {
             return Err(CliError::Auth(format!(
-                "no key for Routstr profile `{profile_name}`: create one with \
-                 `rostro wallet create --token TOKEN`, or pay per request with --pay-with TOKEN"
+                "no key for Routstr profile `{profile_name}`: create one with `{}`, or pay per \
+                 request with --pay-with TOKEN",
+                crate::rerun::command_as(
+                    &self.g,
+                    &profile_name,
+                    &["wallet", "create", "--token", "TOKEN"]
+                )
             )));
         }
         if let Some(c) = &credential

@@ -428,7 +428,7 @@ fn raw(ctx: &Ctx, a: ApiArgs) -> CliResult {
         Ok(())
     }));
     if let (Some(p), Err(e)) = (&payment, &result) {
-        p.report_failure(&ctx.out, e, &profile, true)?;
+        p.report_failure(ctx, e, &profile, true)?;
     }
     result?;
     match &payment {

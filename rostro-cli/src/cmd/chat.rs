@@ -179,7 +179,7 @@ pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
     });
     if let (Some(p), Err(e)) = (&payment, &reply) {
         // The chat's own failure record already carries the change when it was printed.
-        p.report_failure(&ctx.out, e, &session.profile_name, !so_far.printed.get())?;
+        p.report_failure(ctx, e, &session.profile_name, !so_far.printed.get())?;
     }
     reply?;
     match &payment {

@@ -65,13 +65,20 @@ pub(super) fn invoice(ctx: &Ctx, a: InvoiceArgs) -> CliResult {
     if !a.wait.wait {
         if !ctx.out.json {
             ctx.out.note(&format!(
-                "after paying: `rostro wallet invoice-status {} --wait`",
-                inv.invoice_id
+                "after paying: `{}`",
+                status_command(ctx, &s, &inv.invoice_id, &a.store)
             ));
         }
         return Ok(());
     }
-    let status = rt.block_on(wait_invoice(ctx, &s, &inv.invoice_id, interval, timeout))?;
+    let status = rt.block_on(wait_invoice(
+        ctx,
+        &s,
+        &inv.invoice_id,
+        interval,
+        timeout,
+        &a.store,
+    ))?;
     settle(ctx, &s, &inv.invoice_id, status, &a.store, prev.flatten())
 }
 
@@ -82,7 +89,7 @@ pub(super) fn invoice_status(ctx: &Ctx, a: InvoiceStatusArgs) -> CliResult {
     let rt = ctx.runtime()?;
     let s = rt.block_on(ctx.node_session(NodeAuth::Optional))?;
     let status = if a.wait.wait {
-        rt.block_on(wait_invoice(ctx, &s, &a.id, interval, timeout))?
+        rt.block_on(wait_invoice(ctx, &s, &a.id, interval, timeout, &a.store))?
     } else {
         rt.block_on(async {
             let n = node(&s)?;
@@ -111,6 +118,19 @@ pub(super) fn invoice_status(ctx: &Ctx, a: InvoiceStatusArgs) -> CliResult {
     settle(ctx, &s, &a.id, status, &a.store, prev.flatten())
 }
 
+/// `wallet invoice-status ID --wait` as a command line that re-runs as printed: the same
+/// profile and server, and the same choice of where a new key goes.
+fn status_command(ctx: &Ctx, s: &Session, id: &str, store: &StoreArgs) -> String {
+    let mut args = vec!["wallet", "invoice-status", id, "--wait"];
+    if store.no_store {
+        args.push("--no-store");
+    }
+    if store.replace {
+        args.push("--replace");
+    }
+    crate::rerun::command_as(&ctx.g, &s.profile_name, &args)
+}
+
 /// Polls an invoice until it is paid, expired or cancelled (spinner on a terminal).
 async fn wait_invoice(
     ctx: &Ctx,
@@ -118,6 +138,7 @@ async fn wait_invoice(
     id: &str,
     interval: Duration,
     timeout: Duration,
+    store: &StoreArgs,
 ) -> CliResult<InvoiceStatus> {
     let n = node(s)?;
     s.trace_node("GET", "/lightning/invoice/{id}/status");
@@ -131,9 +152,9 @@ async fn wait_invoice(
     match r {
         Ok(st) => Ok(st.into_inner()),
         Err(rostro_sdk::Error::Timeout { .. }) => Err(CliError::Timeout(format!(
-            "invoice {id} is still unpaid after {}s; check again with \
-             `rostro wallet invoice-status {id} --wait`",
-            timeout.as_secs()
+            "invoice {id} is still unpaid after {}s; check again with `{}`",
+            timeout.as_secs(),
+            status_command(ctx, s, id, store)
         ))),
         Err(e) => Err(s.err(e)),
     }

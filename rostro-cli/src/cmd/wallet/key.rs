@@ -10,6 +10,37 @@ use crate::exit::{CliError, CliResult};
 use crate::routstr::{fmt_msats, read_token};
 use rostro_sdk::routstr::Msats;
 
+/// The key stored for `profile`: in the `--mock` sandbox's store with `--mock` (the one the
+/// sandbox node session uses), else in the keyring or credentials file.
+pub(super) fn stored_key(ctx: &Ctx, profile: &str) -> CliResult<Option<Credential>> {
+    if ctx.g.mock {
+        crate::cmd::mock::load_key(profile)
+    } else {
+        credentials::load_stored(profile)
+    }
+}
+
+/// Stores `key` for `profile` in the store [`stored_key`] reads; returns where, and a
+/// warning to show (the keyring is off, so the key went to the file).
+fn save_key(ctx: &Ctx, profile: &str, key: &str) -> CliResult<(String, Option<String>)> {
+    if ctx.g.mock {
+        let path = crate::cmd::mock::store_key(profile, key)?;
+        return Ok((path.display().to_string(), None));
+    }
+    let (source, warning) = credentials::store(profile, key)?;
+    Ok((source.to_string(), warning))
+}
+
+/// Removes the stored key of `profile` from the store [`stored_key`] reads; whether there
+/// was one.
+pub(super) fn forget_key(ctx: &Ctx, profile: &str) -> CliResult<bool> {
+    if ctx.g.mock {
+        Ok(crate::cmd::mock::remove_key(profile)?.is_some())
+    } else {
+        Ok(!credentials::remove(profile)?.is_empty())
+    }
+}
+
 /// Before any money moves: checks that a new key can be stored for the profile. Returns the
 /// stored key it would replace (`--replace`).
 pub(super) fn check_store(ctx: &Ctx, store: &StoreArgs) -> CliResult<Option<Credential>> {
@@ -17,16 +48,17 @@ pub(super) fn check_store(ctx: &Ctx, store: &StoreArgs) -> CliResult<Option<Cred
         return Ok(None);
     }
     let profile = ctx.profile_name()?;
-    let prev = credentials::load_stored(&profile)?;
+    let prev = stored_key(ctx, &profile)?;
     if let Some(p) = &prev
         && !store.replace
     {
         return Err(CliError::usage(format!(
-            "profile `{profile}` already has a key ({}, in {}); refund it first \
-             (`rostro wallet refund`), use another --profile, pass --no-store to print the new \
-             key, or --replace (the old key is then printed to keep)",
+            "profile `{profile}` already has a key ({}, in {}); refund it first (`{}`), use \
+             another --profile, pass --no-store to print the new key, or --replace (the old \
+             key is then printed to keep)",
             credentials::mask(&p.token),
-            p.source
+            p.source,
+            crate::rerun::command_as(&ctx.g, &profile, &["wallet", "refund"])
         )));
     }
     Ok(prev)
@@ -47,7 +79,7 @@ pub(super) fn store_key(
         return Ok(None);
     }
     let profile = ctx.profile_name()?;
-    let (source, warning) = match credentials::store(&profile, key) {
+    let (source, warning) = match save_key(ctx, &profile, key) {
         Ok(r) => r,
         Err(e) => {
             ctx.out
@@ -68,11 +100,12 @@ pub(super) fn store_key(
         ));
         ctx.out.eprint(&p.token);
     }
-    if credentials::env_key().is_some() {
+    // `--mock` reads the sandbox's key, never ROSTRO_API_KEY.
+    if !ctx.g.mock && credentials::env_key().is_some() {
         ctx.out
             .warn("ROSTRO_API_KEY is set and takes precedence over the stored key");
     }
-    Ok(Some(source.to_string()))
+    Ok(Some(source))
 }
 
 /// Runs `wallet create`.
@@ -99,10 +132,12 @@ pub(super) fn create(ctx: &Ctx, a: CreateArgs) -> CliResult {
                 if reply_lost(&e) {
                     ctx.out.warn(&format!(
                         "the node's reply could not be read: the token may have been redeemed \
-                         into a key; ask the node for its balance with:\n  rostro --profile {} \
-                         wallet refund --token {}",
-                        s.profile_name,
-                        token_ref(&a.token.token)
+                         into a key; ask the node for its balance with:\n  {}",
+                        crate::rerun::command_as(
+                            &ctx.g,
+                            &s.profile_name,
+                            &["wallet", "refund", "--token", &token_ref(&a.token.token)]
+                        )
                     ));
                 }
                 Err(s.err(e))
@@ -152,9 +187,8 @@ pub(super) fn topup(ctx: &Ctx, a: TokenArg) -> CliResult {
                 if reply_lost(&e) {
                     ctx.out.warn(&format!(
                         "the node's reply could not be read: the token may have been added to \
-                         the key's balance; check with `rostro --profile {} wallet info` before \
-                         using it again",
-                        s.profile_name
+                         the key's balance; check with `{}` before using it again",
+                        crate::rerun::command_as(&ctx.g, &s.profile_name, &["wallet", "info"])
                     ));
                 }
                 return Err(s.err(e));

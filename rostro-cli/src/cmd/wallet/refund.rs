@@ -5,11 +5,23 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::{RefundArgs, node, put_amount, reply_lost};
-use crate::credentials::{self, Source};
+use rostro_sdk::routstr::{Msats, Refund};
+
+use super::key::{forget_key, stored_key};
+use super::{RefundArgs, node, put_amount, reply_lost, token_ref};
+use crate::credentials::{Credential, Source};
 use crate::ctx::{Ctx, NodeAuth};
 use crate::exit::{CliError, CliResult};
 use crate::routstr::{append_token, fmt_msats, open_private_append, read_token};
+
+/// What the node paid out.
+struct Paid {
+    refund: Refund,
+    /// The key the refund was asked with (`None` with `--token`).
+    credential: Option<Credential>,
+    /// A refund in whole sats: what stayed on the key (msat), when the node says.
+    left: Option<Msats>,
+}
 
 /// Runs `wallet refund`.
 pub(super) fn refund(ctx: &Ctx, a: RefundArgs) -> CliResult {
@@ -22,157 +34,232 @@ pub(super) fn refund(ctx: &Ctx, a: RefundArgs) -> CliResult {
         Some(p) => Some((p.clone(), open_private_append(p)?)),
         None => None,
     };
-    let (refund, cred, left) = ctx.block_on(async {
-        let auth = if original.is_some() {
-            NodeAuth::Anonymous
-        } else {
-            NodeAuth::Required
-        };
-        let s = ctx.node_session(auth).await?;
-        let n = node(&s)?;
-        s.trace_node("POST", &format!("{}/refund", n.balance_prefix().as_path()));
-        let spinner = ctx.out.spinner("refunding the balance");
-        let mut call = n.balance().refund();
-        if let Some(t) = &original {
-            call = call.with_token(t.expose());
-        }
-        let r = call.send().await.map_err(|e| s.err(e));
-        spinner.finish_and_clear();
-        let r = match r {
-            Ok(r) => r.into_inner(),
-            Err(e) => {
-                if let CliError::Routstr(se) | CliError::Sdk(se) = &e
-                    && reply_lost(se)
-                {
-                    // The node answers a repeated refund with the same token.
-                    ctx.out.warn(
-                        "the node's reply could not be read: it keeps the refund; run the same \
-                         `rostro wallet refund` again to get the token",
-                    );
-                }
-                return Err(refund_error(e, original.is_some()));
-            }
-        };
-        // A refund in whole sats leaves the msat remainder on the key: ask how much.
-        let left = if r.msats.is_none() && r.sats.is_some() && original.is_none() {
-            n.balance()
-                .info()
-                .send()
-                .await
-                .ok()
-                .map(|i| i.into_inner().available())
-        } else {
-            None
-        };
-        Ok((r, s.credential.clone(), left))
-    })?;
-    let amount = refund.amount();
-    let token = refund
+    let paid = ctx.block_on(send_refund(ctx, &a, original.as_ref().map(|t| t.expose())))?;
+    let token = paid
+        .refund
         .token
         .as_ref()
         .map(|t| t.expose().to_owned())
         .filter(|t| !t.is_empty());
     // A node asked again returns the token it issued before: say so.
     let repeated = token.as_deref().is_some_and(refund_seen_before);
-    let whole_sats = refund.msats.is_none() && refund.sats.is_some();
-    let left = left.filter(|m| m.0 > 0);
+    let left = paid.left.filter(|m| m.0 > 0);
     // The token first: nothing else happens before it is safe.
-    let mut saved_to = None;
-    if let Some(t) = &token {
-        match &mut out_file {
-            Some((path, f)) => match append_token(f, t) {
-                Ok(()) => saved_to = Some(path.display().to_string()),
-                Err(e) => {
-                    ctx.out.warn(&format!(
-                        "cannot write the refund token to {}: {e}; keep this Cashu token, it \
-                         is money:",
-                        path.display()
-                    ));
-                    ctx.out.eprint(t);
-                    return Err(CliError::io(path.display(), e));
-                }
-            },
-            None if !ctx.out.json => ctx.out.line(t)?,
-            None => {}
-        }
-    }
+    let saved_to = match &token {
+        Some(t) => save_token(ctx, t, &mut out_file)?,
+        None => None,
+    };
     if let Some(t) = &token {
         remember_refund(t);
     }
     // The node deletes a refunded key: forget the stored copy (never ROSTRO_API_KEY). A key
     // that still holds a sub-sat remainder is kept: that is the user's money.
     let profile = ctx.profile_name()?;
-    let mut forgot = false;
-    if original.is_none()
-        && left.is_none()
-        && let Some(c) = &cred
-        && matches!(c.source, Source::Keyring | Source::File(_))
-        && credentials::load_stored(&profile)?.is_some_and(|s| s.token == c.token)
-    {
-        forgot = !credentials::remove(&profile)?.is_empty();
-    }
+    let forgot = match &paid.credential {
+        Some(c) if original.is_none() && left.is_none() => forget_refunded(ctx, &profile, c)?,
+        _ => false,
+    };
+    let report = Report {
+        paid: &paid,
+        token: token.as_deref(),
+        saved_to: saved_to.as_deref(),
+        repeated,
+        left,
+        forgot,
+        profile: &profile,
+    };
     if ctx.out.json {
-        let mut obj = serde_json::Map::new();
-        obj.insert(
-            "token".into(),
-            json!(if saved_to.is_some() {
-                None
-            } else {
-                token.clone()
-            }),
-        );
-        obj.insert("saved_to".into(), json!(saved_to));
-        put_amount(&mut obj, "amount", amount);
-        obj.insert("recipient".into(), json!(refund.recipient));
-        obj.insert("key_forgotten".into(), json!(forgot));
-        obj.insert("issued_before".into(), json!(repeated));
-        obj.insert("whole_sats".into(), json!(whole_sats));
-        put_amount(&mut obj, "left_on_node", left);
-        return ctx.out.json_value(&Value::Object(obj));
+        return report.json(ctx);
     }
-    let what = amount
-        .map(|m| format!(" {}", fmt_msats(m)))
-        .unwrap_or_default();
-    if repeated {
-        let place = match &saved_to {
-            Some(p) => format!("appended to {p}"),
-            None => "on stdout".to_owned(),
-        };
-        ctx.out.warn(&format!(
-            "the node returned the token it issued before for this key{what} ({place}): no \
-             new money was paid out. It is worth something only if it was not redeemed yet \
-             (spent if you redeemed it)"
-        ));
+    report.human(ctx);
+    Ok(())
+}
+
+/// Asks the node for the refund (with the key, or with the token it was made from).
+async fn send_refund(ctx: &Ctx, a: &RefundArgs, original: Option<&str>) -> CliResult<Paid> {
+    let auth = if original.is_some() {
+        NodeAuth::Anonymous
     } else {
-        match (&token, &saved_to, &refund.recipient) {
-            (Some(_), Some(p), _) => ctx
-                .out
-                .success(&format!("Refunded{what}: token appended to {p}")),
-            (Some(_), None, _) => ctx.out.success(&format!(
-                "Refunded{what}: the Cashu token is on stdout; keep it, it is money"
+        NodeAuth::Required
+    };
+    let s = ctx.node_session(auth).await?;
+    let n = node(&s)?;
+    s.trace_node("POST", &format!("{}/refund", n.balance_prefix().as_path()));
+    let spinner = ctx.out.spinner("refunding the balance");
+    let mut call = n.balance().refund();
+    if let Some(t) = original {
+        call = call.with_token(t);
+    }
+    let r = call.send().await.map_err(|e| s.err(e));
+    spinner.finish_and_clear();
+    let refund = match r {
+        Ok(r) => r.into_inner(),
+        Err(e) => {
+            if let CliError::Routstr(se) | CliError::Sdk(se) = &e
+                && reply_lost(se)
+            {
+                // The node answers a repeated refund with the same token.
+                ctx.out.warn(&format!(
+                    "the node's reply could not be read: it keeps the refund; run the same \
+                     refund again to get the token: {}",
+                    again(ctx, a)
+                ));
+            }
+            return Err(refund_error(e, original.is_some()));
+        }
+    };
+    // A refund in whole sats leaves the msat remainder on the key: ask how much.
+    let left = if refund.msats.is_none() && refund.sats.is_some() && original.is_none() {
+        n.balance()
+            .info()
+            .send()
+            .await
+            .ok()
+            .map(|i| i.into_inner().available())
+    } else {
+        None
+    };
+    Ok(Paid {
+        refund,
+        credential: s.credential.clone(),
+        left,
+    })
+}
+
+/// The same `wallet refund` as a command line to run again (`--token` as `@FILE` or a
+/// placeholder: a token is money and is not echoed).
+fn again(ctx: &Ctx, a: &RefundArgs) -> String {
+    let mut args = vec!["wallet".to_owned(), "refund".to_owned()];
+    if let Some(o) = &a.out {
+        args.extend(["--out".to_owned(), o.display().to_string()]);
+    }
+    if let Some(t) = &a.token {
+        args.extend(["--token".to_owned(), token_ref(t)]);
+    }
+    crate::rerun::command(&ctx.g, &args)
+}
+
+/// Writes the refund token to `--out` (returns where), or prints it on stdout. When the
+/// file cannot be written the token goes to stderr: it is money.
+fn save_token(
+    ctx: &Ctx,
+    token: &str,
+    out_file: &mut Option<(PathBuf, std::fs::File)>,
+) -> CliResult<Option<String>> {
+    match out_file {
+        Some((path, f)) => match append_token(f, token) {
+            Ok(()) => Ok(Some(path.display().to_string())),
+            Err(e) => {
+                ctx.out.warn(&format!(
+                    "cannot write the refund token to {}: {e}; keep this Cashu token, it is \
+                     money:",
+                    path.display()
+                ));
+                ctx.out.eprint(token);
+                Err(CliError::io(path.display(), e))
+            }
+        },
+        None if !ctx.out.json => {
+            ctx.out.line(token)?;
+            Ok(None)
+        }
+        None => Ok(None),
+    }
+}
+
+/// Forgets the refunded key when it is the profile's stored one; whether it did.
+fn forget_refunded(ctx: &Ctx, profile: &str, c: &Credential) -> CliResult<bool> {
+    if !matches!(c.source, Source::Keyring | Source::File(_)) {
+        return Ok(false);
+    }
+    if !stored_key(ctx, profile)?.is_some_and(|s| s.token == c.token) {
+        return Ok(false);
+    }
+    forget_key(ctx, profile)
+}
+
+/// What `wallet refund` did, to print.
+struct Report<'a> {
+    paid: &'a Paid,
+    token: Option<&'a str>,
+    saved_to: Option<&'a str>,
+    repeated: bool,
+    left: Option<Msats>,
+    forgot: bool,
+    profile: &'a str,
+}
+
+impl Report<'_> {
+    fn whole_sats(&self) -> bool {
+        self.paid.refund.msats.is_none() && self.paid.refund.sats.is_some()
+    }
+
+    fn json(&self, ctx: &Ctx) -> CliResult {
+        let mut obj = serde_json::Map::new();
+        let token = if self.saved_to.is_some() {
+            None
+        } else {
+            self.token
+        };
+        obj.insert("token".into(), json!(token));
+        obj.insert("saved_to".into(), json!(self.saved_to));
+        put_amount(&mut obj, "amount", self.paid.refund.amount());
+        obj.insert("recipient".into(), json!(self.paid.refund.recipient));
+        obj.insert("key_forgotten".into(), json!(self.forgot));
+        obj.insert("issued_before".into(), json!(self.repeated));
+        obj.insert("whole_sats".into(), json!(self.whole_sats()));
+        put_amount(&mut obj, "left_on_node", self.left);
+        ctx.out.json_value(&Value::Object(obj))
+    }
+
+    fn human(&self, ctx: &Ctx) {
+        let what = self
+            .paid
+            .refund
+            .amount()
+            .map(|m| format!(" {}", fmt_msats(m)))
+            .unwrap_or_default();
+        if self.repeated {
+            let place = match self.saved_to {
+                Some(p) => format!("appended to {p}"),
+                None => "on stdout".to_owned(),
+            };
+            ctx.out.warn(&format!(
+                "the node returned the token it issued before for this key{what} ({place}): no \
+                 new money was paid out. It is worth something only if it was not redeemed yet \
+                 (spent if you redeemed it)"
+            ));
+        } else {
+            match (self.token, self.saved_to, &self.paid.refund.recipient) {
+                (Some(_), Some(p), _) => ctx
+                    .out
+                    .success(&format!("Refunded{what}: token appended to {p}")),
+                (Some(_), None, _) => ctx.out.success(&format!(
+                    "Refunded{what}: the Cashu token is on stdout; keep it, it is money"
+                )),
+                (None, _, Some(r)) => ctx.out.success(&format!("Refunded{what} to {r}")),
+                (None, _, None) => ctx.out.success(&format!("Refunded{what}")),
+            }
+        }
+        let profile = self.profile;
+        match self.left {
+            Some(m) => ctx.out.warn(&format!(
+                "the node refunds whole sats: {} stayed on the key at the node; the key is kept \
+                 in profile `{profile}` (spend it, or top it up and refund again)",
+                fmt_msats(m)
             )),
-            (None, _, Some(r)) => ctx.out.success(&format!("Refunded{what} to {r}")),
-            (None, _, None) => ctx.out.success(&format!("Refunded{what}")),
+            None if self.whole_sats() && !self.repeated => ctx.out.note(
+                "the node refunds whole sats: a remainder under 1 sat (up to 999 msat), if any, \
+                 stays on the node",
+            ),
+            None => {}
+        }
+        if self.forgot {
+            ctx.out.note(&format!(
+                "the refunded key was removed from profile `{profile}`"
+            ));
         }
     }
-    match left {
-        Some(m) => ctx.out.warn(&format!(
-            "the node refunds whole sats: {} stayed on the key at the node; the key is kept in \
-             profile `{profile}` (spend it, or top it up and refund again)",
-            fmt_msats(m)
-        )),
-        None if whole_sats && !repeated => ctx.out.note(
-            "the node refunds whole sats: a remainder under 1 sat (up to 999 msat), if any, \
-             stays on the node",
-        ),
-        None => {}
-    }
-    if forgot {
-        ctx.out.note(&format!(
-            "the refunded key was removed from profile `{profile}`"
-        ));
-    }
-    Ok(())
 }
 
 /// A refund that failed: a token the node does not know (404) is said plainly (exit 4).
