@@ -44,7 +44,8 @@ pub struct Golden {
 }
 
 impl Golden {
-    /// A fresh sandbox for the scenario `name` (its golden file is `tests/golden/NAME.txt`).
+    /// A fresh sandbox for the scenario `name` (its golden file is `tests/golden/NAME.txt`;
+    /// a sandbox that is never [`finish`](Self::finish)ed has none).
     pub fn new(name: &str) -> Golden {
         let dir = tempfile::tempdir().expect("tempdir");
         let p = dir.path();
@@ -126,7 +127,8 @@ impl Golden {
         o
     }
 
-    fn exec(&self, args: &[&str], mode: Mode, stdin: &[u8]) -> Outcome {
+    /// Runs `rostro ARGS` in-process without recording it.
+    pub fn exec(&self, args: &[&str], mode: Mode, stdin: &[u8]) -> Outcome {
         let (out, err) = (Buffer::new(), Buffer::new());
         let mut io = Io::new(out.clone(), err.clone())
             .tty(mode == Mode::Tty)
