@@ -32,9 +32,6 @@ use clap::Parser;
 
 pub use output::{Buffer, Io};
 
-/// The exit code of a panic (a bug): the panic hook of the binary has said what happened.
-pub const PANIC_EXIT_CODE: i32 = exit::PANIC_EXIT_CODE as i32;
-
 /// Runs `args` (the first is the program name) on the process's stdout, stderr, stdin and
 /// environment; returns the exit code.
 pub fn run_process() -> i32 {
@@ -82,7 +79,7 @@ where
             }
             i32::from(e.code())
         }
-        Err(_) => PANIC_EXIT_CODE,
+        Err(_) => i32::from(exit::PANIC_EXIT_CODE),
     }
 }
 

@@ -240,9 +240,17 @@ impl Output {
         self.progress
     }
 
-    /// Whether prompts may be shown (stdin and stdout are terminals).
+    /// Whether prompts may be shown (stdin and stdout are terminals). Prompts read and draw
+    /// on the process's own terminal, so an in-process run ([`Io`]) never has them, even "as
+    /// a TTY": it gets the same usage error as a pipe instead of waiting on a terminal.
     pub fn interactive(&self) -> bool {
-        self.stdin_tty && self.stdout_tty
+        self.terminal_input() && self.stdout_tty
+    }
+
+    /// Whether lines are read from the process's terminal (with editing and history) rather
+    /// than from stdin as a stream (a pipe, or an in-process run's stdin).
+    pub fn terminal_input(&self) -> bool {
+        self.stdin_tty && self.injected.is_none()
     }
 
     /// Fails with a usage error naming `flag` when no prompt can be shown.

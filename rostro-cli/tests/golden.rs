@@ -75,6 +75,8 @@ fn chat() {
     g.run(&["--mock", "--json", "chat", "--no-stream", "hello there"]);
     g.stdin(&["--mock", "chat"], b"summarise this\n");
     g.run(&["--mock", "chat"]);
+    g.stdin(&["--mock", "chat", "--repl"], b"hi\nhow are you\n");
+    g.step(&["--mock", "chat", "--repl"], Mode::Tty, b"hi\n/bogus\n");
     g.finish();
 }
 
@@ -149,6 +151,8 @@ fn characters() {
     g.run(&["--mock", "characters", "expressions", "1096"]);
     g.run(&["--mock", "--json", "characters", "expressions", "1096"]);
     g.run(&["--mock", "characters", "delete", "1096"]);
+    // Prompts need the process's terminal: an in-process run "as a TTY" gets the usage error.
+    g.tty(&["--mock", "characters", "delete", "1096"]);
     g.run(&["--mock", "characters", "delete", "1096", "--yes"]);
     g.finish();
 }

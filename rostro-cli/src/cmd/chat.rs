@@ -597,7 +597,7 @@ fn run_repl(
     a: &ChatArgs,
     conv: &mut Conversation,
 ) -> CliResult {
-    let terminal = ctx.out.stdin_tty;
+    let terminal = ctx.out.terminal_input();
     let mut src = if terminal {
         LineSource::Terminal(FileHistory::load())
     } else {
