@@ -172,7 +172,7 @@ fn forget_refunded(ctx: &Ctx, profile: &str, c: &Credential) -> CliResult<bool> 
     if !matches!(c.source, Source::Keyring | Source::File(_)) {
         return Ok(false);
     }
-    if !stored_key(ctx, profile)?.is_some_and(|s| s.token == c.token) {
+    if stored_key(ctx, profile)?.is_none_or(|s| s.token != c.token) {
         return Ok(false);
     }
     forget_key(ctx, profile)
