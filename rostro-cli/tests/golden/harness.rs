@@ -127,6 +127,35 @@ impl Golden {
         o
     }
 
+    /// Runs the `rostro` binary as a process with the same environment (nothing else of
+    /// the test's), stdin and pipes: what [`exec`](Self::exec) must match.
+    pub fn spawn(&self, args: &[&str], stdin: &[u8]) -> Outcome {
+        use std::io::Write as _;
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_rostro"));
+        c.env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(self.dir.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().expect("spawn rostro");
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin).expect("write stdin");
+        drop(input);
+        let o = child.wait_with_output().expect("rostro output");
+        Outcome {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// [`normalise`] with this sandbox's directory.
+    pub fn normalised(&self, text: &str) -> String {
+        normalise(text, &[&self.dir.path().display().to_string()])
+    }
+
     /// Runs `rostro ARGS` in-process without recording it.
     pub fn exec(&self, args: &[&str], mode: Mode, stdin: &[u8]) -> Outcome {
         let (out, err) = (Buffer::new(), Buffer::new());

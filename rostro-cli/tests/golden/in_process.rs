@@ -189,3 +189,44 @@ fn tty_and_pipe_differ_where_they_should() {
     g.tty(&["--mock", "imagine", "image", "a fox", "--no-wait"]);
     g.finish();
 }
+
+/// In-process runs print what the binary prints: the same bytes on stdout and stderr and the
+/// same exit code, on pipes, for output, errors, usage errors and stdin.
+#[test]
+fn in_process_runs_match_the_binary() {
+    let g = Golden::new("scratch");
+    let notes = g.file("notes.txt", b"lore\n");
+    let cases: &[(&[&str], &[u8])] = &[
+        (&["--mock", "search", "dragon", "--limit", "2"], b""),
+        (&["--mock", "--json", "models"], b""),
+        (
+            &["--mock", "--jq", ".node.name", "characters", "get", "1096"],
+            b"",
+        ),
+        (&["--mock", "chat", "--no-stream"], b"from stdin\n"),
+        (&["--mock", "lore", "add", &notes, "--owner", "1096"], b""),
+        (&["--mock", "chats", "show", "999999"], b""),
+        (
+            &["--mock", "--base-url", "http://127.0.0.1:9", "models"],
+            b"",
+        ),
+        (&["config", "get", "profile"], b""),
+        (&["auth", "token"], b""),
+        (&["--version"], b""),
+    ];
+    for (args, stdin) in cases {
+        let spawned = g.spawn(args, stdin);
+        let inproc = g.exec(args, Mode::Pipe, stdin);
+        assert_eq!(inproc.code, spawned.code, "{args:?}: {}", spawned.stderr);
+        assert_eq!(
+            g.normalised(&inproc.stdout),
+            g.normalised(&spawned.stdout),
+            "{args:?}"
+        );
+        assert_eq!(
+            g.normalised(&inproc.stderr),
+            g.normalised(&spawned.stderr),
+            "{args:?}"
+        );
+    }
+}
