@@ -3,7 +3,7 @@
 //!
 //! Start-up does as little as possible before the arguments are parsed: no config file, no
 //! async runtime, no TLS setup. Commands that talk to the API build a tokio runtime and a
-//! client on demand (see [`ctx::Ctx`]).
+//! client on demand (see `ctx::Ctx`).
 //!
 //! [`run_process`] is the binary: the process's own streams and environment.
 //! [`run_with`] runs one command line with an [`Io`]: injected stdout/stderr sinks, stdin,

@@ -230,3 +230,33 @@ fn in_process_runs_match_the_binary() {
         );
     }
 }
+
+/// Colour is off unless asked for, and then only where the stream counts as a terminal and
+/// `--no-color` is not given.
+#[test]
+fn colour_follows_the_io_and_no_color() {
+    let g = Golden::new("scratch");
+    let env = g.path("");
+    let run = |tty: bool, color: bool, extra: &[&str]| {
+        let (out, err) = (rostro_cli::Buffer::new(), rostro_cli::Buffer::new());
+        let io = rostro_cli::Io::new(out.clone(), err.clone())
+            .tty(tty)
+            .color(color)
+            .env("XDG_CONFIG_HOME", format!("{env}/config"))
+            .env("XDG_STATE_HOME", format!("{env}/state"))
+            .env("ROSTRO_KEYRING", "off");
+        let mut args = vec!["rostro"];
+        args.extend_from_slice(extra);
+        args.extend(["--mock", "search", "dragon", "--limit", "1"]);
+        assert_eq!(rostro_cli::run_with(args, io), 0, "{}", err.text());
+        out.text()
+    };
+    let bold = "\x1b[1m";
+    assert!(run(true, true, &[]).starts_with(bold), "a bold header");
+    assert!(!run(true, false, &[]).contains('\x1b'), "off by default");
+    assert!(!run(false, true, &[]).contains('\x1b'), "not on a pipe");
+    assert!(
+        !run(true, true, &["--no-color"]).contains('\x1b'),
+        "--no-color"
+    );
+}
