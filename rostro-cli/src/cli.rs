@@ -192,15 +192,18 @@ pub enum Command {
     Mock(cmd::mock::MockCmd),
 }
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> CliResult {
+/// Runs the parsed command line (`injected`: the streams of an in-process run).
+pub(crate) fn run(
+    cli: Cli,
+    injected: Option<std::sync::Arc<crate::ambient::Injected>>,
+) -> CliResult {
     let jq = match &cli.global.jq {
         Some(expr) => Some(crate::jq::Jq::compile(expr).map_err(CliError::Usage)?),
         None => None,
     };
     // `chat --stream-json` prints NDJSON chunks: it implies --json (its help says so).
     let json = cli.global.json || matches!(&cli.command, Command::Chat(a) if a.stream_json);
-    let out = crate::output::Output::new(json, jq, cli.global.no_color);
+    let out = crate::output::Output::new(json, jq, cli.global.no_color, injected);
     let ctx = Ctx::new(cli.global, out);
     match cli.command {
         Command::Auth(c) => cmd::auth::run(&ctx, c),
@@ -225,11 +228,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Completion(a) => cmd::completion::run_completion(&ctx, a),
         Command::Man(a) => cmd::completion::run_man(&ctx, a),
     }
-}
-
-/// Parses the process's arguments with [`command`] (so subcommand help is the short kind).
-pub fn parse() -> Result<Cli, clap::Error> {
-    parse_from(std::env::args_os().collect())
 }
 
 /// Parses a command line (the program name first). Global options after `api call

@@ -242,7 +242,7 @@ fn validate(key: &str, v: &str) -> CliResult {
 /// The config directory: `$XDG_CONFIG_HOME/rostro` when set (on every platform, like gh),
 /// else the platform's config dir (`$HOME/.config/rostro` on Linux).
 pub fn config_dir() -> CliResult<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+    if let Some(x) = crate::ambient::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(x).join("rostro"));
     }
     directories::ProjectDirs::from("dev", "rostro", "rostro")
@@ -253,7 +253,7 @@ pub fn config_dir() -> CliResult<PathBuf> {
 /// The state directory (REPL history): `$XDG_STATE_HOME/rostro`, else the platform's
 /// local data dir.
 pub fn state_dir() -> Option<PathBuf> {
-    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+    if let Some(x) = crate::ambient::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(x).join("rostro"));
     }
     directories::ProjectDirs::from("dev", "rostro", "rostro").map(|d| {
@@ -300,11 +300,7 @@ impl Config {
     /// `profile`, else `default`.
     pub fn active_profile_name(&self, flag: Option<&str>) -> String {
         flag.map(str::to_owned)
-            .or_else(|| {
-                std::env::var(ENV_PROFILE)
-                    .ok()
-                    .filter(|v| !v.trim().is_empty())
-            })
+            .or_else(|| crate::ambient::var(ENV_PROFILE).filter(|v| !v.trim().is_empty()))
             .or_else(|| self.profile.clone())
             .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
     }

@@ -82,7 +82,7 @@ pub fn credentials_path() -> CliResult<PathBuf> {
 
 fn keyring_enabled() -> bool {
     !matches!(
-        std::env::var(ENV_KEYRING)
+        crate::ambient::var(ENV_KEYRING)
             .unwrap_or_default()
             .to_ascii_lowercase()
             .as_str(),
@@ -144,8 +144,7 @@ pub fn load(profile: &str) -> CliResult<Option<Credential>> {
 
 /// `ROSTRO_API_KEY`, trimmed, if set and not empty.
 pub fn env_key() -> Option<String> {
-    std::env::var(rostro_sdk::ENV_API_KEY)
-        .ok()
+    crate::ambient::var(rostro_sdk::ENV_API_KEY)
         .map(|k| k.trim().to_owned())
         .filter(|k| !k.is_empty())
 }

@@ -36,12 +36,27 @@ pub enum NodeAuth {
 }
 
 /// The mock server of `--mock`, kept alive with the session.
-#[cfg(feature = "mock")]
-#[allow(dead_code)]
 enum MockGuard {
+    #[cfg(feature = "mock")]
     Rostro(rostro_mock::RostroMock),
+    #[cfg(feature = "mock")]
     Routstr(rostro_mock::RoutstrMock),
 }
+
+impl MockGuard {
+    /// The mock's base URL.
+    fn uri(&self) -> String {
+        match *self {
+            #[cfg(feature = "mock")]
+            MockGuard::Rostro(ref m) => m.uri(),
+            #[cfg(feature = "mock")]
+            MockGuard::Routstr(ref m) => m.uri(),
+        }
+    }
+}
+
+/// The `User-Agent` of every request.
+const USER_AGENT: &str = concat!("rostro-cli/", env!("CARGO_PKG_VERSION"), " (rostro-sdk)");
 
 /// Everything a command gets.
 pub struct Ctx {
@@ -65,7 +80,6 @@ pub struct Session {
     /// On a Routstr profile: the node client (`client` is its underlying client).
     pub node: Option<RoutstrClient>,
     /// The in-process mock of `--mock`, kept running as long as the session.
-    #[cfg(feature = "mock")]
     _mock: Option<MockGuard>,
 }
 
@@ -101,8 +115,11 @@ impl Ctx {
         if self.g.verbose {
             crate::trace::install();
         }
+        // An in-process run's env and streams are current on the runtime's threads too.
+        let injected = self.out.injected();
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .on_thread_start(move || crate::ambient::adopt(injected.clone()))
             .enable_all()
             .build()
             .map_err(|e| CliError::msg(format!("cannot start the async runtime: {e}")))
@@ -169,56 +186,9 @@ impl Ctx {
             None if self.g.mock => crate::cmd::mock::load_key(&profile_name)?,
             None => credentials::load(&profile_name)?,
         };
-
-        #[cfg(feature = "mock")]
-        let mock = if self.g.mock {
-            Some(MockGuard::Rostro(
-                rostro_mock::RostroMock::builder()
-                    .state_dir(crate::cmd::mock::sandbox_dir()?)
-                    .try_start()
-                    .await
-                    .map_err(|e| CliError::msg(format!("cannot start the mock server: {e}")))?,
-            ))
-        } else {
-            None
-        };
-        #[cfg(not(feature = "mock"))]
-        if self.g.mock {
-            return Err(CliError::usage(
-                "this rostro was built without the `mock` feature; --mock is not available",
-            ));
-        }
-
-        let env_base = std::env::var(rostro_sdk::ENV_BASE_URL)
-            .ok()
-            .filter(|v| !v.trim().is_empty());
-        let env_mimic = std::env::var(rostro_sdk::ENV_MIMIC_BASE_URL)
-            .ok()
-            .filter(|v| !v.trim().is_empty());
-
-        #[cfg(feature = "mock")]
-        let mock_uri = match &mock {
-            Some(MockGuard::Rostro(m)) => Some(m.uri()),
-            _ => None,
-        };
-        #[cfg(not(feature = "mock"))]
-        let mock_uri: Option<String> = None;
-
-        let explicit_base = mock_uri.clone().or(self.g.base_url.clone()).or(env_base);
-        let base = explicit_base
-            .clone()
-            .or(profile.base_url.clone())
-            .unwrap_or_else(|| rostro_sdk::DEFAULT_BASE_URL.to_owned());
-        let mimic = if mock_uri.is_some() {
-            mock_uri.clone()
-        } else {
-            env_mimic.or(if explicit_base.is_some() {
-                None
-            } else {
-                profile.mimic_base_url.clone()
-            })
-        };
-
+        let mock = self.start_mock(false).await?;
+        let mock_uri = mock.as_ref().map(MockGuard::uri);
+        let (base, mimic) = self.api_urls(&profile, mock_uri.clone());
         if mock_uri.is_some() && credential.is_none() {
             credential = Some(Credential {
                 token: MOCK_KEY.to_owned(),
@@ -230,32 +200,23 @@ impl Ctx {
                 "not logged in (profile `{profile_name}`)"
             )));
         }
-
         let mut b = Client::builder()
             .base_url(&base)
             .auth_style(profile.auth_style()?)
-            .user_agent(concat!(
-                "rostro-cli/",
-                env!("CARGO_PKG_VERSION"),
-                " (rostro-sdk)"
-            ));
+            .user_agent(USER_AGENT);
         if let Some(m) = &mimic {
             b = b.mimic_base_url(m);
         }
         if let Some(c) = &credential {
             b = b.api_key(&c.token);
         }
-        b = self.http_settings(b);
-        let client = b.build()?;
+        let client = self.http_settings(b).build()?;
         if self.g.verbose {
-            let key = match &credential {
-                Some(c) => format!("key from {} (redacted)", c.source),
-                None => "no key".to_owned(),
-            };
             self.out.eprint(&format!(
-                "* profile `{profile_name}`, api {}, mimic {}, {key}",
+                "* profile `{profile_name}`, api {}, mimic {}, {}",
                 client.base_url(),
-                client.mimic_base_url()
+                client.mimic_base_url(),
+                key_note(&credential)
             ));
         }
         Ok(Session {
@@ -264,9 +225,72 @@ impl Ctx {
             profile,
             profile_name,
             node: None,
-            #[cfg(feature = "mock")]
             _mock: mock,
         })
+    }
+
+    /// With `--mock`: starts the in-process mock (the Rostro API, or with `routstr` a Routstr
+    /// node) on the sandbox's state; `None` without `--mock`.
+    async fn start_mock(&self, routstr: bool) -> CliResult<Option<MockGuard>> {
+        if !self.g.mock {
+            return Ok(None);
+        }
+        #[cfg(feature = "mock")]
+        {
+            let failed =
+                |e: std::io::Error| CliError::msg(format!("cannot start the mock server: {e}"));
+            let dir = crate::cmd::mock::sandbox_dir()?;
+            let guard = if routstr {
+                MockGuard::Routstr(
+                    rostro_mock::RoutstrMock::builder()
+                        .state_dir(dir)
+                        .try_start()
+                        .await
+                        .map_err(failed)?,
+                )
+            } else {
+                MockGuard::Rostro(
+                    rostro_mock::RostroMock::builder()
+                        .state_dir(dir)
+                        .try_start()
+                        .await
+                        .map_err(failed)?,
+                )
+            };
+            Ok(Some(guard))
+        }
+        #[cfg(not(feature = "mock"))]
+        {
+            let _ = routstr;
+            Err(CliError::usage(
+                "this rostro was built without the `mock` feature; --mock is not available",
+            ))
+        }
+    }
+
+    /// The API and mimic base URLs: the mock's, else `--base-url` / `ROSTRO_BASE_URL`, else
+    /// the profile's, else the default (a mimic URL of the profile only goes with its own
+    /// base URL).
+    fn api_urls(&self, profile: &Profile, mock_uri: Option<String>) -> (String, Option<String>) {
+        let env_base =
+            crate::ambient::var(rostro_sdk::ENV_BASE_URL).filter(|v| !v.trim().is_empty());
+        let env_mimic =
+            crate::ambient::var(rostro_sdk::ENV_MIMIC_BASE_URL).filter(|v| !v.trim().is_empty());
+        let explicit_base = mock_uri.clone().or(self.g.base_url.clone()).or(env_base);
+        let base = explicit_base
+            .clone()
+            .or(profile.base_url.clone())
+            .unwrap_or_else(|| rostro_sdk::DEFAULT_BASE_URL.to_owned());
+        let mimic = if mock_uri.is_some() {
+            mock_uri
+        } else {
+            env_mimic.or(if explicit_base.is_some() {
+                None
+            } else {
+                profile.mimic_base_url.clone()
+            })
+        };
+        (base, mimic)
     }
 
     /// Fails with a usage error unless the profile in use is a Routstr profile.
@@ -313,48 +337,51 @@ impl Ctx {
             (None, _) if self.g.mock => crate::cmd::mock::load_key(&profile_name)?,
             (None, _) => credentials::load(&profile_name)?,
         };
-
-        #[cfg(feature = "mock")]
-        let mock = if self.g.mock {
-            Some(
-                rostro_mock::RoutstrMock::builder()
-                    .state_dir(crate::cmd::mock::sandbox_dir()?)
-                    .try_start()
-                    .await
-                    .map_err(|e| CliError::msg(format!("cannot start the mock server: {e}")))?,
-            )
-        } else {
-            None
-        };
-        #[cfg(not(feature = "mock"))]
-        if self.g.mock {
-            return Err(CliError::usage(
-                "this rostro was built without the `mock` feature; --mock is not available",
+        let mock = self.start_mock(true).await?;
+        if credential.is_none() && auth != NodeAuth::Anonymous {
+            credential = sandbox_node_key(mock.as_ref(), &profile_name)?;
+        }
+        let base = self.node_url(&profile_name, &profile, mock.as_ref().map(MockGuard::uri))?;
+        self.check_node_key(&profile_name, auth, credential.as_ref())?;
+        let mut b = RoutstrClient::builder(&base)
+            .client_builder(self.http_settings(Client::builder()))
+            .balance_prefix(prefix)
+            .user_agent(USER_AGENT);
+        if let Some(c) = &credential {
+            b = b.credential(&c.token);
+        }
+        let node = b.build().map_err(|e| match e {
+            rostro_sdk::Error::Config { .. } => CliError::usage(e.to_string()),
+            other => CliError::Sdk(other),
+        })?;
+        if self.g.verbose {
+            self.out.eprint(&format!(
+                "* profile `{profile_name}` (routstr), node {}, balance at {}/*, {}",
+                node.node_url(),
+                node.balance_prefix().as_path(),
+                key_note(&credential)
             ));
         }
-        #[cfg(feature = "mock")]
-        let mock_uri = mock.as_ref().map(|m| m.uri());
-        #[cfg(not(feature = "mock"))]
-        let mock_uri: Option<String> = None;
+        Ok(Session {
+            client: node.client().clone(),
+            credential,
+            profile,
+            profile_name,
+            node: Some(node),
+            _mock: mock,
+        })
+    }
 
-        #[cfg(feature = "mock")]
-        if let Some(m) = &mock
-            && credential.is_none()
-            && auth != NodeAuth::Anonymous
-        {
-            // The sandbox node keeps the key (and its balance) for later commands.
-            let token = m.create_key(MOCK_ROUTSTR_BALANCE_MSATS);
-            let path = crate::cmd::mock::store_key(&profile_name, &token)?;
-            credential = Some(Credential {
-                token,
-                source: credentials::Source::File(path),
-            });
-        }
-
-        let env_base = std::env::var(rostro_sdk::ENV_BASE_URL)
-            .ok()
-            .filter(|v| !v.trim().is_empty());
-        let base = mock_uri
+    /// The node URL: the mock's, else `--base-url` / `ROSTRO_BASE_URL`, else the profile's.
+    fn node_url(
+        &self,
+        profile_name: &str,
+        profile: &Profile,
+        mock_uri: Option<String>,
+    ) -> CliResult<String> {
+        let env_base =
+            crate::ambient::var(rostro_sdk::ENV_BASE_URL).filter(|v| !v.trim().is_empty());
+        mock_uri
             .or(self.g.base_url.clone())
             .or(env_base)
             .or(profile.base_url.clone())
@@ -364,14 +391,29 @@ impl Ctx {
                      `rostro config set profile.{profile_name}.base_url https://node.example` \
                      (or --base-url)"
                 ))
-            })?;
+            })
+    }
+
+    /// Fails (exit 3) when the node needs a key and there is none, or the key is not one a
+    /// node takes.
+    fn check_node_key(
+        &self,
+        profile_name: &str,
+        auth: NodeAuth,
+        credential: Option<&Credential>,
+    ) -> CliResult {
         if auth == NodeAuth::Required && credential.is_none() {
             return Err(CliError::Auth(format!(
-                "no key for Routstr profile `{profile_name}`: create one with \
-                 `rostro wallet create --token TOKEN`, or pay per request with --pay-with TOKEN"
+                "no key for Routstr profile `{profile_name}`: create one with `{}`, or pay per \
+                 request with --pay-with TOKEN",
+                crate::rerun::command_as(
+                    &self.g,
+                    profile_name,
+                    &["wallet", "create", "--token", "TOKEN"]
+                )
             )));
         }
-        if let Some(c) = &credential
+        if let Some(c) = credential
             && let Err(e) = rostro_sdk::routstr::Credential::parse(&c.token)
         {
             return Err(CliError::Auth(format!(
@@ -381,43 +423,32 @@ impl Ctx {
                 e.reason()
             )));
         }
-
-        let mut b = RoutstrClient::builder(&base)
-            .client_builder(self.http_settings(Client::builder()))
-            .balance_prefix(prefix)
-            .user_agent(concat!(
-                "rostro-cli/",
-                env!("CARGO_PKG_VERSION"),
-                " (rostro-sdk)"
-            ));
-        if let Some(c) = &credential {
-            b = b.credential(&c.token);
-        }
-        let node = b.build().map_err(|e| match e {
-            rostro_sdk::Error::Config { .. } => CliError::usage(e.to_string()),
-            other => CliError::Sdk(other),
-        })?;
-        if self.g.verbose {
-            let key = match &credential {
-                Some(c) => format!("key from {} (redacted)", c.source),
-                None => "no key".to_owned(),
-            };
-            self.out.eprint(&format!(
-                "* profile `{profile_name}` (routstr), node {}, balance at {}/*, {key}",
-                node.node_url(),
-                node.balance_prefix().as_path()
-            ));
-        }
-        Ok(Session {
-            client: node.client().clone(),
-            credential,
-            profile,
-            profile_name,
-            node: Some(node),
-            #[cfg(feature = "mock")]
-            _mock: mock.map(MockGuard::Routstr),
-        })
+        Ok(())
     }
+}
+
+/// `-v`: where the key came from (never the key).
+fn key_note(credential: &Option<Credential>) -> String {
+    match credential {
+        Some(c) => format!("key from {} (redacted)", c.source),
+        None => "no key".to_owned(),
+    }
+}
+
+/// With `--mock` on a Routstr profile and no key: a key the sandbox node makes up, kept in
+/// the sandbox (with its balance) for later commands.
+fn sandbox_node_key(mock: Option<&MockGuard>, profile_name: &str) -> CliResult<Option<Credential>> {
+    #[cfg(feature = "mock")]
+    if let Some(MockGuard::Routstr(m)) = mock {
+        let token = m.create_key(MOCK_ROUTSTR_BALANCE_MSATS);
+        let path = crate::cmd::mock::store_key(profile_name, &token)?;
+        return Ok(Some(Credential {
+            token,
+            source: credentials::Source::File(path),
+        }));
+    }
+    let _ = (mock, profile_name);
+    Ok(None)
 }
 
 impl Session {

@@ -1,7 +1,6 @@
 //! Errors and exit codes: the one place where a failure becomes a process exit status.
 
 use std::fmt;
-use std::process::ExitCode;
 
 /// The exit codes of `rostro`, in the order they are documented (README and `rostro --help`).
 pub const EXIT_CODES: &[(u8, &str)] = &[
@@ -118,11 +117,6 @@ impl CliError {
             CliError::BrokenPipe => 0,
             CliError::Partial(_) | CliError::Other(_) => 1,
         }
-    }
-
-    /// Converts into the process exit code.
-    pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(self.code())
     }
 
     /// Whether the error should be printed (Ctrl-C and broken pipes are silent).

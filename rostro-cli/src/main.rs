@@ -1,74 +1,13 @@
-//! `rostro`: the command-line tool for the Rostro API.
-//!
-//! Start-up does as little as possible before the arguments are parsed: no config file, no
-//! async runtime, no TLS setup. Commands that talk to the API build a tokio runtime and a
-//! client on demand (see [`ctx::Ctx`]).
-
-mod cli;
-mod cmd;
-mod config;
-mod credentials;
-mod ctx;
-mod exit;
-mod jq;
-mod ops;
-mod output;
-mod rerun;
-mod routstr;
-mod trace;
-mod util;
+//! `rostro`: the command-line tool for the Rostro API. The commands live in the library
+//! (`rostro_cli`); the binary adds only what belongs to a process: the panic hook and the
+//! exit.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(report_panic));
-    let cli = match cli::parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            // --help / --version print and exit 0; usage errors exit 2.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    // A panic is a bug: the hook has printed what happened; exit with the documented code
-    // (after unwinding, so open files are flushed and closed).
-    let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        debug_panic_hook();
-        cli::run(cli)
-    })) {
-        Ok(r) => r,
-        Err(_) => return ExitCode::from(exit::PANIC_EXIT_CODE),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            if !e.is_silent() {
-                report(&e);
-            }
-            e.exit_code()
-        }
-    }
-}
-
-/// Prints an error (and its hint) on stderr; colours follow `--no-color` / `NO_COLOR`.
-fn report(e: &exit::CliError) {
-    use std::io::Write;
-    let mut err = anstream::stderr().lock();
-    let _ = writeln!(
-        err,
-        "{}error:{} {e}",
-        output::style::RED,
-        output::style::RESET
-    );
-    if let Some(hint) = e.hint() {
-        let _ = writeln!(
-            err,
-            "{}hint:{} {hint}",
-            output::style::DIM,
-            output::style::RESET
-        );
-    }
+    let code = rostro_cli::run_process();
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// The panic hook: a short message on stderr instead of Rust's default report (what
@@ -102,14 +41,5 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
             err,
             "To include a backtrace, run the command again with RUST_BACKTRACE=1."
         );
-    }
-}
-
-/// Test hook (debug builds only): `ROSTRO_DEBUG_PANIC=1` panics once the command line is
-/// parsed, so the panic report and its exit code can be tested on a spawned process.
-fn debug_panic_hook() {
-    #[cfg(debug_assertions)]
-    if std::env::var_os("ROSTRO_DEBUG_PANIC").is_some() {
-        panic!("ROSTRO_DEBUG_PANIC is set");
     }
 }

@@ -1,12 +1,17 @@
 //! The one owner of stdout and stderr: terminal detection, colour, JSON / NDJSON printing,
-//! `--jq`, progress spinners and bars (stderr only, and only on a terminal), broken pipes.
+//! `--jq`, progress spinners and bars (stderr only, and only on a terminal), broken pipes;
+//! and [`Io`], which says whether those are the process's streams or injected ones.
 
-use std::io::{IsTerminal, Write};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read, Write};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
+use crate::ambient::Injected;
 use crate::exit::{CliError, CliResult};
 use crate::jq::{Jq, JqOut};
 
@@ -31,8 +36,126 @@ pub mod style {
     pub const RESET: &str = "\x1b[0m";
 }
 
+/// The streams and environment of an in-process run ([`crate::run_with`]): in-memory (or
+/// any) sinks for stdout and stderr, a stdin, an explicit environment and a chosen TTY
+/// flag, so a command runs in a test as it would in a terminal or a pipe. The binary uses
+/// the process's own streams instead ([`crate::run_process`]).
+pub struct Io {
+    stdout: Box<dyn Write + Send>,
+    stderr: Box<dyn Write + Send>,
+    stdin: Box<dyn Read + Send>,
+    stdout_tty: bool,
+    stderr_tty: bool,
+    stdin_tty: bool,
+    color: bool,
+    vars: BTreeMap<String, OsString>,
+}
+
+impl Io {
+    /// Output to `stdout` and `stderr`, as pipes (not terminals), no colour, an empty stdin
+    /// and an empty environment (add variables with [`Io::env`]: the process's own are never
+    /// read). Progress bars are never drawn to injected sinks (their frames depend on timing).
+    pub fn new(stdout: impl Write + Send + 'static, stderr: impl Write + Send + 'static) -> Io {
+        Io {
+            stdout: Box::new(stdout),
+            stderr: Box::new(stderr),
+            stdin: Box::new(std::io::empty()),
+            stdout_tty: false,
+            stderr_tty: false,
+            stdin_tty: false,
+            color: false,
+            vars: BTreeMap::new(),
+        }
+    }
+
+    /// Whether stdout, stderr and stdin count as terminals.
+    pub fn tty(mut self, tty: bool) -> Io {
+        self.stdout_tty = tty;
+        self.stderr_tty = tty;
+        self.stdin_tty = tty;
+        self
+    }
+
+    /// Whether stdin counts as a terminal (after [`Io::tty`]: a terminal with piped input).
+    pub fn stdin_tty(mut self, tty: bool) -> Io {
+        self.stdin_tty = tty;
+        self
+    }
+
+    /// What the command reads on stdin.
+    pub fn stdin(mut self, stdin: impl Read + Send + 'static) -> Io {
+        self.stdin = Box::new(stdin);
+        self
+    }
+
+    /// Keeps ANSI styles in the output where the stream counts as a terminal (as a real run
+    /// would); off by default, so sinks get plain text.
+    pub fn color(mut self, color: bool) -> Io {
+        self.color = color;
+        self
+    }
+
+    /// Sets an environment variable of the run.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<OsString>) -> Io {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    /// The streams and flags as an invocation's (`--no-color` turns colour off, `-v` shows
+    /// the HTTP trace).
+    pub(crate) fn into_injected(self, no_color: bool, verbose: bool) -> Injected {
+        let color = self.color && !no_color;
+        Injected {
+            stdout_tty: self.stdout_tty,
+            stderr_tty: self.stderr_tty,
+            stdin_tty: self.stdin_tty,
+            verbose,
+            stdout: Mutex::new(self.stdout),
+            stderr: Mutex::new(self.stderr),
+            stdin: Mutex::new(self.stdin),
+            vars: self.vars,
+            color_out: color && self.stdout_tty,
+            color_err: color && self.stderr_tty,
+        }
+    }
+}
+
+/// An in-memory sink for [`Io::new`]; clones share one buffer (keep one to read it back).
+#[derive(Clone, Default)]
+pub struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Buffer {
+    /// An empty buffer.
+    pub fn new() -> Buffer {
+        Buffer::default()
+    }
+
+    /// The bytes written so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The bytes written so far, as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes()).into_owned()
+    }
+}
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Output settings and helpers shared by every command.
-#[derive(Debug)]
 pub struct Output {
     /// stdout is a terminal.
     pub stdout_tty: bool,
@@ -44,33 +167,90 @@ pub struct Output {
     pub json: bool,
     /// Colour allowed on stdout.
     color_out: bool,
+    /// Progress bars are drawn (on stderr; only on the process's own terminal).
+    progress: bool,
     jq: Option<Jq>,
+    /// Injected streams (`None`: the process's).
+    injected: Option<Arc<Injected>>,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("stdout_tty", &self.stdout_tty)
+            .field("stderr_tty", &self.stderr_tty)
+            .field("stdin_tty", &self.stdin_tty)
+            .field("json", &self.json)
+            .field("injected", &self.injected.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Output {
-    /// Detects terminals and applies the colour choice.
-    pub fn new(json: bool, jq: Option<Jq>, no_color: bool) -> Output {
+    /// Detects terminals and applies the colour choice; with `injected`, takes its streams
+    /// and flags instead of the process's.
+    pub(crate) fn new(
+        json: bool,
+        jq: Option<Jq>,
+        no_color: bool,
+        injected: Option<Arc<Injected>>,
+    ) -> Output {
+        let json = json || jq.is_some();
+        if let Some(inj) = injected {
+            let color_out = inj.color_out;
+            return Output {
+                stdout_tty: inj.stdout_tty,
+                stderr_tty: inj.stderr_tty,
+                stdin_tty: inj.stdin_tty,
+                json,
+                color_out,
+                progress: false,
+                jq,
+                injected: Some(inj),
+            };
+        }
         if no_color {
             anstream::ColorChoice::Never.write_global();
         }
         let stdout_tty = std::io::stdout().is_terminal();
+        let stderr_tty = std::io::stderr().is_terminal();
         let color_out = stdout_tty
             && !no_color
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && anstream::ColorChoice::global() != anstream::ColorChoice::Never;
         Output {
             stdout_tty,
-            stderr_tty: std::io::stderr().is_terminal(),
+            stderr_tty,
             stdin_tty: std::io::stdin().is_terminal(),
-            json: json || jq.is_some(),
+            json,
             color_out,
+            progress: stderr_tty,
             jq,
+            injected: None,
         }
     }
 
-    /// Whether prompts may be shown (stdin and stdout are terminals).
+    /// The injected streams of this run, to make current on the threads that run it.
+    pub(crate) fn injected(&self) -> Option<Arc<Injected>> {
+        self.injected.clone()
+    }
+
+    /// Whether progress bars are drawn (lines printed through a bar show only then).
+    pub fn shows_progress(&self) -> bool {
+        self.progress
+    }
+
+    /// Whether prompts may be shown (stdin and stdout are terminals). Prompts read and draw
+    /// on the process's own terminal, so an in-process run ([`Io`]) never has them, even "as
+    /// a TTY": it gets the same usage error as a pipe instead of waiting on a terminal.
     pub fn interactive(&self) -> bool {
-        self.stdin_tty && self.stdout_tty
+        self.terminal_input() && self.stdout_tty
+    }
+
+    /// Whether lines are read from the process's terminal (with editing and history) rather
+    /// than from stdin as a stream (a pipe, or an in-process run's stdin).
+    pub fn terminal_input(&self) -> bool {
+        self.stdin_tty && self.injected.is_none()
     }
 
     /// Fails with a usage error naming `flag` when no prompt can be shown.
@@ -84,35 +264,47 @@ impl Output {
         }
     }
 
+    fn out_text(&self, s: &[u8], raw: bool) -> CliResult {
+        let r = match &self.injected {
+            Some(inj) => inj.write_out(s, raw),
+            None if raw => {
+                let mut o = std::io::stdout().lock();
+                o.write_all(s).and_then(|_| o.flush())
+            }
+            None => {
+                let mut o = anstream::stdout().lock();
+                o.write_all(s).and_then(|_| o.flush())
+            }
+        };
+        r.map_err(|e| CliError::io("stdout", e))
+    }
+
     /// Writes `s` to stdout as is (no newline) and flushes.
     pub fn write(&self, s: &str) -> CliResult {
-        let mut o = anstream::stdout().lock();
-        o.write_all(s.as_bytes())
-            .and_then(|_| o.flush())
-            .map_err(|e| CliError::io("stdout", e))
+        self.out_text(s.as_bytes(), false)
     }
 
     /// Writes one line to stdout.
     pub fn line(&self, s: &str) -> CliResult {
-        let mut o = anstream::stdout().lock();
-        o.write_all(s.as_bytes())
-            .and_then(|_| o.write_all(b"\n"))
-            .and_then(|_| o.flush())
-            .map_err(|e| CliError::io("stdout", e))
+        self.out_text(format!("{s}\n").as_bytes(), false)
     }
 
     /// Writes raw bytes to stdout (downloads to `-`).
     pub fn bytes(&self, b: &[u8]) -> CliResult {
-        let mut o = std::io::stdout().lock();
-        o.write_all(b)
-            .and_then(|_| o.flush())
-            .map_err(|e| CliError::io("stdout", e))
+        self.out_text(b, true)
     }
 
     /// A line on stderr (errors writing to stderr are ignored).
     pub fn eprint(&self, s: &str) {
-        let mut e = anstream::stderr().lock();
-        let _ = writeln!(e, "{s}");
+        match &self.injected {
+            Some(inj) => {
+                let _ = inj.write_err(&format!("{s}\n"));
+            }
+            None => {
+                let mut e = anstream::stderr().lock();
+                let _ = writeln!(e, "{s}");
+            }
+        }
     }
 
     /// A status line on stderr: `✓ message` in green.
@@ -197,7 +389,7 @@ impl Output {
     }
 
     fn draw_target(&self) -> ProgressDrawTarget {
-        if self.stderr_tty {
+        if self.progress {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()

@@ -34,6 +34,15 @@ pub fn command<S: AsRef<str>>(g: &Global, args: &[S]) -> String {
     words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
 }
 
+/// Like [`command`], naming the profile in effect (`--profile NAME`) even when it came from
+/// `ROSTRO_PROFILE` or the config file: for commands about one account's money and keys
+/// (refunds, balances), which must not run against another profile in another shell.
+pub fn command_as<S: AsRef<str>>(g: &Global, profile: &str, args: &[S]) -> String {
+    let mut g = g.clone();
+    g.profile = Some(profile.to_owned());
+    command(&g, args)
+}
+
 /// `word` as one POSIX shell word: as it is when it holds only safe characters, else in
 /// single quotes (a quote inside written as `'\''`).
 pub fn quote(word: &str) -> Cow<'_, str> {
@@ -82,6 +91,25 @@ mod tests {
         assert_eq!(
             command(&g, &["imagine", "wait", "u-1"]),
             "rostro --mock --timeout 30 --retries 5 --retry-delay 0.25 imagine wait u-1"
+        );
+    }
+
+    #[test]
+    fn names_the_profile_in_effect_for_money_commands() {
+        let g = globals(&["--base-url", "http://127.0.0.1:9"]);
+        assert_eq!(
+            command_as(
+                &g,
+                "node",
+                &["wallet", "refund", "--token", "@my token.txt"]
+            ),
+            "rostro --profile node --base-url http://127.0.0.1:9 wallet refund --token \
+             '@my token.txt'"
+        );
+        let g = globals(&["--profile", "work", "--mock"]);
+        assert_eq!(
+            command_as(&g, "work", &["wallet", "info"]),
+            "rostro --profile work --mock wallet info"
         );
     }
 

@@ -8,7 +8,7 @@
 //! when the file cannot be written) the token is printed on stderr with a warning to keep it.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -70,9 +70,7 @@ pub fn read_token(arg: &str, flag: &str, allow_stdin: bool) -> CliResult<CashuTo
             )));
         }
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| CliError::io("stdin", e))?;
+        crate::ambient::read_stdin_string(&mut s).map_err(|e| CliError::io("stdin", e))?;
         (s, "stdin".to_owned())
     } else if let Some(path) = arg.strip_prefix('@') {
         let text = std::fs::read_to_string(path).map_err(|e| {
@@ -341,8 +339,9 @@ impl Payment {
             .map_or(Value::Null, |k| Value::String(k.token.clone()))
     }
 
-    /// The command that asks the node for the change of this payment.
-    pub fn refund_command(&self, profile: &str) -> String {
+    /// The command that asks the node for the change of this payment (with the global
+    /// options that chose the node, so it re-runs as printed).
+    pub fn refund_command(&self, g: &crate::cli::Global, profile: &str) -> String {
         let token = if self.arg.starts_with('@') {
             self.arg.clone()
         } else {
@@ -353,18 +352,20 @@ impl Payment {
         } else {
             ""
         };
-        format!("rostro --profile {profile} wallet refund --token {token}{note}")
+        let cmd = crate::rerun::command_as(g, profile, &["wallet", "refund", "--token", &token]);
+        format!("{cmd}{note}")
     }
 
     /// After a failed paid request: says plainly where the change is, or how to ask the
     /// node for it, and with `--json` prints `{"error", "change_token", "refund_command"}`.
     pub fn report_failure(
         &self,
-        out: &Output,
+        ctx: &crate::ctx::Ctx,
         err: &CliError,
         profile: &str,
         json_record: bool,
     ) -> CliResult {
+        let out = &ctx.out;
         self.announce(out);
         let reply_lost = matches!(
             err,
@@ -390,7 +391,7 @@ impl Payment {
             _ => false,
         };
         let refund = (!self.has_change() && (reply_lost || server_failed))
-            .then(|| self.refund_command(profile));
+            .then(|| self.refund_command(&ctx.g, profile));
         {
             let sink = lock(&self.sink);
             let last = sink.kept.last();

@@ -11,7 +11,6 @@
 //! secret in them: credential headers appear by name, signed URLs without their query.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::sync::Once;
 
 use tracing::field::{Field, Visit};
@@ -173,7 +172,5 @@ fn request_line(f: &Fields, attempt: u64) -> String {
 }
 
 fn emit(line: &str) {
-    let mut e = anstream::stderr().lock();
-    let _ = e.write_all(line.trim_end().as_bytes());
-    let _ = e.write_all(b"\n");
+    crate::ambient::trace_line(line.trim_end());
 }

@@ -1,7 +1,6 @@
 //! Small helpers shared by commands.
 
 use serde_json::Value;
-use std::io::Read;
 
 use crate::exit::{CliError, CliResult};
 
@@ -9,9 +8,7 @@ use crate::exit::{CliError, CliResult};
 pub fn read_input(path: &str) -> CliResult<Vec<u8>> {
     if path == "-" {
         let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|e| CliError::io("stdin", e))?;
+        crate::ambient::read_stdin(&mut buf).map_err(|e| CliError::io("stdin", e))?;
         Ok(buf)
     } else {
         std::fs::read(path).map_err(|e| CliError::io(path, e))

@@ -1202,7 +1202,8 @@ async fn no_change_prints_the_refund_command() {
     ))
     .await;
     assert_code(&o, 1);
-    let cmd = format!("rostro --profile {PROFILE} wallet refund --token {pay}");
+    // The command names the node this payment went to (`--base-url`): it re-runs as printed.
+    let cmd = format!("rostro --profile {PROFILE} --base-url {url} wallet refund --token {pay}");
     assert!(stderr(&o).contains(&cmd), "{}", stderr(&o));
     let v = json(&o);
     assert_eq!(v["change_token"], Value::Null);
@@ -1322,7 +1323,7 @@ async fn wallet_create_with_a_lost_reply_prints_the_refund_command() {
     ))
     .await;
     assert_code(&o, 1);
-    let want = format!("rostro --profile {PROFILE} wallet refund --token {arg}");
+    let want = format!("rostro --profile {PROFILE} --base-url {url} wallet refund --token {arg}");
     assert!(stderr(&o).contains(&want), "{}", stderr(&o));
 }
 

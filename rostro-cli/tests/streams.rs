@@ -874,7 +874,7 @@ fn a_panic_prints_a_short_report_and_exits_101() {
         err.starts_with("error: rostro crashed: ROSTRO_DEBUG_PANIC is set"),
         "{err}"
     );
-    assert!(err.contains("src/main.rs:"), "where: {err}");
+    assert!(err.contains("src/lib.rs:"), "where: {err}");
     assert!(
         err.contains("https://github.com/rostro-dev/rostro/issues"),
         "{err}"

@@ -1,7 +1,5 @@
 //! `rostro auth login|status|logout|token`.
 
-use std::io::Read;
-
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
@@ -54,9 +52,7 @@ pub fn run(ctx: &Ctx, cmd: AuthCmd) -> CliResult {
 fn read_token(ctx: &Ctx, a: &LoginArgs) -> CliResult<String> {
     let token = if a.with_token {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| CliError::io("stdin", e))?;
+        crate::ambient::read_stdin_string(&mut s).map_err(|e| CliError::io("stdin", e))?;
         s
     } else {
         ctx.out.require_interactive(

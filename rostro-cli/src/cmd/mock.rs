@@ -31,7 +31,7 @@ pub enum MockCmd {
 
 /// The sandbox directory: `$ROSTRO_MOCK_DIR`, else `<state dir>/sandbox`.
 pub fn sandbox_dir() -> CliResult<PathBuf> {
-    if let Some(d) = std::env::var_os(ENV_MOCK_DIR).filter(|v| !v.is_empty()) {
+    if let Some(d) = crate::ambient::var_os(ENV_MOCK_DIR).filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(d));
     }
     crate::config::state_dir()

@@ -58,7 +58,7 @@ pub(super) fn run(ctx: &Ctx, a: ApiArgs) -> CliResult {
         send_pages(ctx, &a, &pages, payment.as_mut()),
     ));
     if let (Some(p), Err(e)) = (&payment, &result) {
-        p.report_failure(&ctx.out, e, &profile, true)?;
+        p.report_failure(ctx, e, &profile, true)?;
     }
     result?;
     match &payment {

@@ -55,7 +55,7 @@ impl dialoguer::History<String> for FileHistory {
 /// Where REPL lines come from.
 pub(super) enum LineSource {
     Terminal(FileHistory, Interrupts),
-    Piped(std::io::StdinLock<'static>),
+    Piped(Box<dyn std::io::BufRead>),
 }
 
 /// One read from a [`LineSource`].

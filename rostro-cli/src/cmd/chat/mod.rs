@@ -11,8 +11,6 @@ mod input;
 mod repl;
 mod reply;
 
-use std::io::{IsTerminal, Read};
-
 use clap::Args;
 use rostro_sdk::chat::{ChatCompletionRequest, Message};
 use serde_json::Value;
@@ -85,7 +83,7 @@ pub struct ChatArgs {
 
 /// Runs `rostro chat`.
 pub fn run(ctx: &Ctx, a: ChatArgs) -> CliResult {
-    let stdin_piped = !std::io::stdin().is_terminal();
+    let stdin_piped = !ctx.out.stdin_tty;
     let repl = a.repl || (a.prompt.is_none() && !stdin_piped);
     if repl && !a.repl && !ctx.out.stdout_tty {
         return Err(CliError::usage(
@@ -154,9 +152,7 @@ fn prompt(a: &ChatArgs, stdin_piped: bool) -> CliResult<String> {
     let mut prompt = a.prompt.clone().unwrap_or_default();
     if stdin_piped {
         let mut piped = String::new();
-        std::io::stdin()
-            .read_to_string(&mut piped)
-            .map_err(|e| CliError::io("stdin", e))?;
+        crate::ambient::read_stdin_string(&mut piped).map_err(|e| CliError::io("stdin", e))?;
         let piped = piped.trim_end();
         if !piped.is_empty() {
             prompt = if prompt.is_empty() {
@@ -198,7 +194,7 @@ fn one_shot(
     });
     if let (Some(p), Err(e)) = (&payment, &reply) {
         // The chat's own failure record already carries the change when it was printed.
-        p.report_failure(&ctx.out, e, &session.profile_name, !so_far.printed.get())?;
+        p.report_failure(ctx, e, &session.profile_name, !so_far.printed.get())?;
     }
     reply?;
     match &payment {

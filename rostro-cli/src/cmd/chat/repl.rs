@@ -1,7 +1,5 @@
 //! The chat REPL: one message per prompt, slash commands, Ctrl-C stops the current reply.
 
-use std::io::IsTerminal;
-
 use rostro_sdk::chat::Message;
 
 use super::input::{FileHistory, Interrupts, LineSource, read_message};
@@ -61,11 +59,11 @@ pub(super) fn run_repl(
     a: &ChatArgs,
     conv: &mut Conversation,
 ) -> CliResult {
-    let terminal = std::io::stdin().is_terminal();
+    let terminal = ctx.out.terminal_input();
     let mut src = if terminal {
         LineSource::Terminal(FileHistory::load(), Interrupts::new(rt))
     } else {
-        LineSource::Piped(std::io::stdin().lock())
+        LineSource::Piped(crate::ambient::stdin_lines())
     };
     let _ctrl_c = crate::ctx::hold_ctrl_c(rt);
     if terminal {

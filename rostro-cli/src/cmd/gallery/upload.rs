@@ -207,7 +207,7 @@ fn finish_one(
             rec.error.as_deref().unwrap_or("")
         ),
     };
-    if ctx.out.stderr_tty {
+    if ctx.out.shows_progress() {
         let _ = multi.println(anstream::adapter::strip_str(&line).to_string());
     } else if !ctx.out.json {
         ctx.out.eprint(&line);
