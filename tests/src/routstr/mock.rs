@@ -3,7 +3,7 @@
 use super::*;
 
 /// A mock Routstr node: a [`RostroMock`](crate::RostroMock) in Routstr mode
-/// (see the [module docs](self) for routes, token format and error headers).
+/// (see the [module docs](crate::routstr) for routes, token format and error headers).
 /// Derefs to the `RostroMock` for [`uri`](crate::RostroMock::uri), recorded
 /// requests, attempt counts and fault injection.
 ///
