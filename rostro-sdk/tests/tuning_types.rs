@@ -171,7 +171,16 @@ async fn the_mock_answers_decode_into_the_tuned_types() {
     let items = c.lore().list_items().send().await.unwrap();
     assert!(items.items().iter().any(|i| i.uuid == item.uuid));
 
+    let tags = c.tags().list().send().await.unwrap();
+    assert!(
+        tags.items()
+            .iter()
+            .all(|t| t.name.is_some() && t.count.is_some())
+    );
+    assert!(!tags.items().is_empty());
+
     // Answers the mock leaves open (`{}`) decode too.
+    c.ratings().list(1001).send().await.unwrap();
     c.account().get().send().await.unwrap();
     c.tokens().list().send().await.unwrap();
     c.follows().following("You").send().await.unwrap();
