@@ -203,3 +203,33 @@ async fn search_pages_decode_flat_and_under_data() {
         assert_eq!(page.items().len(), 3, "{envelope:?}");
     }
 }
+
+/// `[query_types]`: numbers and bools go on the wire as such, lists comma-joined.
+#[tokio::test]
+async fn typed_query_setters_put_numbers_bools_and_joined_lists_on_the_wire() {
+    let mock = RostroMock::start().await;
+    client(&mock)
+        .search()
+        .list()
+        .tags(["OC", "Dragon"])
+        .exclude_tags(vec![String::from("NSFL")])
+        .min_tokens(500)
+        .only_mine(false)
+        .count(true)
+        .min_ai_rating(3.5)
+        .send()
+        .await
+        .unwrap();
+    let sent = mock.requests_to("GET", "/search");
+    let query = sent[0].query.clone().unwrap_or_default();
+    for pair in [
+        "tags=OC%2CDragon",
+        "exclude_tags=NSFL",
+        "min_tokens=500",
+        "only_mine=false",
+        "count=true",
+        "min_ai_rating=3.5",
+    ] {
+        assert!(query.split('&').any(|p| p == pair), "{pair} in {query}");
+    }
+}
