@@ -179,6 +179,16 @@ fn project_answer_decodes_its_example_an_empty_object_and_unknown_members() {
 }
 
 #[test]
+fn rating_decodes_its_example_an_empty_object_and_unknown_members() {
+    check::<rostro_sdk::types::Rating>("{\"rating\":5,\"comment\":\"Good!\"}");
+}
+
+#[test]
+fn ratings_decodes_its_example_an_empty_object_and_unknown_members() {
+    check::<rostro_sdk::types::Ratings>("{\"ratings\":[],\"average\":4.5}");
+}
+
+#[test]
 fn search_data_decodes_its_example_an_empty_object_and_unknown_members() {
     check::<rostro_sdk::types::SearchData>(
         "{\"nodes\":[{\"id\":7,\"name\":\"Sera\"}],\"cursor\":\"c2\"}",
@@ -203,6 +213,18 @@ fn search_page_decodes_its_example_an_empty_object_and_unknown_members() {
 fn stored_message_decodes_its_example_an_empty_object_and_unknown_members() {
     check::<rostro_sdk::types::StoredMessage>(
         "{\"message_id\":\"m-1\",\"session_id\":\"s-1\",\"role\":\"assistant\",\"content\":\"Hello.\",\"timestamp\":\"2025-01-02T03:04:05Z\",\"metadata\":{\"model\":\"mixtral\"}}",
+    );
+}
+
+#[test]
+fn tag_count_decodes_its_example_an_empty_object_and_unknown_members() {
+    check::<rostro_sdk::types::TagCount>("{\"name\":\"dragon\",\"count\":42}");
+}
+
+#[test]
+fn tag_counts_decodes_its_example_an_empty_object_and_unknown_members() {
+    check::<rostro_sdk::types::TagCounts>(
+        "{\"tags\":[{\"name\":\"dragon\",\"count\":42},{\"name\":\"elf\",\"count\":15}]}",
     );
 }
 

@@ -171,7 +171,16 @@ async fn the_mock_answers_decode_into_the_tuned_types() {
     let items = c.lore().list_items().send().await.unwrap();
     assert!(items.items().iter().any(|i| i.uuid == item.uuid));
 
+    let tags = c.tags().list().send().await.unwrap();
+    assert!(
+        tags.items()
+            .iter()
+            .all(|t| t.name.is_some() && t.count.is_some())
+    );
+    assert!(!tags.items().is_empty());
+
     // Answers the mock leaves open (`{}`) decode too.
+    c.ratings().list(1001).send().await.unwrap();
     c.account().get().send().await.unwrap();
     c.tokens().list().send().await.unwrap();
     c.follows().following("You").send().await.unwrap();
@@ -192,5 +201,35 @@ async fn search_pages_decode_flat_and_under_data() {
             .await;
         let page = client(&mock).search().list().first(3).send().await.unwrap();
         assert_eq!(page.items().len(), 3, "{envelope:?}");
+    }
+}
+
+/// `[query_types]`: numbers and bools go on the wire as such, lists comma-joined.
+#[tokio::test]
+async fn typed_query_setters_put_numbers_bools_and_joined_lists_on_the_wire() {
+    let mock = RostroMock::start().await;
+    client(&mock)
+        .search()
+        .list()
+        .tags(["OC", "Dragon"])
+        .exclude_tags(vec![String::from("NSFL")])
+        .min_tokens(500)
+        .only_mine(false)
+        .count(true)
+        .min_ai_rating(3.5)
+        .send()
+        .await
+        .unwrap();
+    let sent = mock.requests_to("GET", "/search");
+    let query = sent[0].query.clone().unwrap_or_default();
+    for pair in [
+        "tags=OC%2CDragon",
+        "exclude_tags=NSFL",
+        "min_tokens=500",
+        "only_mine=false",
+        "count=true",
+        "min_ai_rating=3.5",
+    ] {
+        assert!(query.split('&').any(|p| p == pair), "{pair} in {query}");
     }
 }

@@ -261,3 +261,94 @@ fn definition_block<'a>(types_rs: &'a str, name: &str) -> &'a str {
         .unwrap_or(types_rs.len());
     &types_rs[start..end]
 }
+
+/// Generates from the committed spec with the tuning table's text edited.
+fn generate_text(edit: impl Fn(&str) -> String) -> anyhow::Result<BTreeMap<String, String>> {
+    let tuning = Tuning::parse(&edit(&tuning_text()))?;
+    xtask::generate::generate(&doc(), &tuning)
+}
+
+#[test]
+fn every_generated_builder_has_a_no_run_example_of_its_call() {
+    let files = generate_text(str::to_owned).expect("generates");
+    let mut builders = 0;
+    for (name, code) in files
+        .iter()
+        .filter(|(n, _)| n.ends_with(".rs") && !n.contains('/'))
+    {
+        for (i, _) in code.match_indices("#[must_use = \"a request builder") {
+            builders += 1;
+            let docs = &code[code[..i].rfind("pub static").expect("static")..i];
+            assert!(
+                docs.contains("/// ```no_run") && docs.contains(".send()"),
+                "{name}: a builder without its example:\n{docs}"
+            );
+        }
+    }
+    assert_eq!(builders, 219);
+    let search = &files["search.rs"];
+    assert!(
+        search.contains("/// let answer = client.search().list()"),
+        "{search}"
+    );
+}
+
+#[test]
+fn query_types_give_typed_setters_and_are_checked() {
+    let files = generate_text(str::to_owned).expect("generates");
+    let search = &files["search.rs"];
+    for setter in [
+        "pub fn min_tokens(mut self, v: impl Into<i64>)",
+        "pub fn only_mine(mut self, v: bool)",
+        "pub fn count(mut self, v: bool)",
+        "pub fn tags(mut self, v: impl IntoIterator<Item = impl Into<String>>)",
+    ] {
+        assert!(search.contains(setter), "{setter}");
+    }
+    assert!(search.contains("req.query(\"tags\", v.join(\",\"))"));
+    let err = generate_text(|t| format!("{t}\nnot_a_parameter = \"boolean\"\n"))
+        .map(drop)
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("`not_a_parameter` is no query parameter"),
+        "{err:#}"
+    );
+    let err = generate_text(|t| t.replace("min_tokens = \"integer\"", "min_tokens = \"int\""))
+        .map(drop)
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("`int` is not integer"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn tuning_types_need_an_example_and_items_paths_that_exist() {
+    let err = generate_text(|t| {
+        t.replace(
+            "example = '''{\"username\": \"Me\", \"credits\": 500}'''\n",
+            "",
+        )
+    })
+    .map(drop)
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("`Account` has no example"),
+        "{err:#}"
+    );
+    let err =
+        generate_text(|t| t.replace("\"x-items\": [\"tokens\"]", "\"x-items\": [\"toknes\"]"))
+            .map(drop)
+            .unwrap_err();
+    assert!(format!("{err:#}").contains("no member `toknes`"), "{err:#}");
+    let err = generate_text(|t| {
+        t.replacen(
+            "\"name\": {\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"null\"}], \"description\": \"Your display name.\"}",
+            "\"name\": {\"type\": \"array\", \"x-lenient\": true, \"description\": \"Your display name.\"}",
+            1,
+        )
+    })
+    .map(drop)
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("x-lenient needs"), "{err:#}");
+}

@@ -112,7 +112,7 @@ impl RatingsList {
     }
 }
 
-crate::operation_builder!(RatingsList, serde_json::Value);
+crate::operation_builder!(RatingsList, crate::types::Ratings);
 
 /// `POST /api/project/{project_id}/ratings/disable` (operationId `disable_api_project__project_id__ratings_disable_post`).
 #[doc(hidden)]

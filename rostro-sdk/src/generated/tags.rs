@@ -131,7 +131,7 @@ impl TagsList {
     }
 }
 
-crate::operation_builder!(TagsList, serde_json::Value);
+crate::operation_builder!(TagsList, crate::types::TagCounts);
 
 /// `POST /api/tags/{project_id}/{tagname}` (operationId `tag_entity_api_tags__project_id___tagname__post`).
 #[doc(hidden)]

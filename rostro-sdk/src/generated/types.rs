@@ -921,6 +921,79 @@ impl ProjectAnswer {
     }
 }
 
+/// One user's rating of a project (what \`POST .../rate\` sends).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Rating {
+    /// The stars given.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub rating: Option<i64>,
+    /// What they wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Who rated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Rating {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A project's ratings (\`GET /api/project/{project\_id}/ratings\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Ratings {
+    /// The ratings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratings: Option<Vec<crate::types::Rating>>,
+    /// The average rating.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub average: Option<f64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Ratings {
+    /// The items of the answer, wherever it put them (`ratings`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::Rating] {
+        if let Some(items) = self.ratings.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("ratings").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl Ratings {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
 /// Search results wrapped in \`data\` (some servers answer \`{"data": {"nodes": \[...\], "cursor": ...}}\`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SearchData {
@@ -1146,6 +1219,72 @@ pub struct StoredMessage {
 }
 
 impl StoredMessage {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A tag and how many projects carry it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TagCount {
+    /// The tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How many projects carry it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub count: Option<i64>,
+    /// The space it counts in (\`characters\`, \`lorebooks\`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TagCount {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// Tags with how many projects carry each (\`POST /tags\`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TagCounts {
+    /// The tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<crate::types::TagCount>>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TagCounts {
+    /// The items of the answer, wherever it put them (`tags`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::TagCount] {
+        if let Some(items) = self.tags.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("tags").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl TagCounts {
     /// Members of the answer this type has no field for (new or undocumented ones), read-only.
     pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
         &self.extra
