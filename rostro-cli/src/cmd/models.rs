@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, _a: ModelsArgs) -> CliResult {
         &list.data,
         &[
             ("ID", &|m: &Model| m.id.clone()),
-            ("NAME", &|m: &Model| cell(&m.name)),
+            ("OWNED BY", &|m: &Model| cell(&m.owned_by)),
             ("CONTEXT", &|m: &Model| cell(&m.context_length)),
         ],
     )

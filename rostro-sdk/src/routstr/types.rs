@@ -67,6 +67,9 @@ pub struct Model {
     pub name: Option<String>,
     /// Unix seconds.
     pub created: Option<i64>,
+    /// Who serves the model (`owned_by` of the OpenAI model list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
     /// Description.
     pub description: Option<String>,
     /// Context window in tokens.
