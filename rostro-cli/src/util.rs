@@ -86,21 +86,14 @@ pub fn set_path(obj: &mut serde_json::Map<String, Value>, key: &str, value: Valu
     }
 }
 
-/// A string field of a JSON value (numbers are shown as text).
+/// A string field of a JSON object the CLI built itself (numbers are shown as text); server
+/// answers are read through their types instead.
 pub fn s(v: &Value, key: &str) -> String {
     match v.get(key) {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
     }
-}
-
-/// The first present field among `keys`.
-pub fn first_of(v: &Value, keys: &[&str]) -> String {
-    keys.iter()
-        .map(|k| s(v, k))
-        .find(|x| !x.is_empty())
-        .unwrap_or_default()
 }
 
 /// Human byte size.

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use rostro_sdk::request::FilePart;
+use rostro_sdk::types::SttResponse;
 
 use crate::ctx::Ctx;
 use crate::exit::CliResult;
-use crate::util::first_of;
 
 /// `rostro stt`
 #[derive(Debug, Args)]
@@ -35,6 +35,12 @@ pub fn run(ctx: &Ctx, a: SttArgs) -> CliResult {
     if ctx.out.json {
         return ctx.out.json_value(&v);
     }
-    ctx.out
-        .line(&first_of(&v, &["reference_text", "text", "transcript"]))
+    let r: SttResponse = super::view(&v, "stt")?;
+    match r.reference_text.as_deref() {
+        Some(text) if !text.is_empty() => ctx.out.line(text),
+        _ => {
+            ctx.out.note("the transcript is empty");
+            Ok(())
+        }
+    }
 }

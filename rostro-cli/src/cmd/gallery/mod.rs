@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use futures::TryStreamExt;
 
+use super::cell;
 use crate::ctx::Ctx;
 use crate::exit::{CliError, CliResult};
-use crate::util::{first_of, s};
+use rostro_sdk::types::GalleryItem;
 
 /// `rostro gallery ...`
 #[derive(Debug, Subcommand)]
@@ -133,23 +134,27 @@ fn list(ctx: &Ctx, a: ListArgs) -> CliResult {
                 b.stream_limit(a.limit)
             }
         };
-        let items: Vec<rostro_sdk::types::GalleryItem> = stream.try_collect().await?;
-        items
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(CliError::from)
+        let items: Vec<GalleryItem> = stream.try_collect().await?;
+        Ok::<_, CliError>(items)
     })?;
-    super::print_list(
+    if ctx.out.json {
+        for it in &items {
+            ctx.out.json_line(&serde_json::to_value(it)?)?;
+        }
+        return Ok(());
+    }
+    super::print_table(
         ctx,
         &items,
         &[
-            ("UUID", &|v| s(v, "uuid")),
-            ("PROJECT", &|v| {
-                first_of(v, &["primary_character_id", "project_id"])
+            ("UUID", &|g: &GalleryItem| {
+                cell(&g.uuid.as_ref().or(g.generation_uuid.as_ref()))
             }),
-            ("NAME", &|v| first_of(v, &["name", "description"])),
-            ("URL", &|v| s(v, "primary_image_path")),
+            ("PROJECT", &|g: &GalleryItem| cell(&g.primary_character_id)),
+            ("NAME", &|g: &GalleryItem| {
+                cell(&g.name.as_ref().or(g.description.as_ref()))
+            }),
+            ("URL", &|g: &GalleryItem| cell(&g.primary_image_path)),
         ],
     )
 }

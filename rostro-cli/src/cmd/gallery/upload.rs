@@ -17,7 +17,8 @@ use super::manifest::{ManifestWriter, Record, read_manifest, sha256_file};
 use crate::ctx::{Ctx, Session, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
-use crate::util::{first_of, human_bytes};
+use crate::util::human_bytes;
+use serde::Deserialize as _;
 
 /// One finished file: its record, and the error when it failed.
 type Outcome = (Record, Option<CliError>);
@@ -397,9 +398,11 @@ async fn upload_one(
             if seen < size {
                 total.inc(size - seen);
             }
-            let uuid = first_of(&v, &["uuid", "id"]);
+            // The answer is the new gallery item; the file is uploaded even if it has
+            // another shape, so the record then just has no uuid.
+            let item = rostro_sdk::types::GalleryItem::deserialize(&v).unwrap_or_default();
             rec.status = "ok".into();
-            rec.uuid = (!uuid.is_empty()).then_some(uuid);
+            rec.uuid = item.uuid.or(item.generation_uuid).filter(|u| !u.is_empty());
             (rec, None)
         }
         Err(e) => {

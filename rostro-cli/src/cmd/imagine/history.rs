@@ -2,12 +2,12 @@
 
 use clap::Args;
 use futures::TryStreamExt;
-use rostro_sdk::types;
+use rostro_sdk::types::{self, ImaginedItem};
 use serde_json::Value;
 
+use crate::cmd::cell;
 use crate::ctx::Ctx;
 use crate::exit::{CliError, CliResult};
-use crate::util::{self, first_of};
 
 /// `imagine history`
 #[derive(Debug, Args)]
@@ -43,44 +43,45 @@ pub(super) fn history(ctx: &Ctx, a: HistoryArgs) -> CliResult {
         if a.asc {
             b = b.asc(true);
         }
-        let items: Vec<types::ImaginedItem> = b.stream_limit(a.limit).try_collect().await?;
-        items
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(CliError::from)
+        let items: Vec<ImaginedItem> = b.stream_limit(a.limit).try_collect().await?;
+        Ok::<_, CliError>(items)
     })?;
-    let done = |v: &Value| v.get("is_done").and_then(Value::as_bool) == Some(true);
-    let failed = |v: &Value| v.get("is_failed").and_then(Value::as_bool) == Some(true);
-    crate::cmd::print_list(
+    if ctx.out.json {
+        for it in &items {
+            ctx.out.json_line(&serde_json::to_value(it)?)?;
+        }
+        return Ok(());
+    }
+    // `prompt` is the generation's request, an object the reference leaves open.
+    let asked = |g: &ImaginedItem, key: &str| {
+        g.prompt
+            .as_ref()
+            .and_then(|p| p.get(key))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    crate::cmd::print_table(
         ctx,
         &items,
         &[
-            ("UUID", &|v| first_of(v, &["uuid", "generation_uuid"])),
-            ("TYPE", &|v| {
-                v.get("prompt")
-                    .and_then(|p| p.get("generation_type"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("upload")
-                    .to_owned()
+            ("UUID", &|g: &ImaginedItem| {
+                cell(&g.uuid.as_ref().or(g.generation_uuid.as_ref()))
             }),
-            ("STATUS", &|v| {
-                if failed(v) {
-                    "failed".into()
-                } else if done(v) {
-                    "done".into()
-                } else {
-                    "running".into()
+            ("TYPE", &|g: &ImaginedItem| {
+                asked(g, "generation_type").unwrap_or_else(|| "upload".into())
+            }),
+            ("STATUS", &|g: &ImaginedItem| {
+                match (g.is_failed, g.is_done) {
+                    (Some(true), _) => "failed",
+                    (_, Some(true)) => "done",
+                    _ => "running",
                 }
+                .to_owned()
             }),
-            ("PROMPT", &|v| {
-                v.get("prompt")
-                    .and_then(|p| p.get("prompt"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
+            ("PROMPT", &|g: &ImaginedItem| {
+                asked(g, "prompt").unwrap_or_default()
             }),
-            ("URL", &|v| util::s(v, "primary_media_url")),
+            ("URL", &|g: &ImaginedItem| cell(&g.primary_media_url)),
         ],
     )
 }

@@ -3,11 +3,12 @@
 use serde_json::{Value, json};
 
 use super::{ChildKeysArgs, node, put_amount};
+use crate::cmd::cell;
 use crate::credentials;
 use crate::ctx::{Ctx, NodeAuth};
 use crate::exit::CliResult;
 use crate::routstr::{fmt_msats, sats_text};
-use rostro_sdk::routstr::Msats;
+use rostro_sdk::routstr::{Msats, Transaction};
 
 /// Runs `wallet info`.
 pub(super) fn info(ctx: &Ctx) -> CliResult {
@@ -88,32 +89,30 @@ pub(super) fn history(ctx: &Ctx) -> CliResult {
             .map_err(|e| s.err(e))?
             .into_inner())
     })?;
-    let items: Vec<Value> = h
-        .transactions
-        .iter()
-        .map(|t| {
+    if ctx.out.json {
+        // As the node sent each entry, plus the amount in msat and sats.
+        for t in &h.transactions {
             let mut v = serde_json::to_value(t)?;
             if let Some(obj) = v.as_object_mut() {
                 put_amount(obj, "amount", t.amount_msats());
             }
-            Ok(v)
-        })
-        .collect::<CliResult<_>>()?;
-    crate::cmd::print_list(
+            ctx.out.json_line(&v)?;
+        }
+        return Ok(());
+    }
+    let msats = |t: &Transaction| t.amount_msats().map(|m| m.0);
+    crate::cmd::print_table(
         ctx,
-        &items,
+        &h.transactions,
         &[
-            ("CREATED", &|v| crate::util::s(v, "created_at")),
-            ("TYPE", &|v| crate::util::s(v, "type")),
-            ("SOURCE", &|v| crate::util::s(v, "source")),
-            ("AMOUNT (MSAT)", &|v| crate::util::s(v, "amount_msats")),
-            ("SAT", &|v| {
-                v.get("amount_msats")
-                    .and_then(Value::as_u64)
-                    .map(sats_text)
-                    .unwrap_or_default()
+            ("CREATED", &|t: &Transaction| cell(&t.created_at)),
+            ("TYPE", &|t: &Transaction| cell(&t.kind)),
+            ("SOURCE", &|t: &Transaction| cell(&t.source)),
+            ("AMOUNT (MSAT)", &|t: &Transaction| cell(&msats(t))),
+            ("SAT", &|t: &Transaction| {
+                msats(t).map(sats_text).unwrap_or_default()
             }),
-            ("ID", &|v| crate::util::s(v, "id")),
+            ("ID", &|t: &Transaction| cell(&t.id)),
         ],
     )
 }
