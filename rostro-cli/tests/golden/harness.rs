@@ -57,10 +57,7 @@ impl Golden {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.display().to_string()))
-        .chain(
-            [("ROSTRO_KEYRING", "off"), ("ROSTRO_RETRY_DELAY_MS", "5")]
-                .map(|(k, v)| (k.to_owned(), v.to_owned())),
-        )
+        .chain([("ROSTRO_KEYRING", "off")].map(|(k, v)| (k.to_owned(), v.to_owned())))
         .collect();
         Golden {
             name: name.to_owned(),
