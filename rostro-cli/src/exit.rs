@@ -170,6 +170,11 @@ fn sdk_hint(e: &rostro_sdk::Error) -> Option<&'static str> {
             "the server could not be reached: check --base-url (`rostro config get base_url` \
              shows the one in effect) and your network, or try the sandbox with --mock",
         ),
+        _ if matches!(e, rostro_sdk::Error::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::AlreadyExists) =>
+        {
+            Some("add --force to replace it, or give another --out")
+        }
         _ if matches!(e, rostro_sdk::Error::Transport { .. }) => Some(
             "the connection broke: GET/PUT/DELETE are retried (--retries); POST/PATCH only with \
              --idempotent",

@@ -311,6 +311,11 @@ async fn out_keeps_existing_files_and_creates_only_what_was_asked() {
     let o = run(generate(file.to_str().unwrap(), &[])).await;
     assert_code(&o, 1);
     assert!(stderr(&o).contains("already there"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hint: add --force to replace it"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(std::fs::read(&file).unwrap(), b"mine");
     let leftovers: Vec<_> = std::fs::read_dir(env.path())
         .unwrap()
