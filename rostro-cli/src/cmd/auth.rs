@@ -1,7 +1,7 @@
 //! `rostro auth login|status|logout|token`.
 
 use clap::{Args, Subcommand};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::credentials::{self, Credential, Source};
 use crate::ctx::Ctx;
@@ -79,9 +79,34 @@ fn read_token(ctx: &Ctx, a: &LoginArgs) -> CliResult<String> {
     Ok(token)
 }
 
-/// Checks a key against `GET /api/account` (a Routstr profile: the key's balance info);
-/// returns the account JSON.
-async fn verify(ctx: &Ctx, token: &str) -> CliResult<Value> {
+/// What checking a key answered.
+enum Verified {
+    /// `GET /api/account`.
+    Account(Box<rostro_sdk::types::Account>),
+    /// A Routstr node: the key's balance.
+    Node(rostro_sdk::routstr::Msats),
+}
+
+impl Verified {
+    /// The account's user name (the API's `username`, else its display `name`).
+    fn username(&self) -> Option<String> {
+        match self {
+            Verified::Account(a) => a.username.clone().or_else(|| a.name.clone()),
+            Verified::Node(_) => None,
+        }
+    }
+
+    /// A Routstr key's balance.
+    fn balance(&self) -> Option<rostro_sdk::routstr::Msats> {
+        match self {
+            Verified::Node(b) => Some(*b),
+            Verified::Account(_) => None,
+        }
+    }
+}
+
+/// Checks a key against `GET /api/account` (a Routstr profile: the key's balance info).
+async fn verify(ctx: &Ctx, token: &str) -> CliResult<Verified> {
     let s = ctx
         .session_with(
             true,
@@ -93,27 +118,16 @@ async fn verify(ctx: &Ctx, token: &str) -> CliResult<Value> {
         .await?;
     if let Some(node) = &s.node {
         let info = node.balance().info().send().await.map_err(|e| s.err(e))?;
-        return Ok(json!({
-            "balance_msats": info.balance.0,
-            "routstr": true,
-        }));
+        return Ok(Verified::Node(info.balance));
     }
-    let req = s.client.account().get().into_request()?;
-    s.json(req).await
-}
-
-fn username(account: &Value) -> Option<String> {
-    ["username", "name", "user_name"]
-        .iter()
-        .find_map(|k| account.get(*k).and_then(Value::as_str))
-        .map(str::to_owned)
-        .or_else(|| {
-            account
-                .get("user")
-                .and_then(|u| u.get("username"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+    let account = s
+        .client
+        .account()
+        .get()
+        .send()
+        .await
+        .map_err(|e| s.err(e))?;
+    Ok(Verified::Account(Box::new(account)))
 }
 
 fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
@@ -134,7 +148,7 @@ fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
     if ctx.g.mock {
         // The sandbox's own credentials: the real stored key is never touched.
         let path = crate::cmd::mock::store_key(&profile, &token)?;
-        let user = account.as_ref().and_then(username);
+        let user = account.as_ref().and_then(Verified::username);
         if ctx.out.json {
             return ctx.out.json_value(&json!({
                 "profile": profile,
@@ -160,7 +174,7 @@ fn login(ctx: &Ctx, a: LoginArgs) -> CliResult {
         ctx.out
             .warn("ROSTRO_API_KEY is set and takes precedence over the stored key");
     }
-    let user = account.as_ref().and_then(username);
+    let user = account.as_ref().and_then(Verified::username);
     if ctx.out.json {
         return ctx.out.json_value(&json!({
             "profile": profile,
@@ -218,7 +232,7 @@ fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
             Err(e) => problem = Some(e),
         }
     }
-    let user = account.as_ref().and_then(username);
+    let user = account.as_ref().and_then(Verified::username);
     if ctx.out.json {
         ctx.out.json_value(&json!({
             "profile": profile,
@@ -248,15 +262,8 @@ fn status(ctx: &Ctx, a: StatusArgs) -> CliResult {
         if let Some(u) = &user {
             lines.push(format!("Account:  {u}"));
         }
-        if let Some(b) = account
-            .as_ref()
-            .and_then(|a| a.get("balance_msats"))
-            .and_then(Value::as_u64)
-        {
-            lines.push(format!(
-                "Balance:  {}",
-                crate::routstr::fmt_msats(rostro_sdk::routstr::Msats(b))
-            ));
+        if let Some(b) = account.as_ref().and_then(Verified::balance) {
+            lines.push(format!("Balance:  {}", crate::routstr::fmt_msats(b)));
         }
         ctx.out.line(&lines.join("\n"))?;
     }
