@@ -495,6 +495,43 @@ impl ClientBuilder {
             None => api_base.clone(),
         };
 
+        let headers = self.default_header_map()?;
+
+        let http = match self.http_client {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .redirect(redirect_policy())
+                .build()
+                .map_err(|e| Error::config(format!("could not build the http client: {e}")))?,
+        };
+
+        Ok(Client {
+            inner: Arc::new(ClientInner {
+                http,
+                api_base,
+                mimic_base,
+                default_headers: headers,
+                api_key: self.api_key,
+                auth_style: self.auth_style,
+                timeout: self.timeout,
+                connect_timeout: self.connect_timeout,
+                max_retries: self.max_retries,
+                backoff: Backoff {
+                    initial: self.initial_retry_delay,
+                    max: self.max_retry_delay.max(self.initial_retry_delay),
+                },
+                idempotent_posts: self.idempotent_posts,
+                stream_idle_timeout: self.stream_idle_timeout,
+                max_event_size: self.max_event_size,
+                pacer: Pacer::new(self.pacing, self.retry_budget),
+            }),
+        })
+    }
+
+    /// The headers sent with every API request: user agent, `Accept`, the API key in the
+    /// configured style, then the configured default headers.
+    fn default_header_map(&self) -> Result<HeaderMap> {
         let mut headers = HeaderMap::new();
         let ua = match &self.user_agent {
             Some(ua) => HeaderValue::from_str(ua)
@@ -535,37 +572,7 @@ impl ClientBuilder {
             }
             headers.insert(name, value);
         }
-
-        let http = match self.http_client {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout)
-                .redirect(redirect_policy())
-                .build()
-                .map_err(|e| Error::config(format!("could not build the http client: {e}")))?,
-        };
-
-        Ok(Client {
-            inner: Arc::new(ClientInner {
-                http,
-                api_base,
-                mimic_base,
-                default_headers: headers,
-                api_key: self.api_key,
-                auth_style: self.auth_style,
-                timeout: self.timeout,
-                connect_timeout: self.connect_timeout,
-                max_retries: self.max_retries,
-                backoff: Backoff {
-                    initial: self.initial_retry_delay,
-                    max: self.max_retry_delay.max(self.initial_retry_delay),
-                },
-                idempotent_posts: self.idempotent_posts,
-                stream_idle_timeout: self.stream_idle_timeout,
-                max_event_size: self.max_event_size,
-                pacer: Pacer::new(self.pacing, self.retry_budget),
-            }),
-        })
+        Ok(headers)
     }
 }
 
