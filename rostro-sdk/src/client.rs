@@ -180,7 +180,8 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client with default settings sending `Authorization: Bearer <api_key>`.
     ///
-    /// Fails with [`Error::Config`] if the key cannot be sent in an HTTP header.
+    /// Fails with [`Error::Config`](crate::Error::Config) if the key cannot be sent in an
+    /// HTTP header.
     pub fn new(api_key: impl Into<String>) -> Result<Self> {
         Self::builder().api_key(api_key).build()
     }
@@ -188,9 +189,9 @@ impl Client {
     /// A client configured from `ROSTRO_API_KEY`, `ROSTRO_BASE_URL` and
     /// `ROSTRO_MIMIC_BASE_URL`, each optional. Without a key the client is keyless: public
     /// operations (search, character pages, models) work, and one that needs a key fails
-    /// with the server's `401` as an [`Error::Api`] (see [`Client::has_api_key`] to check
-    /// first). A variable that is set but invalid (a key with a newline, a base URL that is
-    /// not `http(s)://`) is an [`Error::Config`].
+    /// with the server's `401` as an [`Error::Api`](crate::Error::Api) (see
+    /// [`Client::has_api_key`] to check first). A variable that is set but invalid (a key with a newline, a base URL that is
+    /// not `http(s)://`) is an [`Error::Config`](crate::Error::Config).
     ///
     /// ```no_run
     /// # async fn run() -> rostro_sdk::Result<()> {

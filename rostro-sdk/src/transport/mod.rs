@@ -39,7 +39,7 @@ impl Client {
     ///
     /// An empty 2xx body decodes as JSON `null`, so `T = serde_json::Value`, `()` or
     /// `Option<_>` work for endpoints without content. A body that does not match `T` is an
-    /// [`Error::Decode`] naming the failing JSON path.
+    /// [`Error::Decode`](crate::Error::Decode) naming the failing JSON path.
     pub async fn execute<T: DeserializeOwned>(&self, req: Request) -> Result<Response<T>> {
         let op = req.op;
         let Sent::Buffered {
@@ -59,7 +59,7 @@ impl Client {
     /// Sends `req` through the same retry path and returns the response as soon as a 2xx
     /// status and headers arrived, for SSE streams and downloads. Retries happen only before
     /// that point; the per-attempt timeout covers only the wait for the headers. A non-2xx
-    /// response becomes [`Error::Api`].
+    /// response becomes [`Error::Api`](crate::Error::Api).
     pub async fn execute_raw(&self, req: Request) -> Result<reqwest::Response> {
         Ok(self.execute_raw_counted(req).await?.0)
     }
