@@ -190,8 +190,9 @@ impl Client {
     /// `ROSTRO_MIMIC_BASE_URL`, each optional. Without a key the client is keyless: public
     /// operations (search, character pages, models) work, and one that needs a key fails
     /// with the server's `401` as an [`Error::Api`](crate::Error::Api) (see
-    /// [`Client::has_api_key`] to check first). A variable that is set but invalid (a key with a newline, a base URL that is
-    /// not `http(s)://`) is an [`Error::Config`](crate::Error::Config).
+    /// [`Client::has_api_key`] to check first). A variable that is set but invalid (a key
+    /// with a newline, a base URL that is not `http(s)://`) is an
+    /// [`Error::Config`](crate::Error::Config).
     ///
     /// ```no_run
     /// # async fn run() -> rostro_sdk::Result<()> {
