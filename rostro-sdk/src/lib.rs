@@ -22,14 +22,15 @@
 //!     base64, chunked with resume) and pagination (`.stream()` on list builders).
 //!   - [`routstr`]: Routstr nodes (OpenAI-compatible, paid with Cashu eCash): balance, top-up,
 //!     refunds and change.
-//! - The runtime every request goes through: [`Client`] and [`ClientBuilder`] (`client.rs`);
-//!   [`request`] (what a request is: operation, path and query, body, per-call options);
-//!   `transport.rs`, the one send path ([`Client::execute`], [`Client::execute_raw`]) that
-//!   joins the path to the API or mimic base URL, authenticates, retries (connection errors,
-//!   timeouts, 408, 409, 429, 5xx; honouring `Retry-After`; classifier and waits in
-//!   `retry.rs`), traces one `rostro.request` span with secrets redacted, and reads error
-//!   bodies with a size bound; [`response`] (a typed [`Response`] and its metadata) and
-//!   [`error`] (a typed [`Error`]).
+//! - The runtime every request goes through: [`Client`] (`client.rs`) and [`ClientBuilder`]
+//!   (`client/builder.rs`); [`request`] (what a request is: operation, path and query, body,
+//!   per-call options); `transport/`, the one send path ([`Client::execute`],
+//!   [`Client::execute_raw`]) that joins the path to the API or mimic base URL and
+//!   authenticates (`prepare.rs`), sends and retries (`send.rs`, `failure.rs`: connection
+//!   errors, timeouts, 408, 409, 429, 5xx; honouring `Retry-After`; classifier and waits in
+//!   `retry.rs`), traces one `rostro.request` span with secrets redacted (`trace.rs`,
+//!   `redact.rs`), and reads error bodies with a size bound (`read.rs`); [`response`] (a
+//!   typed [`Response`] and its metadata) and [`error`] (a typed [`Error`]).
 //!
 //! # Retries
 //!

@@ -208,51 +208,8 @@ pub fn card_from_project(project: &Value, lorebooks: &[Value]) -> CardV3 {
     let original_creator = rostro
         .remove("original_creator")
         .and_then(|v| v.as_str().map(str::to_owned));
-    for k in NODE_KEPT {
-        if let Some(v) = node.get(*k)
-            && !v.is_null()
-        {
-            rostro.insert((*k).into(), v.clone());
-        }
-    }
-    let mut unmapped = Map::new();
-    if let Value::Object(d) = def {
-        for (k, v) in d {
-            if !MAPPED.contains(&k.as_str()) && !v.is_null() {
-                unmapped.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if !unmapped.is_empty() {
-        rostro.insert("definition".into(), Value::Object(unmapped));
-    }
-
-    let mut book: Option<CharacterBook> = def
-        .get("embedded_lorebook")
-        .filter(|v| v.is_object())
-        .map(|v| book_from_lorebook(&json!({ "definition": { "embedded_lorebook": v } })));
-    let mut linked = Vec::new();
-    for lb in lorebooks {
-        let b = book_from_lorebook(lb);
-        let lnode = lb.get("node").unwrap_or(lb);
-        linked.push(json!({
-            "id": lnode.get("id"),
-            "fullPath": lnode.get("fullPath"),
-            "name": b.name,
-        }));
-        match &mut book {
-            None => book = Some(b),
-            Some(book) => {
-                // Several books become one: entries appended, each tagged with its book.
-                let id = lnode.get("id").cloned().unwrap_or(Value::Null);
-                for mut e in b.entries {
-                    e.extensions
-                        .insert("rostro".into(), json!({ "lorebook_id": id }));
-                    book.entries.push(e);
-                }
-            }
-        }
-    }
+    keep_unmapped(node, def, &mut rostro);
+    let (book, linked) = merge_lorebooks(def, lorebooks);
     if !linked.is_empty() {
         rostro.insert("linked_lorebooks".into(), Value::Array(linked));
     }
@@ -294,6 +251,61 @@ pub fn card_from_project(project: &Value, lorebooks: &[Value]) -> CardV3 {
         creator_notes_multilingual,
         ..Default::default()
     })
+}
+
+/// Keeps under `extensions.rostro` what the card has no field for: the kept node fields and
+/// the definition's unmapped keys.
+fn keep_unmapped(node: &Value, def: &Value, rostro: &mut Map<String, Value>) {
+    for k in NODE_KEPT {
+        if let Some(v) = node.get(*k)
+            && !v.is_null()
+        {
+            rostro.insert((*k).into(), v.clone());
+        }
+    }
+    let mut unmapped = Map::new();
+    if let Value::Object(d) = def {
+        for (k, v) in d {
+            if !MAPPED.contains(&k.as_str()) && !v.is_null() {
+                unmapped.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if !unmapped.is_empty() {
+        rostro.insert("definition".into(), Value::Object(unmapped));
+    }
+}
+
+/// The card's one character book (the embedded lorebook and the linked ones merged), and
+/// the references of the linked lorebooks.
+fn merge_lorebooks(def: &Value, lorebooks: &[Value]) -> (Option<CharacterBook>, Vec<Value>) {
+    let mut book: Option<CharacterBook> = def
+        .get("embedded_lorebook")
+        .filter(|v| v.is_object())
+        .map(|v| book_from_lorebook(&json!({ "definition": { "embedded_lorebook": v } })));
+    let mut linked = Vec::new();
+    for lb in lorebooks {
+        let b = book_from_lorebook(lb);
+        let lnode = lb.get("node").unwrap_or(lb);
+        linked.push(json!({
+            "id": lnode.get("id"),
+            "fullPath": lnode.get("fullPath"),
+            "name": b.name,
+        }));
+        match &mut book {
+            None => book = Some(b),
+            Some(book) => {
+                // Several books become one: entries appended, each tagged with its book.
+                let id = lnode.get("id").cloned().unwrap_or(Value::Null);
+                for mut e in b.entries {
+                    e.extensions
+                        .insert("rostro".into(), json!({ "lorebook_id": id }));
+                    book.entries.push(e);
+                }
+            }
+        }
+    }
+    (book, linked)
 }
 
 /// What importing a card sends: the character's create body, and the lorebook to create and

@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::completion::{Completion, CompletionChoice};
 use super::response::{
     ChatCompletion, ChatCompletionChunk, ChatMessage, Choice, FinishReason, FunctionCall, Role,
-    ToolCall, Usage,
+    ToolCall, ToolCallDelta, Usage,
 };
 
 /// Assembles [`ChatCompletionChunk`]s into a [`ChatCompletion`]: content, refusal and
@@ -144,30 +144,7 @@ impl ChatAccumulator {
                 }
             }
             for frag in &delta.tool_calls {
-                let pos = match state.tool_calls.iter().position(|(i, _)| *i == frag.index) {
-                    Some(pos) => pos,
-                    None => {
-                        state.tool_calls.push((frag.index, ToolCall::default()));
-                        state.tool_calls.len() - 1
-                    }
-                };
-                let call = &mut state.tool_calls[pos].1;
-                if let Some(id) = frag.id.as_deref().filter(|id| !id.is_empty())
-                    && call.id.is_empty()
-                {
-                    call.id.push_str(id);
-                }
-                if let Some(kind) = frag.kind.as_deref().filter(|k| !k.is_empty()) {
-                    kind.clone_into(&mut call.kind);
-                }
-                if let Some(f) = &frag.function {
-                    if let Some(name) = f.name.as_deref().filter(|n| !n.is_empty()) {
-                        merge_name(&mut call.function.name, name);
-                    }
-                    if let Some(args) = f.arguments.as_deref().filter(|_| keep_text) {
-                        call.function.arguments.push_str(args);
-                    }
-                }
+                push_tool_call(state, frag, keep_text);
             }
             if let Some(f) = &delta.function_call {
                 let call = state
@@ -286,6 +263,34 @@ impl ChatAccumulator {
             choices,
             usage: self.usage,
             error: None,
+        }
+    }
+}
+
+/// Adds one tool-call fragment to the call of its index (a new call for a new index).
+fn push_tool_call(state: &mut ChoiceState, frag: &ToolCallDelta, keep_text: bool) {
+    let pos = match state.tool_calls.iter().position(|(i, _)| *i == frag.index) {
+        Some(pos) => pos,
+        None => {
+            state.tool_calls.push((frag.index, ToolCall::default()));
+            state.tool_calls.len() - 1
+        }
+    };
+    let call = &mut state.tool_calls[pos].1;
+    if let Some(id) = frag.id.as_deref().filter(|id| !id.is_empty())
+        && call.id.is_empty()
+    {
+        call.id.push_str(id);
+    }
+    if let Some(kind) = frag.kind.as_deref().filter(|k| !k.is_empty()) {
+        kind.clone_into(&mut call.kind);
+    }
+    if let Some(f) = &frag.function {
+        if let Some(name) = f.name.as_deref().filter(|n| !n.is_empty()) {
+            merge_name(&mut call.function.name, name);
+        }
+        if let Some(args) = f.arguments.as_deref().filter(|_| keep_text) {
+            call.function.arguments.push_str(args);
         }
     }
 }

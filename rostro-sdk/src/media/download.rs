@@ -27,6 +27,8 @@
 //! # }
 //! ```
 
+mod names;
+
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::path::{Path, PathBuf};
@@ -43,6 +45,7 @@ use super::{MediaError, ProgressFn, TransferProgress, sha256_hex};
 use crate::retry::RetryBudget;
 use crate::transport::{ForeignRequest, body_error};
 use crate::{Client, Error, Result};
+use names::{file_name_for, is_dir_target, sanitize, url_file_name};
 
 /// The operation name downloads report in errors.
 pub const DOWNLOAD_OPERATION: &str = "download_media";
@@ -454,11 +457,6 @@ impl Drop for TempFile {
     }
 }
 
-fn is_dir_target(target: &Path) -> bool {
-    let text = target.as_os_str().to_string_lossy();
-    target.is_dir() || text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)
-}
-
 /// An absolute URL, or a path relative to the API base (`/img.png`).
 fn resolve_url(client: &Client, url: &str) -> Result<reqwest::Url> {
     let invalid = |e: url::ParseError| Error::InvalidRequest {
@@ -477,80 +475,6 @@ fn resolve_url(client: &Client, url: &str) -> Result<reqwest::Url> {
         }
         Err(e) => Err(invalid(e)),
     }
-}
-
-fn url_file_name(url: &str) -> Option<String> {
-    let parsed = reqwest::Url::parse(url).ok()?;
-    let last = parsed.path_segments()?.next_back()?.to_owned();
-    let decoded = percent_decode(&last);
-    let clean = sanitize(&decoded);
-    (!clean.is_empty()).then_some(clean)
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| s.to_owned())
-}
-
-/// Keeps `A-Z a-z 0-9 . _ -`, replaces the rest, never starts with a dot.
-fn sanitize(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(200)
-        .collect();
-    while out.starts_with('.') {
-        out.remove(0);
-    }
-    out
-}
-
-fn extension_for(content_type: &str) -> Option<&'static str> {
-    let mime = content_type.split(';').next()?.trim().to_ascii_lowercase();
-    Some(match mime.as_str() {
-        "image/png" => "png",
-        "image/jpeg" => "jpg",
-        "image/webp" => "webp",
-        "image/gif" => "gif",
-        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
-        "audio/mpeg" => "mp3",
-        "audio/ogg" => "ogg",
-        "video/mp4" => "mp4",
-        "video/webm" => "webm",
-        "model/gltf-binary" => "glb",
-        "model/obj" => "obj",
-        "application/json" => "json",
-        _ => return None,
-    })
-}
-
-/// The file name inside a target directory: the URL's, else `<name>-<label>.<ext>`; made
-/// unique among the files of this download.
-fn file_name_for(
-    name: &str,
-    label: &str,
-    url: &reqwest::Url,
-    content_type: Option<&str>,
-    taken: &[PathBuf],
-    dir: &Path,
-) -> String {
-    let from_url = url_file_name(url.as_str()).filter(|n| n.contains('.'));
-    let base = from_url.unwrap_or_else(|| {
-        let ext = content_type.and_then(extension_for).unwrap_or("bin");
-        format!("{}-{}.{ext}", sanitize(name), sanitize(label))
-    });
-    if !taken.contains(&dir.join(&base)) {
-        return base;
-    }
-    format!("{}-{base}", sanitize(label))
 }
 
 /// Headers for a media GET: the client's defaults (with the key) only on the API's own

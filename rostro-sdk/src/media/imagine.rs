@@ -344,21 +344,8 @@ impl Generation {
         loop {
             if let Some(s) = &status {
                 match s.state {
-                    GenerationState::Done => {
-                        return Ok(CompletedGeneration {
-                            client: self.client.clone(),
-                            item: s.item.clone(),
-                            generation_uuid: self.generation_uuid.clone(),
-                        });
-                    }
-                    GenerationState::Failed => {
-                        let error = s.item.error.clone().unwrap_or_default();
-                        return Err(MediaError::GenerationFailed {
-                            generation_uuid: self.generation_uuid.clone(),
-                            reason: error.reason,
-                            location: error.location,
-                        }
-                        .into_error(operation));
+                    GenerationState::Done | GenerationState::Failed => {
+                        return self.finished(s, operation);
                     }
                     GenerationState::Pending => {
                         // Wait before the next check, within the deadline.
@@ -414,6 +401,29 @@ impl Generation {
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// How a wait on a finished generation ends: the completed generation, or
+    /// [`MediaError::GenerationFailed`] with the reason.
+    fn finished(
+        &self,
+        s: &GenerationStatus,
+        operation: &'static str,
+    ) -> Result<CompletedGeneration> {
+        if s.state == GenerationState::Failed {
+            let error = s.item.error.clone().unwrap_or_default();
+            return Err(MediaError::GenerationFailed {
+                generation_uuid: self.generation_uuid.clone(),
+                reason: error.reason,
+                location: error.location,
+            }
+            .into_error(operation));
+        }
+        Ok(CompletedGeneration {
+            client: self.client.clone(),
+            item: s.item.clone(),
+            generation_uuid: self.generation_uuid.clone(),
+        })
     }
 
     fn timed_out(&self, start: Instant, checks: u32) -> Error {

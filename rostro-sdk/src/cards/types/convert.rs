@@ -167,87 +167,8 @@ impl Card {
     pub fn into_v3(self) -> CardV3 {
         match self {
             Card::V3(c) => c,
-            Card::V2(c) => {
-                let d = c.data;
-                let mut extensions = d.extensions;
-                let mut v3 = Map::new();
-                if let Some(Value::Object(r)) = extensions.get_mut("rostro")
-                    && let Some(Value::Object(saved)) = r.remove("v3")
-                {
-                    v3 = saved;
-                }
-                if matches!(extensions.get("rostro"), Some(Value::Object(r)) if r.is_empty()) {
-                    extensions.remove("rostro");
-                }
-                let take = |k: &str| v3.get(k).cloned().unwrap_or(Value::Null);
-                let mut data = CardDataV3 {
-                    name: d.name,
-                    description: d.description,
-                    personality: d.personality,
-                    scenario: d.scenario,
-                    first_mes: d.first_mes,
-                    mes_example: d.mes_example,
-                    creator_notes: d.creator_notes,
-                    system_prompt: d.system_prompt,
-                    post_history_instructions: d.post_history_instructions,
-                    alternate_greetings: d.alternate_greetings,
-                    character_book: d.character_book,
-                    tags: d.tags,
-                    creator: d.creator,
-                    character_version: d.character_version,
-                    extensions,
-                    group_only_greetings: serde_json::from_value(take("group_only_greetings"))
-                        .unwrap_or_default(),
-                    assets: serde_json::from_value(take("assets")).unwrap_or_default(),
-                    nickname: serde_json::from_value(take("nickname")).unwrap_or_default(),
-                    creator_notes_multilingual: serde_json::from_value(take(
-                        "creator_notes_multilingual",
-                    ))
-                    .unwrap_or_default(),
-                    source: serde_json::from_value(take("source")).unwrap_or_default(),
-                    creation_date: take("creation_date").as_i64(),
-                    modification_date: take("modification_date").as_i64(),
-                    extra: d.extra,
-                };
-                for (k, v) in v3 {
-                    if !V3_ONLY.contains(&k.as_str()) {
-                        data.extra.insert(k, v);
-                    }
-                }
-                let mut top = c.extra;
-                for (k, v) in v1_mirror(&data) {
-                    if top.get(k).and_then(Value::as_str) == Some(v.as_str()) {
-                        top.remove(k);
-                    }
-                }
-                CardV3 {
-                    spec: SPEC_V3.into(),
-                    spec_version: SPEC_VERSION_V3.into(),
-                    data,
-                    extra: top,
-                }
-            }
-            Card::V1(c) => {
-                let data = CardDataV3 {
-                    name: c.name,
-                    description: c.description,
-                    personality: c.personality,
-                    scenario: c.scenario,
-                    first_mes: c.first_mes,
-                    mes_example: c.mes_example,
-                    ..Default::default()
-                };
-                let mut card = CardV3::new(data);
-                // V1 cards carry front-end fields (`avatar`, `chat`, `create_date`, ...) at the
-                // top level; keep them where a V2/V3 reader will not mistake them for content.
-                if !c.extra.is_empty() {
-                    card.data.extensions.insert(
-                        "rostro".into(),
-                        serde_json::json!({ "v1": Value::Object(c.extra) }),
-                    );
-                }
-                card
-            }
+            Card::V2(c) => v2_into_v3(c),
+            Card::V1(c) => v1_into_v3(c),
         }
     }
 
@@ -271,3 +192,86 @@ const V3_ONLY: &[&str] = &[
     "creation_date",
     "modification_date",
 ];
+
+/// A V2 card as V3, with the V3 fields kept under `extensions.rostro.v3` restored.
+fn v2_into_v3(c: CardV2) -> CardV3 {
+    let d = c.data;
+    let mut extensions = d.extensions;
+    let mut v3 = Map::new();
+    if let Some(Value::Object(r)) = extensions.get_mut("rostro")
+        && let Some(Value::Object(saved)) = r.remove("v3")
+    {
+        v3 = saved;
+    }
+    if matches!(extensions.get("rostro"), Some(Value::Object(r)) if r.is_empty()) {
+        extensions.remove("rostro");
+    }
+    let take = |k: &str| v3.get(k).cloned().unwrap_or(Value::Null);
+    let mut data = CardDataV3 {
+        name: d.name,
+        description: d.description,
+        personality: d.personality,
+        scenario: d.scenario,
+        first_mes: d.first_mes,
+        mes_example: d.mes_example,
+        creator_notes: d.creator_notes,
+        system_prompt: d.system_prompt,
+        post_history_instructions: d.post_history_instructions,
+        alternate_greetings: d.alternate_greetings,
+        character_book: d.character_book,
+        tags: d.tags,
+        creator: d.creator,
+        character_version: d.character_version,
+        extensions,
+        group_only_greetings: serde_json::from_value(take("group_only_greetings"))
+            .unwrap_or_default(),
+        assets: serde_json::from_value(take("assets")).unwrap_or_default(),
+        nickname: serde_json::from_value(take("nickname")).unwrap_or_default(),
+        creator_notes_multilingual: serde_json::from_value(take("creator_notes_multilingual"))
+            .unwrap_or_default(),
+        source: serde_json::from_value(take("source")).unwrap_or_default(),
+        creation_date: take("creation_date").as_i64(),
+        modification_date: take("modification_date").as_i64(),
+        extra: d.extra,
+    };
+    for (k, v) in v3 {
+        if !V3_ONLY.contains(&k.as_str()) {
+            data.extra.insert(k, v);
+        }
+    }
+    let mut top = c.extra;
+    for (k, v) in v1_mirror(&data) {
+        if top.get(k).and_then(Value::as_str) == Some(v.as_str()) {
+            top.remove(k);
+        }
+    }
+    CardV3 {
+        spec: SPEC_V3.into(),
+        spec_version: SPEC_VERSION_V3.into(),
+        data,
+        extra: top,
+    }
+}
+
+/// A V1 card as V3, its front-end fields kept under `extensions.rostro.v1`.
+fn v1_into_v3(c: CardV1) -> CardV3 {
+    let data = CardDataV3 {
+        name: c.name,
+        description: c.description,
+        personality: c.personality,
+        scenario: c.scenario,
+        first_mes: c.first_mes,
+        mes_example: c.mes_example,
+        ..Default::default()
+    };
+    let mut card = CardV3::new(data);
+    // V1 cards carry front-end fields (`avatar`, `chat`, `create_date`, ...) at the
+    // top level; keep them where a V2/V3 reader will not mistake them for content.
+    if !c.extra.is_empty() {
+        card.data.extensions.insert(
+            "rostro".into(),
+            serde_json::json!({ "v1": Value::Object(c.extra) }),
+        );
+    }
+    card
+}

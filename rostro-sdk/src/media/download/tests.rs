@@ -1,3 +1,4 @@
+use super::names::extension_for;
 use super::*;
 
 #[test]
