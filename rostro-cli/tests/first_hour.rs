@@ -161,7 +161,7 @@ fn errors_name_the_request_and_say_what_to_do_next() {
     .unwrap();
     assert_code(&o, 4);
     let err = stderr(&o);
-    assert!(err.contains("GET /api/public/"), "{err}");
+    assert!(err.contains("GET /api/public/characters/999: 404"), "{err}");
     assert!(!err.contains("_get:") && !err.contains("(0)"), "{err}");
     assert!(err.contains("rostro search"), "{err}");
 

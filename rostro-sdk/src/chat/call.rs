@@ -78,6 +78,7 @@ async fn send_json<T: DeserializeOwned + ErrorMarked>(
         let body = ApiErrorBody::parse(envelope.to_string().as_bytes());
         return Err(Error::Api {
             operation: op.id,
+            path: None,
             status: meta.status,
             body: Box::new(body),
             request_id: meta.request_id.clone(),

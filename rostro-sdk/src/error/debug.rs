@@ -14,6 +14,7 @@ impl fmt::Debug for Error {
         match self {
             Error::Api {
                 operation,
+                path,
                 status,
                 body,
                 request_id,
@@ -22,6 +23,7 @@ impl fmt::Debug for Error {
             } => f
                 .debug_struct("Api")
                 .field("operation", operation)
+                .field("path", path)
                 .field("status", status)
                 .field("body", body)
                 .field("request_id", request_id)

@@ -86,6 +86,19 @@ impl fmt::Display for OpLabel {
     }
 }
 
+/// How an API error names its request: `METHOD /path` with the path as sent
+/// (`GET /api/public/characters/999`), else as [`OpLabel`] does.
+pub(super) struct RequestLabel<'a>(pub &'static str, pub &'a Option<String>);
+
+impl fmt::Display for RequestLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (crate::OperationId::from_spec_id(self.0), self.1) {
+            (Some(op), Some(path)) => write!(f, "{} {path}", op.operation().method.as_str()),
+            _ => OpLabel(self.0).fmt(f),
+        }
+    }
+}
+
 /// What an [`Error::Connect`] says after its request: the URL it tried and the cause, read
 /// as a sentence (`could not connect to http://127.0.0.1:9/search: connection refused`); a
 /// failed DNS lookup names the host.

@@ -34,7 +34,7 @@ pub use body::{
     ApiError, ApiErrorBody, ErrorCode, HttpValidationError, LocItem, OpenAiError, Rejection,
     UserError, ValidationError,
 };
-use display::{ConnectTarget, FmtDuration, FmtPath, OpLabel, api_display};
+use display::{ConnectTarget, FmtDuration, FmtPath, OpLabel, RequestLabel, api_display};
 pub use text::{readable_text, snippet};
 
 /// `Result` with the SDK's [`Error`].
@@ -44,17 +44,20 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub const SNIPPET_MAX_CHARS: usize = 512;
 
 /// Everything that can go wrong in a call. Messages are short, lower-case and start with the
-/// request (`GET /api/public/{space}/{project_id}`; [`Error::operation`] keeps the
+/// request (`GET /api/public/characters/999`; [`Error::operation`] keeps the
 /// operationId); they never contain the API key.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The server answered with a non-2xx status (after any retries).
-    #[error("{}: {}", OpLabel(.operation), api_display(.status, .body, .retry_after))]
+    #[error("{}: {}", RequestLabel(.operation, .path), api_display(.status, .body, .retry_after))]
     #[non_exhaustive]
     Api {
         /// Operation id.
         operation: &'static str,
+        /// The path the request was sent to, without its query
+        /// (`/api/public/characters/999`), when known.
+        path: Option<String>,
         /// HTTP status.
         status: StatusCode,
         /// The decoded error body.

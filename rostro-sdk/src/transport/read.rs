@@ -44,6 +44,7 @@ pub(crate) async fn read_bounded(
 
 pub(super) fn api_error(
     operation: &'static str,
+    path: Option<String>,
     status: StatusCode,
     headers: HeaderMap,
     body: &[u8],
@@ -54,6 +55,7 @@ pub(super) fn api_error(
     let (parsed, body_request_id) = ApiErrorBody::parse_with_request_id(&body);
     Error::Api {
         operation,
+        path,
         status,
         body: Box::new(parsed),
         request_id: request_id_from_headers(&headers).or(body_request_id),

@@ -86,11 +86,12 @@ impl Client {
         status: StatusCode,
         deadline: Instant,
     ) -> Failure {
+        let path = Some(resp.url().path().to_owned());
         let mut headers = mem::take(resp.headers_mut());
         mark_sensitive(&mut headers);
         let wait = retry::server_wait(&headers, status);
         let body = read_bounded(&mut resp, MAX_ERROR_BODY, deadline).await;
-        let error = api_error(op.id, status, headers, &body, wait, self.secret());
+        let error = api_error(op.id, path, status, headers, &body, wait, self.secret());
         Failure::Status {
             error,
             retryable: retry::is_retryable_status(status),
