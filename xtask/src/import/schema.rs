@@ -426,4 +426,3 @@ fn assign_enums(name: &str, props: &mut [Prop], rows: &[Row], sample: &Value) ->
     }
     Ok(())
 }
-
