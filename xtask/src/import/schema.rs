@@ -52,6 +52,42 @@ enum Nested {
 }
 
 fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> {
+    let (sample, title, description, mut i) = read_preamble(lines, first_line)?;
+    let mut tables = Tables::default();
+    while i < lines.len() {
+        i = tables.read_line(lines, i, first_line + i)?;
+    }
+    tables.close()?;
+    let Tables {
+        mut props,
+        enum_rows,
+        ..
+    } = tables;
+
+    // A schema whose only property is named like the schema itself is a primitive (enums).
+    let primitive = props.len() == 1 && props[0].name == name;
+    let mut schema = if primitive {
+        let prop = props.pop().expect("one property");
+        primitive_schema(name, prop, &enum_rows)?
+    } else {
+        assign_enums(name, &mut props, &enum_rows, &sample)?;
+        object_schema(props)?
+    };
+    schema["title"] = json!(title);
+    if !description.is_empty() {
+        schema["description"] = json!(description.join("\n"));
+    }
+    schema["example"] = sample;
+    Ok(schema)
+}
+
+/// Reads what comes before the property tables: the anchors, the sample, the schema's
+/// title (not always its name: `FunctionCall-Input` is titled `FunctionCall`) and any
+/// description paragraphs. Returns them and the index after `### Properties`.
+fn read_preamble<'a>(
+    lines: &[&'a str],
+    first_line: usize,
+) -> Result<(Value, String, Vec<&'a str>, usize)> {
     let mut i = 1;
     // Skip the anchors and find the sample.
     while i < lines.len() && !lines[i].starts_with("```") {
@@ -70,8 +106,6 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
     while i < lines.len() && lines[i].is_empty() {
         i += 1;
     }
-    // The schema's title (not always its name: `FunctionCall-Input` is titled
-    // `FunctionCall`), then any description paragraphs, then the property tables.
     let title = lines.get(i).context("no title line")?.to_string();
     i += 1;
     let mut description = Vec::new();
@@ -86,20 +120,29 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
         i += 1;
     }
     ensure!(i < lines.len(), "no `### Properties`");
-    i += 1;
+    Ok((sample, title, description, i + 1))
+}
 
-    let mut props: Vec<Prop> = Vec::new();
-    let mut stack: Vec<Ctx> = Vec::new();
-    // The schema an `additionalProperties` row refers to: (in stack?, index).
-    let mut enum_rows: Vec<Row> = Vec::new();
-    let mut pending: Option<Nested> = None;
+/// The property tables of one schema as they are being read.
+#[derive(Default)]
+struct Tables {
+    props: Vec<Prop>,
+    stack: Vec<Ctx>,
+    enum_rows: Vec<Row>,
+    /// A nested `anyOf` the previous row announced (`[anyOf]` or `additionalProperties: any`).
+    pending: Option<Nested>,
+}
 
-    let close = |props: &mut Vec<Prop>, stack: &mut Vec<Ctx>| -> Result<()> {
-        while let Some(ctx) = stack.pop() {
+impl Tables {
+    /// Closes every open `anyOf`, putting its alternatives where they belong.
+    fn close(&mut self) -> Result<()> {
+        while let Some(ctx) = self.stack.pop() {
             match ctx {
-                Ctx::Nested(kind, alts) => attach_nested(props, stack, kind, alts)?,
+                Ctx::Nested(kind, alts) => {
+                    attach_nested(&mut self.props, &mut self.stack, kind, alts)?
+                }
                 Ctx::Property(alts) => {
-                    let prop = props.last_mut().context("anyOf before any property")?;
+                    let prop = self.props.last_mut().context("anyOf before any property")?;
                     ensure!(
                         prop.schema == json!({}),
                         "anyOf on a property typed `{}`",
@@ -110,173 +153,185 @@ fn parse_schema(name: &str, lines: &[&str], first_line: usize) -> Result<Value> 
             }
         }
         Ok(())
-    };
+    }
 
-    while i < lines.len() {
+    /// Reads the line at `lines[i]` (and the table it opens); returns the index of the
+    /// next line to read.
+    fn read_line(&mut self, lines: &[&str], i: usize, at: usize) -> Result<usize> {
         let line = lines[i];
-        let at = first_line + i;
         match line {
             "" => {}
             // An object with no declared properties.
-            "*None*" if props.is_empty() && stack.is_empty() => {}
+            "*None*" if self.props.is_empty() && self.stack.is_empty() => {}
             "anyOf" => {
-                if let Some(kind) = pending.take() {
-                    stack.push(Ctx::Nested(kind, Vec::new()));
+                if let Some(kind) = self.pending.take() {
+                    self.stack.push(Ctx::Nested(kind, Vec::new()));
                 } else {
-                    ensure!(stack.is_empty(), "line {at}: nested anyOf");
-                    ensure!(!props.is_empty(), "line {at}: anyOf before any property");
-                    stack.push(Ctx::Property(Vec::new()));
+                    ensure!(self.stack.is_empty(), "line {at}: nested anyOf");
+                    ensure!(
+                        !self.props.is_empty(),
+                        "line {at}: anyOf before any property"
+                    );
+                    self.stack.push(Ctx::Property(Vec::new()));
                 }
             }
-            "or" => ensure!(!stack.is_empty(), "line {at}: `or` outside anyOf"),
+            "or" => ensure!(!self.stack.is_empty(), "line {at}: `or` outside anyOf"),
             "continued" => {
-                ensure!(!stack.is_empty(), "line {at}: `continued` outside anyOf");
-                close(&mut props, &mut stack)?;
+                ensure!(
+                    !self.stack.is_empty(),
+                    "line {at}: `continued` outside anyOf"
+                );
+                self.close()?;
             }
             "#### Enumerated Values" => {
-                close(&mut props, &mut stack)?;
+                self.close()?;
                 let (rows, next) = read_table(lines, i + 2, "|Property|Value|", 2)?;
-                enum_rows.extend(rows);
-                i = next;
-                continue;
+                self.enum_rows.extend(rows);
+                return Ok(next);
             }
             "|Name|Type|Required|Restrictions|Description|" => {
                 ensure!(
                     lines.get(i + 1).is_some_and(|l| l.starts_with("|---")),
                     "line {at}: header without separator"
                 );
-                i += 2;
-                continue;
+                return Ok(i + 2);
             }
-            _ if line.starts_with('|') => {
-                let row = parse_row(line, 5).with_context(|| format!("line {at}"))?;
-                let [pname, ty, required, _restrictions, desc] = &row.cells[..] else {
-                    unreachable!()
-                };
-                // `additionalProperties: any` needs no detail; `[anyOf]` always gets it.
-                ensure!(
-                    pending != Some(Nested::Items),
-                    "line {at}: `[anyOf]` not followed by anyOf"
-                );
-                pending = None;
-                let schema = type_schema(ty).with_context(|| format!("line {at}"))?;
-                match pname.as_str() {
-                    "*anonymous*" => {
-                        ensure!(!stack.is_empty(), "line {at}: anonymous row outside anyOf");
-                        // An outer `null` alternative after an array-of-anyOf is rendered as
-                        // if it were one more item; nullability belongs to the property.
-                        if ty == "null" && matches!(stack.last(), Some(Ctx::Nested(..))) {
-                            let Some(Ctx::Nested(kind, alts)) = stack.pop() else {
-                                unreachable!()
-                            };
-                            attach_nested(&mut props, &mut stack, kind, alts)?;
-                            match stack.last_mut() {
-                                Some(Ctx::Property(parent)) => parent.push(schema),
-                                _ => {
-                                    let prop =
-                                        props.last_mut().context("items without a property")?;
-                                    prop.schema = json!({ "anyOf": [prop.schema.take(), schema] });
-                                }
-                            }
-                        } else {
-                            pending = (ty == "[anyOf]").then_some(Nested::Items);
-                            match stack.last_mut() {
-                                Some(Ctx::Property(a)) | Some(Ctx::Nested(_, a)) => a.push(schema),
-                                None => unreachable!("checked above"),
-                            }
-                        }
-                    }
-                    "**additionalProperties**" => {
-                        let target = match stack.last_mut() {
-                            Some(Ctx::Property(a)) | Some(Ctx::Nested(_, a)) => a.last_mut(),
-                            None => props.last_mut().map(|p| &mut p.schema),
-                        }
-                        .with_context(|| {
-                            format!("line {at}: additionalProperties without an object")
-                        })?;
-                        // `[object]` followed by additionalProperties: a list of maps.
-                        let target = if target["type"] == "array" {
-                            &mut target["items"]
-                        } else {
-                            target
-                        };
-                        ensure!(
-                            target["type"] == "object",
-                            "line {at}: additionalProperties on {target}"
-                        );
-                        pending = (ty == "any").then_some(Nested::Values);
-                        target["additionalProperties"] = schema;
-                    }
-                    _ => {
-                        ensure!(!row.indented, "line {at}: nested named row `{pname}`");
-                        close(&mut props, &mut stack)?;
-                        pending = (ty == "[anyOf]").then_some(Nested::Items);
-                        props.push(Prop {
-                            name: pname.clone(),
-                            required: required == "true",
-                            description: (desc != "none").then(|| desc.clone()),
-                            schema,
-                        });
-                    }
-                }
-            }
+            _ if line.starts_with('|') => self.row(line, at)?,
             _ => bail!("line {at}: unexpected `{line}`"),
         }
-        i += 1;
+        Ok(i + 1)
     }
-    close(&mut props, &mut stack)?;
 
-    // A schema whose only property is named like the schema itself is a primitive (enums).
-    let primitive = props.len() == 1 && props[0].name == name;
-    let mut schema = if primitive {
-        let mut s = props.pop().expect("one property").schema;
-        let values: Vec<Value> = enum_rows
-            .iter()
-            .map(|r| {
-                ensure!(
-                    r.cells[0] == name,
-                    "enum row `{}` in primitive `{name}`",
-                    r.cells[0]
-                );
-                Ok(Value::String(r.cells[1].clone()))
-            })
-            .collect::<Result<_>>()?;
-        if !values.is_empty() {
-            s["enum"] = Value::Array(values);
-        }
-        s
-    } else {
-        assign_enums(name, &mut props, &enum_rows, &sample)?;
-        let mut properties = Map::new();
-        let mut required = Vec::new();
-        for p in props {
-            let mut s = p.schema;
-            if let Some(d) = p.description {
-                s["description"] = json!(d);
+    /// One property-table row: a property, an `anyOf` alternative or an
+    /// `additionalProperties` detail.
+    fn row(&mut self, line: &str, at: usize) -> Result<()> {
+        let row = parse_row(line, 5).with_context(|| format!("line {at}"))?;
+        let [pname, ty, required, _restrictions, desc] = &row.cells[..] else {
+            unreachable!()
+        };
+        // `additionalProperties: any` needs no detail; `[anyOf]` always gets it.
+        ensure!(
+            self.pending != Some(Nested::Items),
+            "line {at}: `[anyOf]` not followed by anyOf"
+        );
+        self.pending = None;
+        let schema = type_schema(ty).with_context(|| format!("line {at}"))?;
+        match pname.as_str() {
+            "*anonymous*" => self.alternative(ty, schema, at)?,
+            "**additionalProperties**" => self.additional_properties(ty, schema, at)?,
+            _ => {
+                ensure!(!row.indented, "line {at}: nested named row `{pname}`");
+                self.close()?;
+                self.pending = (ty == "[anyOf]").then_some(Nested::Items);
+                self.props.push(Prop {
+                    name: pname.clone(),
+                    required: required == "true",
+                    description: (desc != "none").then(|| desc.clone()),
+                    schema,
+                });
             }
-            if p.required {
-                required.push(json!(p.name));
-            }
-            ensure!(
-                properties.insert(p.name.clone(), s).is_none(),
-                "property `{}` twice",
-                p.name
-            );
         }
-        let mut s = Map::new();
-        s.insert("type".into(), json!("object"));
-        s.insert("properties".into(), Value::Object(properties));
-        if !required.is_empty() {
-            s.insert("required".into(), Value::Array(required));
-        }
-        Value::Object(s)
-    };
-    schema["title"] = json!(title);
-    if !description.is_empty() {
-        schema["description"] = json!(description.join("\n"));
+        Ok(())
     }
-    schema["example"] = sample;
-    Ok(schema)
+
+    /// An `*anonymous*` row: one more alternative of the open `anyOf`.
+    fn alternative(&mut self, ty: &str, schema: Value, at: usize) -> Result<()> {
+        ensure!(
+            !self.stack.is_empty(),
+            "line {at}: anonymous row outside anyOf"
+        );
+        // An outer `null` alternative after an array-of-anyOf is rendered as if it were one
+        // more item; nullability belongs to the property.
+        if ty == "null" && matches!(self.stack.last(), Some(Ctx::Nested(..))) {
+            let Some(Ctx::Nested(kind, alts)) = self.stack.pop() else {
+                unreachable!()
+            };
+            attach_nested(&mut self.props, &mut self.stack, kind, alts)?;
+            match self.stack.last_mut() {
+                Some(Ctx::Property(parent)) => parent.push(schema),
+                _ => {
+                    let prop = self.props.last_mut().context("items without a property")?;
+                    prop.schema = json!({ "anyOf": [prop.schema.take(), schema] });
+                }
+            }
+        } else {
+            self.pending = (ty == "[anyOf]").then_some(Nested::Items);
+            match self.stack.last_mut() {
+                Some(Ctx::Property(a)) | Some(Ctx::Nested(_, a)) => a.push(schema),
+                None => unreachable!("checked above"),
+            }
+        }
+        Ok(())
+    }
+
+    /// An `additionalProperties` row: the value schema of the object just described.
+    fn additional_properties(&mut self, ty: &str, schema: Value, at: usize) -> Result<()> {
+        let target = match self.stack.last_mut() {
+            Some(Ctx::Property(a)) | Some(Ctx::Nested(_, a)) => a.last_mut(),
+            None => self.props.last_mut().map(|p| &mut p.schema),
+        }
+        .with_context(|| format!("line {at}: additionalProperties without an object"))?;
+        // `[object]` followed by additionalProperties: a list of maps.
+        let target = if target["type"] == "array" {
+            &mut target["items"]
+        } else {
+            target
+        };
+        ensure!(
+            target["type"] == "object",
+            "line {at}: additionalProperties on {target}"
+        );
+        self.pending = (ty == "any").then_some(Nested::Values);
+        target["additionalProperties"] = schema;
+        Ok(())
+    }
+}
+
+/// A primitive schema (the one property named like the schema), with its enum values.
+fn primitive_schema(name: &str, prop: Prop, enum_rows: &[Row]) -> Result<Value> {
+    let mut s = prop.schema;
+    let values: Vec<Value> = enum_rows
+        .iter()
+        .map(|r| {
+            ensure!(
+                r.cells[0] == name,
+                "enum row `{}` in primitive `{name}`",
+                r.cells[0]
+            );
+            Ok(Value::String(r.cells[1].clone()))
+        })
+        .collect::<Result<_>>()?;
+    if !values.is_empty() {
+        s["enum"] = Value::Array(values);
+    }
+    Ok(s)
+}
+
+/// An object schema from its properties (enums already assigned).
+fn object_schema(props: Vec<Prop>) -> Result<Value> {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for p in props {
+        let mut s = p.schema;
+        if let Some(d) = p.description {
+            s["description"] = json!(d);
+        }
+        if p.required {
+            required.push(json!(p.name));
+        }
+        ensure!(
+            properties.insert(p.name.clone(), s).is_none(),
+            "property `{}` twice",
+            p.name
+        );
+    }
+    let mut s = Map::new();
+    s.insert("type".into(), json!("object"));
+    s.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        s.insert("required".into(), Value::Array(required));
+    }
+    Ok(Value::Object(s))
 }
 
 /// Puts the alternatives of a nested `anyOf` where they belong: the `items` of the
