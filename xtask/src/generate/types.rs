@@ -200,65 +200,30 @@ impl<'a> TypeGen<'a> {
             .flatten()
             .filter_map(Value::as_str)
             .collect();
-        let mut fields = String::new();
-        let mut ctor_args = Vec::new();
-        let mut ctor_fields = Vec::new();
-        let mut used = BTreeSet::new();
+        let mut f = StructFields::default();
         for (pname, p) in props {
-            let ident = unique_ident(&snake(pname), &mut used);
-            let ty = self.field_ty(p, &format!("{rust}{}", pascal(pname)))?;
-            fields.push_str(&field_docs(p, "    ", pname));
-            if ident != *pname {
-                writeln!(fields, "    #[serde(rename = {})]", rust_str(pname)).ok();
-            }
-            if required.contains(pname.as_str()) {
-                ensure!(
-                    p["x-lenient"] != true,
-                    "`{rust}.{pname}`: x-lenient members must be optional"
-                );
-                if ty.nullable {
-                    // Required but nullable: always sent (as null when None).
-                    writeln!(
-                        fields,
-                        "    #[serde(default)]\n    pub {ident}: Option<{}>,",
-                        ty.inner
-                    )
-                    .ok();
-                    ctor_fields.push(format!("{ident}: None"));
-                } else {
-                    // OpenAI-compatible servers leave out fields the spec requires (a model's
-                    // `owned_by`): a plain value decodes to its empty form instead of failing.
-                    if has_default(&ty.inner) {
-                        writeln!(fields, "    #[serde(default)]").ok();
-                    }
-                    writeln!(fields, "    pub {ident}: {},", ty.inner).ok();
-                    ctor_args.push(format!("{ident}: {}", setter_arg(&ty.inner)));
-                    ctor_fields.push(init_field(&ident, &setter_conv(&ident, &ty.inner)));
-                }
-            } else {
-                writeln!(
-                    fields,
-                    "    #[serde(default, skip_serializing_if = \"Option::is_none\"{})]\n    pub {ident}: Option<{}>,",
-                    lenient_attr(rust, pname, p, &ty.inner)?,
-                    ty.inner
-                )
-                .ok();
-                ctor_fields.push(format!("{ident}: None"));
-            }
+            self.struct_field(&mut f, rust, pname, p, required.contains(pname.as_str()))?;
         }
         // Tuning types describe answers the reference leaves open: members they do not name
         // are kept, so a field the API adds is never lost (and `--json` can show it).
         let keep_unknown = schema["x-keep-unknown"] == true;
         if keep_unknown {
             ensure!(
-                !used.contains("extra"),
+                !f.used.contains("extra"),
                 "`{rust}` has a field named `extra`; it cannot also keep unknown members"
             );
-            fields.push_str(
+            f.fields.push_str(
                 "    /// Members the answer had that this type has no field for, as they came.\n    #[serde(flatten, default, skip_serializing_if = \"serde_json::Map::is_empty\")]\n    extra: serde_json::Map<String, serde_json::Value>,\n",
             );
-            ctor_fields.push("extra: serde_json::Map::new()".to_owned());
+            f.ctor_fields
+                .push("extra: serde_json::Map::new()".to_owned());
         }
+        let StructFields {
+            fields,
+            ctor_args,
+            ctor_fields,
+            ..
+        } = f;
         let mut code = String::new();
         code.push_str(docs);
         if ctor_args.is_empty() {
@@ -288,6 +253,60 @@ impl<'a> TypeGen<'a> {
             .ok();
         }
         self.defs.push(code);
+        Ok(())
+    }
+
+    /// One member of a struct: its field, and its part in the constructor.
+    fn struct_field(
+        &mut self,
+        f: &mut StructFields,
+        rust: &str,
+        pname: &str,
+        p: &Value,
+        required: bool,
+    ) -> Result<()> {
+        let ident = unique_ident(&snake(pname), &mut f.used);
+        let ty = self.field_ty(p, &format!("{rust}{}", pascal(pname)))?;
+        f.fields.push_str(&field_docs(p, "    ", pname));
+        if ident != *pname {
+            writeln!(f.fields, "    #[serde(rename = {})]", rust_str(pname)).ok();
+        }
+        if !required {
+            writeln!(
+                f.fields,
+                "    #[serde(default, skip_serializing_if = \"Option::is_none\"{})]\n    pub {ident}: Option<{}>,",
+                lenient_attr(rust, pname, p, &ty.inner)?,
+                ty.inner
+            )
+            .ok();
+            f.ctor_fields.push(format!("{ident}: None"));
+            return Ok(());
+        }
+        ensure!(
+            p["x-lenient"] != true,
+            "`{rust}.{pname}`: x-lenient members must be optional"
+        );
+        if ty.nullable {
+            // Required but nullable: always sent (as null when None).
+            writeln!(
+                f.fields,
+                "    #[serde(default)]\n    pub {ident}: Option<{}>,",
+                ty.inner
+            )
+            .ok();
+            f.ctor_fields.push(format!("{ident}: None"));
+        } else {
+            // OpenAI-compatible servers leave out fields the spec requires (a model's
+            // `owned_by`): a plain value decodes to its empty form instead of failing.
+            if has_default(&ty.inner) {
+                writeln!(f.fields, "    #[serde(default)]").ok();
+            }
+            writeln!(f.fields, "    pub {ident}: {},", ty.inner).ok();
+            f.ctor_args
+                .push(format!("{ident}: {}", setter_arg(&ty.inner)));
+            f.ctor_fields
+                .push(init_field(&ident, &setter_conv(&ident, &ty.inner)));
+        }
         Ok(())
     }
 
@@ -954,4 +973,14 @@ fn lenient_attr(rust: &str, pname: &str, p: &Value, inner: &str) -> Result<&'sta
         "`{rust}.{pname}`: x-lenient needs an integer, number or string member, not `{inner}`"
     );
     Ok(", deserialize_with = \"crate::codec::lenient\"")
+}
+
+/// The fields of a struct being generated, and its constructor's arguments and fields.
+#[derive(Default)]
+struct StructFields {
+    fields: String,
+    ctor_args: Vec<String>,
+    ctor_fields: Vec<String>,
+    /// Field identifiers taken so far.
+    used: BTreeSet<String>,
 }
