@@ -5,9 +5,9 @@ use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::super::names::*;
 use super::TypeGen;
 use super::helpers::*;
+use crate::generate::names::*;
 
 impl TypeGen<'_> {
     pub(in crate::generate) fn structure(
@@ -136,12 +136,7 @@ impl TypeGen<'_> {
 
     /// `items()` for a wrapper type (`x-items`: the paths its list may sit at, such as
     /// `nodes` and `data.nodes`): the first list present, so callers never guess keys.
-    fn items_accessor(
-        &self,
-        rust: &str,
-        schema: &Value,
-        paths: &Value,
-    ) -> Result<String> {
+    fn items_accessor(&self, rust: &str, schema: &Value, paths: &Value) -> Result<String> {
         let paths: Vec<&str> = paths
             .as_array()
             .context("x-items is a list of paths")?

@@ -5,9 +5,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::super::names::*;
 use super::TypeGen;
 use super::helpers::*;
+use crate::generate::names::*;
 
 impl TypeGen<'_> {
     /// A multipart form schema: file fields are [`FilePart`]s, the rest are sent as text.
@@ -208,11 +208,7 @@ impl TypeGen<'_> {
 
     /// `From` conversions into a union for the inner types that appear once (an alias and its
     /// target are one type to the compiler).
-    fn union_froms(
-        &self,
-        rust: &str,
-        variants: &[(String, String, Option<String>)],
-    ) -> String {
+    fn union_froms(&self, rust: &str, variants: &[(String, String, Option<String>)]) -> String {
         let mut code = String::new();
         let canonical = |t: &str| {
             self.aliases
