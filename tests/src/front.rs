@@ -382,79 +382,29 @@ impl Front {
         }
 
         if let Some(route) = route {
-            let required = match route.auth {
-                AuthRequirement::None => None,
-                AuthRequirement::Required => Some(true),
-                AuthRequirement::Optional => Some(shared.config.require_auth_everywhere),
-            };
-            if let Some(required) = required {
-                let denial = match &ctx.api_key {
-                    None if required => Some(
-                        "Not authenticated: send `Authorization: Bearer <key>` or `CH-API-KEY: <key>`.",
-                    ),
-                    Some(k) if !shared.config.key_is_valid(k) => Some("Invalid API key."),
-                    _ => None,
-                };
-                if let Some(msg) = denial {
-                    let n = drain(body).await;
-                    let resp = reply_response(
-                        Reply::user_error(401, msg).header("www-authenticate", "Bearer"),
-                    );
-                    return Ok(self.finish(ctx, Bytes::new(), n, resp));
-                }
+            if let Some(msg) = auth_denial(shared, route, ctx.api_key.as_deref()) {
+                let n = drain(body).await;
+                let resp = reply_response(
+                    Reply::user_error(401, msg).header("www-authenticate", "Bearer"),
+                );
+                return Ok(self.finish(ctx, Bytes::new(), n, resp));
             }
 
             if route.handler.is_streaming_upload() {
-                let query = parse_query(parts.uri.query());
-                let key = route.key();
-                let streamed = match route.handler {
-                    Handler::GalleryUpload => {
-                        uploads::gallery_upload(shared, &key, &query, &parts.headers, body).await
-                    }
-                    Handler::UploadPart => uploads::put_part(shared, &params, body).await,
-                    _ => {
-                        uploads::multipart(
-                            shared,
-                            &key,
-                            &route.template,
-                            &params,
-                            &query,
-                            &parts.headers,
-                            body,
-                        )
-                        .await
-                    }
-                };
-                let reply_body = streamed.reply.body.clone();
-                let mut resp = reply_response(streamed.reply);
-                if drop_mid_body {
-                    resp = truncate(resp, reply_body);
-                }
-                return Ok(self.finish(ctx, Bytes::new(), streamed.received, resp));
+                let (received, resp) =
+                    streaming_upload(shared, route, &params, &parts, body, drop_mid_body).await;
+                return Ok(self.finish(ctx, Bytes::new(), received, resp));
             }
         }
 
         // Buffer the body (bounded) for everything else.
-        let limit = shared.config.max_buffered_body;
-        let mut buf = Vec::new();
-        let mut body = body;
-        let mut too_large = false;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(abort)?;
-            if let Ok(d) = frame.into_data() {
-                if buf.len() + d.len() > limit {
-                    too_large = true;
-                    break;
-                }
-                buf.extend_from_slice(&d);
+        let bytes = match read_bounded(body, shared.config.max_buffered_body).await? {
+            Ok(bytes) => bytes,
+            Err(n) => {
+                let resp = reply_response(Reply::user_error(413, "Request body too large."));
+                return Ok(self.finish(ctx, Bytes::new(), n, resp));
             }
-        }
-        let bytes = Bytes::from(buf);
-        if too_large {
-            let n = bytes.len() as u64 + drain(body).await;
-            let resp = reply_response(Reply::user_error(413, "Request body too large."));
-            return Ok(self.finish(ctx, Bytes::new(), n, resp));
-        }
+        };
         let len = bytes.len() as u64;
 
         if let Some(node) = &shared.routstr {
@@ -474,44 +424,23 @@ impl Front {
             return Ok(self.finish(ctx, bytes, len, resp));
         }
 
-        if let Some(route) = route
-            && matches!(route.handler, Handler::Chat | Handler::Completions)
-            && let Ok(json) = parse_json_body(&bytes)
-            && json.get("stream").and_then(serde_json::Value::as_bool) == Some(true)
-        {
-            let kind = if route.handler == Handler::Chat {
-                ChatKind::Chat
-            } else {
-                ChatKind::Completion
-            };
-            let model = params
-                .iter()
-                .find(|(k, _)| k == "model")
-                .map(|(_, v)| v.as_str());
-            let result = stream_settings(shared, &parts.headers)
-                .and_then(|s| plan(shared, kind, &json, model, &s).map(|p| (p, s)));
-            let resp = match result {
-                Err(reply) => reply_response(reply),
-                Ok((p, s)) => {
-                    let stream = sse_stream(p, s.scenarios, s.delay)
-                        .map(|r| r.map_err(|e| Box::new(e) as BoxError));
-                    let mut resp = Response::new(BodyExt::boxed(StreamBody::new(stream)));
-                    let h = resp.headers_mut();
-                    h.insert(
-                        http::header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-                    );
-                    h.insert(
-                        http::header::CACHE_CONTROL,
-                        HeaderValue::from_static("no-cache"),
-                    );
-                    resp
-                }
-            };
+        if let Some(resp) = chat_stream(shared, route, &params, &parts.headers, &bytes) {
             return Ok(self.finish(ctx, bytes, len, resp));
         }
 
         // Forward to wiremock.
+        let resp = self.forward(&parts, &bytes, drop_mid_body).await?;
+        Ok(self.finish(ctx, bytes, len, resp))
+    }
+
+    /// Sends the request on to the wiremock server behind the front, and its answer back
+    /// (cut short when the fault says so).
+    async fn forward(
+        &self,
+        parts: &http::request::Parts,
+        bytes: &Bytes,
+        drop_mid_body: bool,
+    ) -> Result<Response<Body>, Abort> {
         let pq = parts
             .uri
             .path_and_query()
@@ -530,7 +459,7 @@ impl Front {
             }
         }
         let upstream_req = builder.body(Full::new(bytes.clone())).map_err(abort)?;
-        let resp = match self.client.request(upstream_req).await {
+        Ok(match self.client.request(upstream_req).await {
             Ok(r) => {
                 let (mut rparts, rbody) = r.into_parts();
                 let rbytes = rbody.collect().await.map_err(abort)?.to_bytes();
@@ -547,9 +476,136 @@ impl Front {
                 502,
                 &format!("rostro-mock: wiremock backend unreachable: {e}"),
             )),
-        };
-        Ok(self.finish(ctx, bytes, len, resp))
+        })
     }
+}
+
+/// Reads a body of at most `limit` bytes; a longer one is drained and `Err` gives how
+/// many bytes came.
+async fn read_bounded(mut body: Incoming, limit: usize) -> Result<Result<Bytes, u64>, Abort> {
+    let mut buf = Vec::new();
+    let mut too_large = false;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(abort)?;
+        if let Ok(d) = frame.into_data() {
+            if buf.len() + d.len() > limit {
+                too_large = true;
+                break;
+            }
+            buf.extend_from_slice(&d);
+        }
+    }
+    if too_large {
+        return Ok(Err(buf.len() as u64 + drain(body).await));
+    }
+    Ok(Ok(Bytes::from(buf)))
+}
+
+/// The SSE answer of a chat or completion request that asks for `stream: true`; `None`
+/// for every other request.
+fn chat_stream(
+    shared: &Shared,
+    route: Option<&crate::router::Route>,
+    params: &[(String, String)],
+    headers: &HeaderMap,
+    bytes: &Bytes,
+) -> Option<Response<Body>> {
+    let route = route?;
+    if !matches!(route.handler, Handler::Chat | Handler::Completions) {
+        return None;
+    }
+    let json = parse_json_body(bytes).ok()?;
+    if json.get("stream").and_then(serde_json::Value::as_bool) != Some(true) {
+        return None;
+    }
+    let kind = if route.handler == Handler::Chat {
+        ChatKind::Chat
+    } else {
+        ChatKind::Completion
+    };
+    let model = params
+        .iter()
+        .find(|(k, _)| k == "model")
+        .map(|(_, v)| v.as_str());
+    let result = stream_settings(shared, headers)
+        .and_then(|s| plan(shared, kind, &json, model, &s).map(|p| (p, s)));
+    Some(match result {
+        Err(reply) => reply_response(reply),
+        Ok((p, s)) => {
+            let stream =
+                sse_stream(p, s.scenarios, s.delay).map(|r| r.map_err(|e| Box::new(e) as BoxError));
+            let mut resp = Response::new(BodyExt::boxed(StreamBody::new(stream)));
+            let h = resp.headers_mut();
+            h.insert(
+                http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream; charset=utf-8"),
+            );
+            h.insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            );
+            resp
+        }
+    })
+}
+
+/// Why a request is refused for its key, if it is: no key where the route needs one
+/// (or where every route does, when configured so), or a key the mock does not accept.
+fn auth_denial(
+    shared: &Shared,
+    route: &crate::router::Route,
+    api_key: Option<&str>,
+) -> Option<&'static str> {
+    let required = match route.auth {
+        AuthRequirement::None => return None,
+        AuthRequirement::Required => true,
+        AuthRequirement::Optional => shared.config.require_auth_everywhere,
+    };
+    match api_key {
+        None if required => {
+            Some("Not authenticated: send `Authorization: Bearer <key>` or `CH-API-KEY: <key>`.")
+        }
+        Some(k) if !shared.config.key_is_valid(k) => Some("Invalid API key."),
+        _ => None,
+    }
+}
+
+/// A streamed upload (gallery, multipart or a storage part PUT): the bytes received and
+/// the response (cut short when the fault says so).
+async fn streaming_upload(
+    shared: &Shared,
+    route: &crate::router::Route,
+    params: &[(String, String)],
+    parts: &http::request::Parts,
+    body: Incoming,
+    drop_mid_body: bool,
+) -> (u64, Response<Body>) {
+    let query = parse_query(parts.uri.query());
+    let key = route.key();
+    let streamed = match route.handler {
+        Handler::GalleryUpload => {
+            uploads::gallery_upload(shared, &key, &query, &parts.headers, body).await
+        }
+        Handler::UploadPart => uploads::put_part(shared, params, body).await,
+        _ => {
+            uploads::multipart(
+                shared,
+                &key,
+                &route.template,
+                params,
+                &query,
+                &parts.headers,
+                body,
+            )
+            .await
+        }
+    };
+    let reply_body = streamed.reply.body.clone();
+    let mut resp = reply_response(streamed.reply);
+    if drop_mid_body {
+        resp = truncate(resp, reply_body);
+    }
+    (streamed.received, resp)
 }
 
 /// Accepts connections until the task is aborted.
