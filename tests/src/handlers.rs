@@ -119,96 +119,10 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
         },
         Handler::Example => example(shared, index),
         Handler::Search => with_body(&request.body, |body| {
-            let mut p = Params::from_query(&query);
-            p.merge_json(&body);
-            match shared.catalog.search(&p) {
-                Ok(page) => {
-                    let v = page.to_json(&shared.base_url);
-                    let envelope = match request
-                        .headers
-                        .get("x-mock-envelope")
-                        .and_then(|v| v.to_str().ok())
-                    {
-                        Some("data") => SearchEnvelope::Data,
-                        Some("flat") => SearchEnvelope::Flat,
-                        _ => shared.config.envelope,
-                    };
-                    match envelope {
-                        SearchEnvelope::Flat => Reply::ok(v),
-                        SearchEnvelope::Data => Reply::ok(json!({ "data": v })),
-                    }
-                }
-                Err(e) => e,
-            }
+            search(shared, &query, &body, &request.headers)
         }),
-        Handler::Project => {
-            let path = format!(
-                "{}/{}",
-                param(&params, "creator_name").unwrap_or_default(),
-                param(&params, "project_name").unwrap_or_default()
-            );
-            let wanted = |e: &&crate::catalog::CatalogEntry| match param(&params, "project_id") {
-                Some(id) => id == e.id.to_string(),
-                None => e.full_path.eq_ignore_ascii_case(&path),
-            };
-            let space = param(&params, "space")
-                .or_else(|| param(&params, "namespace"))
-                .unwrap_or_default();
-            // What users created or edited first, then the seeded catalog.
-            match crate::created::project(shared, space, param(&params, "project_id"), &path) {
-                Some(node) => Reply::ok(json!({ "node": node })),
-                None => match shared.catalog.entries().iter().find(wanted) {
-                    Some(e) => {
-                        let mut node = e.node(&shared.base_url);
-                        node["definition"] = shared.catalog.full_definition(e);
-                        Reply::ok(json!({ "node": node }))
-                    }
-                    None => Reply::user_error(404, "Project not found."),
-                },
-            }
-        }
-        Handler::Minisearch => with_body(&request.body, |body| {
-            let mut p = Params::from_query(&query);
-            p.merge_json(&body);
-            let mut sp = Params::default();
-            let text = p
-                .str("name")
-                .or_else(|| p.str("search"))
-                .or_else(|| p.str("query"));
-            let mut q = Vec::new();
-            if let Some(t) = text {
-                q.push(("name_like".to_string(), t));
-            }
-            for k in ["namespace", "nsfw"] {
-                if let Some(v) = p.str(k) {
-                    q.push((k.to_string(), v));
-                }
-            }
-            let first = p
-                .str("first")
-                .or_else(|| p.str("limit"))
-                .unwrap_or("10".into());
-            q.push(("first".into(), first));
-            q.push(("sort".into(), "star_count".into()));
-            sp.merge_json(&Value::Object(
-                q.into_iter().map(|(k, v)| (k, Value::String(v))).collect(),
-            ));
-            match shared.catalog.search(&sp) {
-                Ok(page) => Reply::ok(json!({
-                    "count": page.count,
-                    "results": page.nodes.iter().map(|e| json!({
-                        "id": e.id,
-                        "name": e.name,
-                        "fullPath": e.full_path,
-                        "projectSpace": e.namespace,
-                        "tagline": e.tagline,
-                        "nsfw": e.nsfw,
-                        "avatar_url": format!("{}/media/avatar-{}.png", shared.base_url, e.id),
-                    })).collect::<Vec<_>>(),
-                })),
-                Err(e) => e,
-            }
-        }),
+        Handler::Project => project(shared, &params),
+        Handler::Minisearch => with_body(&request.body, |body| minisearch(shared, &query, &body)),
         Handler::Tags => with_body(&request.body, |body| {
             let mut p = Params::from_query(&query);
             p.merge_json(&body);
@@ -232,19 +146,7 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
                 Err(e) => e,
             }
         }),
-        Handler::Models => {
-            let created = 1_700_000_000u64;
-            let models: Vec<String> = match param(&params, "model") {
-                Some(m) => vec![m.to_string()],
-                None => shared.config.models.clone(),
-            };
-            Reply::ok(json!({
-                "object": "list",
-                "data": models.iter().map(|m| json!({
-                    "id": m, "object": "model", "created": created, "owned_by": "rostro", "permission": []
-                })).collect::<Vec<_>>(),
-            }))
-        }
+        Handler::Models => models(shared, &params),
         Handler::Imagine => with_body(&request.body, |body| {
             imagine::imagine(shared, &key, &query, &body, &request.headers)
         }),
@@ -342,6 +244,119 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             )
         }
     }
+}
+
+/// `GET /search` (and its POST form): a catalog page in the configured (or asked) envelope.
+fn search(
+    shared: &Shared,
+    query: &[(String, String)],
+    body: &Value,
+    headers: &wiremock::http::HeaderMap,
+) -> Reply {
+    let mut p = Params::from_query(query);
+    p.merge_json(body);
+    match shared.catalog.search(&p) {
+        Ok(page) => {
+            let v = page.to_json(&shared.base_url);
+            let envelope = match headers.get("x-mock-envelope").and_then(|v| v.to_str().ok()) {
+                Some("data") => SearchEnvelope::Data,
+                Some("flat") => SearchEnvelope::Flat,
+                _ => shared.config.envelope,
+            };
+            match envelope {
+                SearchEnvelope::Flat => Reply::ok(v),
+                SearchEnvelope::Data => Reply::ok(json!({ "data": v })),
+            }
+        }
+        Err(e) => e,
+    }
+}
+
+/// One project by `creator/name` (or id): what users created first, then the catalog.
+fn project(shared: &Shared, params: &[(String, String)]) -> Reply {
+    let path = format!(
+        "{}/{}",
+        param(params, "creator_name").unwrap_or_default(),
+        param(params, "project_name").unwrap_or_default()
+    );
+    let wanted = |e: &&crate::catalog::CatalogEntry| match param(params, "project_id") {
+        Some(id) => id == e.id.to_string(),
+        None => e.full_path.eq_ignore_ascii_case(&path),
+    };
+    let space = param(params, "space")
+        .or_else(|| param(params, "namespace"))
+        .unwrap_or_default();
+    // What users created or edited first, then the seeded catalog.
+    match crate::created::project(shared, space, param(params, "project_id"), &path) {
+        Some(node) => Reply::ok(json!({ "node": node })),
+        None => match shared.catalog.entries().iter().find(wanted) {
+            Some(e) => {
+                let mut node = e.node(&shared.base_url);
+                node["definition"] = shared.catalog.full_definition(e);
+                Reply::ok(json!({ "node": node }))
+            }
+            None => Reply::user_error(404, "Project not found."),
+        },
+    }
+}
+
+/// The small name search: a star-sorted catalog search, answered in its own shape.
+fn minisearch(shared: &Shared, query: &[(String, String)], body: &Value) -> Reply {
+    let mut p = Params::from_query(query);
+    p.merge_json(body);
+    let mut sp = Params::default();
+    let text = p
+        .str("name")
+        .or_else(|| p.str("search"))
+        .or_else(|| p.str("query"));
+    let mut q = Vec::new();
+    if let Some(t) = text {
+        q.push(("name_like".to_string(), t));
+    }
+    for k in ["namespace", "nsfw"] {
+        if let Some(v) = p.str(k) {
+            q.push((k.to_string(), v));
+        }
+    }
+    let first = p
+        .str("first")
+        .or_else(|| p.str("limit"))
+        .unwrap_or("10".into());
+    q.push(("first".into(), first));
+    q.push(("sort".into(), "star_count".into()));
+    sp.merge_json(&Value::Object(
+        q.into_iter().map(|(k, v)| (k, Value::String(v))).collect(),
+    ));
+    match shared.catalog.search(&sp) {
+        Ok(page) => Reply::ok(json!({
+            "count": page.count,
+            "results": page.nodes.iter().map(|e| json!({
+                "id": e.id,
+                "name": e.name,
+                "fullPath": e.full_path,
+                "projectSpace": e.namespace,
+                "tagline": e.tagline,
+                "nsfw": e.nsfw,
+                "avatar_url": format!("{}/media/avatar-{}.png", shared.base_url, e.id),
+            })).collect::<Vec<_>>(),
+        })),
+        Err(e) => e,
+    }
+}
+
+/// `GET /v1/models` (or one model): the configured models, OpenAI's list shape.
+fn models(shared: &Shared, params: &[(String, String)]) -> Reply {
+    let created = 1_700_000_000u64;
+    let models: Vec<String> = match param(params, "model") {
+        Some(m) => vec![m.to_string()],
+        None => shared.config.models.clone(),
+    };
+    Reply::ok(json!({
+        "object": "list",
+        "data": models.iter().map(|m| json!({
+            "id": m, "object": "model", "created": created, "owned_by": "rostro", "permission": []
+        })).collect::<Vec<_>>(),
+    }))
 }
 
 /// The document's example (or synthesized) response for a route.

@@ -96,6 +96,21 @@ impl Tuning {
     /// identifiers, hint values are known, and response types exist and fill a gap.
     pub fn validate(&self, doc: &Value) -> Result<()> {
         let mut problems = Vec::new();
+        let ids = self.check_operations(doc, &mut problems);
+        self.check_entries(&ids, &mut problems);
+        self.check_hand_types(doc, &mut problems);
+        self.check_types(&mut problems);
+        self.check_query_types(doc, &mut problems);
+        if !problems.is_empty() {
+            bail!("openapi/tuning.toml:\n  {}", problems.join("\n  "));
+        }
+        ensure!(!self.operations.is_empty(), "empty tuning table");
+        Ok(())
+    }
+
+    /// Every operation has an entry, and a response type only where the reference has none;
+    /// returns the operation ids.
+    fn check_operations(&self, doc: &Value, problems: &mut Vec<String>) -> BTreeSet<String> {
         let mut ids = BTreeSet::new();
         for (_, _, op) in crate::operations(doc) {
             let id = op["operationId"].as_str().unwrap_or_default().to_string();
@@ -118,6 +133,12 @@ impl Tuning {
             }
             ids.insert(id);
         }
+        ids
+    }
+
+    /// Every entry names an operation, with identifier names, a unique group+method pair
+    /// and known hint values.
+    fn check_entries(&self, ids: &BTreeSet<String>, problems: &mut Vec<String>) {
         let mut pairs = BTreeMap::new();
         for (id, t) in &self.operations {
             if !ids.contains(id) {
@@ -154,6 +175,10 @@ impl Tuning {
                 }
             }
         }
+    }
+
+    /// `[hand_types]` name schemas (not also renamed) and `crate::` paths.
+    fn check_hand_types(&self, doc: &Value, problems: &mut Vec<String>) {
         let schemas = &doc["components"]["schemas"];
         for (schema, path) in &self.hand_types {
             if schemas.get(schema).is_none() {
@@ -175,6 +200,10 @@ impl Tuning {
                 ));
             }
         }
+    }
+
+    /// `[types]` have JSON schemas and a JSON object example.
+    fn check_types(&self, problems: &mut Vec<String>) {
         for (name, t) in &self.types {
             if let Err(e) = self.type_schema(name) {
                 problems.push(format!("{e:#}"));
@@ -189,6 +218,10 @@ impl Tuning {
                 Some(_) => {}
             }
         }
+    }
+
+    /// `[query_types]` are known kinds and name a query parameter of some operation.
+    fn check_query_types(&self, doc: &Value, problems: &mut Vec<String>) {
         for (name, ty) in &self.query_types {
             if !["integer", "number", "boolean", "csv"].contains(&ty.as_str()) {
                 problems.push(format!(
@@ -206,11 +239,6 @@ impl Tuning {
                 problems.push(format!("[query_types] `{name}` is no query parameter"));
             }
         }
-        if !problems.is_empty() {
-            bail!("openapi/tuning.toml:\n  {}", problems.join("\n  "));
-        }
-        ensure!(!self.operations.is_empty(), "empty tuning table");
-        Ok(())
     }
 }
 

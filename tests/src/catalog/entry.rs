@@ -135,93 +135,72 @@ impl Catalog {
     /// The same arguments always give the same catalog.
     pub fn generate(seed: u64, characters: usize, lorebooks: usize) -> Catalog {
         let mut rng = SplitMix64::new(seed ^ 0xC47A_1060);
-        let mut entries = Vec::with_capacity(characters + lorebooks);
-        for i in 0..characters + lorebooks {
-            let is_lore = i >= characters;
-            let (id, namespace) = if is_lore {
-                (500_001 + (i - characters) as u64, "lorebooks")
-            } else {
-                (1_001 + i as u64, "characters")
-            };
-            let name = if is_lore {
-                format!(
-                    "The {} {} Codex",
-                    rng.pick(LAST)
-                        .trim_start_matches("the ")
-                        .trim_start_matches("of the "),
-                    rng.pick(LORE_TOPICS)
-                )
-            } else {
-                format!("{} {}", rng.pick(FIRST), rng.pick(LAST))
-            };
-            let creator = rng.pick(CREATORS).to_string();
-            let mut tags: Vec<String> = Vec::new();
-            for _ in 0..rng.range(1, 6) {
-                let t = rng.pick(TAGS).to_string();
-                if !tags.contains(&t) {
-                    tags.push(t);
-                }
-            }
-            let nsfw = rng.chance(25);
-            let nsfl = nsfw && rng.chance(20);
-            if nsfw {
-                tags.push("NSFW".into());
-            }
-            if nsfl {
-                tags.push("NSFL".into());
-            }
-            let role = rng.pick(ROLES);
-            let tagline = if is_lore {
-                format!("A lorebook about {} and its people.", name.to_lowercase())
-            } else {
-                format!("{name}, {role}.")
-            };
-            let description = format!(
-                "{} Themes: {}. Created by {creator}.",
-                if is_lore {
-                    format!("World notes for roleplay set in {name}.")
-                } else {
-                    format!("Meet {name}, {role} with a secret.")
-                },
-                tags.join(", ")
-            );
-            let created_at = 1_672_531_200 + rng.range(0, 2 * 365 * 86_400);
-            let last_activity_at = created_at + rng.range(0, 180 * 86_400);
-            let stars = rng.range(0, 5_000);
-            let entry = CatalogEntry {
-                id,
-                namespace,
-                full_path: format!("{creator}/{}-{}", slug(&name), id),
-                name,
-                creator,
-                tagline,
-                description,
-                tags,
-                nsfw,
-                nsfl,
-                n_tokens: if is_lore {
-                    rng.range(500, 40_000)
-                } else {
-                    rng.range(100, 8_000)
-                },
-                stars,
-                downloads: stars * rng.range(2, 20),
-                favorites: stars / rng.range(2, 6),
-                chats: rng.range(0, 20_000),
-                messages: rng.range(0, 500_000),
-                rating: (rng.range(0, 51) as f64) / 10.0,
-                rating_count: rng.range(0, 300),
-                forks: rng.range(0, 40),
-                entries: if is_lore { rng.range(3, 200) } else { 0 },
-                created_at,
-                last_activity_at,
-                score: mix64(seed ^ id) % 1_000_000,
-                language: if rng.chance(90) { "en" } else { "es" },
-                has_gallery: rng.chance(30),
-            };
-            entries.push(entry);
-        }
+        let entries = (0..characters + lorebooks)
+            .map(|i| Self::entry(&mut rng, seed, i, characters))
+            .collect();
         Catalog { entries }
+    }
+
+    /// The `i`th entry (characters first, then lorebooks), drawn from `rng` in order.
+    fn entry(rng: &mut SplitMix64, seed: u64, i: usize, characters: usize) -> CatalogEntry {
+        let is_lore = i >= characters;
+        let (id, namespace) = if is_lore {
+            (500_001 + (i - characters) as u64, "lorebooks")
+        } else {
+            (1_001 + i as u64, "characters")
+        };
+        let name = entry_name(rng, is_lore);
+        let creator = rng.pick(CREATORS).to_string();
+        let (tags, nsfw, nsfl) = entry_tags(rng);
+        let role = rng.pick(ROLES);
+        let tagline = if is_lore {
+            format!("A lorebook about {} and its people.", name.to_lowercase())
+        } else {
+            format!("{name}, {role}.")
+        };
+        let description = format!(
+            "{} Themes: {}. Created by {creator}.",
+            if is_lore {
+                format!("World notes for roleplay set in {name}.")
+            } else {
+                format!("Meet {name}, {role} with a secret.")
+            },
+            tags.join(", ")
+        );
+        let created_at = 1_672_531_200 + rng.range(0, 2 * 365 * 86_400);
+        let last_activity_at = created_at + rng.range(0, 180 * 86_400);
+        let stars = rng.range(0, 5_000);
+        CatalogEntry {
+            id,
+            namespace,
+            full_path: format!("{creator}/{}-{}", slug(&name), id),
+            name,
+            creator,
+            tagline,
+            description,
+            tags,
+            nsfw,
+            nsfl,
+            n_tokens: if is_lore {
+                rng.range(500, 40_000)
+            } else {
+                rng.range(100, 8_000)
+            },
+            stars,
+            downloads: stars * rng.range(2, 20),
+            favorites: stars / rng.range(2, 6),
+            chats: rng.range(0, 20_000),
+            messages: rng.range(0, 500_000),
+            rating: (rng.range(0, 51) as f64) / 10.0,
+            rating_count: rng.range(0, 300),
+            forks: rng.range(0, 40),
+            entries: if is_lore { rng.range(3, 200) } else { 0 },
+            created_at,
+            last_activity_at,
+            score: mix64(seed ^ id) % 1_000_000,
+            language: if rng.chance(90) { "en" } else { "es" },
+            has_gallery: rng.chance(30),
+        }
     }
 
     /// Every entry, characters first.
@@ -243,102 +222,10 @@ impl Catalog {
     /// NSFW entries are excluded unless `nsfw` (or `nsfw_only`) asks for them,
     /// the reference's default for every caller.
     pub(crate) fn search(&self, params: &Params) -> Result<SearchPage, Reply> {
-        let namespace = params
-            .str("namespace")
-            .unwrap_or_else(|| "characters".into());
-        let namespace = match namespace.as_str() {
-            "" | "characters" | "character" => "characters",
-            "lorebooks" | "lorebook" => "lorebooks",
-            _ => "",
-        };
-        let text = params.str("search").or_else(|| params.str("exact_search"));
-        let text = text.map(|s| query_words(&s)).filter(|w| !w.is_empty());
-        let name_like = params.str("name_like").map(|s| s.to_lowercase());
-        let mut include = params.list("tags");
-        include.extend(params.list("topics"));
-        let mut exclude = params.list("exclude_tags");
-        exclude.extend(params.list("excludetopics"));
-        let inclusive_or = params.bool("inclusive_or")?.unwrap_or(false);
-        let nsfw_only = params.bool("nsfw_only")?.unwrap_or(false);
-        let nsfw = params.bool("nsfw")?.unwrap_or(nsfw_only);
-        let nsfl = params.bool("nsfl")?.unwrap_or(nsfw);
-        let require_images = params.bool("require_images")?.unwrap_or(false);
-        let min_tokens = params.int("min_tokens")?;
-        let max_tokens = params.int("max_tokens")?;
-        let min_tags = params.int("min_tags")?;
-        let creator = params
-            .str("username")
-            .or_else(|| params.str("creator"))
-            .map(|s| s.to_lowercase())
-            .filter(|s| !s.is_empty());
-        let language = params.str("language").filter(|s| !s.is_empty());
-        let first = match params.int("first")? {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) if n < 1 => {
-                return Err(Reply::validation(
-                    &["query", "first"],
-                    "Input should be greater than or equal to 1",
-                    "greater_than_equal",
-                ));
-            }
-            Some(n) => (n as usize).min(MAX_PAGE_SIZE),
-        };
-        let offset = match params
-            .str("cursor")
-            .filter(|c| !c.is_empty() && c != "null")
-        {
-            Some(c) => decode_cursor(&c)
-                .ok_or_else(|| Reply::user_error(400, "Invalid pagination cursor."))?,
-            None => {
-                let page = params.int("page")?.unwrap_or(1).max(1) as usize;
-                (page - 1) * first
-            }
-        };
-
-        let mut hits: Vec<&CatalogEntry> = self
-            .entries
-            .iter()
-            .filter(|e| e.namespace == namespace)
-            .filter(|e| nsfw || !e.nsfw)
-            .filter(|e| nsfl || !e.nsfl)
-            .filter(|e| !nsfw_only || e.nsfw)
-            .filter(|e| !require_images || e.has_gallery)
-            .filter(|e| {
-                text.as_ref().is_none_or(|words| {
-                    let haystack = entry_words(e);
-                    words.iter().all(|w| word_matches(w, &haystack))
-                })
-            })
-            .filter(|e| {
-                name_like
-                    .as_ref()
-                    .is_none_or(|t| e.name.to_lowercase().contains(t))
-            })
-            .filter(|e| {
-                let has = |t: &String| e.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
-                if include.is_empty() {
-                    true
-                } else if inclusive_or {
-                    include.iter().any(has)
-                } else {
-                    include.iter().all(has)
-                }
-            })
-            .filter(|e| {
-                !exclude
-                    .iter()
-                    .any(|t| e.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-            })
-            .filter(|e| min_tokens.is_none_or(|m| e.n_tokens as i64 >= m))
-            .filter(|e| max_tokens.is_none_or(|m| e.n_tokens as i64 <= m))
-            .filter(|e| min_tags.is_none_or(|m| e.tags.len() as i64 >= m))
-            .filter(|e| {
-                creator
-                    .as_ref()
-                    .is_none_or(|c| e.creator.to_lowercase() == *c)
-            })
-            .filter(|e| language.as_ref().is_none_or(|l| e.language == l))
-            .collect();
+        let filter = SearchFilter::from_params(params)?;
+        let (first, offset) = page_window(params)?;
+        let mut hits: Vec<&CatalogEntry> =
+            self.entries.iter().filter(|e| filter.matches(e)).collect();
 
         let sort = params.str("sort").unwrap_or_default();
         let asc = params.bool("asc")?.unwrap_or(false);
@@ -388,6 +275,174 @@ impl Catalog {
             .collect();
         Ok(json!({"tags": tags, "count": total}))
     }
+}
+
+/// The filters of a `GET /search`, read from its parameters.
+struct SearchFilter {
+    namespace: &'static str,
+    text: Option<Vec<Vec<String>>>,
+    name_like: Option<String>,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    inclusive_or: bool,
+    nsfw_only: bool,
+    nsfw: bool,
+    nsfl: bool,
+    require_images: bool,
+    min_tokens: Option<i64>,
+    max_tokens: Option<i64>,
+    min_tags: Option<i64>,
+    creator: Option<String>,
+    language: Option<String>,
+}
+
+impl SearchFilter {
+    fn from_params(params: &Params) -> Result<SearchFilter, Reply> {
+        let namespace = params
+            .str("namespace")
+            .unwrap_or_else(|| "characters".into());
+        let namespace = match namespace.as_str() {
+            "" | "characters" | "character" => "characters",
+            "lorebooks" | "lorebook" => "lorebooks",
+            _ => "",
+        };
+        let text = params.str("search").or_else(|| params.str("exact_search"));
+        let text = text.map(|s| query_words(&s)).filter(|w| !w.is_empty());
+        let name_like = params.str("name_like").map(|s| s.to_lowercase());
+        let mut include = params.list("tags");
+        include.extend(params.list("topics"));
+        let mut exclude = params.list("exclude_tags");
+        exclude.extend(params.list("excludetopics"));
+        let inclusive_or = params.bool("inclusive_or")?.unwrap_or(false);
+        let nsfw_only = params.bool("nsfw_only")?.unwrap_or(false);
+        let nsfw = params.bool("nsfw")?.unwrap_or(nsfw_only);
+        let nsfl = params.bool("nsfl")?.unwrap_or(nsfw);
+        let require_images = params.bool("require_images")?.unwrap_or(false);
+        let min_tokens = params.int("min_tokens")?;
+        let max_tokens = params.int("max_tokens")?;
+        let min_tags = params.int("min_tags")?;
+        let creator = params
+            .str("username")
+            .or_else(|| params.str("creator"))
+            .map(|s| s.to_lowercase())
+            .filter(|s| !s.is_empty());
+        let language = params.str("language").filter(|s| !s.is_empty());
+        Ok(SearchFilter {
+            namespace,
+            text,
+            name_like,
+            include,
+            exclude,
+            inclusive_or,
+            nsfw_only,
+            nsfw,
+            nsfl,
+            require_images,
+            min_tokens,
+            max_tokens,
+            min_tags,
+            creator,
+            language,
+        })
+    }
+
+    /// Whether `e` passes every filter.
+    fn matches(&self, e: &CatalogEntry) -> bool {
+        let has = |t: &String| e.tags.iter().any(|x| x.eq_ignore_ascii_case(t));
+        let included = if self.include.is_empty() {
+            true
+        } else if self.inclusive_or {
+            self.include.iter().any(has)
+        } else {
+            self.include.iter().all(has)
+        };
+        e.namespace == self.namespace
+            && (self.nsfw || !e.nsfw)
+            && (self.nsfl || !e.nsfl)
+            && (!self.nsfw_only || e.nsfw)
+            && (!self.require_images || e.has_gallery)
+            && self.text.as_ref().is_none_or(|words| {
+                let haystack = entry_words(e);
+                words.iter().all(|w| word_matches(w, &haystack))
+            })
+            && self
+                .name_like
+                .as_ref()
+                .is_none_or(|t| e.name.to_lowercase().contains(t))
+            && included
+            && !self.exclude.iter().any(has)
+            && self.min_tokens.is_none_or(|m| e.n_tokens as i64 >= m)
+            && self.max_tokens.is_none_or(|m| e.n_tokens as i64 <= m)
+            && self.min_tags.is_none_or(|m| e.tags.len() as i64 >= m)
+            && self
+                .creator
+                .as_ref()
+                .is_none_or(|c| e.creator.to_lowercase() == *c)
+            && self.language.as_ref().is_none_or(|l| e.language == l)
+    }
+}
+
+/// The page size (`first`) and the offset a search starts at (`cursor`, else `page`).
+fn page_window(params: &Params) -> Result<(usize, usize), Reply> {
+    let first = match params.int("first")? {
+        None => DEFAULT_PAGE_SIZE,
+        Some(n) if n < 1 => {
+            return Err(Reply::validation(
+                &["query", "first"],
+                "Input should be greater than or equal to 1",
+                "greater_than_equal",
+            ));
+        }
+        Some(n) => (n as usize).min(MAX_PAGE_SIZE),
+    };
+    let offset = match params
+        .str("cursor")
+        .filter(|c| !c.is_empty() && c != "null")
+    {
+        Some(c) => {
+            decode_cursor(&c).ok_or_else(|| Reply::user_error(400, "Invalid pagination cursor."))?
+        }
+        None => {
+            let page = params.int("page")?.unwrap_or(1).max(1) as usize;
+            (page - 1) * first
+        }
+    };
+    Ok((first, offset))
+}
+
+/// A generated entry's name: a person for a character, a codex for a lorebook.
+fn entry_name(rng: &mut SplitMix64, is_lore: bool) -> String {
+    if is_lore {
+        format!(
+            "The {} {} Codex",
+            rng.pick(LAST)
+                .trim_start_matches("the ")
+                .trim_start_matches("of the "),
+            rng.pick(LORE_TOPICS)
+        )
+    } else {
+        format!("{} {}", rng.pick(FIRST), rng.pick(LAST))
+    }
+}
+
+/// A generated entry's tags (one to five topics, then `NSFW`/`NSFL`) and its two flags.
+fn entry_tags(rng: &mut SplitMix64) -> (Vec<String>, bool, bool) {
+    let mut tags: Vec<String> = Vec::new();
+    for _ in 0..rng.range(1, 6) {
+        let t = rng.pick(TAGS).to_string();
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    let nsfw = rng.chance(25);
+    let nsfl = nsfw && rng.chance(20);
+    if nsfw {
+        tags.push("NSFW".into());
+    }
+    if nsfl {
+        tags.push("NSFL".into());
+    }
+    (tags, nsfw, nsfl)
 }
 
 #[cfg(test)]

@@ -119,21 +119,7 @@ pub(crate) fn plan(
             "model_attributes_type",
         ));
     }
-    let model = path_model
-        .map(str::to_string)
-        .or_else(|| {
-            body.get("model")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| shared.config.models.first().cloned().unwrap_or_default());
-    if shared.config.strict_models && !shared.config.models.contains(&model) {
-        return Err(Reply::user_error(
-            404,
-            &format!("The model `{model}` does not exist or is not available on this endpoint."),
-        ));
-    }
+    let model = plan_model(shared, body, path_model)?;
     let n = body
         .get("n")
         .and_then(Value::as_u64)
@@ -157,27 +143,12 @@ pub(crate) fn plan(
     };
 
     let words: Vec<String> = text.split_whitespace().map(str::to_string).collect();
-    let mut pieces = settings.chunks.unwrap_or(words.len());
-    let max_tokens = body
-        .get("max_completion_tokens")
-        .or_else(|| body.get("max_tokens"))
-        .and_then(Value::as_u64)
-        .filter(|m| *m > 0);
-    let mut finish_reason = "stop";
-    if let Some(m) = max_tokens
-        && (m as usize) < pieces
-    {
-        pieces = m as usize;
-        finish_reason = "length";
-    }
-    if !tool_calls.is_empty() {
-        finish_reason = if legacy_function {
-            "function_call"
-        } else {
-            "tool_calls"
-        };
-        pieces = 0;
-    }
+    let (pieces, finish_reason) = pieces_and_finish(
+        body,
+        settings.chunks.unwrap_or(words.len()),
+        !tool_calls.is_empty(),
+        legacy_function,
+    );
     let seq = shared.next_seq();
     let prefix = match kind {
         ChatKind::Chat => "chatcmpl",
@@ -201,6 +172,58 @@ pub(crate) fn plan(
         include_usage,
         usage_extra: None,
     })
+}
+
+/// The model a request names (the path's, else the body's, else the first configured one);
+/// an unknown one is refused when the mock is strict about models.
+fn plan_model(shared: &Shared, body: &Value, path_model: Option<&str>) -> Result<String, Reply> {
+    let model = path_model
+        .map(str::to_string)
+        .or_else(|| {
+            body.get("model")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| shared.config.models.first().cloned().unwrap_or_default());
+    if shared.config.strict_models && !shared.config.models.contains(&model) {
+        return Err(Reply::user_error(
+            404,
+            &format!("The model `{model}` does not exist or is not available on this endpoint."),
+        ));
+    }
+    Ok(model)
+}
+
+/// How many pieces the answer is cut into and why it finishes: all of them (`stop`), as many
+/// as `max_tokens` allows (`length`), or none when the answer is a tool call.
+fn pieces_and_finish(
+    body: &Value,
+    mut pieces: usize,
+    has_tool_calls: bool,
+    legacy_function: bool,
+) -> (usize, &'static str) {
+    let max_tokens = body
+        .get("max_completion_tokens")
+        .or_else(|| body.get("max_tokens"))
+        .and_then(Value::as_u64)
+        .filter(|m| *m > 0);
+    let mut finish_reason = "stop";
+    if let Some(m) = max_tokens
+        && (m as usize) < pieces
+    {
+        pieces = m as usize;
+        finish_reason = "length";
+    }
+    if has_tool_calls {
+        finish_reason = if legacy_function {
+            "function_call"
+        } else {
+            "tool_calls"
+        };
+        pieces = 0;
+    }
+    (pieces, finish_reason)
 }
 
 /// What a request is answered with, before it is cut into pieces.

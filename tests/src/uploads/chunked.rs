@@ -316,42 +316,8 @@ pub(crate) fn complete(shared: &Shared, route_key: &str, body: &Value) -> Reply 
     if let Some(done) = &st.completed {
         return Reply::ok(done.clone());
     }
-    if let Some(c) = &st.conflict {
-        return parts_error(c);
-    }
-    if st.in_flight > 0 {
-        return parts_error("Parts are still being uploaded.");
-    }
-    let received = st.parts.len() as u32;
-    if received == 0 {
-        return parts_error("No parts were uploaded.");
-    }
-    if !st.pending.is_empty() || st.next != received + 1 {
-        let missing: Vec<u32> = (1..st.next + st.pending.len() as u32 + 1)
-            .filter(|n| !st.parts.contains_key(n))
-            .collect();
-        return parts_error(&format!("Missing parts: {missing:?}."));
-    }
-    if let Some(expected) = upload
-        .declared_parts
-        .filter(|_| body.get("parts").is_none())
-        && expected != received
-    {
-        return parts_error(&format!("Expected {expected} parts, received {received}."));
-    }
-    if let Some(list) = body.get("parts").and_then(Value::as_array) {
-        for p in list {
-            let n = body_u64(p, &["part_number", "PartNumber", "partNumber"]);
-            let etag = body_str(p, &["etag", "ETag", "eTag"]);
-            let (Some(n), Some(etag)) = (n, etag) else {
-                continue;
-            };
-            match st.parts.get(&(n as u32)) {
-                Some(rec) if rec.sha256 == etag.trim_matches('"') => {}
-                Some(_) => return parts_error(&format!("ETag mismatch for part {n}.")),
-                None => return parts_error(&format!("Part {n} was never uploaded.")),
-            }
-        }
+    if let Err(e) = check_parts(&upload, &st, body) {
+        return e;
     }
     let sha = hex::encode(st.hasher.clone().expect("not in flight").finalize());
     let sink = SinkResult {
@@ -390,6 +356,51 @@ pub(crate) fn complete(shared: &Shared, route_key: &str, body: &Value) -> Reply 
     });
     st.completed = Some(out.clone());
     Reply::ok(out)
+}
+
+/// Refuses to complete an upload whose parts are not all in, in order, and as the client
+/// lists them (part numbers and ETags).
+fn check_parts(upload: &ChunkedUpload, st: &Assembly, body: &Value) -> Result<(), Reply> {
+    if let Some(c) = &st.conflict {
+        return Err(parts_error(c));
+    }
+    if st.in_flight > 0 {
+        return Err(parts_error("Parts are still being uploaded."));
+    }
+    let received = st.parts.len() as u32;
+    if received == 0 {
+        return Err(parts_error("No parts were uploaded."));
+    }
+    if !st.pending.is_empty() || st.next != received + 1 {
+        let missing: Vec<u32> = (1..st.next + st.pending.len() as u32 + 1)
+            .filter(|n| !st.parts.contains_key(n))
+            .collect();
+        return Err(parts_error(&format!("Missing parts: {missing:?}.")));
+    }
+    if let Some(expected) = upload
+        .declared_parts
+        .filter(|_| body.get("parts").is_none())
+        && expected != received
+    {
+        return Err(parts_error(&format!(
+            "Expected {expected} parts, received {received}."
+        )));
+    }
+    if let Some(list) = body.get("parts").and_then(Value::as_array) {
+        for p in list {
+            let n = body_u64(p, &["part_number", "PartNumber", "partNumber"]);
+            let etag = body_str(p, &["etag", "ETag", "eTag"]);
+            let (Some(n), Some(etag)) = (n, etag) else {
+                continue;
+            };
+            match st.parts.get(&(n as u32)) {
+                Some(rec) if rec.sha256 == etag.trim_matches('"') => {}
+                Some(_) => return Err(parts_error(&format!("ETag mismatch for part {n}."))),
+                None => return Err(parts_error(&format!("Part {n} was never uploaded."))),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How a part's bytes are taken in.

@@ -190,115 +190,129 @@ impl JsonImageScanner {
 
     pub(super) fn feed(&mut self, mut data: &[u8]) -> Result<(), String> {
         while !data.is_empty() {
-            match &mut self.state {
-                ScanState::Img { escape } => {
-                    if *escape {
-                        *escape = false;
-                        let b = data[0];
-                        data = &data[1..];
-                        let cap = self.capture.as_mut().expect("capturing");
-                        match b {
-                            b'/' => cap.feed(b"/")?,
-                            b'n' | b'r' | b't' => {}
-                            _ => return Err("unsupported escape in image data".into()),
-                        }
-                        continue;
-                    }
-                    let stop = data.iter().position(|&b| b == b'"' || b == b'\\');
-                    let (run, rest) = match stop {
-                        Some(i) => data.split_at(i),
-                        None => (data, &data[data.len()..]),
-                    };
-                    self.capture.as_mut().expect("capturing").feed(run)?;
-                    data = rest;
-                    if let Some(&b) = data.first() {
-                        data = &data[1..];
-                        if b == b'\\' {
-                            self.state = ScanState::Img { escape: true };
-                        } else {
-                            self.skeleton.push(b'"');
-                            self.done = self.capture.take();
-                            self.state = ScanState::Normal;
-                        }
-                    }
-                }
-                ScanState::Str { escape, buf } => {
-                    let b = data[0];
-                    data = &data[1..];
-                    self.skeleton.push(b);
-                    if *escape {
-                        *escape = false;
-                    } else if b == b'\\' {
-                        *escape = true;
-                    } else if b == b'"' {
-                        let key = std::mem::take(buf);
-                        if self.depth == 1 && !self.expecting_value {
-                            self.key_candidate = Some(key);
-                        }
-                        self.state = ScanState::Normal;
-                    } else if buf.len() < 64 {
-                        buf.push(b);
-                    }
+            data = match self.state {
+                ScanState::Img { escape } => self.feed_image(data, escape)?,
+                ScanState::Str { .. } => {
+                    self.string_byte(data[0]);
+                    &data[1..]
                 }
                 ScanState::Normal => {
-                    let b = data[0];
-                    data = &data[1..];
-                    match b {
-                        b'"' => {
-                            let is_image = self.depth == 1
-                                && self.expecting_value
-                                && self.done.is_none()
-                                && self
-                                    .current_key
-                                    .as_deref()
-                                    .is_some_and(|k| IMAGE_KEYS.iter().any(|i| i.as_bytes() == k));
-                            self.skeleton.push(b'"');
-                            if is_image {
-                                let key = String::from_utf8_lossy(
-                                    self.current_key.as_deref().unwrap_or_default(),
-                                )
-                                .into_owned();
-                                self.capture = Some(Capture::new(key, self.limit));
-                                self.state = ScanState::Img { escape: false };
-                            } else {
-                                self.state = ScanState::Str {
-                                    escape: false,
-                                    buf: Vec::new(),
-                                };
-                            }
-                        }
-                        b'{' | b'[' => {
-                            self.depth += 1;
-                            self.skeleton.push(b);
-                        }
-                        b'}' | b']' => {
-                            self.depth -= 1;
-                            self.skeleton.push(b);
-                        }
-                        b':' => {
-                            if self.depth == 1 {
-                                self.current_key = self.key_candidate.take();
-                                self.expecting_value = true;
-                            }
-                            self.skeleton.push(b);
-                        }
-                        b',' => {
-                            if self.depth == 1 {
-                                self.expecting_value = false;
-                                self.current_key = None;
-                                self.key_candidate = None;
-                            }
-                            self.skeleton.push(b);
-                        }
-                        _ => self.skeleton.push(b),
-                    }
+                    self.normal_byte(data[0]);
+                    &data[1..]
                 }
-            }
+            };
             if self.skeleton.len() > SKELETON_LIMIT {
                 return Err("JSON body too large outside of the image field".into());
             }
         }
         Ok(())
+    }
+
+    /// Inside the image string: its bytes go to the capture, not the skeleton. Returns the
+    /// bytes left to scan.
+    fn feed_image<'d>(&mut self, data: &'d [u8], escape: bool) -> Result<&'d [u8], String> {
+        if escape {
+            self.state = ScanState::Img { escape: false };
+            let cap = self.capture.as_mut().expect("capturing");
+            match data[0] {
+                b'/' => cap.feed(b"/")?,
+                b'n' | b'r' | b't' => {}
+                _ => return Err("unsupported escape in image data".into()),
+            }
+            return Ok(&data[1..]);
+        }
+        let stop = data.iter().position(|&b| b == b'"' || b == b'\\');
+        let (run, mut rest) = match stop {
+            Some(i) => data.split_at(i),
+            None => (data, &data[data.len()..]),
+        };
+        self.capture.as_mut().expect("capturing").feed(run)?;
+        if let Some(&b) = rest.first() {
+            rest = &rest[1..];
+            if b == b'\\' {
+                self.state = ScanState::Img { escape: true };
+            } else {
+                self.skeleton.push(b'"');
+                self.done = self.capture.take();
+                self.state = ScanState::Normal;
+            }
+        }
+        Ok(rest)
+    }
+
+    /// One byte inside an ordinary string (a key is remembered, up to 64 bytes of it).
+    fn string_byte(&mut self, b: u8) {
+        self.skeleton.push(b);
+        let ScanState::Str { escape, buf } = &mut self.state else {
+            unreachable!("called in a string")
+        };
+        if *escape {
+            *escape = false;
+        } else if b == b'\\' {
+            *escape = true;
+        } else if b == b'"' {
+            let key = std::mem::take(buf);
+            if self.depth == 1 && !self.expecting_value {
+                self.key_candidate = Some(key);
+            }
+            self.state = ScanState::Normal;
+        } else if buf.len() < 64 {
+            buf.push(b);
+        }
+    }
+
+    /// One byte outside any string: structure, and which top-level key a value belongs to.
+    fn normal_byte(&mut self, b: u8) {
+        match b {
+            b'"' => self.open_string(),
+            b'{' | b'[' => {
+                self.depth += 1;
+                self.skeleton.push(b);
+            }
+            b'}' | b']' => {
+                self.depth -= 1;
+                self.skeleton.push(b);
+            }
+            b':' => {
+                if self.depth == 1 {
+                    self.current_key = self.key_candidate.take();
+                    self.expecting_value = true;
+                }
+                self.skeleton.push(b);
+            }
+            b',' => {
+                if self.depth == 1 {
+                    self.expecting_value = false;
+                    self.current_key = None;
+                    self.key_candidate = None;
+                }
+                self.skeleton.push(b);
+            }
+            _ => self.skeleton.push(b),
+        }
+    }
+
+    /// A string starts: the image value (captured) or any other string.
+    fn open_string(&mut self) {
+        let is_image = self.depth == 1
+            && self.expecting_value
+            && self.done.is_none()
+            && self
+                .current_key
+                .as_deref()
+                .is_some_and(|k| IMAGE_KEYS.iter().any(|i| i.as_bytes() == k));
+        self.skeleton.push(b'"');
+        if is_image {
+            let key = String::from_utf8_lossy(self.current_key.as_deref().unwrap_or_default())
+                .into_owned();
+            self.capture = Some(Capture::new(key, self.limit));
+            self.state = ScanState::Img { escape: false };
+        } else {
+            self.state = ScanState::Str {
+                escape: false,
+                buf: Vec::new(),
+            };
+        }
     }
 
     pub(super) fn finish(self) -> Result<(Value, Option<Capture>), String> {

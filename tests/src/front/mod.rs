@@ -20,17 +20,19 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 
-use crate::chat::{ChatKind, plan, sse_stream, stream_settings};
+use crate::chat::sse_stream;
 use crate::faults::Fault;
 use crate::handlers::api_key;
 use crate::ratelimit::RateHeaders;
 use crate::records::ReceivedRequest;
-use crate::reply::{Reply, parse_json_body};
+use crate::reply::Reply;
 use crate::router::{Handler, Resolution};
-use crate::spec::AuthRequirement;
 use crate::state::{Shared, lock};
-use crate::uploads;
-use crate::util::{mix64, parse_query, unix_now};
+use crate::util::{mix64, unix_now};
+
+mod steps;
+
+use steps::{auth_denial, chat_stream, read_bounded, streaming_upload};
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Body = BoxBody<Bytes, BoxError>;
@@ -382,79 +384,29 @@ impl Front {
         }
 
         if let Some(route) = route {
-            let required = match route.auth {
-                AuthRequirement::None => None,
-                AuthRequirement::Required => Some(true),
-                AuthRequirement::Optional => Some(shared.config.require_auth_everywhere),
-            };
-            if let Some(required) = required {
-                let denial = match &ctx.api_key {
-                    None if required => Some(
-                        "Not authenticated: send `Authorization: Bearer <key>` or `CH-API-KEY: <key>`.",
-                    ),
-                    Some(k) if !shared.config.key_is_valid(k) => Some("Invalid API key."),
-                    _ => None,
-                };
-                if let Some(msg) = denial {
-                    let n = drain(body).await;
-                    let resp = reply_response(
-                        Reply::user_error(401, msg).header("www-authenticate", "Bearer"),
-                    );
-                    return Ok(self.finish(ctx, Bytes::new(), n, resp));
-                }
+            if let Some(msg) = auth_denial(shared, route, ctx.api_key.as_deref()) {
+                let n = drain(body).await;
+                let resp = reply_response(
+                    Reply::user_error(401, msg).header("www-authenticate", "Bearer"),
+                );
+                return Ok(self.finish(ctx, Bytes::new(), n, resp));
             }
 
             if route.handler.is_streaming_upload() {
-                let query = parse_query(parts.uri.query());
-                let key = route.key();
-                let streamed = match route.handler {
-                    Handler::GalleryUpload => {
-                        uploads::gallery_upload(shared, &key, &query, &parts.headers, body).await
-                    }
-                    Handler::UploadPart => uploads::put_part(shared, &params, body).await,
-                    _ => {
-                        uploads::multipart(
-                            shared,
-                            &key,
-                            &route.template,
-                            &params,
-                            &query,
-                            &parts.headers,
-                            body,
-                        )
-                        .await
-                    }
-                };
-                let reply_body = streamed.reply.body.clone();
-                let mut resp = reply_response(streamed.reply);
-                if drop_mid_body {
-                    resp = truncate(resp, reply_body);
-                }
-                return Ok(self.finish(ctx, Bytes::new(), streamed.received, resp));
+                let (received, resp) =
+                    streaming_upload(shared, route, &params, &parts, body, drop_mid_body).await;
+                return Ok(self.finish(ctx, Bytes::new(), received, resp));
             }
         }
 
         // Buffer the body (bounded) for everything else.
-        let limit = shared.config.max_buffered_body;
-        let mut buf = Vec::new();
-        let mut body = body;
-        let mut too_large = false;
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(abort)?;
-            if let Ok(d) = frame.into_data() {
-                if buf.len() + d.len() > limit {
-                    too_large = true;
-                    break;
-                }
-                buf.extend_from_slice(&d);
+        let bytes = match read_bounded(body, shared.config.max_buffered_body).await? {
+            Ok(bytes) => bytes,
+            Err(n) => {
+                let resp = reply_response(Reply::user_error(413, "Request body too large."));
+                return Ok(self.finish(ctx, Bytes::new(), n, resp));
             }
-        }
-        let bytes = Bytes::from(buf);
-        if too_large {
-            let n = bytes.len() as u64 + drain(body).await;
-            let resp = reply_response(Reply::user_error(413, "Request body too large."));
-            return Ok(self.finish(ctx, Bytes::new(), n, resp));
-        }
+        };
         let len = bytes.len() as u64;
 
         if let Some(node) = &shared.routstr {
@@ -474,44 +426,23 @@ impl Front {
             return Ok(self.finish(ctx, bytes, len, resp));
         }
 
-        if let Some(route) = route
-            && matches!(route.handler, Handler::Chat | Handler::Completions)
-            && let Ok(json) = parse_json_body(&bytes)
-            && json.get("stream").and_then(serde_json::Value::as_bool) == Some(true)
-        {
-            let kind = if route.handler == Handler::Chat {
-                ChatKind::Chat
-            } else {
-                ChatKind::Completion
-            };
-            let model = params
-                .iter()
-                .find(|(k, _)| k == "model")
-                .map(|(_, v)| v.as_str());
-            let result = stream_settings(shared, &parts.headers)
-                .and_then(|s| plan(shared, kind, &json, model, &s).map(|p| (p, s)));
-            let resp = match result {
-                Err(reply) => reply_response(reply),
-                Ok((p, s)) => {
-                    let stream = sse_stream(p, s.scenarios, s.delay)
-                        .map(|r| r.map_err(|e| Box::new(e) as BoxError));
-                    let mut resp = Response::new(BodyExt::boxed(StreamBody::new(stream)));
-                    let h = resp.headers_mut();
-                    h.insert(
-                        http::header::CONTENT_TYPE,
-                        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-                    );
-                    h.insert(
-                        http::header::CACHE_CONTROL,
-                        HeaderValue::from_static("no-cache"),
-                    );
-                    resp
-                }
-            };
+        if let Some(resp) = chat_stream(shared, route, &params, &parts.headers, &bytes) {
             return Ok(self.finish(ctx, bytes, len, resp));
         }
 
         // Forward to wiremock.
+        let resp = self.forward(&parts, &bytes, drop_mid_body).await?;
+        Ok(self.finish(ctx, bytes, len, resp))
+    }
+
+    /// Sends the request on to the wiremock server behind the front, and its answer back
+    /// (cut short when the fault says so).
+    async fn forward(
+        &self,
+        parts: &http::request::Parts,
+        bytes: &Bytes,
+        drop_mid_body: bool,
+    ) -> Result<Response<Body>, Abort> {
         let pq = parts
             .uri
             .path_and_query()
@@ -530,7 +461,7 @@ impl Front {
             }
         }
         let upstream_req = builder.body(Full::new(bytes.clone())).map_err(abort)?;
-        let resp = match self.client.request(upstream_req).await {
+        Ok(match self.client.request(upstream_req).await {
             Ok(r) => {
                 let (mut rparts, rbody) = r.into_parts();
                 let rbytes = rbody.collect().await.map_err(abort)?.to_bytes();
@@ -547,8 +478,7 @@ impl Front {
                 502,
                 &format!("rostro-mock: wiremock backend unreachable: {e}"),
             )),
-        };
-        Ok(self.finish(ctx, bytes, len, resp))
+        })
     }
 }
 
