@@ -147,6 +147,14 @@ pub(crate) fn dispatch(shared: &Shared, index: usize, request: &wiremock::Reques
             }
         }),
         Handler::Models => models(shared, &params),
+        // The reference leaves the answer open; the guide shows `username` and `credits`.
+        Handler::Account => Reply::ok(json!({
+            "id": "1",
+            "username": crate::created::OWNER,
+            "name": "Mock User",
+            "credits": 500,
+            "subscription": "None",
+        })),
         Handler::Imagine => with_body(&request.body, |body| {
             imagine::imagine(shared, &key, &query, &body, &request.headers)
         }),

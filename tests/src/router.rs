@@ -21,6 +21,8 @@ pub(crate) enum Handler {
     /// A catalog entry with its definition, by id or by `creator/slug`.
     Project,
     Minisearch,
+    /// `GET /api/account`: the sandbox user, in the shape the guide shows.
+    Account,
     Tags,
     Chat,
     Completions,
@@ -96,6 +98,7 @@ const BUILTINS: &[(&str, &str, Handler, AuthRequirement)] = {
             Project,
             Opt,
         ),
+        ("GET", "/api/account", Account, Req),
         ("POST", "/tags", Tags, Opt),
         ("POST", "/v1/chat/completions", Chat, Opt),
         ("POST", "/{model}/v1/chat/completions", Chat, Opt),
