@@ -321,9 +321,18 @@ fn negative_count(e: clap::Error, cmd: &mut clap::Command) -> clap::Error {
 /// Clap reads `--flag -1` as two flags unless the flag allows negative numbers; every flag
 /// that takes a number does, so a negative value reaches its parser and is answered there.
 fn numbers_may_be_negative(a: clap::Arg) -> clap::Arg {
+    if takes_a_number(&a) && !a.is_positional() && a.get_action().takes_values() {
+        a.allow_negative_numbers(true)
+    } else {
+        a
+    }
+}
+
+/// Whether an argument's value parser yields a number (or a duration).
+fn takes_a_number(a: &clap::Arg) -> bool {
     use std::any::TypeId;
     let t = a.get_value_parser().type_id();
-    let numeric = [
+    [
         TypeId::of::<u8>(),
         TypeId::of::<u16>(),
         TypeId::of::<u32>(),
@@ -336,12 +345,7 @@ fn numbers_may_be_negative(a: clap::Arg) -> clap::Arg {
         TypeId::of::<Duration>(),
     ]
     .iter()
-    .any(|id| t == *id);
-    if numeric && !a.is_positional() && a.get_action().takes_values() {
-        a.allow_negative_numbers(true)
-    } else {
-        a
-    }
+    .any(|id| t == *id)
 }
 
 /// Where a subcommand's help points for the options every command accepts.
@@ -374,28 +378,10 @@ mod tests {
     /// "unexpected argument '-1'" (which reads as if the flag took no value).
     #[test]
     fn negative_numbers_are_values_of_every_numeric_flag() {
-        use std::any::TypeId;
-        fn numeric(a: &clap::Arg) -> bool {
-            let t = a.get_value_parser().type_id();
-            [
-                TypeId::of::<u8>(),
-                TypeId::of::<u16>(),
-                TypeId::of::<u32>(),
-                TypeId::of::<u64>(),
-                TypeId::of::<usize>(),
-                TypeId::of::<i32>(),
-                TypeId::of::<i64>(),
-                TypeId::of::<f32>(),
-                TypeId::of::<f64>(),
-                TypeId::of::<Duration>(),
-            ]
-            .iter()
-            .any(|id| t == *id)
-        }
         fn walk(cmd: &clap::Command, path: &mut Vec<String>, bad: &mut Vec<String>, n: &mut usize) {
             for a in cmd.get_arguments() {
                 let Some(long) = a.get_long() else { continue };
-                if a.is_positional() || !a.get_action().takes_values() || !numeric(a) {
+                if a.is_positional() || !a.get_action().takes_values() || !takes_a_number(a) {
                     continue;
                 }
                 let mut argv: Vec<std::ffi::OsString> = vec!["rostro".into()];

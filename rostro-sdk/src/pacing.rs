@@ -370,15 +370,17 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 
+    /// Headers of a one-second window with `remaining` requests left.
+    fn window(remaining: &'static str) -> HeaderMap {
+        headers(&[
+            ("x-ratelimit-remaining", remaining),
+            ("x-ratelimit-reset", "1"),
+        ])
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_freshest_count_decides() {
         let pacer = pacer();
-        let window = |remaining: &'static str| {
-            headers(&[
-                ("x-ratelimit-remaining", remaining),
-                ("x-ratelimit-reset", "1"),
-            ])
-        };
         let a = pacer.acquire(false, true).await;
         let b = pacer.acquire(false, true).await;
         // b overtook a at the server: 9 left after b, 8 after a. a's answer undercounts
@@ -402,12 +404,6 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stale_answer_does_not_reopen_the_window() {
         let pacer = pacer();
-        let window = |remaining: &'static str| {
-            headers(&[
-                ("x-ratelimit-remaining", remaining),
-                ("x-ratelimit-reset", "1"),
-            ])
-        };
         let a = pacer.acquire(false, true).await;
         let b = pacer.acquire(false, true).await;
         b.observe(StatusCode::OK, &window("0"));
