@@ -1,5 +1,7 @@
 //! Pagination against the mock: search (cursor, flat and `data` envelopes) with a limit,
-//! imagine history (cursor), the gallery (page numbers).
+//! imagine history (cursor), the gallery (page numbers), and the typed items of chats
+//! (cursor), follows and public logs (page numbers, answers in the guide's and overview's
+//! shapes).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -8,6 +10,9 @@ use futures::{StreamExt, TryStreamExt};
 use rostro_mock::{RostroMock, SearchEnvelope};
 use rostro_sdk::media::Upload;
 use rostro_sdk::{CallOptions, Client};
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, query_param, query_param_is_missing};
+use wiremock::{Mock, ResponseTemplate};
 
 fn client(mock: &RostroMock) -> Client {
     Client::builder()
@@ -199,4 +204,122 @@ async fn gallery_pages_by_number() {
         .collect();
     // The short third page is the last one.
     assert_eq!(pages, vec!["", "2", "3"]);
+}
+
+#[tokio::test]
+async fn chats_stream_typed_summaries_by_cursor() {
+    let mock = RostroMock::start().await;
+    let client = client(&mock);
+    for i in 0..5 {
+        client
+            .chats()
+            .create()
+            .body(json!({"name": format!("harbour {i}"), "character_id": 7}))
+            .send()
+            .await
+            .unwrap();
+    }
+    let chats = client.chats().list().limit(2).stream();
+    let chats: Vec<rostro_sdk::types::ChatSummary> = chats.try_collect().await.unwrap();
+    let names: Vec<_> = chats.iter().map(|c| c.name.clone().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "harbour 4",
+            "harbour 3",
+            "harbour 2",
+            "harbour 1",
+            "harbour 0"
+        ],
+        "newest first, across three pages"
+    );
+    assert!(chats.iter().all(|c| c.character_id == Some(7)));
+    let requests = mock.requests_to("GET", "/api/core/chats");
+    assert_eq!(requests.len(), 3);
+    let cursor = |i: usize| {
+        requests[i]
+            .query_pairs()
+            .into_iter()
+            .find(|(k, _)| k == "cursor")
+            .map(|(_, v)| v)
+    };
+    assert_eq!((cursor(0), cursor(1)), (None, Some("2".to_owned())));
+}
+
+/// Answers `GET route` with `first` when no `page` is asked for, and `pages[n - 2]` for page n.
+async fn mount_pages(mock: &RostroMock, route: &str, first: Value, pages: &[Value]) {
+    Mock::given(method("GET"))
+        .and(path(route))
+        .and(query_param_is_missing("page"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(first))
+        .with_priority(1)
+        .mount(mock.server())
+        .await;
+    for (i, page) in pages.iter().enumerate() {
+        Mock::given(method("GET"))
+            .and(path(route))
+            .and(query_param("page", (i + 2).to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page))
+            .with_priority(1)
+            .mount(mock.server())
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn follows_and_public_logs_stream_typed_items_by_page() {
+    let mock = RostroMock::start().await;
+    let client = client(&mock);
+    // The guide's follows answer, `{count, users}`: no usual key holds the items.
+    let user = |name: &str| json!({"username": name, "id": 5, "avatar_url": null, "badge": "new"});
+    mount_pages(
+        &mock,
+        "/api/followers/You",
+        json!({"count": 3, "users": [user("ana"), user("bo")]}),
+        &[json!({"count": 3, "users": [user("cy")]})],
+    )
+    .await;
+    let users: Vec<rostro_sdk::types::UserSummary> = client
+        .follows()
+        .followers("You")
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let names: Vec<_> = users
+        .iter()
+        .map(|u| u.username.as_deref().unwrap())
+        .collect();
+    assert_eq!(names, ["ana", "bo", "cy"]);
+    // Lenient and lossless: a number id reads as text, an undocumented member is kept.
+    assert_eq!(users[0].id.as_deref(), Some("5"));
+    assert_eq!(users[0].extra()["badge"], "new");
+    assert_eq!(
+        mock.attempts("GET", "/api/followers/{username}"),
+        2,
+        "the count says two pages"
+    );
+
+    // The overview's public logs page, `{logs, count, page, pages}`.
+    let log = |id: i64| json!({"id": id, "title": format!("log {id}"), "message_count": "12"});
+    mount_pages(
+        &mock,
+        "/api/logs/search",
+        json!({"logs": [log(1), log(2)], "count": 3, "page": 1, "pages": 2}),
+        &[json!({"logs": [log(3)], "count": 3, "page": 2, "pages": 2})],
+    )
+    .await;
+    let logs: Vec<rostro_sdk::types::PublicLog> = client
+        .logs()
+        .search()
+        .first(2)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<_> = logs.iter().map(|l| l.id.unwrap()).collect();
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(logs[2].title.as_deref(), Some("log 3"));
+    assert_eq!(logs[0].message_count, Some(12));
+    assert_eq!(mock.attempts("GET", "/api/logs/search"), 2);
 }

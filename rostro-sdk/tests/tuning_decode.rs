@@ -179,6 +179,20 @@ fn project_answer_decodes_its_example_an_empty_object_and_unknown_members() {
 }
 
 #[test]
+fn public_log_decodes_its_example_an_empty_object_and_unknown_members() {
+    check::<rostro_sdk::types::PublicLog>(
+        "{\"id\":12,\"character_id\":7,\"character_name\":\"Sera\",\"user_id\":3,\"username\":\"quillsmith\",\"title\":\"At the harbour\",\"nsfw\":false,\"tags\":[\"sea\"],\"message_count\":24,\"created_at\":\"2025-01-02T03:04:05Z\"}",
+    );
+}
+
+#[test]
+fn public_logs_decodes_its_example_an_empty_object_and_unknown_members() {
+    check::<rostro_sdk::types::PublicLogs>(
+        "{\"logs\":[{\"id\":12,\"character_id\":7,\"character_name\":\"Sera\",\"user_id\":3,\"username\":\"quillsmith\",\"title\":\"At the harbour\",\"nsfw\":false,\"tags\":[\"sea\"],\"message_count\":24,\"created_at\":\"2025-01-02T03:04:05Z\"}],\"count\":1,\"page\":1,\"pages\":1}",
+    );
+}
+
+#[test]
 fn rating_decodes_its_example_an_empty_object_and_unknown_members() {
     check::<rostro_sdk::types::Rating>("{\"rating\":5,\"comment\":\"Good!\"}");
 }

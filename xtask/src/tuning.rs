@@ -28,6 +28,24 @@ pub struct Tuning {
     /// parameter.
     #[serde(default)]
     pub query_types: BTreeMap<String, String>,
+    /// Hand-written request types whose setters are generated from a body schema's fields:
+    /// schema name -> where the type lives and which fields it sets by hand.
+    #[serde(default)]
+    pub setters: BTreeMap<String, SetterTuning>,
+}
+
+/// A hand-written type that takes a schema's fields as setters (`generated/setters.rs`).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SetterTuning {
+    /// The hand-written type's source file, relative to the workspace root; it invokes the
+    /// generated macro.
+    pub file: String,
+    /// Fields it sets by hand (they take other inputs or need checks the spec cannot say):
+    /// field -> the hand-written method that sets it. Every other field gets a generated
+    /// setter.
+    #[serde(default)]
+    pub hand: BTreeMap<String, String>,
 }
 
 /// How one operation appears in the SDK.
@@ -101,6 +119,7 @@ impl Tuning {
         self.check_hand_types(doc, &mut problems);
         self.check_types(&mut problems);
         self.check_query_types(doc, &mut problems);
+        self.check_setters(doc, &mut problems);
         if !problems.is_empty() {
             bail!("openapi/tuning.toml:\n  {}", problems.join("\n  "));
         }
@@ -237,6 +256,37 @@ impl Tuning {
             });
             if !used {
                 problems.push(format!("[query_types] `{name}` is no query parameter"));
+            }
+        }
+    }
+}
+
+impl Tuning {
+    /// `[setters]` name object schemas, and their `hand` entries fields of them and methods.
+    fn check_setters(&self, doc: &Value, problems: &mut Vec<String>) {
+        for (schema, t) in &self.setters {
+            let Some(props) = doc["components"]["schemas"][schema]["properties"].as_object() else {
+                problems.push(format!(
+                    "[setters] `{schema}` names no object schema with properties"
+                ));
+                continue;
+            };
+            if self.hand_types.contains_key(schema) {
+                problems.push(format!(
+                    "[setters] `{schema}` is a hand type: its fields are not the generator's"
+                ));
+            }
+            for (field, method) in &t.hand {
+                if !props.contains_key(field) {
+                    problems.push(format!(
+                        "[setters] `{schema}`: hand field `{field}` is no field of the schema"
+                    ));
+                }
+                if !is_snake_identifier(method) {
+                    problems.push(format!(
+                        "[setters] `{schema}`: `{method}` is not a snake_case Rust identifier"
+                    ));
+                }
             }
         }
     }

@@ -352,3 +352,118 @@ fn tuning_types_need_an_example_and_items_paths_that_exist() {
     .unwrap_err();
     assert!(format!("{err:#}").contains("x-lenient needs"), "{err:#}");
 }
+
+/// What is wrong with the `[setters]` entries of a tuning table, given the files it generates:
+/// a schema field with no setter (generated or hand-written), a `hand` method missing from the
+/// hand-written file, a hand-written setter that repeats a generated one, a file that does not
+/// invoke the macro.
+fn setter_problems(tuning: &Tuning, files: &BTreeMap<String, String>) -> Vec<String> {
+    let doc = doc();
+    let generated = &files["setters.rs"];
+    let mut problems = Vec::new();
+    for (schema, t) in &tuning.setters {
+        let hand_src = std::fs::read_to_string(root().join(&t.file)).expect("the `file` exists");
+        let defines = |code: &str, name: &str| code.contains(&format!("pub fn {name}("));
+        let mac = xtask::generate::setters_macro_name(schema);
+        if !hand_src.contains(&format!("{mac}!(")) {
+            problems.push(format!("{}: does not invoke `{mac}!`", t.file));
+        }
+        let props = doc["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .expect("an object schema");
+        for field in props.keys() {
+            let ident = snake(field);
+            match t.hand.get(field) {
+                Some(method) if !defines(&hand_src, method) => problems.push(format!(
+                    "`{schema}.{field}`: the hand-written `{method}` is not in {}",
+                    t.file
+                )),
+                Some(_) => {}
+                None if !defines(generated, &ident) => {
+                    problems.push(format!("`{schema}.{field}`: no generated setter `{ident}`"))
+                }
+                None if defines(&hand_src, &ident) => problems.push(format!(
+                    "`{schema}.{field}`: `{ident}` is generated and also hand-written in {}",
+                    t.file
+                )),
+                None => {}
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_field_of_a_setters_schema_has_one_setter() {
+    let files = generate_text(str::to_owned).expect("generates");
+    let tuning = Tuning::parse(&tuning_text()).expect("parses");
+    assert!(
+        tuning.setters.contains_key("GenerationRequest"),
+        "GenerationSpec's setters are generated"
+    );
+    let problems = setter_problems(&tuning, &files);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The generated setters are the builders' own: same argument types, the spec's docs.
+    let setters = &files["setters.rs"];
+    for line in [
+        "pub fn prompt(mut self, v: impl Into<String>) -> Self {",
+        "self.$target.prompt = Some(v.into());",
+        "pub fn voice(mut self, v: impl Into<crate::types::Voice>) -> Self {",
+        "pub fn remove_background(mut self, v: bool) -> Self {",
+        "/// It should be descriptive of exactly what you want, and fairly detailed.",
+    ] {
+        assert!(setters.contains(line), "{line}\n{setters}");
+    }
+    assert!(!setters.contains("pub fn aspect_ratio("), "hand-written");
+
+    // A hand entry whose method the hand-written file lacks: the field has no setter.
+    let edit = |t: &str| {
+        t.replace(
+            "mask_image = \"mask_image\"",
+            "mask_image = \"mask_image\", seed = \"seed_value\"",
+        )
+    };
+    let edited = Tuning::parse(&edit(&tuning_text())).expect("parses");
+    let files = generate_text(edit).expect("generates");
+    let problems = setter_problems(&edited, &files);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("`seed_value` is not in")),
+        "{problems:#?}"
+    );
+    // A hand entry dropped: the generated setter repeats the hand-written one.
+    let edit = |t: &str| t.replace("aspect_ratio = \"aspect_ratio\", ", "");
+    let edited = Tuning::parse(&edit(&tuning_text())).expect("parses");
+    let problems = setter_problems(&edited, &generate_text(edit).expect("generates"));
+    assert!(
+        problems.iter().any(|p| p.contains("also hand-written")),
+        "{problems:#?}"
+    );
+    // A hand field the schema does not have is refused.
+    let err = generate_text(|t| t.replace("end_image = \"end_image\"", "end_imag = \"end_image\""))
+        .map(drop)
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("hand field `end_imag` is no field of the schema"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn typed_pages_stream_the_items_their_type_names() {
+    let files = generate_text(str::to_owned).expect("generates");
+    let wiring = &files["wiring.rs"];
+    for line in [
+        "crate::generated::chats::ChatsList => crate::types::ChatSummary, cursor, [\"chats\"];",
+        "crate::generated::follows::FollowsFollowers => crate::types::UserSummary, page, [\"users\"];",
+        "crate::generated::follows::FollowsFollowing => crate::types::UserSummary, page, [\"users\"];",
+        "crate::generated::logs::LogsSearch => crate::types::PublicLog, page, [\"logs\"];",
+        "crate::generated::search::SearchList => crate::types::SearchNode, cursor, [\"nodes\", \"data.nodes\"];",
+        "crate::generated::gallery::GalleryList => crate::types::GalleryItem, page, [\"nodes\"];",
+        // No document shows the answer: JSON items, found by the usual keys.
+        "crate::generated::projects::ProjectsForks => serde_json::Value, cursor, [];",
+    ] {
+        assert!(wiring.contains(line), "{line}\n{wiring}");
+    }
+}

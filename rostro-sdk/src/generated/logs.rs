@@ -371,7 +371,7 @@ impl LogsSearch {
     }
 }
 
-crate::operation_builder!(LogsSearch, serde_json::Value);
+crate::operation_builder!(LogsSearch, crate::types::PublicLogs);
 
 /// `POST /api/logs/{log_id}/comment` (operationId `comment_log_api_logs__log_id__comment_post`).
 #[doc(hidden)]

@@ -49,6 +49,7 @@ pub mod prompt;
 pub mod ratings;
 pub mod reports;
 pub mod search;
+pub(crate) mod setters;
 pub mod stages;
 pub mod tags;
 pub mod tasks;

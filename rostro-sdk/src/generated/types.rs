@@ -921,6 +921,126 @@ impl ProjectAnswer {
     }
 }
 
+/// A public chat log in a list of logs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PublicLog {
+    /// The log id.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub id: Option<i64>,
+    /// The character the chat was with.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub character_id: Option<i64>,
+    /// That character's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub character_name: Option<String>,
+    /// The id of the user who shared it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub user_id: Option<i64>,
+    /// The username of the user who shared it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The log's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Whether the log is NSFW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nsfw: Option<bool>,
+    /// The log's tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// How many messages it has.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub message_count: Option<i64>,
+    /// When it was shared (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PublicLog {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
+/// A page of public chat logs (\`GET /api/logs/search\`; the overview shows this answer for its search of public logs).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PublicLogs {
+    /// The logs on this page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<Vec<crate::types::PublicLog>>,
+    /// How many logs match in all.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub count: Option<i64>,
+    /// The page number of these logs.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub page: Option<i64>,
+    /// The number of pages.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::codec::lenient"
+    )]
+    pub pages: Option<i64>,
+    /// Members the answer had that this type has no field for, as they came.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PublicLogs {
+    /// The items of the answer, wherever it put them (`logs`, in that order); empty when it has none.
+    pub fn items(&self) -> &[crate::types::PublicLog] {
+        if let Some(items) = self.logs.as_deref() {
+            return items;
+        }
+        &[]
+    }
+
+    /// The same items as [`items`](Self::items), as they came in the answer's JSON (for output
+    /// that must show the server's bytes, unknown members and number formats included);
+    /// `None` when the answer has no list at any of those places.
+    pub fn raw_items(answer: &serde_json::Value) -> Option<&[serde_json::Value]> {
+        if let Some(items) = answer.get("logs").and_then(serde_json::Value::as_array) {
+            return Some(items);
+        }
+        None
+    }
+}
+
+impl PublicLogs {
+    /// Members of the answer this type has no field for (new or undocumented ones), read-only.
+    pub fn extra(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.extra
+    }
+}
+
 /// One user's rating of a project (what \`POST .../rate\` sends).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Rating {

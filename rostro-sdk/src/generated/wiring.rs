@@ -5,17 +5,17 @@
 //! for every `upload = "multipart"` entry ([`crate::media::upload`]).
 
 crate::media::paginate::paginated! {
-    crate::generated::chats::ChatsList => serde_json::Value, cursor;
-    crate::generated::follows::FollowsFollowing => serde_json::Value, page;
-    crate::generated::follows::FollowsFollowers => serde_json::Value, page;
-    crate::generated::gallery::GalleryList => crate::types::GalleryItem, page;
-    crate::generated::gallery::GalleryListForProject => crate::types::GalleryItem, page;
-    crate::generated::images::ImagesMine => crate::types::GalleryItem, page;
-    crate::generated::imagine::ImagineHistory => crate::types::ImaginedItem, cursor;
-    crate::generated::logs::LogsSearch => serde_json::Value, page;
-    crate::generated::projects::ProjectsForks => serde_json::Value, cursor;
-    crate::generated::search::SearchList => crate::types::SearchNode, cursor;
-    crate::generated::search::SearchListPost => crate::types::SearchNode, cursor;
+    crate::generated::chats::ChatsList => crate::types::ChatSummary, cursor, ["chats"];
+    crate::generated::follows::FollowsFollowing => crate::types::UserSummary, page, ["users"];
+    crate::generated::follows::FollowsFollowers => crate::types::UserSummary, page, ["users"];
+    crate::generated::gallery::GalleryList => crate::types::GalleryItem, page, ["nodes"];
+    crate::generated::gallery::GalleryListForProject => crate::types::GalleryItem, page, ["nodes"];
+    crate::generated::images::ImagesMine => crate::types::GalleryItem, page, ["nodes"];
+    crate::generated::imagine::ImagineHistory => crate::types::ImaginedItem, cursor, ["items"];
+    crate::generated::logs::LogsSearch => crate::types::PublicLog, page, ["logs"];
+    crate::generated::projects::ProjectsForks => serde_json::Value, cursor, [];
+    crate::generated::search::SearchList => crate::types::SearchNode, cursor, ["nodes", "data.nodes"];
+    crate::generated::search::SearchListPost => crate::types::SearchNode, cursor, ["nodes", "data.nodes"];
 }
 
 crate::media::upload::multipart_operations! {

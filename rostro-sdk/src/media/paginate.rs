@@ -7,22 +7,26 @@
 //! (`cursor` in, `cursor` out) are followed; the first request is the builder as configured
 //! (its page size, filters and starting page or cursor).
 //!
-//! Items are `nodes`, `items`, `data` or another list field of the page, at the top level or
-//! under `data` (`{"data": {"nodes": [...], "cursor": ...}}`). Builders typed by the generated
-//! code decode the page with their response type first, which only knows the top level;
-//! [`Client::paginate`] reads the raw page and finds items in either place.
+//! Items are where the page's type says (its `x-items`: `chats`, `users`, `nodes` then
+//! `data.nodes`, ...), else `nodes`, `items`, `data` or another usual list field, at the top
+//! level or under `data` (`{"data": {"nodes": [...], "cursor": ...}}`). Builders typed by the
+//! generated code decode the page with their response type first, which keeps the members it
+//! does not name; [`Client::paginate`] reads the raw page and finds items the same way.
 //!
 //! | builder | items | pages by |
 //! | --- | --- | --- |
 //! | `client.search().list()`, `.list_post()` | [`SearchNode`](crate::types::SearchNode) | cursor |
 //! | `client.gallery().list()`, `.list_for_project(id)`, `client.images().mine()` | [`GalleryItem`](crate::types::GalleryItem) | page |
 //! | `client.imagine().history()` | [`ImaginedItem`](crate::types::ImaginedItem) | cursor |
-//! | `client.chats().list()`, `client.projects().forks(id)` | `serde_json::Value` | cursor |
-//! | `client.follows().following(u)`, `.followers(u)`, `client.logs().search()` | `serde_json::Value` | page |
+//! | `client.chats().list()` | [`ChatSummary`](crate::types::ChatSummary) | cursor |
+//! | `client.follows().following(u)`, `.followers(u)` | [`UserSummary`](crate::types::UserSummary) | page |
+//! | `client.logs().search()` | [`PublicLog`](crate::types::PublicLog) | page |
+//! | `client.projects().forks(id)` | `serde_json::Value` (no document shows the answer) | cursor |
 //!
 //! The wiring is generated from the table (`generated/wiring.rs`): the generator refuses an
-//! entry whose builder lacks the `page` or `cursor` setter, and takes the item type from the
-//! answer's one typed list.
+//! entry whose builder lacks the `page` or `cursor` setter, and takes the item type and where
+//! the items are from the answer's type (a tuning type's `x-items`, or a schema's one typed
+//! list).
 //!
 //! ```no_run
 //! use futures::{StreamExt, TryStreamExt};
@@ -132,6 +136,10 @@ pub trait Paginated: sealed::Sealed + Clone + Send + Sync + 'static {
     /// `true` for cursor pagination, `false` for page numbers.
     #[doc(hidden)]
     fn uses_cursor() -> bool;
+    /// Where the answer's type says the items are (`x-items` of a tuning type, or the
+    /// schema's one list), looked at before the usual keys.
+    #[doc(hidden)]
+    fn item_paths() -> &'static [&'static str];
     /// This builder set to a page number.
     #[doc(hidden)]
     fn at_page(self, page: i64) -> Self;
@@ -206,7 +214,7 @@ fn item_stream<B: Paginated>(builder: B, fetch: Fetcher<B>) -> ItemStream<B::Ite
             Next::Cursor(c) => (st.builder.clone().at_cursor(c), None),
         };
         let value = (st.fetch)(builder).await?;
-        let page = split_page(value)?;
+        let page = split_page(value, B::item_paths())?;
         let n = page.items.len();
         let signature = page.items.first().cloned().zip(page.items.last().cloned());
         if n == 0 || (signature.is_some() && signature == st.previous) {
@@ -304,7 +312,62 @@ fn cursor_of(map: &Map<String, Value>) -> Option<String> {
         })
 }
 
-fn split_page(value: Value) -> Result<PageParts> {
+/// The page's parts, its items taken from the first of `paths` (`chats`, `data.nodes`) that
+/// holds a list, else from the usual keys.
+fn split_page(value: Value, paths: &[&str]) -> Result<PageParts> {
+    let Value::Object(mut map) = value else {
+        return split_known(value);
+    };
+    for path in paths {
+        if let Some(parts) = split_at(&mut map, path) {
+            return Ok(parts);
+        }
+    }
+    split_known(Value::Object(map))
+}
+
+/// The items at a dotted `path`, with the page's cursor and counts read beside the list first,
+/// then at the top level; `None` when no list is there.
+fn split_at(map: &mut Map<String, Value>, path: &str) -> Option<PageParts> {
+    let (parents, key) = match path.rsplit_once('.') {
+        Some((p, k)) => (Some(p), k),
+        None => (None, path),
+    };
+    let mut parent = &mut *map;
+    for seg in parents.into_iter().flat_map(|p| p.split('.')) {
+        parent = parent.get_mut(seg)?.as_object_mut()?;
+    }
+    if !parent.get(key).is_some_and(Value::is_array) {
+        return None;
+    }
+    let Some(Value::Array(items)) = parent.remove(key) else {
+        return None;
+    };
+    let mut parts = page_parts(parent, items, path.to_owned());
+    if parents.is_some() {
+        let top = page_parts(map, Vec::new(), String::new());
+        parts.cursor = parts.cursor.or(top.cursor);
+        parts.page = parts.page.or(top.page);
+        parts.pages = parts.pages.or(top.pages);
+        parts.count = parts.count.or(top.count);
+    }
+    Some(parts)
+}
+
+/// A page's items with the cursor and counts of the object beside them.
+fn page_parts(map: &Map<String, Value>, items: Vec<Value>, key: String) -> PageParts {
+    PageParts {
+        items,
+        items_key: key,
+        cursor: cursor_of(map),
+        page: number(map, "page"),
+        pages: number(map, "pages"),
+        count: number(map, "count").or_else(|| number(map, "total")),
+    }
+}
+
+/// A page whose items sit at one of the usual keys, flat or under `data`.
+fn split_known(value: Value) -> Result<PageParts> {
     let no_items = |what: &str| Error::Decode {
         operation: "paginate",
         path: ".".into(),
@@ -333,14 +396,7 @@ fn split_page(value: Value) -> Result<PageParts> {
     let key = ITEM_KEYS
         .iter()
         .find(|k| map.get(**k).is_some_and(Value::is_array));
-    let outer = |map: &Map<String, Value>, items: Vec<Value>, key: String| PageParts {
-        items,
-        items_key: key,
-        cursor: cursor_of(map),
-        page: number(map, "page"),
-        pages: number(map, "pages"),
-        count: number(map, "count").or_else(|| number(map, "total")),
-    };
+    let outer = page_parts;
     if let Some(key) = key {
         let Some(Value::Array(items)) = map.remove(*key) else {
             unreachable!("checked above")
@@ -348,7 +404,7 @@ fn split_page(value: Value) -> Result<PageParts> {
         return Ok(outer(&map, items, (*key).to_owned()));
     }
     if let Some(Value::Object(data)) = map.remove("data") {
-        let mut inner = split_page(Value::Object(data))?;
+        let mut inner = split_known(Value::Object(data))?;
         inner.items_key = format!("data.{}", inner.items_key);
         let top = outer(&map, Vec::new(), String::new());
         inner.cursor = inner.cursor.or(top.cursor);
@@ -364,8 +420,9 @@ fn split_page(value: Value) -> Result<PageParts> {
 // The builders.
 
 /// Makes generated builders [`Paginated`]: `generated/wiring.rs` invokes it with one
-/// `builder => item, style;` line per `pagination` entry of `openapi/tuning.toml`, where style
-/// is `page` (the builder's `page(n)` setter) or `cursor` (its `cursor(c)` setter).
+/// `builder => item, style, [paths];` line per `pagination` entry of `openapi/tuning.toml`,
+/// where style is `page` (the builder's `page(n)` setter) or `cursor` (its `cursor(c)` setter)
+/// and paths say where the answer's type holds the items (its `x-items`).
 macro_rules! paginated {
     (@cursor cursor) => { true };
     (@cursor page) => { false };
@@ -373,7 +430,7 @@ macro_rules! paginated {
     (@page cursor, $b:expr, $n:expr) => { $b };
     (@at_cursor cursor, $b:expr, $c:expr) => { $b.cursor($c) };
     (@at_cursor page, $b:expr, $c:expr) => { $b };
-    ($($(#[$meta:meta])* $builder:ty => $item:ty, $style:ident;)*) => {$(
+    ($($(#[$meta:meta])* $builder:ty => $item:ty, $style:ident, [$($path:literal),*];)*) => {$(
         $(#[$meta])*
         impl $crate::media::paginate::sealed::Sealed for $builder {}
 
@@ -383,6 +440,10 @@ macro_rules! paginated {
 
             fn uses_cursor() -> bool {
                 $crate::media::paginate::paginated!(@cursor $style)
+            }
+
+            fn item_paths() -> &'static [&'static str] {
+                &[$($path),*]
             }
 
             #[allow(unused_variables)]
@@ -438,19 +499,40 @@ mod tests {
 
     #[test]
     fn pages_are_found_flat_or_under_data() {
-        let p = split_page(json!({"nodes": [1, 2], "cursor": "c2", "count": 9})).unwrap();
+        let p = split_page(json!({"nodes": [1, 2], "cursor": "c2", "count": 9}), &[]).unwrap();
         assert_eq!(p.items.len(), 2);
         assert_eq!(p.cursor.as_deref(), Some("c2"));
         assert_eq!(p.count, Some(9));
-        let p = split_page(json!({"data": {"nodes": [1], "cursor": "x"}, "page": 2})).unwrap();
+        let p = split_page(
+            json!({"data": {"nodes": [1], "cursor": "x"}, "page": 2}),
+            &[],
+        )
+        .unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.cursor.as_deref(), Some("x"));
         assert_eq!(p.page, Some(2));
         assert_eq!(p.items_key, "data.nodes");
-        let p = split_page(json!({"items": [], "cursor": null})).unwrap();
+        let p = split_page(json!({"items": [], "cursor": null}), &[]).unwrap();
         assert!(p.items.is_empty() && p.cursor.is_none());
-        let p = split_page(json!([{"a": 1}])).unwrap();
+        let p = split_page(json!([{"a": 1}]), &[]).unwrap();
         assert_eq!(p.items.len(), 1);
-        assert!(split_page(json!({"count": 3})).is_err());
+        assert!(split_page(json!({"count": 3}), &[]).is_err());
+    }
+
+    #[test]
+    fn the_types_item_paths_come_first() {
+        // The guide's follows page: `users`, which no usual key names.
+        let p = split_page(json!({"count": 3, "users": [1, 2], "page": 1}), &["users"]).unwrap();
+        assert_eq!((p.items.len(), p.count, p.page), (2, Some(3), Some(1)));
+        assert_eq!(p.items_key, "users");
+        assert!(split_page(json!({"count": 3, "users": [1]}), &[]).is_err());
+        // A nested path reads the cursor beside the list, else at the top.
+        let v = json!({"data": {"nodes": [1], "cursor": "in"}, "cursor": "out", "count": 5});
+        let p = split_page(v, &["nodes", "data.nodes"]).unwrap();
+        assert_eq!(p.items_key, "data.nodes");
+        assert_eq!((p.cursor.as_deref(), p.count), (Some("in"), Some(5)));
+        // A path that holds no list falls through to the next, then to the usual keys.
+        let p = split_page(json!({"users": null, "items": [7]}), &["users"]).unwrap();
+        assert_eq!(p.items_key, "items");
     }
 }

@@ -9,16 +9,20 @@
 //! - `<group>.rs`: the group handle (`client.<group>()`), one request builder per operation, and
 //!   the operation's `static Operation`.
 //! - `mod.rs`: the modules and `OperationId`, an exhaustive list of all operations.
+//! - `wiring.rs`: what the tuning table's `pagination` and `upload` keys wire onto builders.
+//! - `setters.rs`: setter macros for hand-written request types (`[setters]`).
 
 mod calls;
 mod decode;
 mod ids;
 mod names;
 mod operation;
+mod setters;
 mod types;
 mod wiring;
 
 pub use names::{pascal, snake};
+pub use setters::macro_name as setters_macro_name;
 
 use crate::tuning::{OpTuning, Tuning};
 use anyhow::{Context, Result, ensure};
@@ -58,7 +62,7 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
     mod_rs.push_str(
         "//! Code generated from the OpenAPI document: types and one request builder per operation.\n\n",
     );
-    mod_rs.push_str("pub mod types;\nmod wiring;\n");
+    mod_rs.push_str("pub(crate) mod setters;\npub mod types;\nmod wiring;\n");
     let mut all_ops: Vec<(String, String, String, Option<String>)> = Vec::new();
     // Each operation's declared parameters, as a Rust slice literal.
     let mut all_params: Vec<String> = Vec::new();
@@ -84,6 +88,10 @@ pub fn generate(doc: &Value, tuning: &Tuning) -> Result<BTreeMap<String, String>
     mod_rs.push_str(&gen_operation_ids(&all_ops, &all_params));
     files.insert("mod.rs".into(), mod_rs);
     files.insert("wiring.rs".into(), wiring.render());
+    files.insert(
+        "setters.rs".into(),
+        setters::gen_setters(tuning, &mut types)?,
+    );
 
     let mut types_rs = String::from(HEADER);
     types_rs.push_str(

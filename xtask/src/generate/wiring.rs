@@ -2,10 +2,11 @@
 //! checked against the builder it names (a `page` or `cursor` setter, a multipart body), so
 //! the table cannot drift from the spec.
 
-use anyhow::{Result, bail, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use serde_json::Value;
 use std::fmt::Write as _;
 
+use super::names::rust_str;
 use super::operation::{BodyKind, OpParts};
 use super::types::{TypeGen, is_any};
 use super::{HEADER, OpInfo};
@@ -37,8 +38,14 @@ impl Wiring {
         let builder = format!("crate::generated::{group}::{}", parts.builder);
         if let Some(style) = o.tuning.pagination.as_deref() {
             check_page_setter(style, parts)?;
-            let item = page_item(o, parts, types, tuning)?;
-            writeln!(self.paginated, "{gate}    {builder} => {item}, {style};").ok();
+            let (item, paths) = page_item(o, parts, types, tuning)?;
+            let paths: Vec<String> = paths.iter().map(|p| rust_str(p)).collect();
+            writeln!(
+                self.paginated,
+                "{gate}    {builder} => {item}, {style}, [{}];",
+                paths.join(", ")
+            )
+            .ok();
         }
         match o.tuning.upload.as_deref() {
             Some("multipart") => {
@@ -114,29 +121,52 @@ fn check_page_setter(style: &str, parts: &OpParts) -> Result<()> {
     Ok(())
 }
 
-/// The type of a page's items: the one list of a typed schema in the answer, or JSON.
-fn page_item(o: &OpInfo, parts: &OpParts, types: &TypeGen<'_>, tuning: &Tuning) -> Result<String> {
+/// The type of a page's items and where the page holds them: a tuning type's `x-items`
+/// paths, else the answer's one list of a typed schema; JSON (found by the usual keys) when
+/// neither says.
+fn page_item(
+    o: &OpInfo,
+    parts: &OpParts,
+    types: &TypeGen<'_>,
+    tuning: &Tuning,
+) -> Result<(String, Vec<String>)> {
+    let untyped = || Ok(("serde_json::Value".to_string(), Vec::new()));
     let schema = match (
         &o.tuning.response,
         parts.ok_schema.get("$ref").and_then(Value::as_str),
     ) {
-        (Some(t), _) => tuning.type_schema(t)?,
+        (Some(t), _) => {
+            let schema = tuning.type_schema(t)?;
+            if let Some(paths) = schema.get("x-items").and_then(Value::as_array) {
+                let paths: Vec<String> = paths
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+                let first = paths.first().context("x-items is empty")?;
+                let (_, item) = types
+                    .items_path(&schema, first)
+                    .with_context(|| format!("`{t}`: x-items path `{first}`"))?;
+                return Ok((item, paths));
+            }
+            schema
+        }
         (None, Some(r)) if !types.is_hand_ref(r) => {
             let (name, _) = types.resolve_ref(r)?;
             types.schema(&name)?.clone()
         }
-        _ => return Ok("serde_json::Value".into()),
+        _ => return untyped(),
     };
-    let lists: Vec<&str> = schema["properties"]
+    let lists: Vec<(&String, &str)> = schema["properties"]
         .as_object()
         .into_iter()
         .flatten()
         .filter(|(_, p)| p["type"] == "array" && !is_any(&p["items"]))
-        .filter_map(|(_, p)| p["items"]["$ref"].as_str())
+        .filter_map(|(k, p)| Some((k, p["items"]["$ref"].as_str()?)))
         .collect();
     match lists.as_slice() {
-        [] => Ok("serde_json::Value".into()),
-        [r] => Ok(types.resolve_ref(r)?.1),
+        [] => untyped(),
+        [(key, r)] => Ok((types.resolve_ref(r)?.1, vec![(*key).clone()])),
         _ => bail!("the answer has several typed lists; which one holds the items is ambiguous"),
     }
 }

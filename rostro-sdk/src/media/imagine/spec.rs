@@ -9,7 +9,7 @@ use crate::media::upload::Upload;
 use crate::request::{Body, CallOptions, Request, RequestOptions};
 use crate::types::{
     AspectRatio, GenerationRequest, GenerationType, I2IType, MusicGenType, MusicGenre,
-    Output3DType, RigType, Speed, Voice,
+    Output3DType, RigType, Speed,
 };
 use crate::{Error, Result};
 
@@ -44,16 +44,6 @@ impl CallOptions for GenerationSpec {
     fn options_mut(&mut self) -> &mut RequestOptions {
         &mut self.options
     }
-}
-
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {$(
-        $(#[$doc])*
-        pub fn $name(mut self, v: impl Into<$ty>) -> Self {
-            self.request.$name = Some(v.into());
-            self
-        }
-    )*};
 }
 
 impl GenerationSpec {
@@ -125,75 +115,14 @@ impl GenerationSpec {
         self.request.generation_type.as_ref()
     }
 
-    setters! {
-        /// What to generate; descriptive and fairly detailed.
-        prompt: String;
-        /// What the result should not contain.
-        negative_prompt: String;
-        /// The text to read out (speech).
-        transcript: String;
-        /// The voice (speech).
-        voice: Voice;
-        /// The song's lyrics, each part starting with a structure tag such as `[verse]`.
-        lyrics: String;
-        /// Instrumental, vocals only, or mixed (the server's default).
-        music_type: MusicGenType;
-        /// The musical genre.
-        genre: MusicGenre;
-        /// Duration in seconds of a video or sound effect.
-        duration: i64;
-        /// Frames per second of a video.
-        fps: i64;
-        /// Seed, for reproducible results.
-        seed: i64;
-        /// Inference steps.
-        num_inference_steps: i64;
-        /// Strength of an image-to-image transformation, `0.0..=1.0`.
-        strength: f64;
-        /// How strongly the prompt affects the output.
-        guidance_scale: f64;
-        /// Edit, canny or face image-to-image.
-        i2i_type: I2IType;
-        /// 3D output file type.
-        output_type: Output3DType;
-        /// Normal or turbo.
-        speed: Speed;
-        /// Rig type of a rigged 3D model.
-        autorig_type: RigType;
-        /// Octree resolution of a 3D model.
-        octree_resolution: i64;
-        /// Texture size of a 3D model.
-        texture_size: i64;
-    }
+    // Every other field of the body: setters generated from the `GenerationRequest` schema
+    // (`[setters]` in openapi/tuning.toml), with the spec's descriptions as docs.
+    crate::generated::setters::generation_request_setters!(request);
 
     /// The aspect ratio: an [`AspectRatio`], its wire name (`"w16h9"`) or `"16:9"` /
     /// `"16x9"`. A value outside the enum fails [`validate`](Self::validate).
     pub fn aspect_ratio(mut self, v: impl Into<AspectRatio>) -> Self {
         self.request.aspect_ratio = Some(normalize_aspect_ratio(v.into()));
-        self
-    }
-
-    /// Whether to remove the background of the image(s) before/after.
-    pub fn remove_background(mut self, on: bool) -> Self {
-        self.request.remove_background = Some(on);
-        self
-    }
-
-    /// Whether to keep the transparency of the input image(s).
-    pub fn preserve_transparency(mut self, on: bool) -> Self {
-        self.request.preserve_transparency = Some(on);
-        self
-    }
-
-    /// Whether to texture a 3D model.
-    pub fn do_texture(mut self, on: bool) -> Self {
-        self.request.do_texture = Some(on);
-        self
-    }
-
-    /// Whether to rig a 3D model.
-    pub fn do_autorig(mut self, on: bool) -> Self {
-        self.request.do_autorig = Some(on);
         self
     }
 

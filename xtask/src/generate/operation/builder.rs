@@ -316,6 +316,12 @@ pub(super) fn path_arg(ty: &str) -> &'static str {
 }
 
 pub(super) fn setter_code(s: &Setter, what: &str) -> String {
+    setter_code_at(s, what, "self")
+}
+
+/// A setter that stores into `{place}.{field}`: `self` for a builder's own fields, or a
+/// member of a hand-written type (`self.$target` in a generated macro).
+pub(in crate::generate) fn setter_code_at(s: &Setter, what: &str, place: &str) -> String {
     let mut out = String::new();
     if s.docs.is_empty() {
         writeln!(out, "    /// Sets the `{}` {what}.", s.wire).ok();
@@ -336,6 +342,6 @@ pub(super) fn setter_code(s: &Setter, what: &str) -> String {
         ),
         t => (setter_arg(t), setter_conv("v", t)),
     };
-    writeln!(out, "    pub fn {}(mut self, v: {arg}) -> Self {{\n        self.{} = Some({conv});\n        self\n    }}\n", s.ident, s.ident).ok();
+    writeln!(out, "    pub fn {}(mut self, v: {arg}) -> Self {{\n        {place}.{} = Some({conv});\n        self\n    }}\n", s.ident, s.ident).ok();
     out
 }

@@ -14,6 +14,7 @@ use super::types::*;
 use super::wiring::Wiring;
 use super::{HEADER, OpInfo};
 use crate::tuning::Tuning;
+pub(super) use builder::setter_code_at;
 use builder::{builder_code, path_arg};
 use inputs::{body_kind, params};
 

@@ -184,7 +184,11 @@ impl TypeGen<'_> {
 
     /// The expression reaching the list at `path` (`data.nodes`) from `self`, and the list's
     /// item type. Intermediate members must be tuning types.
-    fn items_path(&self, schema: &Value, path: &str) -> Result<(String, String)> {
+    pub(in crate::generate) fn items_path(
+        &self,
+        schema: &Value,
+        path: &str,
+    ) -> Result<(String, String)> {
         let segs: Vec<&str> = path.split('.').collect();
         let mut current = schema.clone();
         let mut expr = String::from("self");
