@@ -11,9 +11,11 @@
 //!   type per schema an operation uses in [`types`]; one resource group per module (the handle
 //!   `client.<group>()` and one request builder per operation, whose doc names `METHOD /path`
 //!   and the spec's operationId); [`OperationId`], the exhaustive list of all 219 operations;
-//!   and `generated/wiring.rs`, which hangs the tuning table's `pagination` and `upload`
-//!   entries onto the builders. Schemas a hand-written type stands for (tuning
-//!   `[hand_types]`) are referred to, not generated.
+//!   `generated/wiring.rs`, which hangs the tuning table's `pagination` and `upload`
+//!   entries onto the builders; and `generated/setters.rs`, the setters a hand-written
+//!   request type takes from a body schema (tuning `[setters]`: `GenerationSpec`'s from
+//!   `GenerationRequest`). Schemas a hand-written type stands for (tuning `[hand_types]`) are
+//!   referred to, not generated.
 //! - Hand-written extensions on those handles:
 //!   - [`chat`]: typed OpenAI-compatible chat and text completions on `client.chat()`,
 //!     `client.completions()` and `client.prompt()`: requests, answers, SSE streams and their
