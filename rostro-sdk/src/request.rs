@@ -41,8 +41,8 @@ use crate::error::Error;
 mod file;
 mod options;
 
-pub use file::{FilePart, FileSource, Part};
-pub(crate) use file::{FilePartError, escape_disposition};
+pub(crate) use file::{BoxReader, FilePartError, FileSource, escape_disposition};
+pub use file::{FilePart, Part};
 pub(crate) use options::is_sensitive_header;
 pub use options::{CallOptions, HeadersHook, RequestOptions};
 
@@ -295,8 +295,16 @@ impl Request {
         }
     }
 
-    /// Sets a `multipart/form-data` body; fields are sent in order.
+    /// Sets a `multipart/form-data` body; fields are sent in order. A form with a file read
+    /// from a reader is not retried (the reader can be read only once), unless options merged
+    /// later ask for retries.
     pub fn multipart(&mut self, parts: Vec<(String, Part)>) {
+        if parts
+            .iter()
+            .any(|(_, part)| matches!(part, Part::File(file) if file.is_one_shot()))
+        {
+            self.options.set_max_retries(0);
+        }
         self.body = Body::Multipart(parts);
     }
 
