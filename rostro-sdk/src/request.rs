@@ -5,6 +5,9 @@
 //! [`Client::execute_raw`] (streams and downloads). Callers tune a single call through
 //! [`CallOptions`], which every generated request builder implements.
 //!
+//! Files travel as a [`FilePart`]: the one type for "a file to upload" that every upload of the
+//! SDK takes (multipart forms, the gallery's base64 JSON, chunked uploads, image inputs).
+//!
 //! ```no_run
 //! use rostro_sdk::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 //! use rostro_sdk::CallOptions;

@@ -1,6 +1,6 @@
 //! Uploads of a [`FilePart`] (a path, bytes or an `AsyncRead`), streamed with a known length
-//! and a progress callback. The file's name, content type and source are the [`FilePart`]'s
-//! (see [`crate::request::FilePart`]'s module docs); nothing here keeps its own.
+//! and a progress callback. The file's name, content type and source are the [`FilePart`]'s;
+//! nothing here keeps its own.
 //!
 //! * Multipart endpoints: wrap any multipart builder in [`Client::upload`]; its form is sent as
 //!   a streamed `multipart/form-data` body with `Content-Length`, files read chunk by chunk.

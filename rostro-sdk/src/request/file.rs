@@ -1,25 +1,6 @@
-//! The file to upload: [`FilePart`], the one type every upload of the SDK takes.
-//!
-//! A [`FilePart`] is the only place where a file's source, its file name and its content type
-//! live. The source is a path (opened again on every attempt and streamed, never read whole), bytes
-//! in memory (cheaply cloned per attempt) or a reader of known length (read once). The file name
-//! defaults to the path's last component; the content type, unless set, is guessed from the file
-//! name (falling back to `application/octet-stream`).
-//!
-//! Every upload takes one, through `impl Into<FilePart>` (a `PathBuf`, `&Path` or `&PathBuf`
-//! converts into a path source):
-//!
-//! * the generated multipart builders (`.sample(..)`, `.file(..)`) and [`Part::File`];
-//! * [`Client::upload`](crate::Client::upload)'s [`MultipartUpload::file`](crate::media::MultipartUpload::file);
-//! * the gallery's base64 JSON upload, [`GalleryApi::upload_file`](crate::generated::gallery::GalleryApi::upload_file)
-//!   (an image the service fetches by URL is its own method, `upload_url`, not a kind of file);
-//! * the chunked upload `client.engine_upload().upload_file(..)` (feature `engine`), which needs a
-//!   file on disk: it reads each part at its offset and resumes from the path it saved;
-//! * image inputs of a generation ([`ImageInput`](crate::media::ImageInput) converts from one).
-//!
-//! A reader can be read only once, so a request carrying one is sent with no retries by default;
-//! a retry forced with `max_retries` fails with [`Error::Io`](crate::Error::Io) saying that the
-//! reader was consumed, instead of sending something else.
+//! The file to upload: [`FilePart`], the one type every upload of the SDK takes, and the
+//! multipart [`Part`] that carries one. [`FilePart`]'s docs say where it is taken and how its
+//! source, file name and content type are used.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -113,7 +94,31 @@ impl FileSource {
     }
 }
 
-/// A file to upload: its source, file name and content type (see the [module docs](self)).
+/// A file to upload: the only place where a file's source, its file name and its content type
+/// live.
+///
+/// The source is a path (opened again on every attempt and streamed, never read whole), bytes in
+/// memory (cheaply cloned per attempt) or a reader of known length (read once). The file name
+/// defaults to the path's last component; the content type, unless set, is guessed from the file
+/// name (falling back to `application/octet-stream`). A file name is sent escaped in
+/// `Content-Disposition` (`"`, CR and LF percent-encoded, as browsers do).
+///
+/// Every upload takes one, through `impl Into<FilePart>` (a `PathBuf`, `&Path` or `&PathBuf`
+/// converts into a path source):
+///
+/// * the generated multipart builders (`.sample(..)`, `.file(..)`) and [`Part::File`];
+/// * [`Client::upload`](crate::Client::upload)'s
+///   [`MultipartUpload::file`](crate::media::MultipartUpload::file);
+/// * the gallery's base64 JSON upload,
+///   [`GalleryApi::upload_file`](crate::generated::gallery::GalleryApi::upload_file) (an image
+///   the service fetches by URL has its own method, `upload_url`: a URL is not a file);
+/// * the chunked upload `client.engine_upload().upload_file(..)` (feature `engine`), which needs
+///   a file on disk: it reads each part at its offset and resumes from the path it saved;
+/// * image inputs of a generation ([`ImageInput`](crate::media::ImageInput) converts from one).
+///
+/// A reader can be read only once, so a request carrying one is sent with no retries by
+/// default; a retry forced with `max_retries` fails with [`Error::Io`](crate::Error::Io)
+/// saying that the reader was consumed, instead of sending something else.
 ///
 /// ```
 /// use rostro_sdk::request::FilePart;
