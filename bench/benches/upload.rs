@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use rostro_sdk::Client;
-use rostro_sdk::media::Upload;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -55,17 +54,11 @@ fn child(mode: &str, url: &str, file: &Path) -> anyhow::Result<()> {
             "multipart" => {
                 client
                     .upload(client.media().upload_video())
-                    .file("file", Upload::path(file))
+                    .file("file", file)
                     .send_as()
                     .await?
             }
-            "base64" => {
-                client
-                    .gallery()
-                    .upload_file(1, Upload::path(file))
-                    .send_as()
-                    .await?
-            }
+            "base64" => client.gallery().upload_file(1, file).send_as().await?,
             other => bail!("unknown mode {other}"),
         };
         anyhow::Ok((start.elapsed().as_secs_f64(), answer))

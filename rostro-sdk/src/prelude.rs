@@ -22,6 +22,7 @@
 //! [`media`](crate::media) and [`routstr`](crate::routstr).
 
 pub use crate::chat::{ChatCompletionRequest, Message};
-pub use crate::media::{GenerationSpec, Upload};
+pub use crate::media::GenerationSpec;
+pub use crate::request::FilePart;
 pub use crate::{CallOptions, Client, ClientBuilder, Error, Result};
 pub use futures::StreamExt;

@@ -5,6 +5,9 @@
 //! [`Client::execute_raw`] (streams and downloads). Callers tune a single call through
 //! [`CallOptions`], which every generated request builder implements.
 //!
+//! Files travel as a [`FilePart`]: the one type for "a file to upload" that every upload of the
+//! SDK takes (multipart forms, the gallery's base64 JSON, chunked uploads, image inputs).
+//!
 //! ```no_run
 //! use rostro_sdk::request::{Base, HttpMethod, Operation, Request, RequestOptions};
 //! use rostro_sdk::CallOptions;
@@ -41,8 +44,8 @@ use crate::error::Error;
 mod file;
 mod options;
 
-pub use file::{FilePart, FileSource, Part};
-pub(crate) use file::{FilePartError, escape_disposition};
+pub(crate) use file::{BoxReader, FilePartError, FileSource, escape_disposition};
+pub use file::{FilePart, Part};
 pub(crate) use options::is_sensitive_header;
 pub use options::{CallOptions, HeadersHook, RequestOptions};
 
@@ -295,8 +298,16 @@ impl Request {
         }
     }
 
-    /// Sets a `multipart/form-data` body; fields are sent in order.
+    /// Sets a `multipart/form-data` body; fields are sent in order. A form with a file read
+    /// from a reader is not retried (the reader can be read only once), unless options merged
+    /// later ask for retries.
     pub fn multipart(&mut self, parts: Vec<(String, Part)>) {
+        if parts
+            .iter()
+            .any(|(_, part)| matches!(part, Part::File(file) if file.is_one_shot()))
+        {
+            self.options.set_max_retries(0);
+        }
         self.body = Body::Multipart(parts);
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use rostro_mock::{RostroMock, SearchEnvelope};
-use rostro_sdk::media::Upload;
+use rostro_sdk::request::FilePart;
 use rostro_sdk::{CallOptions, Client};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
@@ -177,7 +177,10 @@ async fn gallery_pages_by_number() {
     for i in 0..5 {
         client
             .gallery()
-            .upload_file(9, Upload::bytes(format!("{i}.png"), vec![i as u8; 10]))
+            .upload_file(
+                9,
+                FilePart::from_bytes(format!("{i}.png"), vec![i as u8; 10]),
+            )
             .send()
             .await
             .unwrap();

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rostro_mock::{Fault, FaultRule, RostroMock, UploadKind};
-use rostro_sdk::media::{MediaError, Upload, UploadState};
+use rostro_sdk::media::{MediaError, UploadState};
+use rostro_sdk::request::FilePart;
 use rostro_sdk::{Client, Error};
 use sha2::{Digest, Sha256};
 
@@ -48,7 +49,7 @@ async fn multipart_upload_from_a_path_streams_the_file() {
     let last2 = last.clone();
     let item = client
         .upload(client.media().upload_video().text("name", "intro"))
-        .file("file", Upload::path(&path))
+        .file("file", FilePart::from_path(&path))
         .on_progress(move |p| {
             assert_eq!(p.total, Some(3 * 1024 * 1024 + 17));
             last2.store(p.bytes, Ordering::Relaxed);
@@ -83,7 +84,10 @@ async fn multipart_upload_from_a_reader_and_a_builder_file_part() {
     let file = tokio::fs::File::open(&path).await.unwrap();
     let answer = client
         .upload(client.lore().add_item())
-        .file("file", Upload::reader(file, 200_000).file_name("notes.txt"))
+        .file(
+            "file",
+            FilePart::from_reader(file, 200_000).file_name("notes.txt"),
+        )
         .send()
         .await
         .unwrap();
@@ -99,7 +103,7 @@ async fn multipart_upload_from_a_reader_and_a_builder_file_part() {
             client
                 .audio()
                 .transcribe()
-                .sample(rostro_sdk::request::FilePart::from_path(&path)),
+                .sample(FilePart::from_path(&path)),
         )
         .send()
         .await
@@ -110,7 +114,8 @@ async fn multipart_upload_from_a_reader_and_a_builder_file_part() {
     assert_eq!(record.sha256, sha);
 
     // A reader shorter than announced fails the upload instead of sending a short body.
-    let short = Upload::reader(std::io::Cursor::new(vec![0u8; 10]), 100).file_name("short.bin");
+    let short =
+        FilePart::from_reader(std::io::Cursor::new(vec![0u8; 10]), 100).file_name("short.bin");
     let err = client
         .upload(client.lore().add_item())
         .file("file", short)
@@ -118,15 +123,6 @@ async fn multipart_upload_from_a_reader_and_a_builder_file_part() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
-
-    // Multipart endpoints need bytes, not a URL.
-    let err = client
-        .upload(client.lore().add_item())
-        .file("file", Upload::url("https://example.com/a.txt"))
-        .send()
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
 }
 
 #[tokio::test]
@@ -140,7 +136,7 @@ async fn gallery_upload_streams_base64_json() {
     let progress2 = progress.clone();
     let item = client
         .gallery()
-        .upload_file(172700, Upload::path(&path))
+        .upload_file(172700, FilePart::from_path(&path))
         .caption("The \"cover\"")
         .on_progress(move |p| progress2.lock().unwrap().push(p.bytes))
         .send()
@@ -173,7 +169,7 @@ async fn gallery_upload_streams_base64_json() {
     // A URL is passed through.
     let item = client
         .gallery()
-        .upload_file(172700, Upload::url("https://example.com/pic.png"))
+        .upload_url(172700, "https://example.com/pic.png")
         .send()
         .await
         .unwrap();
@@ -185,7 +181,10 @@ async fn gallery_upload_streams_base64_json() {
     // Bytes, listed back through the gallery.
     client
         .gallery()
-        .upload_file(172700, Upload::bytes("tiny.png", &b"\x89PNG\r\n\x1a\n"[..]))
+        .upload_file(
+            172700,
+            FilePart::from_bytes("tiny.png", &b"\x89PNG\r\n\x1a\n"[..]),
+        )
         .send()
         .await
         .unwrap();

@@ -9,7 +9,6 @@
 //! held in memory, encoded or not.
 
 use futures::TryStreamExt;
-use rostro_sdk::media::Upload;
 
 /// The project whose gallery receives the picture.
 const PROJECT_ID: i64 = 172700;
@@ -27,7 +26,7 @@ async fn main() -> anyhow::Result<()> {
 
     let item = client
         .gallery()
-        .upload_file(PROJECT_ID, Upload::path(&path))
+        .upload_file(PROJECT_ID, &path)
         .caption("The cover")
         .on_progress(|p| {
             let percent = p.fraction().unwrap_or(0.0) * 100.0;

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use rostro_sdk::media::UploadState;
-use rostro_sdk::request::FilePart;
 use rostro_sdk::types::{Asset, Assets};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -163,11 +162,7 @@ fn upload(ctx: &Ctx, a: UploadArgs) -> CliResult {
         let (v, link): (Value, String) = if chunked {
             chunked_upload(ctx, &s, &a, &name, &bar, progress).await?
         } else {
-            let mut b = s
-                .client
-                .engine_assets()
-                .create()
-                .file("file", FilePart::from_path(&a.file));
+            let mut b = s.client.engine_assets().create().file("file", &a.file);
             if let Some(pid) = &a.project {
                 b = b.text("project_id", pid);
             }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use rostro_sdk::request::FilePart;
 use rostro_sdk::types::{LoreItem, LoreItems, LoreResult, LoreResults};
 use serde_json::{Value, json};
 
@@ -115,11 +114,7 @@ fn add(ctx: &Ctx, a: AddArgs) -> CliResult {
     }
     let v = ctx.block_on(async {
         let s = ctx.session(true).await?;
-        let mut b = s
-            .client
-            .lore()
-            .add_item()
-            .file("file", FilePart::from_path(&a.file));
+        let mut b = s.client.lore().add_item().file("file", &a.file);
         if let Some(m) = &a.metadata {
             b = b.text("metadata", m);
         }

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use rostro_sdk::request::FilePart;
 use rostro_sdk::types::SttResponse;
 
 use crate::ctx::Ctx;
@@ -21,11 +20,7 @@ pub fn run(ctx: &Ctx, a: SttArgs) -> CliResult {
     let (size, name) = super::file_info(&a.file)?;
     let v = ctx.block_on(async {
         let s = ctx.session(true).await?;
-        let b = s
-            .client
-            .audio()
-            .transcribe()
-            .sample(FilePart::from_path(&a.file));
+        let b = s.client.audio().transcribe().sample(&a.file);
         let (bar, progress) = super::transfer_bar(ctx, size, &name);
         let req = s.client.upload(b).on_progress(progress).into_request()?;
         let r = s.json(req).await;

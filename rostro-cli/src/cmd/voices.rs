@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use rostro_sdk::request::FilePart;
 
 use rostro_sdk::types::{VoiceClone, Voices};
 use serde_json::Value;
@@ -87,11 +86,7 @@ pub fn run(ctx: &Ctx, cmd: VoicesCmd) -> CliResult {
             let (size, name) = super::file_info(&a.file)?;
             let v = ctx.block_on(async {
                 let s = ctx.session(true).await?;
-                let mut b = s
-                    .client
-                    .voices()
-                    .clone_voice()
-                    .sample(FilePart::from_path(&a.file));
+                let mut b = s.client.voices().clone_voice().sample(&a.file);
                 if let Some(n) = &a.name {
                     b = b.name(n);
                 }

@@ -84,10 +84,14 @@ impl MediaUploadVideo {
         self
     }
 
-    /// Adds a file field to the form (streamed from disk or memory).
-    pub fn file(mut self, name: impl Into<String>, file: crate::request::FilePart) -> Self {
+    /// Adds a file field to the form (streamed from disk, memory or a reader).
+    pub fn file(
+        mut self,
+        name: impl Into<String>,
+        file: impl Into<crate::request::FilePart>,
+    ) -> Self {
         self.parts
-            .push((name.into(), crate::request::Part::File(file)));
+            .push((name.into(), crate::request::Part::File(file.into())));
         self
     }
 

@@ -5,76 +5,22 @@
 //! from the files' lengths before anything is sent, so the request carries `Content-Length`.
 
 use std::io;
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use bytes::Bytes;
 use futures::{StreamExt as _, TryStreamExt as _, stream};
-use tokio::io::{AsyncRead, AsyncReadExt as _};
+use tokio::io::AsyncReadExt as _;
 
 use super::{ProgressFn, TransferProgress};
-use crate::request::OpenBody;
+use crate::request::{BoxReader, FileSource, OpenBody};
 
 /// Raw file bytes are read this many at a time.
 pub(crate) const CHUNK: usize = 256 * 1024;
 /// Base64-encoded files are read this many bytes at a time (a multiple of 3, so only the last
 /// chunk carries padding).
 const B64_CHUNK: usize = 3 * 64 * 1024;
-
-/// A reader handed over by the caller.
-pub(crate) type BoxReader = Box<dyn AsyncRead + Send + Unpin>;
-
-/// Where file bytes come from.
-#[derive(Clone)]
-pub(crate) enum Source {
-    /// Re-opened on every attempt; its length is read when it is opened.
-    Path(PathBuf),
-    /// Cheaply cloned on every attempt.
-    Bytes(Bytes),
-    /// Read once: a second attempt fails.
-    Reader {
-        reader: Arc<Mutex<Option<BoxReader>>>,
-        len: u64,
-    },
-}
-
-impl Source {
-    /// Opens the bytes for one attempt: a reader and the exact number of bytes it will give.
-    pub(crate) async fn open(&self) -> io::Result<(BoxReader, u64)> {
-        match self {
-            Source::Path(path) => {
-                let with_path =
-                    |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
-                let file = tokio::fs::File::open(path).await.map_err(with_path)?;
-                let len = file.metadata().await.map_err(with_path)?.len();
-                Ok((Box::new(file), len))
-            }
-            Source::Bytes(bytes) => {
-                let len = bytes.len() as u64;
-                Ok((Box::new(io::Cursor::new(bytes.clone())), len))
-            }
-            Source::Reader { reader, len } => {
-                let taken = reader
-                    .lock()
-                    .map_err(|_| io::Error::other("reader lock poisoned"))?
-                    .take();
-                match taken {
-                    Some(r) => Ok((r, *len)),
-                    None => Err(io::Error::other(
-                        "the reader was consumed by an earlier attempt and cannot be sent again",
-                    )),
-                }
-            }
-        }
-    }
-
-    /// Whether the bytes can be read only once (no retries possible).
-    pub(crate) fn is_one_shot(&self) -> bool {
-        matches!(self, Source::Reader { .. })
-    }
-}
 
 /// How a file is written into the body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +38,7 @@ pub(crate) enum Segment {
     Literal(Bytes),
     /// The bytes of a file.
     File {
-        source: Source,
+        source: FileSource,
         encoding: Encoding,
         label: Arc<str>,
     },
@@ -178,7 +124,7 @@ pub(crate) async fn open_stream(
                 encoding,
                 label,
             } => {
-                let (reader, len) = source.open().await?;
+                let (reader, len) = open_named(source).await?;
                 file_len += len;
                 body_len += match encoding {
                     Encoding::Raw => len,
@@ -224,6 +170,29 @@ pub(crate) async fn open_stream(
         })
         .flatten();
     Ok((body.boxed(), body_len))
+}
+
+/// Opens `source` for one attempt; an error names the file it could not read.
+async fn open_named(source: &FileSource) -> io::Result<(BoxReader, u64)> {
+    source.open().await.map_err(|e| match source {
+        FileSource::Path(path) => io::Error::new(e.kind(), format!("{}: {e}", path.display())),
+        FileSource::Bytes(_) | FileSource::Reader { .. } => e,
+    })
+}
+
+/// Exactly `len` raw bytes of `reader` with no progress (a multipart part built by reqwest):
+/// a reader that ends early fails the stream.
+pub(crate) fn exact_stream(
+    reader: BoxReader,
+    len: u64,
+    label: Arc<str>,
+) -> impl futures::Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let tracker = Arc::new(Tracker {
+        callback: None,
+        bytes: AtomicU64::new(0),
+        total: len,
+    });
+    file_stream(reader, len, Encoding::Raw, label, tracker)
 }
 
 struct FileState {
@@ -298,8 +267,8 @@ fn file_stream(
 }
 
 /// Base64 of a whole source, as a `data:` URL (for small JSON fields that cannot be streamed).
-pub(crate) async fn data_url(source: &Source, mime: &str) -> io::Result<String> {
-    let (mut reader, len) = source.open().await?;
+pub(crate) async fn data_url(source: &FileSource, mime: &str) -> io::Result<String> {
+    let (mut reader, len) = open_named(source).await?;
     let prefix = format!("data:{mime};base64,");
     let mut out = String::with_capacity(prefix.len() + base64_len(len) as usize);
     out.push_str(&prefix);
@@ -316,6 +285,8 @@ pub(crate) async fn data_url(source: &Source, mime: &str) -> io::Result<String> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
 
     async fn collect(segments: Vec<Segment>) -> (Vec<u8>, u64) {
@@ -344,7 +315,7 @@ mod tests {
             let segments = vec![
                 Segment::literal(&b"{\"image\":\""[..]),
                 Segment::File {
-                    source: Source::Bytes(Bytes::from(data.clone())),
+                    source: FileSource::Bytes(Bytes::from(data.clone())),
                     encoding: Encoding::Base64,
                     label: Arc::from("x"),
                 },
@@ -364,7 +335,7 @@ mod tests {
     async fn short_reader_fails_the_body() {
         let reader: BoxReader = Box::new(io::Cursor::new(vec![1u8; 10]));
         let segments = vec![Segment::File {
-            source: Source::Reader {
+            source: FileSource::Reader {
                 reader: Arc::new(Mutex::new(Some(reader))),
                 len: 20,
             },

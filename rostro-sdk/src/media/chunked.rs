@@ -12,17 +12,23 @@
 //!   reports (as is its size); each part's hash is compared with its `ETag` when the storage
 //!   returns a SHA-256 there.
 //!
+//! * The file is a [`FilePart`] made from a path: its file name (default: the path's last
+//!   component) and its content type (sent only when set) are the part's. Bytes or a reader are
+//!   refused with [`Error::InvalidRequest`]: parts are read at their offsets, in parallel and
+//!   again after a crash, which only a file on disk allows.
+//!
 //! Signed URLs are absolute (usually object storage on another host): the parts are sent
 //! directly, without the API key.
 //!
 //! ```no_run
 //! use rostro_sdk::Client;
 //! use rostro_sdk::media::UploadState;
+//! use rostro_sdk::request::FilePart;
 //!
 //! # async fn run(client: Client) -> rostro_sdk::Result<()> {
 //! let result = client
 //!     .engine_upload()
-//!     .upload_file("scene.glb")
+//!     .upload_file(FilePart::from_path("scene.glb").content_type("model/gltf-binary"))
 //!     .part_size(16 * 1024 * 1024)
 //!     .concurrency(6)
 //!     .state_file("scene.glb.upload.json")
@@ -45,7 +51,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -57,7 +63,7 @@ use super::{MediaError, ProgressFn, TransferProgress};
 use crate::generated::engine_upload::{
     ENGINE_UPLOAD_COMPLETE, ENGINE_UPLOAD_START, EngineUploadApi,
 };
-use crate::request::{Base, CallOptions, HttpMethod, Operation};
+use crate::request::{Base, CallOptions, FilePart, HttpMethod, Operation};
 use crate::{Client, Error, Result};
 
 /// Default part size (8 MiB); the server may choose another in `start-upload`.
@@ -110,15 +116,20 @@ pub struct ChunkedUploadResult {
 }
 
 impl EngineUploadApi {
-    /// A chunked upload of the file at `path`.
-    pub fn upload_file(&self, path: impl Into<PathBuf>) -> ChunkedUpload {
-        ChunkedUpload::new(self.client.clone(), path.into(), None)
+    /// A chunked upload of `file`, which must be a file on disk ([`FilePart::from_path`], or a
+    /// `PathBuf`/`&Path`); its file name and content type are sent to `start-upload`.
+    pub fn upload_file(&self, file: impl Into<FilePart>) -> ChunkedUpload {
+        ChunkedUpload::new(self.client.clone(), file.into(), None)
     }
 
     /// Continues an upload from a saved [`UploadState`]: only the missing parts are sent.
     /// Fails with [`MediaError::ResumeMismatch`] if the file changed since.
     pub fn resume(&self, state: UploadState) -> ChunkedUpload {
-        ChunkedUpload::new(self.client.clone(), state.file.clone(), Some(state))
+        let mut file = FilePart::from_path(state.file.clone()).file_name(state.file_name.clone());
+        if let Some(ct) = &state.content_type {
+            file = file.content_type(ct.clone());
+        }
+        ChunkedUpload::new(self.client.clone(), file, Some(state))
     }
 }
 
@@ -126,10 +137,11 @@ impl EngineUploadApi {
 /// [`EngineUploadApi::resume`].
 ///
 /// ```no_run
+/// use std::path::Path;
 /// use rostro_sdk::media::UploadState;
 ///
 /// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
-/// let done = client.engine_upload().upload_file("level.glb").send().await?;
+/// let done = client.engine_upload().upload_file(Path::new("level.glb")).send().await?;
 /// println!("{:?}", done);
 /// // After a crash: carry on from the saved state (only missing parts are sent).
 /// let state = UploadState::load("level.glb.upload.json").await?;
@@ -141,15 +153,13 @@ impl EngineUploadApi {
 #[must_use = "an upload does nothing until `.send().await`"]
 pub struct ChunkedUpload {
     client: Client,
-    path: PathBuf,
+    file: FilePart,
     resume: Option<UploadState>,
     part_size: u64,
     concurrency: usize,
     part_retries: u32,
     progress: Option<ProgressFn>,
     state_file: Option<PathBuf>,
-    file_name: Option<String>,
-    content_type: Option<String>,
     project_id: Option<Value>,
     pause: Option<PauseSignal>,
 }
@@ -179,7 +189,7 @@ impl PauseSignal {
 impl fmt::Debug for ChunkedUpload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChunkedUpload")
-            .field("path", &self.path)
+            .field("file", &self.file)
             .field("resume", &self.resume.as_ref().map(|s| &s.upload_id))
             .field("part_size", &self.part_size)
             .field("concurrency", &self.concurrency)
@@ -190,18 +200,16 @@ impl fmt::Debug for ChunkedUpload {
 }
 
 impl ChunkedUpload {
-    fn new(client: Client, path: PathBuf, resume: Option<UploadState>) -> Self {
+    fn new(client: Client, file: FilePart, resume: Option<UploadState>) -> Self {
         ChunkedUpload {
             client,
-            path,
+            file,
             resume,
             part_size: DEFAULT_PART_SIZE,
             concurrency: DEFAULT_CONCURRENCY,
             part_retries: DEFAULT_PART_RETRIES,
             progress: None,
             state_file: None,
-            file_name: None,
-            content_type: None,
             project_id: None,
             pause: None,
         }
@@ -246,18 +254,6 @@ impl ChunkedUpload {
         self
     }
 
-    /// The file name sent to the server (default: the path's last component).
-    pub fn file_name(mut self, name: impl Into<String>) -> Self {
-        self.file_name = Some(name.into());
-        self
-    }
-
-    /// The content type sent to the server.
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.content_type = Some(content_type.into());
-        self
-    }
-
     /// The project the file belongs to.
     pub fn project_id(mut self, id: impl Into<Value>) -> Self {
         self.project_id = Some(id.into());
@@ -266,11 +262,12 @@ impl ChunkedUpload {
 
     /// Uploads the (missing) parts and completes the upload.
     pub async fn send(self) -> Result<ChunkedUploadResult> {
-        let meta = tokio::fs::metadata(&self.path)
+        let path = self.path()?.to_path_buf();
+        let meta = tokio::fs::metadata(&path)
             .await
             .map_err(|source| Error::Io {
                 operation: ENGINE_UPLOAD_START.id,
-                path: Some(self.path.clone()),
+                path: Some(path.clone()),
                 source,
             })?;
         let size = meta.len();
@@ -283,7 +280,7 @@ impl ChunkedUpload {
         // The whole file's hash, computed alongside the parts.
         let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
         let hashing = {
-            let path = self.path.clone();
+            let path = path.clone();
             let cancel = cancel.0.clone();
             tokio::task::spawn_blocking(move || hash_file(&path, &cancel))
         };
@@ -293,19 +290,19 @@ impl ChunkedUpload {
                 check_resume(&state, size, modified_ms)?;
                 state
             }
-            None => self.start(size, modified_ms).await?,
+            None => self.start(&path, size, modified_ms).await?,
         };
         if let Some(path) = &self.state_file {
             state.save(path).await?;
         }
         let parts_sent = state.missing_parts().len() as u32;
-        let state = self.send_parts(state, size).await?;
+        let state = self.send_parts(&path, state, size).await?;
         let response = self.complete(&state).await?;
 
         let local_sha = match hashing.await {
             Ok(Ok(sha)) => sha,
-            Ok(Err(source)) => return Err(self.complete_io(source)),
-            Err(e) => return Err(self.complete_io(std::io::Error::other(e))),
+            Ok(Err(source)) => return Err(complete_io(&path, source)),
+            Err(e) => return Err(complete_io(&path, std::io::Error::other(e))),
         };
         drop(cancel);
         verify(&state, &response, size, &local_sha)?;
@@ -328,11 +325,11 @@ impl ChunkedUpload {
 
     /// Signs and sends the missing parts, `concurrency` at a time: the state once every part
     /// is stored, [`MediaError::Paused`] when a pause stopped it first.
-    async fn send_parts(&self, state: UploadState, size: u64) -> Result<UploadState> {
+    async fn send_parts(&self, path: &Path, state: UploadState, size: u64) -> Result<UploadState> {
         let missing = state.missing_parts();
         let shared = Arc::new(Shared {
             client: self.client.clone(),
-            path: self.path.clone(),
+            path: path.to_path_buf(),
             upload_id: state.upload_id.clone(),
             urls: Mutex::new(HashMap::new()),
             sent: AtomicU64::new(state.completed_bytes()),
@@ -400,21 +397,20 @@ impl ChunkedUpload {
         Ok(self.client.execute::<Value>(req).await?.into_inner())
     }
 
-    fn complete_io(&self, source: std::io::Error) -> Error {
-        Error::Io {
-            operation: ENGINE_UPLOAD_COMPLETE.id,
-            path: Some(self.path.clone()),
-            source,
-        }
+    /// The file on disk the parts are read from; bytes or a reader cannot be split into
+    /// parts read at their offsets (nor resumed after a crash).
+    fn path(&self) -> Result<&Path> {
+        self.file.path().ok_or_else(|| Error::InvalidRequest {
+            operation: ENGINE_UPLOAD_START.id,
+            message: "a chunked upload reads its parts from a file on disk: make the FilePart \
+                      with `FilePart::from_path`, not from bytes or a reader"
+                .into(),
+        })
     }
 
-    async fn start(&self, size: u64, modified_ms: Option<u64>) -> Result<UploadState> {
-        let file_name = self.file_name.clone().unwrap_or_else(|| {
-            self.path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "upload.bin".into())
-        });
+    async fn start(&self, path: &Path, size: u64, modified_ms: Option<u64>) -> Result<UploadState> {
+        let file_name = self.file.name().unwrap_or("upload.bin").to_owned();
+        let content_type = self.file.explicit_content_type().map(str::to_owned);
         let mut body = Map::new();
         body.insert("filename".into(), Value::from(file_name.clone()));
         body.insert("size".into(), Value::from(size));
@@ -423,7 +419,7 @@ impl ChunkedUpload {
             "parts".into(),
             Value::from(size.div_ceil(self.part_size).max(1)),
         );
-        if let Some(ct) = &self.content_type {
+        if let Some(ct) = &content_type {
             body.insert("content_type".into(), Value::from(ct.clone()));
         }
         if let Some(id) = &self.project_id {
@@ -461,15 +457,23 @@ impl ChunkedUpload {
             version: 1,
             upload_id,
             key: answer.get("key").and_then(Value::as_str).map(str::to_owned),
-            file: self.path.clone(),
+            file: path.to_path_buf(),
             file_size: size,
             modified_ms,
             file_name,
-            content_type: self.content_type.clone(),
+            content_type,
             part_size,
             part_count: size.div_ceil(part_size).max(1) as u32,
             completed: BTreeMap::new(),
         })
+    }
+}
+
+fn complete_io(path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        operation: ENGINE_UPLOAD_COMPLETE.id,
+        path: Some(path.to_path_buf()),
+        source,
     }
 }
 

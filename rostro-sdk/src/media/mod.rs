@@ -6,14 +6,16 @@
 //!   [`Generation`] -> [`wait`](Generation::wait) (polling with backoff, timeout, progress) ->
 //!   [`CompletedGeneration::download`].
 //! * [`upload`]: multipart uploads ([`Client::upload`](crate::Client::upload)) and the gallery's
-//!   base64 JSON upload, both streamed from a path, bytes or an `AsyncRead`, with progress.
+//!   base64 JSON upload, both streamed from a [`FilePart`](crate::request::FilePart) (a path,
+//!   bytes or an `AsyncRead`: every upload takes that one type), with progress.
 //! * `chunked` (feature `engine`): large files in parallel parts, resumable after a crash.
 //! * [`paginate`]: `.stream()` on every paginated builder, items across pages.
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
 //! use rostro_sdk::Client;
-//! use rostro_sdk::media::{GenerationSpec, Upload};
+//! use std::path::Path;
+//! use rostro_sdk::media::GenerationSpec;
 //!
 //! # async fn run(client: Client) -> rostro_sdk::Result<()> {
 //! // Generate an image, wait for it with progress, download it.
@@ -29,7 +31,7 @@
 //! println!("{} ({} bytes, sha256 {})", files.primary.path.display(), files.primary.size, files.primary.sha256);
 //!
 //! // Upload a picture to a project's gallery (base64 JSON, streamed).
-//! let item = client.gallery().upload_file(172700, Upload::path("cover.png")).send().await?;
+//! let item = client.gallery().upload_file(172700, Path::new("cover.png")).send().await?;
 //! println!("uploaded {:?}", item.uuid);
 //!
 //! // The first 50 search results, across pages.
@@ -39,7 +41,7 @@
 //! # }
 //! ```
 
-mod body;
+pub(crate) mod body;
 #[cfg(feature = "engine")]
 pub mod chunked;
 pub mod download;
@@ -59,7 +61,7 @@ pub use imagine::{
     PollEndpoint, TimedOperation, WaitProgress,
 };
 pub use paginate::{ItemStream, Paginated};
-pub use upload::{GalleryUploadFile, MultipartOperation, MultipartUpload, Upload};
+pub use upload::{GalleryUploadFile, MultipartOperation, MultipartUpload};
 
 use crate::types::RejectionReason;
 

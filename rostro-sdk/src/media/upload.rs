@@ -1,21 +1,24 @@
-//! Uploads from a path, bytes or an `AsyncRead`, streamed with a known length and a progress
-//! callback.
+//! Uploads of a [`FilePart`] (a path, bytes or an `AsyncRead`), streamed with a known length
+//! and a progress callback. The file's name, content type and source are the [`FilePart`]'s;
+//! nothing here keeps its own.
 //!
 //! * Multipart endpoints: wrap any multipart builder in [`Client::upload`]; its form is sent as
 //!   a streamed `multipart/form-data` body with `Content-Length`, files read chunk by chunk.
 //! * The gallery (`POST /api/gallery/upload`, JSON with the image as base64):
 //!   [`GalleryApi::upload_file`] streams `{"project_id": .., "image": "data:..;base64,` + the file
-//!   encoded chunk by chunk + `"}`; a URL is passed through as is.
+//!   encoded chunk by chunk + `"}`; [`GalleryApi::upload_url`] sends a URL for the service to
+//!   fetch instead.
 //!
 //! ```no_run
+//! use std::path::Path;
 //! use rostro_sdk::Client;
-//! use rostro_sdk::media::Upload;
+//! use rostro_sdk::request::FilePart;
 //!
 //! # async fn run(client: Client, clip: tokio::fs::File, clip_len: u64) -> rostro_sdk::Result<()> {
 //! // Multipart, from a reader of known length, with progress.
 //! let item = client
 //!     .upload(client.media().upload_video().text("name", "intro"))
-//!     .file("file", Upload::reader(clip, clip_len).file_name("intro.mp4"))
+//!     .file("file", FilePart::from_reader(clip, clip_len).file_name("intro.mp4"))
 //!     .on_progress(|p| eprintln!("{}/{:?} bytes", p.bytes, p.total))
 //!     .send()
 //!     .await?;
@@ -23,203 +26,36 @@
 //! // Base64 JSON, streamed from disk.
 //! let cover = client
 //!     .gallery()
-//!     .upload_file(172700, Upload::path("cover.png"))
+//!     .upload_file(172700, Path::new("cover.png"))
 //!     .caption("The cover")
 //!     .send()
 //!     .await?;
-//! # let _ = (item, cover);
+//!
+//! // An image the service fetches itself.
+//! let linked = client
+//!     .gallery()
+//!     .upload_url(172700, "https://example.com/cover.png")
+//!     .send()
+//!     .await?;
+//! # let _ = (item, cover, linked);
 //! # Ok(())
 //! # }
 //! ```
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
-use tokio::io::AsyncRead;
 
-use super::body::{self, Encoding, Segment, Source};
+use super::body::{self, Encoding, Segment};
 use super::{ProgressFn, TransferProgress};
 use crate::generated::gallery::{GALLERY_UPLOAD, GalleryApi};
 use crate::request::{
-    Body, CallOptions, FilePart, FileSource, Part, Request, RequestOptions, escape_disposition,
+    Body, CallOptions, FilePart, Part, Request, RequestOptions, escape_disposition,
 };
 use crate::{Client, Error, Result};
-
-/// A file to upload: a path (re-opened on every attempt), bytes, a reader of known length
-/// (read once, so never retried), or a URL (for endpoints that accept one).
-///
-/// ```no_run
-/// use rostro_sdk::media::Upload;
-///
-/// # async fn run(client: rostro_sdk::Client) -> rostro_sdk::Result<()> {
-/// let item = client
-///     .gallery()
-///     .upload_file(42, Upload::path("cover.png"))
-///     .caption("the cover")
-///     .on_progress(|p| eprintln!("{} bytes sent", p.bytes))
-///     .send()
-///     .await?;
-/// let from_memory = Upload::bytes("notes.png", vec![0u8; 16]).content_type("image/png");
-/// # let _ = (item, from_memory);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct Upload {
-    pub(crate) kind: UploadKind,
-    file_name: Option<String>,
-    content_type: Option<String>,
-}
-
-#[derive(Clone)]
-pub(crate) enum UploadKind {
-    File(Source),
-    Url(String),
-}
-
-impl fmt::Debug for Upload {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let source = match &self.kind {
-            UploadKind::File(Source::Path(p)) => format!("path {}", p.display()),
-            UploadKind::File(Source::Bytes(b)) => format!("{} bytes", b.len()),
-            UploadKind::File(Source::Reader { len, .. }) => format!("reader of {len} bytes"),
-            UploadKind::Url(u) => format!("url {u}"),
-        };
-        f.debug_struct("Upload")
-            .field("source", &source)
-            .field("file_name", &self.file_name)
-            .field("content_type", &self.content_type)
-            .finish()
-    }
-}
-
-impl Upload {
-    /// A file on disk, streamed (and re-opened on a retry). The file name defaults to the last
-    /// path component, the content type is guessed from its extension.
-    pub fn path(path: impl Into<PathBuf>) -> Self {
-        let path = path.into();
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        Upload {
-            kind: UploadKind::File(Source::Path(path)),
-            file_name,
-            content_type: None,
-        }
-    }
-
-    /// Bytes in memory, sent under `file_name`.
-    pub fn bytes(file_name: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
-        Upload {
-            kind: UploadKind::File(Source::Bytes(bytes.into())),
-            file_name: Some(file_name.into()),
-            content_type: None,
-        }
-    }
-
-    /// Exactly `len` bytes read from `reader`, chunk by chunk. A reader can be read only once,
-    /// so such a request is never retried; a reader that ends early fails the upload.
-    pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static, len: u64) -> Self {
-        Upload {
-            kind: UploadKind::File(Source::Reader {
-                reader: Arc::new(Mutex::new(Some(Box::new(reader)))),
-                len,
-            }),
-            file_name: None,
-            content_type: None,
-        }
-    }
-
-    /// A URL the service fetches itself (only where the endpoint accepts URLs, like the
-    /// gallery upload); multipart endpoints reject it with [`Error::InvalidRequest`].
-    pub fn url(url: impl Into<String>) -> Self {
-        Upload {
-            kind: UploadKind::Url(url.into()),
-            file_name: None,
-            content_type: None,
-        }
-    }
-
-    /// Sets the file name sent with the bytes.
-    pub fn file_name(mut self, name: impl Into<String>) -> Self {
-        self.file_name = Some(name.into());
-        self
-    }
-
-    /// Sets the content type (otherwise guessed from the file name, falling back to
-    /// `application/octet-stream`).
-    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
-        self.content_type = Some(content_type.into());
-        self
-    }
-
-    /// The file name that will be sent, if any.
-    pub fn name(&self) -> Option<&str> {
-        self.file_name.as_deref()
-    }
-
-    /// The content type that will be sent.
-    pub fn mime(&self) -> String {
-        match &self.content_type {
-            Some(ct) => ct.clone(),
-            None => FilePart::from_bytes(self.file_name.clone().unwrap_or_default(), Bytes::new())
-                .mime()
-                .to_owned(),
-        }
-    }
-
-    /// The URL, for an upload made with [`Upload::url`].
-    pub fn as_url(&self) -> Option<&str> {
-        match &self.kind {
-            UploadKind::Url(u) => Some(u),
-            UploadKind::File(_) => None,
-        }
-    }
-
-    pub(crate) fn label(&self) -> Arc<str> {
-        Arc::from(self.file_name.as_deref().unwrap_or("upload"))
-    }
-
-    /// The bytes' source, or an error naming `field` for a URL.
-    pub(crate) fn file_source(&self, operation: &'static str, field: &str) -> Result<Source> {
-        match &self.kind {
-            UploadKind::File(s) => Ok(s.clone()),
-            UploadKind::Url(_) => Err(Error::InvalidRequest {
-                operation,
-                message: format!(
-                    "`{field}` needs the file's bytes; this endpoint does not take a URL"
-                ),
-            }),
-        }
-    }
-}
-
-impl From<FilePart> for Upload {
-    fn from(part: FilePart) -> Self {
-        let mut upload = match part.source() {
-            FileSource::Path(p) => Upload::path(p.clone()),
-            FileSource::Bytes(b) => Upload::bytes("", b.clone()),
-        };
-        upload.file_name = part.name().map(str::to_owned);
-        upload.content_type = Some(part.mime().to_owned());
-        upload
-    }
-}
-
-impl From<PathBuf> for Upload {
-    fn from(path: PathBuf) -> Self {
-        Upload::path(path)
-    }
-}
-
-impl From<&Path> for Upload {
-    fn from(path: &Path) -> Self {
-        Upload::path(path)
-    }
-}
 
 /// Wraps a progress closure.
 pub(crate) fn progress_fn(f: impl Fn(TransferProgress) + Send + Sync + 'static) -> ProgressFn {
@@ -284,7 +120,7 @@ impl Client {
 pub struct MultipartUpload<T> {
     client: Client,
     request: Result<Request>,
-    files: Vec<(String, Upload)>,
+    files: Vec<(String, FilePart)>,
     texts: Vec<(String, String)>,
     progress: Option<ProgressFn>,
     options: RequestOptions,
@@ -309,8 +145,8 @@ impl<T> CallOptions for MultipartUpload<T> {
 
 impl<T: DeserializeOwned> MultipartUpload<T> {
     /// Adds a file field, replacing a field of the same name set on the builder.
-    pub fn file(mut self, name: impl Into<String>, upload: impl Into<Upload>) -> Self {
-        self.files.push((name.into(), upload.into()));
+    pub fn file(mut self, name: impl Into<String>, file: impl Into<FilePart>) -> Self {
+        self.files.push((name.into(), file.into()));
         self
     }
 
@@ -330,17 +166,8 @@ impl<T: DeserializeOwned> MultipartUpload<T> {
     pub fn into_request(self) -> Result<Request> {
         let mut req = self.request?;
         let op = req.operation().id;
-        let mut fields: Vec<(String, MultipartField)> = match std::mem::take(&mut req.body) {
-            Body::Multipart(parts) => parts
-                .into_iter()
-                .map(|(name, part)| {
-                    let field = match part {
-                        Part::Text(text) => MultipartField::Text(text),
-                        Part::File(file) => MultipartField::File(Upload::from(file)),
-                    };
-                    (name, field)
-                })
-                .collect(),
+        let mut fields: Vec<(String, Part)> = match std::mem::take(&mut req.body) {
+            Body::Multipart(parts) => parts,
             Body::Empty => Vec::new(),
             _ => {
                 return Err(Error::InvalidRequest {
@@ -349,15 +176,15 @@ impl<T: DeserializeOwned> MultipartUpload<T> {
                 });
             }
         };
-        for (name, upload) in self.files {
+        for (name, file) in self.files {
             fields.retain(|(n, _)| *n != name);
-            fields.push((name, MultipartField::File(upload)));
+            fields.push((name, Part::File(file)));
         }
         for (name, text) in self.texts {
-            fields.push((name, MultipartField::Text(text)));
+            fields.push((name, Part::Text(text)));
         }
         let boundary = format!("rostro-{}", uuid::Uuid::new_v4().simple());
-        let segments = multipart_segments(op, &boundary, fields)?;
+        let segments = multipart_segments(&boundary, fields);
         if body::is_one_shot(&segments) {
             req.options(RequestOptions::default().max_retries(0));
         }
@@ -382,17 +209,8 @@ impl<T: DeserializeOwned> MultipartUpload<T> {
     }
 }
 
-enum MultipartField {
-    Text(String),
-    File(Upload),
-}
-
 /// The segments of a `multipart/form-data` body.
-fn multipart_segments(
-    operation: &'static str,
-    boundary: &str,
-    fields: Vec<(String, MultipartField)>,
-) -> Result<Vec<Segment>> {
+fn multipart_segments(boundary: &str, fields: Vec<(String, Part)>) -> Vec<Segment> {
     let mut segments = Vec::with_capacity(fields.len() * 3 + 1);
     let mut head = String::new();
     for (name, field) in fields {
@@ -403,24 +221,23 @@ fn multipart_segments(
         head.push_str(&name);
         head.push('"');
         match field {
-            MultipartField::Text(text) => {
+            Part::Text(text) => {
                 head.push_str("\r\n\r\n");
                 head.push_str(&text);
                 head.push_str("\r\n");
             }
-            MultipartField::File(upload) => {
-                let source = upload.file_source(operation, &name)?;
-                let file_name = upload.name().unwrap_or(&name).to_owned();
+            Part::File(file) => {
+                let file_name = file.name().unwrap_or(&name).to_owned();
                 head.push_str("; filename=\"");
                 head.push_str(&escape_disposition(&file_name));
                 head.push_str("\"\r\nContent-Type: ");
-                head.push_str(&upload.mime());
+                head.push_str(file.mime());
                 head.push_str("\r\n\r\n");
                 segments.push(Segment::literal(std::mem::take(&mut head)));
                 segments.push(Segment::File {
-                    source,
+                    source: file.source().clone(),
                     encoding: Encoding::Raw,
-                    label: upload.label(),
+                    label: file.label(),
                 });
                 head.push_str("\r\n");
             }
@@ -430,21 +247,30 @@ fn multipart_segments(
     head.push_str(boundary);
     head.push_str("--\r\n");
     segments.push(Segment::literal(head));
-    Ok(segments)
+    segments
 }
 
 // ---------------------------------------------------------------------------------------------
 // Gallery: base64 inside JSON.
 
 impl GalleryApi {
-    /// Uploads an image to a project's gallery (`POST /api/gallery/upload`). A file is sent as a
-    /// base64 `data:` URL streamed into the JSON body chunk by chunk (never held whole); an
-    /// [`Upload::url`] is passed through for the service to fetch.
-    pub fn upload_file(&self, project_id: i64, image: impl Into<Upload>) -> GalleryUploadFile {
+    /// Uploads an image to a project's gallery (`POST /api/gallery/upload`). The file is sent as
+    /// a base64 `data:` URL streamed into the JSON body chunk by chunk (never held whole).
+    pub fn upload_file(&self, project_id: i64, image: impl Into<FilePart>) -> GalleryUploadFile {
+        self.upload_image(project_id, GalleryImage::File(image.into()))
+    }
+
+    /// Adds an image the service fetches itself from `url` to a project's gallery (the same
+    /// `POST /api/gallery/upload`, the URL passed through as the `image` field).
+    pub fn upload_url(&self, project_id: i64, url: impl Into<String>) -> GalleryUploadFile {
+        self.upload_image(project_id, GalleryImage::Url(url.into()))
+    }
+
+    fn upload_image(&self, project_id: i64, image: GalleryImage) -> GalleryUploadFile {
         GalleryUploadFile {
             client: self.client.clone(),
             project_id,
-            image: image.into(),
+            image,
             fields: Map::new(),
             progress: None,
             options: RequestOptions::default(),
@@ -452,12 +278,21 @@ impl GalleryApi {
     }
 }
 
-/// A gallery upload with a streamed base64 body, from [`GalleryApi::upload_file`].
+/// The image of a gallery upload: a file's bytes, or a URL (not a file: it has no bytes,
+/// name or content type of its own).
+#[derive(Debug)]
+enum GalleryImage {
+    File(FilePart),
+    Url(String),
+}
+
+/// A gallery upload with a streamed base64 body, from [`GalleryApi::upload_file`] (or with a
+/// URL, from [`GalleryApi::upload_url`]).
 #[must_use = "an upload does nothing until `.send().await`"]
 pub struct GalleryUploadFile {
     client: Client,
     project_id: i64,
-    image: Upload,
+    image: GalleryImage,
     fields: Map<String, Value>,
     progress: Option<ProgressFn>,
     options: RequestOptions,
@@ -504,12 +339,12 @@ impl GalleryUploadFile {
         fields.insert("project_id".into(), Value::from(self.project_id));
         fields.extend(self.fields);
         fields.remove("image");
-        match &self.image.kind {
-            UploadKind::Url(url) => {
+        match &self.image {
+            GalleryImage::Url(url) => {
                 fields.insert("image".into(), Value::from(url.clone()));
                 req.json_body(&fields)?;
             }
-            UploadKind::File(source) => {
+            GalleryImage::File(file) => {
                 let invalid = |e: serde_json::Error| Error::InvalidRequest {
                     operation: GALLERY_UPLOAD.id,
                     message: format!("could not serialize the request body: {e}"),
@@ -521,14 +356,14 @@ impl GalleryUploadFile {
                 } else {
                     head.push_str(",\"image\":");
                 }
-                let mime = serde_json::to_string(&self.image.mime()).map_err(invalid)?;
+                let mime = serde_json::to_string(file.mime()).map_err(invalid)?;
                 head.push_str(&format!("\"data:{};base64,", mime.trim_matches('"')));
                 let segments = vec![
                     Segment::literal(head),
                     Segment::File {
-                        source: source.clone(),
+                        source: file.source().clone(),
                         encoding: Encoding::Base64,
-                        label: self.image.label(),
+                        label: file.label(),
                     },
                     Segment::literal(&b"\"}"[..]),
                 ];

@@ -1,10 +1,15 @@
-//! Files in multipart bodies: [`FilePart`] and where its bytes come from.
+//! The file to upload: [`FilePart`], the one type every upload of the SDK takes, and the
+//! multipart [`Part`] that carries one. [`FilePart`]'s docs say where it is taken and how its
+//! source, file name and content type are used.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use tokio::io::AsyncRead;
 
 /// One field of a `multipart/form-data` body.
 #[derive(Clone, Debug)]
@@ -28,14 +33,21 @@ impl From<FilePart> for Part {
     }
 }
 
+/// A reader handed over by the caller.
+pub(crate) type BoxReader = Box<dyn AsyncRead + Send + Unpin>;
+
 /// Where the bytes of a [`FilePart`] come from.
 #[derive(Clone)]
-#[non_exhaustive]
-pub enum FileSource {
-    /// A file on disk, re-opened and streamed on every attempt (never read whole into memory).
+pub(crate) enum FileSource {
+    /// Re-opened on every attempt; its length is read when it is opened.
     Path(PathBuf),
-    /// Bytes in memory (cheaply cloned on every attempt).
+    /// Cheaply cloned on every attempt.
     Bytes(Bytes),
+    /// Taken by the first attempt (clones share it): a second attempt fails.
+    Reader {
+        reader: Arc<Mutex<Option<BoxReader>>>,
+        len: u64,
+    },
 }
 
 impl fmt::Debug for FileSource {
@@ -43,17 +55,79 @@ impl fmt::Debug for FileSource {
         match self {
             FileSource::Path(p) => f.debug_tuple("Path").field(p).finish(),
             FileSource::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+            FileSource::Reader { len, .. } => write!(f, "Reader({len} bytes)"),
         }
     }
 }
 
-/// A file uploaded as one field of a multipart body.
+impl FileSource {
+    /// Opens the bytes for one attempt: a reader and the exact number of bytes it will give.
+    pub(crate) async fn open(&self) -> io::Result<(BoxReader, u64)> {
+        match self {
+            FileSource::Path(path) => {
+                let file = tokio::fs::File::open(path).await?;
+                let len = file.metadata().await?.len();
+                Ok((Box::new(file), len))
+            }
+            FileSource::Bytes(bytes) => {
+                let len = bytes.len() as u64;
+                Ok((Box::new(io::Cursor::new(bytes.clone())), len))
+            }
+            FileSource::Reader { reader, len } => {
+                let taken = reader
+                    .lock()
+                    .map_err(|_| io::Error::other("reader lock poisoned"))?
+                    .take();
+                match taken {
+                    Some(r) => Ok((r, *len)),
+                    None => Err(io::Error::other(
+                        "the reader was consumed by an earlier attempt and cannot be sent again",
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Whether the bytes can be read only once (no retries possible).
+    pub(crate) fn is_one_shot(&self) -> bool {
+        matches!(self, FileSource::Reader { .. })
+    }
+}
+
+/// A file to upload: the only place where a file's source, its file name and its content type
+/// live.
+///
+/// The source is a path (opened again on every attempt and streamed, never read whole), bytes in
+/// memory (cheaply cloned per attempt) or a reader of known length (read once). The file name
+/// defaults to the path's last component; the content type, unless set, is guessed from the file
+/// name (falling back to `application/octet-stream`). A file name is sent escaped in
+/// `Content-Disposition` (`"`, CR and LF percent-encoded, as browsers do).
+///
+/// Every upload takes one, through `impl Into<FilePart>` (a `PathBuf`, `&Path` or `&PathBuf`
+/// converts into a path source):
+///
+/// * the generated multipart builders (`.sample(..)`, `.file(..)`) and [`Part::File`];
+/// * [`Client::upload`](crate::Client::upload)'s
+///   [`MultipartUpload::file`](crate::media::MultipartUpload::file);
+/// * the gallery's base64 JSON upload,
+///   [`GalleryApi::upload_file`](crate::generated::gallery::GalleryApi::upload_file) (an image
+///   the service fetches by URL has its own method, `upload_url`: a URL is not a file);
+/// * the chunked upload `client.engine_upload().upload_file(..)` (feature `engine`), which needs
+///   a file on disk: it reads each part at its offset and resumes from the path it saved;
+/// * image inputs of a generation ([`ImageInput`](crate::media::ImageInput) converts from one).
+///
+/// A reader can be read only once, so a request carrying one is sent with no retries by
+/// default; a retry forced with `max_retries` fails with [`Error::Io`](crate::Error::Io)
+/// saying that the reader was consumed, instead of sending something else.
 ///
 /// ```
 /// use rostro_sdk::request::FilePart;
 /// let avatar = FilePart::from_path("avatar.png"); // file name and content type inferred
 /// let inline = FilePart::from_bytes("notes.txt", &b"hello"[..]).content_type("text/plain");
-/// # let _ = (avatar, inline);
+/// let piped = FilePart::from_reader(tokio::io::empty(), 0).file_name("empty.bin");
+/// assert_eq!((avatar.name(), avatar.mime()), (Some("avatar.png"), "image/png"));
+/// assert_eq!(inline.mime(), "text/plain");
+/// assert_eq!(piped.mime(), "application/octet-stream");
 /// ```
 #[derive(Clone, Debug)]
 pub struct FilePart {
@@ -85,22 +159,31 @@ impl FilePart {
         }
     }
 
-    /// Overrides the file name sent in `Content-Disposition`.
+    /// Exactly `len` bytes read from `reader`, chunk by chunk, with no file name until
+    /// [`file_name`](Self::file_name) sets one. A reader can be read only once, so the request
+    /// is not retried; a reader that ends early fails the upload.
+    pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static, len: u64) -> Self {
+        FilePart {
+            source: FileSource::Reader {
+                reader: Arc::new(Mutex::new(Some(Box::new(reader)))),
+                len,
+            },
+            file_name: None,
+            content_type: None,
+        }
+    }
+
+    /// Overrides the file name sent with the bytes.
     pub fn file_name(mut self, name: impl Into<String>) -> Self {
         self.file_name = Some(name.into());
         self
     }
 
-    /// Overrides the part's `Content-Type` (otherwise guessed from the file name, falling back to
+    /// Overrides the content type (otherwise guessed from the file name, falling back to
     /// `application/octet-stream`).
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = Some(content_type.into());
         self
-    }
-
-    /// Where the bytes come from.
-    pub fn source(&self) -> &FileSource {
-        &self.source
     }
 
     /// The file name that will be sent, if any.
@@ -116,18 +199,42 @@ impl FilePart {
         }
     }
 
+    /// The file on disk, for a part made from a path.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.source {
+            FileSource::Path(p) => Some(p),
+            FileSource::Bytes(_) | FileSource::Reader { .. } => None,
+        }
+    }
+
+    /// The content type only when it was set (the chunked upload sends no guess).
+    pub(crate) fn explicit_content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    pub(crate) fn source(&self) -> &FileSource {
+        &self.source
+    }
+
+    /// Names the file in progress reports and errors.
+    pub(crate) fn label(&self) -> Arc<str> {
+        Arc::from(self.file_name.as_deref().unwrap_or("upload"))
+    }
+
+    pub(crate) fn is_one_shot(&self) -> bool {
+        self.source.is_one_shot()
+    }
+
     /// Builds the reqwest part for one attempt, re-opening a path source.
     pub(crate) async fn to_reqwest(&self) -> Result<reqwest::multipart::Part, FilePartError> {
         let part = match &self.source {
-            FileSource::Path(path) => {
-                let file = tokio::fs::File::open(path)
-                    .await
-                    .map_err(FilePartError::Io)?;
-                let len = file.metadata().await.map_err(FilePartError::Io)?.len();
-                reqwest::multipart::Part::stream_with_length(file, len)
-            }
             FileSource::Bytes(bytes) => {
                 reqwest::multipart::Part::stream_with_length(bytes.clone(), bytes.len() as u64)
+            }
+            FileSource::Path(_) | FileSource::Reader { .. } => {
+                let (reader, len) = self.source.open().await.map_err(FilePartError::Io)?;
+                let body = crate::media::body::exact_stream(reader, len, self.label());
+                reqwest::multipart::Part::stream_with_length(reqwest::Body::wrap_stream(body), len)
             }
         };
         let part = match &self.file_name {
@@ -137,18 +244,29 @@ impl FilePart {
         part.mime_str(self.mime())
             .map_err(|_| FilePartError::InvalidMime)
     }
+}
 
-    pub(crate) fn path(&self) -> Option<&Path> {
-        match &self.source {
-            FileSource::Path(p) => Some(p),
-            FileSource::Bytes(_) => None,
-        }
+impl From<PathBuf> for FilePart {
+    fn from(path: PathBuf) -> Self {
+        FilePart::from_path(path)
+    }
+}
+
+impl From<&Path> for FilePart {
+    fn from(path: &Path) -> Self {
+        FilePart::from_path(path)
+    }
+}
+
+impl From<&PathBuf> for FilePart {
+    fn from(path: &PathBuf) -> Self {
+        FilePart::from_path(path)
     }
 }
 
 /// Why a file part could not be built for an attempt.
 pub(crate) enum FilePartError {
-    Io(std::io::Error),
+    Io(io::Error),
     InvalidMime,
 }
 

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use rostro_sdk::media::Upload;
 
 use super::UploadArgs;
 use super::files::{MEDIA_EXTS, expand};
@@ -371,7 +370,7 @@ async fn upload_one(
     let mut up = s
         .client
         .gallery()
-        .upload_file(a.project, Upload::path(path))
+        .upload_file(a.project, path)
         .on_progress(move |p| {
             let prev = sent2.swap(p.bytes, Ordering::SeqCst);
             b.set_position(p.bytes);

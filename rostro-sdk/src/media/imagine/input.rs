@@ -8,7 +8,7 @@ use tokio::io::AsyncRead;
 
 use crate::generated::imagine::IMAGINE_CREATE;
 use crate::media::body;
-use crate::media::upload::{Upload, UploadKind};
+use crate::request::FilePart;
 use crate::{Error, Result};
 
 /// An image given to a generation: a URL or base64 string (passed through as is) or a local
@@ -28,7 +28,7 @@ pub struct ImageInput(pub(super) ImageKind);
 #[derive(Clone)]
 pub(super) enum ImageKind {
     Text(String),
-    File(Upload),
+    File(FilePart),
 }
 
 impl fmt::Debug for ImageInput {
@@ -55,13 +55,13 @@ impl ImageInput {
     /// A local file, streamed into the request as a base64 `data:` URL (content type from the
     /// extension).
     pub fn path(path: impl Into<PathBuf>) -> Self {
-        ImageInput(ImageKind::File(Upload::path(path)))
+        ImageInput(ImageKind::File(FilePart::from_path(path)))
     }
 
     /// Image bytes with their content type (e.g. `image/png`).
     pub fn bytes(content_type: impl Into<String>, bytes: impl Into<Bytes>) -> Self {
         ImageInput(ImageKind::File(
-            Upload::bytes("image", bytes).content_type(content_type),
+            FilePart::from_bytes("image", bytes).content_type(content_type),
         ))
     }
 
@@ -72,7 +72,7 @@ impl ImageInput {
         len: u64,
     ) -> Self {
         ImageInput(ImageKind::File(
-            Upload::reader(reader, len).content_type(content_type),
+            FilePart::from_reader(reader, len).content_type(content_type),
         ))
     }
 
@@ -82,9 +82,8 @@ impl ImageInput {
     pub async fn to_request_string(&self) -> Result<String> {
         match &self.0 {
             ImageKind::Text(t) => Ok(t.clone()),
-            ImageKind::File(upload) => {
-                let source = upload.file_source(IMAGINE_CREATE.id, "image")?;
-                body::data_url(&source, &upload.mime())
+            ImageKind::File(file) => {
+                body::data_url(file.source(), file.mime())
                     .await
                     .map_err(|source| Error::Io {
                         operation: IMAGINE_CREATE.id,
@@ -126,11 +125,9 @@ impl From<&Path> for ImageInput {
     }
 }
 
-impl From<Upload> for ImageInput {
-    fn from(u: Upload) -> Self {
-        match u.kind {
-            UploadKind::Url(url) => ImageInput::url(url),
-            UploadKind::File(_) => ImageInput(ImageKind::File(u)),
-        }
+impl From<FilePart> for ImageInput {
+    /// A local file, sent as a base64 `data:` URL with the file's content type.
+    fn from(file: FilePart) -> Self {
+        ImageInput(ImageKind::File(file))
     }
 }

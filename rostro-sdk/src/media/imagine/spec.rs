@@ -5,7 +5,7 @@ use std::fmt;
 use super::input::{ImageInput, ImageKind};
 use crate::generated::imagine::{IMAGINE_CREATE, ImagineApi};
 use crate::media::body::{self, Encoding, Segment};
-use crate::media::upload::Upload;
+use crate::request::FilePart;
 use crate::request::{Body, CallOptions, Request, RequestOptions};
 use crate::types::{
     AspectRatio, GenerationRequest, GenerationType, I2IType, MusicGenType, MusicGenre,
@@ -325,7 +325,7 @@ impl GenerationSpec {
         } = self;
         // Files are streamed: their fields get a placeholder that is cut out of the JSON.
         let tag = uuid::Uuid::new_v4().simple().to_string();
-        let mut files: Vec<(String, Upload)> = Vec::new();
+        let mut files: Vec<(String, FilePart)> = Vec::new();
         let mut slot = |image: ImageInput| match image.0 {
             ImageKind::Text(t) => t,
             ImageKind::File(upload) => {
@@ -405,8 +405,8 @@ fn normalize_aspect_ratio(v: AspectRatio) -> AspectRatio {
 }
 
 /// Cuts each `"placeholder"` out of `json` and puts the file there as a base64 data URL.
-fn splice_files(json: &[u8], files: &[(String, Upload)]) -> Result<Vec<Segment>> {
-    let mut found: Vec<(usize, usize, &Upload)> = Vec::with_capacity(files.len());
+fn splice_files(json: &[u8], files: &[(String, FilePart)]) -> Result<Vec<Segment>> {
+    let mut found: Vec<(usize, usize, &FilePart)> = Vec::with_capacity(files.len());
     for (placeholder, upload) in files {
         let quoted = format!("\"{placeholder}\"");
         let at = json
@@ -424,7 +424,7 @@ fn splice_files(json: &[u8], files: &[(String, Upload)]) -> Result<Vec<Segment>>
         head.extend_from_slice(format!("\"data:{mime};base64,").as_bytes());
         segments.push(Segment::literal(head));
         segments.push(Segment::File {
-            source: upload.file_source(IMAGINE_CREATE.id, "image")?,
+            source: upload.source().clone(),
             encoding: Encoding::Base64,
             label: upload.label(),
         });

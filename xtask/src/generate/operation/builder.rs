@@ -219,7 +219,7 @@ fn body_code(parts: &OpParts, c: &mut BuilderCode) {
             writeln!(c.fields, "    parts: Vec<(String, crate::request::Part)>,").ok();
             c.init.push("parts: Vec::new()".into());
             c.setters.push_str("    /// Adds a text field to the form.\n    pub fn text(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {\n        self.parts.push((name.into(), crate::request::Part::Text(value.into())));\n        self\n    }\n\n");
-            c.setters.push_str("    /// Adds a file field to the form (streamed from disk or memory).\n    pub fn file(mut self, name: impl Into<String>, file: crate::request::FilePart) -> Self {\n        self.parts.push((name.into(), crate::request::Part::File(file)));\n        self\n    }\n\n");
+            c.setters.push_str("    /// Adds a file field to the form (streamed from disk, memory or a reader).\n    pub fn file(mut self, name: impl Into<String>, file: impl Into<crate::request::FilePart>) -> Self {\n        self.parts.push((name.into(), crate::request::Part::File(file.into())));\n        self\n    }\n\n");
             c.into.push_str("        req.multipart(self.parts);\n");
         }
     }

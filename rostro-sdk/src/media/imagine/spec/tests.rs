@@ -54,7 +54,7 @@ fn each_type_checks_what_it_needs() {
 
 #[test]
 fn files_are_spliced_as_data_urls() {
-    let files = vec![("ph0".to_owned(), Upload::bytes("a.png", &b"abc"[..]))];
+    let files = vec![("ph0".to_owned(), FilePart::from_bytes("a.png", &b"abc"[..]))];
     let segments = splice_files(br#"{"a":1,"init_image":"ph0","z":2}"#, &files).unwrap();
     let Segment::Literal(head) = &segments[0] else {
         panic!()
