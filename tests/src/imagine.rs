@@ -4,12 +4,15 @@
 use http::HeaderMap;
 use serde_json::{Value, json};
 
-use crate::catalog::{decode_cursor, encode_cursor};
 use crate::media::MediaKind;
 use crate::records::{GenerationRecord, UploadRecord};
 use crate::reply::Reply;
 use crate::state::{Shared, lock};
 use crate::util::mix64;
+
+mod history;
+
+pub(crate) use history::history;
 
 /// Every `GenerationType` value.
 pub const GENERATION_TYPES: [&str; 9] = [
@@ -64,23 +67,10 @@ fn cost_for(kind: MediaKind) -> f64 {
     }
 }
 
-/// Creates a job. `fixed_type` is the per-type endpoint's type, `None` for
-/// `/imagine` (type from the body).
-pub(crate) fn create(
-    shared: &Shared,
-    route: &str,
-    fixed_type: Option<&'static str>,
-    body: &Value,
-    headers: &HeaderMap,
-) -> Result<GenerationRecord, Reply> {
-    if !body.is_object() {
-        return Err(Reply::validation(
-            &["body"],
-            "Input should be a valid dictionary or object",
-            "model_attributes_type",
-        ));
-    }
-    let generation_type: String = match fixed_type {
+/// The job's type: the per-type endpoint's (its image-input variant when the body has
+/// an input image), else the body's `generation_type`, else inferred from the body.
+fn generation_type(fixed_type: Option<&'static str>, body: &Value) -> Result<String, Reply> {
+    Ok(match fixed_type {
         Some("text_to_video") if has(body, "init_image") => "image_to_video".into(),
         Some("text_to_3d") if has(body, "init_images") || has(body, "init_image") => {
             "image_to_3d".into()
@@ -100,8 +90,12 @@ pub(crate) fn create(
                 ));
             }
         },
-    };
-    let prompt = ["prompt", "transcript", "lyrics"]
+    })
+}
+
+/// The first non-empty of `prompt`, `transcript` and `lyrics` (else empty).
+fn prompt_of(body: &Value) -> String {
+    ["prompt", "transcript", "lyrics"]
         .iter()
         .find_map(|k| {
             body.get(*k)
@@ -109,17 +103,15 @@ pub(crate) fn create(
                 .filter(|s| !s.is_empty())
         })
         .unwrap_or("")
-        .to_string();
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let checks_needed = match header("x-mock-checks") {
-        Some(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| Reply::user_error(400, "Header `x-mock-checks` must be a number."))?,
-        None => shared.config.imagine_checks,
-    };
+        .to_string()
+}
+
+/// Why the job will fail, if it will: the `x-mock-fail` header, else a prompt that
+/// says "fail" (with the rejection reason it names, else `unknown`), else the
+/// configured failure.
+fn failure_of(shared: &Shared, header: Option<&str>, prompt: &str) -> Option<String> {
     let lower = prompt.to_lowercase();
-    let failure = if let Some(reason) = header("x-mock-fail") {
+    if let Some(reason) = header {
         Some(reason.trim().to_string())
     } else if lower.contains("fail") {
         Some(
@@ -131,7 +123,36 @@ pub(crate) fn create(
         )
     } else {
         shared.config.generation_failure.clone()
+    }
+}
+
+/// Creates a job. `fixed_type` is the per-type endpoint's type, `None` for
+/// `/imagine` (type from the body).
+pub(crate) fn create(
+    shared: &Shared,
+    route: &str,
+    fixed_type: Option<&'static str>,
+    body: &Value,
+    headers: &HeaderMap,
+) -> Result<GenerationRecord, Reply> {
+    if !body.is_object() {
+        return Err(Reply::validation(
+            &["body"],
+            "Input should be a valid dictionary or object",
+            "model_attributes_type",
+        ));
+    }
+    let generation_type = generation_type(fixed_type, body)?;
+    let prompt = prompt_of(body);
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let checks_needed = match header("x-mock-checks") {
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Reply::user_error(400, "Header `x-mock-checks` must be a number."))?,
+        None => shared.config.imagine_checks,
     };
+    let failure = failure_of(shared, header("x-mock-fail"), &prompt);
     let kind = MediaKind::for_generation_type(&generation_type);
     let dim = |k: &str, default: u32| {
         body.get(k)
@@ -317,114 +338,6 @@ pub(crate) fn upload_item(u: &UploadRecord) -> Value {
         "error": null,
         "note": null,
     })
-}
-
-/// `POST /imagine/history`.
-pub(crate) fn history(shared: &Shared, body: &Value) -> Reply {
-    let first = match body.get("first") {
-        None | Some(Value::Null) => 10,
-        Some(v) => match v.as_u64() {
-            Some(n) if n >= 1 => n.min(500) as usize,
-            _ => {
-                return Reply::validation(
-                    &["body", "first"],
-                    "Input should be a positive integer",
-                    "int_parsing",
-                );
-            }
-        },
-    };
-    let strings = |key: &str| -> Option<Vec<String>> {
-        body.get(key).and_then(Value::as_array).map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-    };
-    let gen_uuids = strings("generation_uuids");
-    let uuids = strings("uuids");
-    let media_types = strings("media_types");
-    let generated_only = body
-        .get("generated_only")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let asc = body.get("asc").and_then(Value::as_bool).unwrap_or(false);
-    let order_by = body
-        .get("order_by")
-        .and_then(Value::as_str)
-        .unwrap_or("created_at");
-    let offset = match body
-        .get("cursor")
-        .and_then(Value::as_str)
-        .filter(|c| !c.is_empty())
-    {
-        Some(c) => match decode_cursor(c) {
-            Some(o) => o,
-            // 400 is not declared for this operation; 422 is.
-            None => {
-                return Reply::validation(
-                    &["body", "cursor"],
-                    "Invalid pagination cursor.",
-                    "value_error",
-                );
-            }
-        },
-        None => 0,
-    };
-
-    // (seq, uuid, item)
-    let mut items: Vec<(u64, String, Value)> = Vec::new();
-    for g in lock(&shared.generations).iter().filter(|g| !g.deleted) {
-        if gen_uuids
-            .as_ref()
-            .is_some_and(|l| !l.contains(&g.generation_uuid))
-        {
-            continue;
-        }
-        if uuids.as_ref().is_some_and(|l| !l.contains(&g.media_uuid)) {
-            continue;
-        }
-        if media_types
-            .as_ref()
-            .is_some_and(|l| !l.contains(&g.generation_type))
-        {
-            continue;
-        }
-        items.push((g.seq, g.media_uuid.clone(), imagined_item(shared, g, false)));
-    }
-    if !generated_only && gen_uuids.is_none() && media_types.is_none() {
-        for u in lock(&shared.uploads)
-            .iter()
-            .filter(|u| u.in_gallery && !u.deleted)
-        {
-            if uuids.as_ref().is_some_and(|l| !l.contains(&u.uuid)) {
-                continue;
-            }
-            items.push((u.seq, u.uuid.clone(), upload_item(u)));
-        }
-    }
-    if order_by == "uuid" {
-        items.sort_by(|a, b| a.1.cmp(&b.1));
-    } else {
-        items.sort_by_key(|i| i.0);
-    }
-    if !asc {
-        items.reverse();
-    }
-    let total = items.len();
-    let page: Vec<Value> = items
-        .into_iter()
-        .skip(offset)
-        .take(first)
-        .map(|i| i.2)
-        .collect();
-    let next = offset + page.len();
-    Reply::ok(json!({
-        "items": page,
-        "previous_cursor": if offset > 0 { Value::from(encode_cursor(offset.saturating_sub(first))) } else { Value::Null },
-        "cursor": if next < total { Value::from(encode_cursor(next)) } else { Value::Null },
-    }))
 }
 
 /// `POST /imagine/history/delete`.

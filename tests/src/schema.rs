@@ -139,6 +139,33 @@ fn check(
     {
         errors.push(format!("{path}: expected constant {c}"));
     }
+    check_alternatives(value, obj, root, path, depth, errors);
+    if let Value::Object(map) = value {
+        check_properties(map, obj, root, path, depth, errors);
+    }
+    if let (Value::Array(items), Some(item_schema)) = (value, obj.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            check(
+                item,
+                item_schema,
+                root,
+                &format!("{path}[{i}]"),
+                depth + 1,
+                errors,
+            );
+        }
+    }
+}
+
+/// `anyOf`/`oneOf` (one alternative must match) and `allOf` (each part must).
+fn check_alternatives(
+    value: &Value,
+    obj: &Map<String, Value>,
+    root: &Value,
+    path: &str,
+    depth: usize,
+    errors: &mut Vec<String>,
+) {
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(alts)) = obj.get(key) {
             let any = alts.iter().any(|alt| {
@@ -159,41 +186,39 @@ fn check(
             check(value, sub, root, path, depth + 1, errors);
         }
     }
-    if let Value::Object(map) = value {
-        let props = obj.get("properties").and_then(Value::as_object);
-        if let Some(Value::Array(required)) = obj.get("required") {
-            for name in required.iter().filter_map(Value::as_str) {
-                if !map.contains_key(name) {
-                    errors.push(format!("{path}: missing required property `{name}`"));
-                }
-            }
-        }
-        for (k, v) in map {
-            let child = format!("{path}.{k}");
-            match props.and_then(|p| p.get(k)) {
-                Some(ps) => check(v, ps, root, &child, depth + 1, errors),
-                None => match obj.get("additionalProperties") {
-                    Some(Value::Bool(false)) => {
-                        errors.push(format!("{path}: unexpected property `{k}`"));
-                    }
-                    Some(extra @ Value::Object(_)) => {
-                        check(v, extra, root, &child, depth + 1, errors);
-                    }
-                    _ => {}
-                },
+}
+
+/// An object's `required` names, then each member against its property schema (or
+/// `additionalProperties`).
+fn check_properties(
+    map: &Map<String, Value>,
+    obj: &Map<String, Value>,
+    root: &Value,
+    path: &str,
+    depth: usize,
+    errors: &mut Vec<String>,
+) {
+    let props = obj.get("properties").and_then(Value::as_object);
+    if let Some(Value::Array(required)) = obj.get("required") {
+        for name in required.iter().filter_map(Value::as_str) {
+            if !map.contains_key(name) {
+                errors.push(format!("{path}: missing required property `{name}`"));
             }
         }
     }
-    if let (Value::Array(items), Some(item_schema)) = (value, obj.get("items")) {
-        for (i, item) in items.iter().enumerate() {
-            check(
-                item,
-                item_schema,
-                root,
-                &format!("{path}[{i}]"),
-                depth + 1,
-                errors,
-            );
+    for (k, v) in map {
+        let child = format!("{path}.{k}");
+        match props.and_then(|p| p.get(k)) {
+            Some(ps) => check(v, ps, root, &child, depth + 1, errors),
+            None => match obj.get("additionalProperties") {
+                Some(Value::Bool(false)) => {
+                    errors.push(format!("{path}: unexpected property `{k}`"));
+                }
+                Some(extra @ Value::Object(_)) => {
+                    check(v, extra, root, &child, depth + 1, errors);
+                }
+                _ => {}
+            },
         }
     }
 }
@@ -247,16 +272,26 @@ fn synth(schema: &Value, root: &Value, depth: usize) -> Value {
         }
     }
     if let Some(Value::Array(all)) = obj.get("allOf") {
-        let mut merged = Map::new();
-        for sub in all {
-            match synth(sub, root, depth + 1) {
-                Value::Object(m) => merged.extend(m),
-                other if all.len() == 1 => return other,
-                _ => {}
-            }
-        }
-        return Value::Object(merged);
+        return synth_all_of(all, root, depth);
     }
+    synth_zero(obj, root, depth)
+}
+
+/// The parts' objects merged (a single non-object part is the value itself).
+fn synth_all_of(all: &[Value], root: &Value, depth: usize) -> Value {
+    let mut merged = Map::new();
+    for sub in all {
+        match synth(sub, root, depth + 1) {
+            Value::Object(m) => merged.extend(m),
+            other if all.len() == 1 => return other,
+            _ => {}
+        }
+    }
+    Value::Object(merged)
+}
+
+/// The zero value of the schema's type (declared, else implied by its keywords).
+fn synth_zero(obj: &Map<String, Value>, root: &Value, depth: usize) -> Value {
     let ty = match obj.get("type") {
         Some(Value::String(t)) => t.as_str(),
         Some(Value::Array(ts)) => ts

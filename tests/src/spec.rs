@@ -241,23 +241,10 @@ fn parse_params(list: Option<&Value>, doc: &Value, out: &mut Vec<Parameter>) {
     }
 }
 
-fn parse_op(
-    doc: &Value,
-    method: &str,
-    path: &str,
-    op: &Value,
-    shared_params: Option<&Value>,
-    global_security: Option<&Value>,
-) -> Operation {
-    let mut parameters = Vec::new();
-    parse_params(shared_params, doc, &mut parameters);
-    parse_params(op.get("parameters"), doc, &mut parameters);
-    let auth = match op.get("security").or(global_security) {
-        Some(list) => AuthRequirement::from_security(list),
-        None => AuthRequirement::None,
-    };
-    let request_body = op
-        .get("requestBody")
+/// The media types of an operation's request body with their schemas (`{}` when a
+/// media type declares none).
+fn request_body(op: &Value, doc: &Value) -> Vec<(String, Value)> {
+    op.get("requestBody")
         .map(|rb| schema::deref(rb, doc))
         .and_then(|rb| rb.get("content"))
         .and_then(Value::as_object)
@@ -275,37 +262,73 @@ fn parse_op(
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    let mut response_schemas = BTreeMap::new();
-    let mut examples = BTreeMap::new();
-    let mut statuses = Vec::new();
-    if let Some(responses) = op.get("responses").and_then(Value::as_object) {
-        for (status, resp) in responses {
-            let Ok(code) = status.parse::<u16>() else {
-                continue;
-            };
-            statuses.push(code);
-            let resp = schema::deref(resp, doc);
-            let Some(media) = resp.get("content").and_then(|c| c.get("application/json")) else {
-                continue;
-            };
-            if let Some(s) = media.get("schema") {
-                response_schemas.insert(code, s.clone());
-            }
-            let example = media.get("example").cloned().or_else(|| {
-                media
-                    .get("examples")
-                    .and_then(Value::as_object)
-                    .and_then(|m| m.values().next())
-                    .and_then(|e| e.get("value"))
-                    .cloned()
-            });
-            if let Some(e) = example {
-                examples.insert(code, e);
-            }
+        .unwrap_or_default()
+}
+
+/// What an operation's `responses` declare: every numeric status, and the JSON schema
+/// and example of those that have them.
+#[derive(Default)]
+struct Responses {
+    statuses: Vec<u16>,
+    schemas: BTreeMap<u16, Value>,
+    examples: BTreeMap<u16, Value>,
+}
+
+/// A JSON media type's `example`, else the value of its first `examples` entry.
+fn media_example(media: &Value) -> Option<Value> {
+    media.get("example").cloned().or_else(|| {
+        media
+            .get("examples")
+            .and_then(Value::as_object)
+            .and_then(|m| m.values().next())
+            .and_then(|e| e.get("value"))
+            .cloned()
+    })
+}
+
+fn parse_responses(op: &Value, doc: &Value) -> Responses {
+    let mut out = Responses::default();
+    let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+        return out;
+    };
+    for (status, resp) in responses {
+        let Ok(code) = status.parse::<u16>() else {
+            continue;
+        };
+        out.statuses.push(code);
+        let resp = schema::deref(resp, doc);
+        let Some(media) = resp.get("content").and_then(|c| c.get("application/json")) else {
+            continue;
+        };
+        if let Some(s) = media.get("schema") {
+            out.schemas.insert(code, s.clone());
+        }
+        if let Some(e) = media_example(media) {
+            out.examples.insert(code, e);
         }
     }
-    let success_status = statuses
+    out
+}
+
+fn parse_op(
+    doc: &Value,
+    method: &str,
+    path: &str,
+    op: &Value,
+    shared_params: Option<&Value>,
+    global_security: Option<&Value>,
+) -> Operation {
+    let mut parameters = Vec::new();
+    parse_params(shared_params, doc, &mut parameters);
+    parse_params(op.get("parameters"), doc, &mut parameters);
+    let auth = match op.get("security").or(global_security) {
+        Some(list) => AuthRequirement::from_security(list),
+        None => AuthRequirement::None,
+    };
+    let request_body = request_body(op, doc);
+    let mut responses = parse_responses(op, doc);
+    let success_status = responses
+        .statuses
         .iter()
         .copied()
         .filter(|s| (200..300).contains(s))
@@ -332,8 +355,8 @@ fn parse_op(
         parameters,
         request_body,
         success_status,
-        response_schemas,
-        success_example: examples.remove(&success_status),
+        success_example: responses.examples.remove(&success_status),
+        response_schemas: responses.schemas,
     }
 }
 

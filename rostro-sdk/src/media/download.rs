@@ -5,6 +5,8 @@
 //! interrupted or cancelled download removes its temporary file and leaves nothing under the
 //! final name. Media URLs are absolute and often on another host (a CDN): they are fetched
 //! directly, with the API key only when the URL is on the API's own origin.
+//! [`Download::stream`] hands the primary file's bytes over as they arrive instead (e.g. for
+//! stdout), through the same send path.
 //!
 //! ```no_run
 //! use rostro_sdk::Client;
@@ -28,6 +30,7 @@
 //! ```
 
 mod names;
+mod stream;
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
@@ -46,6 +49,7 @@ use crate::retry::RetryBudget;
 use crate::transport::{ForeignRequest, body_error};
 use crate::{Client, Error, Result};
 use names::{file_name_for, is_dir_target, sanitize, url_file_name};
+pub use stream::MediaStream;
 
 /// The operation name downloads report in errors.
 pub const DOWNLOAD_OPERATION: &str = "download_media";
@@ -500,20 +504,6 @@ fn media_request(client: &Client, url: reqwest::Url, budget: &RetryBudget) -> Fo
         body: None,
         stream: None,
         max_retries: Some(budget.remaining()),
-    }
-}
-
-impl Client {
-    /// Opens a media URL (absolute, or relative to the API base) for streaming, e.g. to
-    /// stdout: connect and headers go through the client's send path (retries, Retry-After,
-    /// per-attempt timeout, tracing); the caller reads the body, bounding each read with
-    /// [`Client::timeout`]. A non-2xx status is [`Error::Api`].
-    pub async fn open_media(&self, url: &str) -> Result<reqwest::Response> {
-        let url = resolve_url(self, url)?;
-        let budget = RetryBudget::new(self.max_retries());
-        self.execute_foreign_raw(media_request(self, url, &budget))
-            .await
-            .0
     }
 }
 

@@ -55,7 +55,7 @@ use std::time::Duration;
 
 #[cfg(feature = "engine")]
 pub use chunked::{ChunkedUpload, ChunkedUploadResult, PauseSignal, UploadState};
-pub use download::{Download, DownloadedFile, DownloadedMedia};
+pub use download::{Download, DownloadedFile, DownloadedMedia, MediaStream};
 pub use imagine::{
     CompletedGeneration, Generation, GenerationSpec, GenerationState, GenerationStatus, ImageInput,
     PollEndpoint, TimedOperation, WaitProgress,

@@ -22,17 +22,14 @@ use tokio::net::TcpListener;
 
 use crate::chat::sse_stream;
 use crate::faults::Fault;
-use crate::handlers::api_key;
 use crate::ratelimit::RateHeaders;
 use crate::records::ReceivedRequest;
 use crate::reply::Reply;
-use crate::router::{Handler, Resolution};
 use crate::state::{Shared, lock};
-use crate::util::{mix64, unix_now};
+use crate::util::unix_now;
 
+mod handle;
 mod steps;
-
-use steps::{auth_denial, chat_stream, read_bounded, streaming_upload};
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub(crate) type Body = BoxBody<Bytes, BoxError>;
@@ -293,146 +290,6 @@ impl Front {
             }
         }
         resp
-    }
-
-    async fn handle(&self, req: Request<Incoming>) -> Result<Response<Body>, Abort> {
-        let shared = &self.shared;
-        let (parts, body) = req.into_parts();
-        let method = parts.method.as_str().to_ascii_uppercase();
-        let path = parts.uri.path().to_string();
-        let seq = shared.next_request_seq();
-        let request_id = format!("req_{:016x}", mix64(shared.config.seed ^ (seq << 1)));
-        if path.starts_with(crate::control::CONTROL_PREFIX)
-            && !path.starts_with(&format!("{}/", crate::router::PART_PREFIX))
-        {
-            let bytes = body.collect().await.map_err(abort)?.to_bytes();
-            let mut resp = reply_response(crate::control::handle(shared, &method, &path, &bytes));
-            if let Ok(v) = HeaderValue::from_str(&request_id) {
-                resp.headers_mut().insert("x-request-id", v);
-            }
-            return Ok(resp);
-        }
-        // Routstr mode serves its own routes (crate::routstr), not the document's.
-        let resolution = match shared.routstr {
-            Some(_) => Resolution::NotFound,
-            None => shared.router.resolve(&method, &path),
-        };
-        let (route_idx, params) = match &resolution {
-            Resolution::Found { route, params } => (Some(*route), params.clone()),
-            _ => (None, Vec::new()),
-        };
-        let route = route_idx.map(|i| &shared.router.routes[i]);
-        let route_key = match shared.routstr {
-            Some(_) => crate::routstr::route_key(&method, &path),
-            None => route.map(|r| r.key()),
-        };
-        let fault_template = route_key
-            .as_deref()
-            .and_then(|k| k.split_once(' '))
-            .map(|(_, t)| t.to_string());
-        *lock(&shared.attempts)
-            .entry(
-                route_key
-                    .clone()
-                    .unwrap_or_else(|| format!("{method} {path}")),
-            )
-            .or_default() += 1;
-        let mut ctx = Ctx {
-            request_id,
-            method: method.clone(),
-            path: path.clone(),
-            query: parts.uri.query().map(str::to_string),
-            route: route_key.clone(),
-            headers: parts.headers.clone(),
-            api_key: api_key(&parts.headers),
-            fault: None,
-            rate: None,
-        };
-
-        // Storage URLs (part PUTs) are not the API: not limited.
-        let storage = route.is_some_and(|r| r.handler == Handler::UploadPart);
-        if shared.routstr.is_none() && !storage {
-            match shared.limiter.admit() {
-                Ok(rate) => ctx.rate = Some(rate),
-                Err(reply) => {
-                    let n = drain(body).await;
-                    return Ok(self.finish(ctx, Bytes::new(), n, reply_response(*reply)));
-                }
-            }
-        }
-
-        if !shared.config.latency.is_zero() {
-            tokio::time::sleep(shared.config.latency).await;
-        }
-
-        let mut drop_mid_body = false;
-        if let Some(fault) = shared.take_fault(&method, &path, fault_template.as_deref()) {
-            ctx.fault = Some(fault.label());
-            match fault {
-                Fault::Delay(d) => tokio::time::sleep(d).await,
-                Fault::DropMidBody => drop_mid_body = true,
-                Fault::Drop => {
-                    self.record(ctx, Bytes::new(), 0, 0);
-                    return Err(abort("rostro-mock: injected connection drop"));
-                }
-                other => {
-                    let n = drain(body).await;
-                    let resp = reply_response(fault_reply(&other));
-                    return Ok(self.finish(ctx, Bytes::new(), n, resp));
-                }
-            }
-        }
-
-        if let Some(route) = route {
-            if let Some(msg) = auth_denial(shared, route, ctx.api_key.as_deref()) {
-                let n = drain(body).await;
-                let resp = reply_response(
-                    Reply::user_error(401, msg).header("www-authenticate", "Bearer"),
-                );
-                return Ok(self.finish(ctx, Bytes::new(), n, resp));
-            }
-
-            if route.handler.is_streaming_upload() {
-                let (received, resp) =
-                    streaming_upload(shared, route, &params, &parts, body, drop_mid_body).await;
-                return Ok(self.finish(ctx, Bytes::new(), received, resp));
-            }
-        }
-
-        // Buffer the body (bounded) for everything else.
-        let bytes = match read_bounded(body, shared.config.max_buffered_body).await? {
-            Ok(bytes) => bytes,
-            Err(n) => {
-                let resp = reply_response(Reply::user_error(413, "Request body too large."));
-                return Ok(self.finish(ctx, Bytes::new(), n, resp));
-            }
-        };
-        let len = bytes.len() as u64;
-
-        if let Some(node) = &shared.routstr {
-            let answer = crate::routstr::respond(
-                shared,
-                node,
-                crate::routstr::Incoming {
-                    method: &method,
-                    path: &path,
-                    query: parts.uri.query(),
-                    headers: &parts.headers,
-                    body: &bytes,
-                    request_id: &ctx.request_id,
-                },
-            );
-            let resp = self.routstr_response(answer).await;
-            return Ok(self.finish(ctx, bytes, len, resp));
-        }
-
-        if let Some(resp) = chat_stream(shared, route, &params, &parts.headers, &bytes) {
-            return Ok(self.finish(ctx, bytes, len, resp));
-        }
-
-        // Forward to wiremock.
-        let resp = self.forward(&parts, &bytes, drop_mid_body).await?;
-        Ok(self.finish(ctx, bytes, len, resp))
     }
 
     /// Sends the request on to the wiremock server behind the front, and its answer back

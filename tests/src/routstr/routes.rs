@@ -117,88 +117,129 @@ pub(crate) struct Incoming<'a> {
 
 /// Serves one request in Routstr mode.
 pub(crate) fn respond(shared: &Shared, node: &Node, req: Incoming<'_>) -> Answer {
-    let Incoming {
-        method,
-        path,
-        query,
-        headers,
-        body,
-        request_id,
-    } = req;
-    let path = normalize(path);
-    let envelope = envelope_of(headers);
-    let fail = |f: Box<Fail>| Answer::Reply((*f).reply(request_id, envelope));
-    let Some((_, template)) = match_route(method, &path) else {
+    let path = normalize(req.path);
+    let envelope = envelope_of(req.headers);
+    let Some((_, template)) = match_route(req.method, &path) else {
         return Answer::Reply(if known_path(&path) {
             Reply::json(405, &json!({"detail": "Method Not Allowed"}))
         } else {
             Reply::json(404, &json!({"detail": "Not Found"}))
         });
     };
-    let mut upstream_error = false;
-    if let Some(kind) = header(headers, "x-mock-routstr-error") {
-        match Fail::injected(kind) {
-            Some(f)
-                if f.kind == "upstream_error"
-                    && matches!(
-                        template.as_str(),
-                        "/v1/chat/completions" | "/v1/completions"
-                    ) =>
-            {
-                upstream_error = true;
-            }
-            Some(f) => return fail(f),
-            None => {
-                return Answer::Reply(Reply::json(
-                    400,
-                    &json!({"detail": format!("x-mock-routstr-error: unknown kind `{kind}`")}),
-                ));
-            }
-        }
-    }
-    let mut json_body = match parse_json_body(body) {
+    let upstream_error = match injected_error(req.headers, &template, req.request_id, envelope) {
+        Ok(upstream_error) => upstream_error,
+        Err(answer) => return answer,
+    };
+    let json_body = match request_json(req.method, req.query, req.body) {
         Ok(v) => v,
         Err(e) => return Answer::Reply(e),
     };
+    if let Some(reply) = node_info(shared, node, &template, &path) {
+        return Answer::Reply(reply);
+    }
+    let routed = Routed {
+        path: &path,
+        template: &template,
+        body: &json_body,
+        upstream_error,
+    };
+    match dispatch(shared, node, &req, routed) {
+        Ok(a) => a,
+        Err(f) => Answer::Reply((*f).reply(req.request_id, envelope)),
+    }
+}
+
+/// Whether a template is one of the chat routes.
+fn is_chat(template: &str) -> bool {
+    matches!(template, "/v1/chat/completions" | "/v1/completions")
+}
+
+/// The failure a request injects with `x-mock-routstr-error`: `Ok(true)` for an
+/// upstream error on a chat route (the chat handler plays it), `Ok(false)` for none,
+/// `Err` with the answer for any other kind (an unknown kind is a 400).
+fn injected_error(
+    headers: &HeaderMap,
+    template: &str,
+    request_id: &str,
+    envelope: Option<Envelope>,
+) -> Result<bool, Answer> {
+    let Some(kind) = header(headers, "x-mock-routstr-error") else {
+        return Ok(false);
+    };
+    match Fail::injected(kind) {
+        Some(f) if f.kind == "upstream_error" && is_chat(template) => Ok(true),
+        Some(f) => Err(Answer::Reply((*f).reply(request_id, envelope))),
+        None => Err(Answer::Reply(Reply::json(
+            400,
+            &json!({"detail": format!("x-mock-routstr-error: unknown kind `{kind}`")}),
+        ))),
+    }
+}
+
+/// The request's JSON body; a GET's query parameters join it
+/// (`GET /v1/balance/create?initial_balance_token=...`).
+fn request_json(method: &str, query: Option<&str>, body: &[u8]) -> Result<Value, Reply> {
+    let mut json_body = parse_json_body(body)?;
     if method == "GET" {
-        // `GET /v1/balance/create?initial_balance_token=...`
         for (k, v) in parse_query(query) {
             if let Some(obj) = json_body.as_object_mut() {
                 obj.insert(k, Value::String(v));
             }
         }
     }
-    if let Some(reply) = node_info(shared, node, &template, &path) {
-        return Answer::Reply(reply);
-    }
-    let result = match template.as_str() {
-        "/v1/chat/completions" | "/v1/completions" => chat(
-            shared,
-            node,
-            if template == "/v1/completions" {
+    Ok(json_body)
+}
+
+/// A request matched to a route: its normalized path, template and JSON body, and
+/// whether it carries an injected upstream error.
+struct Routed<'a> {
+    path: &'a str,
+    template: &'a str,
+    body: &'a Value,
+    upstream_error: bool,
+}
+
+/// Runs the route's handler: chat, Lightning or the balance API.
+fn dispatch(
+    shared: &Shared,
+    node: &Node,
+    req: &Incoming<'_>,
+    routed: Routed<'_>,
+) -> Result<Answer, Box<Fail>> {
+    let Routed {
+        path,
+        template,
+        body,
+        upstream_error,
+    } = routed;
+    let (method, headers, request_id) = (req.method, req.headers, req.request_id);
+    match template {
+        "/v1/chat/completions" | "/v1/completions" => {
+            let kind = if template == "/v1/completions" {
                 ChatKind::Completion
             } else {
                 ChatKind::Chat
-            },
-            headers,
-            &json_body,
-            request_id,
-            upstream_error,
-        ),
+            };
+            chat(
+                shared,
+                node,
+                kind,
+                headers,
+                body,
+                request_id,
+                upstream_error,
+            )
+        }
         t if t.contains("/lightning/invoice") => {
-            lightning(node, method, &path, headers, &json_body, request_id)
+            lightning(node, method, path, headers, body, request_id)
         }
         t => {
             let action = PREFIXES
                 .iter()
                 .find_map(|p| t.strip_prefix(p))
                 .unwrap_or_default();
-            balance(node, method, action, headers, &json_body, request_id)
+            balance(node, method, action, headers, body, request_id)
         }
-    };
-    match result {
-        Ok(a) => a,
-        Err(f) => fail(f),
     }
 }
 

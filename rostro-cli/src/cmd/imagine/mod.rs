@@ -231,7 +231,7 @@ fn generate(ctx: &Ctx, label: &str, start: Start, opts: StartOpts) -> CliResult 
         }
         let done = wait_for(ctx, generation, &wait, &spinner, label, timed).await;
         spinner.finish_and_clear();
-        finish(ctx, &s, done?, &wait, label, started).await
+        finish(ctx, done?, &wait, label, started).await
     })
 }
 

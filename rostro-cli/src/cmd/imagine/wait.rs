@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use futures::StreamExt as _;
 use indicatif::ProgressBar;
 use rostro_sdk::media::{
     CompletedGeneration, Generation, GenerationState, MediaError, WaitProgress,
@@ -15,7 +16,7 @@ use rostro_sdk::media::{
 use serde_json::{Value, json};
 
 use super::WaitOpts;
-use crate::ctx::{Ctx, Session, ctrl_c};
+use crate::ctx::{Ctx, ctrl_c};
 use crate::exit::{CliError, CliResult};
 use crate::output::style;
 use crate::util;
@@ -46,7 +47,7 @@ pub(super) fn resume(ctx: &Ctx, a: WaitArgs) -> CliResult {
         };
         let done = wait_for(ctx, generation, &a.wait, &spinner, "generation", a.timed).await;
         spinner.finish_and_clear();
-        finish(ctx, &s, done?, &a.wait, "generation", started).await
+        finish(ctx, done?, &a.wait, "generation", started).await
     })
 }
 
@@ -129,7 +130,6 @@ pub(super) async fn wait_for(
 /// or a success line and the paths (or the URLs, without `--out`).
 pub(super) async fn finish(
     ctx: &Ctx,
-    s: &Session,
     done: CompletedGeneration,
     w: &WaitOpts,
     label: &str,
@@ -145,7 +145,7 @@ pub(super) async fn finish(
             )));
         }
         if out == "-" {
-            return download_to_stdout(ctx, s, &urls[0].1).await;
+            return download_to_stdout(ctx, &done).await;
         }
         files = download(ctx, &done, out, w.force).await?;
     }
@@ -228,26 +228,26 @@ async fn download(
     Ok(files)
 }
 
-/// `--out -`: the primary media to stdout.
-async fn download_to_stdout(ctx: &Ctx, s: &Session, url: &str) -> CliResult {
-    // The SDK's media send path: retries, Retry-After, connect/headers timeout, and no API
-    // key for a CDN. Each body read is bounded by the same timeout, so a stall is exit 7.
-    let mut resp = s.client.open_media(url).await?;
-    let limit = s.client.timeout();
-    loop {
-        let chunk = match tokio::time::timeout(limit, resp.chunk()).await {
-            Err(_) => {
+/// `--out -`: the primary media to stdout, exactly as served.
+async fn download_to_stdout(ctx: &Ctx, done: &CompletedGeneration) -> CliResult {
+    // The SDK's media stream: the send path's retries, Retry-After and timeout, no API key
+    // for a CDN, a body that fails before its first byte fetched again. Each read is bounded
+    // by the client's timeout, so a stall is exit 7.
+    let mut media = done.download("-").stream().await?;
+    while let Some(chunk) = media.next().await {
+        match chunk {
+            Ok(chunk) => ctx.out.bytes(&chunk)?,
+            Err(rostro_sdk::Error::Timeout { timeout, .. }) => {
                 return Err(CliError::Timeout(format!(
-                    "download {url}: no data for {}s",
-                    limit.as_secs_f64()
+                    "download {}: no data for {}s",
+                    media.url(),
+                    timeout.as_secs_f64()
                 )));
             }
-            Ok(Err(e)) => return Err(CliError::msg(format!("download {url}: {e}"))),
-            Ok(Ok(None)) => return Ok(()),
-            Ok(Ok(Some(chunk))) => chunk,
-        };
-        ctx.out.bytes(&chunk)?;
+            Err(e) => return Err(CliError::msg(format!("download {}: {e}", media.url()))),
+        }
     }
+    Ok(())
 }
 
 /// File extensions for the media types the service sends.
