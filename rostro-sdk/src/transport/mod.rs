@@ -56,6 +56,24 @@ impl Client {
         Ok(Response::new(value, meta))
     }
 
+    /// [`execute`](Self::execute) for callers that keep only the value (the builders'
+    /// `send`): the [`ResponseMeta`] is made only for a body that does not decode, whose
+    /// error carries it, instead of for every answer.
+    pub(crate) async fn execute_value<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let op = req.op;
+        let Sent::Buffered {
+            status,
+            headers,
+            body,
+            attempts,
+        } = self.send(req, true).await?
+        else {
+            unreachable!("buffered send returns a buffered response")
+        };
+        decode::<T>(op.id, &body, self.secret())
+            .map_err(|e| e.with_response(&ResponseMeta::new(status, headers, attempts)))
+    }
+
     /// Sends `req` through the same retry path and returns the response as soon as a 2xx
     /// status and headers arrived, for SSE streams and downloads. Retries happen only before
     /// that point; the per-attempt timeout covers only the wait for the headers. A non-2xx
