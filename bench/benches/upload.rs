@@ -1,6 +1,10 @@
 //! Upload benchmark: a large file (1 GiB by default) sent through a multipart endpoint and
 //! through the gallery's base64 JSON endpoint to a sink in a separate process
-//! (`src/bin/upload_sink.rs`, which decodes, hashes and discards what arrives).
+//! (`src/bin/upload_sink.rs`, which decodes, hashes and discards what arrives), and as a
+//! chunked upload (`engine_upload().upload_file()`: start, signed URLs, 8 MiB part `PUT`s four
+//! at a time, complete) to the reference mock in a separate process (`sse_server --mock`),
+//! which hashes the parts as they arrive. The chunked upload also runs with a file a quarter
+//! of the size, to show its peak RSS does not grow with the file.
 //!
 //! ```sh
 //! cargo bench -p rostro-bench --bench upload
@@ -8,9 +12,10 @@
 //! ```
 //!
 //! Each mode runs in its own child process (this binary with `--child`), so its peak RSS
-//! (`VmHWM`) is that of one upload; the benchmark fails if it exceeds 64 MiB or if the sink's
-//! SHA-256 of the file differs from the local one. Figures: wall time, file MB/s (and wire
-//! MB/s for base64, which sends 4/3 of the bytes), peak RSS.
+//! (`VmHWM`) is that of one upload; the benchmark fails if it exceeds 64 MiB, if the chunked
+//! upload's peak RSS at the full size is more than 8 MiB above the quarter size's, or if the
+//! server's SHA-256 of the file differs from the local one. Figures: wall time, file MB/s (and
+//! wire MB/s for base64, which sends 4/3 of the bytes), peak RSS.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +28,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 const RSS_LIMIT: u64 = 64 * 1024 * 1024;
+/// How much more the chunked upload of the full-size file may peak at than the quarter size.
+const RSS_GROWTH_LIMIT: u64 = 8 * 1024 * 1024;
 const MIB: u64 = 1024 * 1024;
 
 fn main() -> anyhow::Result<()> {
@@ -59,6 +66,13 @@ fn child(mode: &str, url: &str, file: &Path) -> anyhow::Result<()> {
                     .await?
             }
             "base64" => client.gallery().upload_file(1, file).send_as().await?,
+            "chunked" => {
+                let done = client.engine_upload().upload_file(file).send().await?;
+                // What the server hashed, not the SDK's own hash of the file.
+                let server = done.response;
+                json!({"size": server["size"], "sha256": server["sha256"],
+                       "parts": done.parts, "body_bytes": done.size})
+            }
             other => bail!("unknown mode {other}"),
         };
         anyhow::Ok((start.elapsed().as_secs_f64(), answer))
@@ -93,54 +107,97 @@ fn parent() -> anyhow::Result<()> {
     BufReader::new(sink.stdout.take().context("sink stdout")?).read_line(&mut first)?;
     let url = first.trim().to_owned();
     ensure!(url.starts_with("http://"), "the sink said {first:?}");
+    let (_mock, mock_url) =
+        rostro_bench::start_server(env!("CARGO_BIN_EXE_sse_server"), &["--mock"])?;
 
-    let exe = std::env::current_exe()?;
+    // The quarter-size file for the chunked upload's second size.
+    let small = dir.join("quarter.bin");
+    let small_size = (size / 4).max(MIB);
+    let small_sha = make_file(&small, small_size)?;
+
     let mut failures = Vec::new();
     println!(
-        "{:<10} {:>9} {:>12} {:>12} {:>10}",
-        "mode", "seconds", "file MB/s", "wire MB/s", "peak RSS"
+        "{:<10} {:>9} {:>9} {:>12} {:>12} {:>10}",
+        "mode", "MiB", "seconds", "file MB/s", "wire MB/s", "peak RSS"
     );
-    for mode in ["multipart", "base64"] {
-        let out = Command::new(&exe)
-            .args(["--child", mode, &url])
-            .arg(&file)
-            .stderr(Stdio::inherit())
-            .output()
-            .with_context(|| format!("running the {mode} child"))?;
-        ensure!(out.status.success(), "{mode}: child failed: {}", out.status);
-        let line = String::from_utf8_lossy(&out.stdout);
-        let report: Value = serde_json::from_str(line.trim())
-            .with_context(|| format!("{mode}: child printed {line:?}"))?;
-        let secs = report["secs"].as_f64().unwrap_or(f64::NAN);
-        let rss = report["rss"].as_u64().unwrap_or(0);
-        let answer = &report["answer"];
-        let wire = answer["body_bytes"].as_u64().unwrap_or(0);
-        println!(
-            "{:<10} {:>9.2} {:>12.0} {:>12.0} {:>7.1} MiB",
-            mode,
-            secs,
-            size as f64 / secs / 1e6,
-            wire as f64 / secs / 1e6,
-            rss as f64 / MIB as f64
-        );
-        if answer["size"].as_u64() != Some(size) || answer["sha256"].as_str() != Some(&sha) {
-            failures.push(format!("{mode}: the sink received {answer}"));
+    let runs = [
+        ("multipart", &url, &file, size, &sha),
+        ("base64", &url, &file, size, &sha),
+        ("chunked", &mock_url, &small, small_size, &small_sha),
+        ("chunked", &mock_url, &file, size, &sha),
+    ];
+    let mut chunked_rss = Vec::new();
+    for (mode, url, file, size, sha) in runs {
+        let rss = run_mode(mode, url, file, size, sha, &mut failures)?;
+        if mode == "chunked" {
+            chunked_rss.push(rss);
         }
-        if rss > RSS_LIMIT {
-            failures.push(format!(
-                "{mode}: peak RSS {:.1} MiB is above {} MiB",
-                rss as f64 / MIB as f64,
-                RSS_LIMIT / MIB
-            ));
-        }
+    }
+    if let [small_rss, big_rss] = chunked_rss[..]
+        && big_rss > small_rss + RSS_GROWTH_LIMIT
+    {
+        failures.push(format!(
+            "chunked: peak RSS grew from {:.1} MiB to {:.1} MiB with the file size",
+            small_rss as f64 / MIB as f64,
+            big_rss as f64 / MIB as f64
+        ));
     }
     drop(sink.stdin.take());
     let _ = sink.wait();
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
-    println!("ok: the sink's sha256 matched for both modes, peak RSS within 64 MiB");
+    println!(
+        "ok: the server's sha256 matched for every mode, peak RSS within 64 MiB, the chunked \
+         upload's flat in the file size"
+    );
     Ok(())
+}
+
+/// Runs one upload in a child process, prints its line and returns its peak RSS; a wrong
+/// hash or size at the server, or too much memory, is added to `failures`.
+fn run_mode(
+    mode: &str,
+    url: &str,
+    file: &Path,
+    size: u64,
+    sha: &str,
+    failures: &mut Vec<String>,
+) -> anyhow::Result<u64> {
+    let out = Command::new(std::env::current_exe()?)
+        .args(["--child", mode, url])
+        .arg(file)
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("running the {mode} child"))?;
+    ensure!(out.status.success(), "{mode}: child failed: {}", out.status);
+    let line = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(line.trim())
+        .with_context(|| format!("{mode}: child printed {line:?}"))?;
+    let secs = report["secs"].as_f64().unwrap_or(f64::NAN);
+    let rss = report["rss"].as_u64().unwrap_or(0);
+    let answer = &report["answer"];
+    let wire = answer["body_bytes"].as_u64().unwrap_or(0);
+    println!(
+        "{:<10} {:>9} {:>9.2} {:>12.0} {:>12.0} {:>7.1} MiB",
+        mode,
+        size / MIB,
+        secs,
+        size as f64 / secs / 1e6,
+        wire as f64 / secs / 1e6,
+        rss as f64 / MIB as f64
+    );
+    if answer["size"].as_u64() != Some(size) || answer["sha256"].as_str() != Some(sha) {
+        failures.push(format!("{mode}: the server received {answer}"));
+    }
+    if rss > RSS_LIMIT {
+        failures.push(format!(
+            "{mode}: peak RSS {:.1} MiB is above {} MiB",
+            rss as f64 / MIB as f64,
+            RSS_LIMIT / MIB
+        ));
+    }
+    Ok(rss)
 }
 
 /// Writes `size` bytes (a repeating non-zero pattern, so the hashes see real data) and

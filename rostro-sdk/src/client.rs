@@ -144,6 +144,10 @@ pub(crate) struct ClientInner {
     pub(crate) http: reqwest::Client,
     pub(crate) api_base: Box<str>,
     pub(crate) mimic_base: Box<str>,
+    /// `api_base` parsed once: a request copies it and sets only its path and query.
+    pub(crate) api_url: reqwest::Url,
+    /// `mimic_base` parsed once.
+    pub(crate) mimic_url: reqwest::Url,
     /// User-Agent, Accept, auth and user default headers, applied to every request.
     pub(crate) default_headers: HeaderMap,
     pub(crate) api_key: Option<ApiKey>,

@@ -94,7 +94,9 @@ macro_rules! operation_builder {
         impl $builder {
             /// Sends the request and decodes the answer.
             pub async fn send(self) -> $crate::Result<$output> {
-                Ok(self.send_with_response().await?.into_inner())
+                let client = self.client.clone();
+                let request = self.into_request()?;
+                client.execute_value(request).await
             }
 
             /// Sends the request; returns the decoded answer together with the response

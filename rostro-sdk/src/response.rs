@@ -17,7 +17,17 @@ use std::ops::Deref;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
+
+// Looked up by constant: a `&str` name is parsed and hashed anew on every lookup.
+const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const RATELIMIT_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+const REQUEST_ID_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("x-routstr-request-id"),
+    HeaderName::from_static("cf-ray"),
+];
 
 /// A decoded response value together with its [`ResponseMeta`].
 #[derive(Debug, Clone)]
@@ -113,7 +123,7 @@ pub struct RateLimit {
 impl RateLimit {
     /// Parses the `X-RateLimit-*` headers; `None` when none of them is present.
     pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let num = |name: &str| {
+        let num = |name: &HeaderName| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
@@ -122,9 +132,9 @@ impl RateLimit {
                 .map(|v| v as u64)
         };
         let rl = RateLimit {
-            limit: num("x-ratelimit-limit"),
-            remaining: num("x-ratelimit-remaining"),
-            reset: num("x-ratelimit-reset"),
+            limit: num(&RATELIMIT_LIMIT),
+            remaining: num(&RATELIMIT_REMAINING),
+            reset: num(&RATELIMIT_RESET),
         };
         (rl != RateLimit::default()).then_some(rl)
     }
@@ -166,8 +176,8 @@ pub fn reset_to_wait(value: f64, now: SystemTime) -> Duration {
 /// The request id of a response: `x-request-id`, else `x-routstr-request-id` (Routstr nodes),
 /// else `cf-ray` (Cloudflare, the only id when the edge answered itself).
 pub fn request_id_from_headers(headers: &HeaderMap) -> Option<String> {
-    ["x-request-id", "x-routstr-request-id", "cf-ray"]
-        .into_iter()
+    REQUEST_ID_HEADERS
+        .iter()
         .find_map(|name| headers.get(name)?.to_str().ok())
         .map(str::to_owned)
 }

@@ -252,10 +252,11 @@ impl ClientBuilder {
         if self.max_event_size == 0 {
             return Err(Error::config("max_event_size must be at least 1 byte"));
         }
-        let api_base = normalize_base(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        let mimic_base = match self.mimic_base_url.as_deref() {
+        let (api_base, api_url) =
+            normalize_base(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let (mimic_base, mimic_url) = match self.mimic_base_url.as_deref() {
             Some(url) => normalize_base(url)?,
-            None => api_base.clone(),
+            None => (api_base.clone(), api_url.clone()),
         };
 
         let headers = self.default_header_map()?;
@@ -274,6 +275,8 @@ impl ClientBuilder {
                 http,
                 api_base,
                 mimic_base,
+                api_url,
+                mimic_url,
                 default_headers: headers,
                 api_key: self.api_key,
                 auth_style: self.auth_style,
@@ -358,8 +361,9 @@ fn redirect_policy() -> reqwest::redirect::Policy {
     })
 }
 
-/// Validates an http(s) base URL and returns it without a trailing `/`.
-fn normalize_base(raw: &str) -> Result<Box<str>> {
+/// Validates an http(s) base URL and returns it without a trailing `/`, and parsed (requests
+/// then set only their path and query on a copy instead of parsing the whole URL again).
+fn normalize_base(raw: &str) -> Result<(Box<str>, reqwest::Url)> {
     let raw = raw.trim();
     let url = reqwest::Url::parse(raw)
         .map_err(|e| Error::config(format!("invalid base url `{raw}`: {e}")))?;
@@ -378,7 +382,10 @@ fn normalize_base(raw: &str) -> Result<Box<str>> {
             "invalid base url: credentials in the url are not supported, use an api key",
         ));
     }
-    Ok(url.as_str().trim_end_matches('/').into())
+    let trimmed: Box<str> = url.as_str().trim_end_matches('/').into();
+    let parsed = reqwest::Url::parse(&trimmed)
+        .map_err(|e| Error::config(format!("invalid base url `{raw}`: {e}")))?;
+    Ok((trimmed, parsed))
 }
 
 #[cfg(test)]
@@ -388,11 +395,11 @@ mod tests {
     #[test]
     fn base_urls_are_normalized() {
         assert_eq!(
-            &*normalize_base("https://host/chub/mymodel/").unwrap(),
+            &*normalize_base("https://host/chub/mymodel/").unwrap().0,
             "https://host/chub/mymodel"
         );
         assert_eq!(
-            &*normalize_base("https://api.rostro.dev").unwrap(),
+            &*normalize_base("https://api.rostro.dev").unwrap().0,
             "https://api.rostro.dev"
         );
         assert!(normalize_base("not a url").is_err());

@@ -9,7 +9,10 @@ use super::amount::{Msats, Price, Sats};
 use super::token::{CashuToken, de_key, de_keys, de_opt_key, ser_key, ser_keys, ser_opt_key};
 use crate::client::ApiKey;
 
+mod keep_extra;
 mod lightning;
+
+use keep_extra::deserialize_keeping_extra;
 
 pub use lightning::{Invoice, InvoicePurpose, InvoiceRequest, InvoiceState, InvoiceStatus};
 
@@ -38,8 +41,7 @@ pub struct NodeInfo {
 }
 
 /// `GET /v1/models`: `{data: [Model]}`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ModelList {
     /// The models.
@@ -49,6 +51,8 @@ pub struct ModelList {
     pub extra: Map<String, Value>,
 }
 
+deserialize_keeping_extra!(ModelList { data });
+
 impl ModelList {
     /// The model with this id.
     pub fn get(&self, id: &str) -> Option<&Model> {
@@ -57,8 +61,7 @@ impl ModelList {
 }
 
 /// One model a node serves, with its prices.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Model {
     /// Model id, as sent in chat requests.
@@ -91,9 +94,23 @@ pub struct Model {
     pub extra: Map<String, Value>,
 }
 
+deserialize_keeping_extra!(Model {
+    id,
+    name,
+    created,
+    owned_by,
+    description,
+    context_length,
+    architecture,
+    pricing,
+    sats_pricing,
+    per_request_limits,
+    top_provider,
+    enabled,
+});
+
 /// A model's modalities and tokenizer.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Architecture {
     /// e.g. `text->text`.
@@ -111,9 +128,16 @@ pub struct Architecture {
     pub extra: Map<String, Value>,
 }
 
+deserialize_keeping_extra!(Architecture {
+    modality,
+    input_modalities,
+    output_modalities,
+    tokenizer,
+    instruct_type,
+});
+
 /// The upstream provider's limits for a model.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct TopProvider {
     /// Context window in tokens.
@@ -127,11 +151,16 @@ pub struct TopProvider {
     pub extra: Map<String, Value>,
 }
 
+deserialize_keeping_extra!(TopProvider {
+    context_length,
+    max_completion_tokens,
+    is_moderated,
+});
+
 macro_rules! pricing_struct {
     ($(#[$doc:meta])* $name:ident, $unit:literal, $max_unit:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-        #[serde(default)]
+        #[derive(Clone, Debug, Default, PartialEq, Serialize)]
         #[non_exhaustive]
         pub struct $name {
             #[doc = concat!("Per prompt token, in ", $unit, ".")]
@@ -156,6 +185,18 @@ macro_rules! pricing_struct {
             #[serde(flatten)]
             pub extra: Map<String, Value>,
         }
+
+        deserialize_keeping_extra!($name {
+            prompt,
+            completion,
+            request,
+            image,
+            web_search,
+            internal_reasoning,
+            max_prompt_cost,
+            max_completion_cost,
+            max_cost,
+        });
     };
 }
 

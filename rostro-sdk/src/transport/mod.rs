@@ -56,6 +56,24 @@ impl Client {
         Ok(Response::new(value, meta))
     }
 
+    /// [`execute`](Self::execute) for callers that keep only the value (the builders'
+    /// `send`): the [`ResponseMeta`] is made only for a body that does not decode, whose
+    /// error carries it, instead of for every answer.
+    pub(crate) async fn execute_value<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
+        let op = req.op;
+        let Sent::Buffered {
+            status,
+            headers,
+            body,
+            attempts,
+        } = self.send(req, true).await?
+        else {
+            unreachable!("buffered send returns a buffered response")
+        };
+        decode::<T>(op.id, &body, self.secret())
+            .map_err(|e| e.with_response(&ResponseMeta::new(status, headers, attempts)))
+    }
+
     /// Sends `req` through the same retry path and returns the response as soon as a 2xx
     /// status and headers arrived, for SSE streams and downloads. Retries happen only before
     /// that point; the per-attempt timeout covers only the wait for the headers. A non-2xx
@@ -85,7 +103,8 @@ impl Client {
     async fn send(&self, req: Request, buffered: bool) -> Result<Sent> {
         let op = req.op;
         let span = request_span(op);
-        let start = Instant::now();
+        // No clock read for a span no subscriber records.
+        let start = (!span.is_disabled()).then(Instant::now);
         let result = async {
             let mut prepared = prepare(&self.inner, req)?;
             record_target(&span, &prepared, true, self.secret());
@@ -93,7 +112,9 @@ impl Client {
         }
         .instrument(span.clone())
         .await;
-        span.record("duration_ms", start.elapsed().as_millis() as u64);
+        if let Some(start) = start {
+            span.record("duration_ms", start.elapsed().as_millis() as u64);
+        }
         result
     }
 
@@ -121,7 +142,7 @@ impl Client {
 
     async fn send_foreign(&self, req: ForeignRequest, buffered: bool) -> (Result<Sent>, u32) {
         let span = request_span(req.op);
-        let start = Instant::now();
+        let start = (!span.is_disabled()).then(Instant::now);
         let mut prepared = prepare_foreign(&self.inner, req);
         // The query of a signed URL is a credential: only origin and path are traced.
         record_target(&span, &prepared, false, self.secret());
@@ -129,7 +150,9 @@ impl Client {
             .send_inner(&mut prepared, buffered, &span)
             .instrument(span.clone())
             .await;
-        span.record("duration_ms", start.elapsed().as_millis() as u64);
+        if let Some(start) = start {
+            span.record("duration_ms", start.elapsed().as_millis() as u64);
+        }
         (result, prepared.attempts)
     }
 }

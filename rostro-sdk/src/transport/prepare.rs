@@ -210,6 +210,11 @@ pub(super) fn prepare(inner: &ClientInner, req: Request) -> Result<Prepared> {
 }
 
 /// URL: base without trailing `/` + rendered path + query.
+///
+/// The client keeps its base URLs parsed: a request whose path and query hold only
+/// characters that need no encoding (all generated ones) copies the base and sets its path
+/// and query, which gives the URL a full parse would, without parsing scheme and host again
+/// for every request. Anything else (a raw `rostro api` path) is parsed whole, as before.
 fn build_url(
     inner: &ClientInner,
     op: &'static Operation,
@@ -217,28 +222,84 @@ fn build_url(
     query: &str,
     extra_query: &[(String, String)],
 ) -> Result<reqwest::Url> {
-    let base: &str = match op.base {
-        Base::Api => &inner.api_base,
-        Base::Mimic => &inner.mimic_base,
+    let (base, base_url) = match op.base {
+        Base::Api => (&inner.api_base, &inner.api_url),
+        Base::Mimic => (&inner.mimic_base, &inner.mimic_url),
     };
     let extra_len: usize = extra_query.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let mut url = String::with_capacity(base.len() + path.len() + query.len() + extra_len + 1);
+    let mut full_query = String::new();
+    if !extra_query.is_empty() {
+        full_query.reserve(query.len() + extra_len);
+        full_query.push_str(query);
+        for (name, value) in extra_query {
+            if !full_query.is_empty() {
+                full_query.push('&');
+            }
+            full_query.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
+            full_query.push('=');
+            full_query.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
+        }
+    }
+    let query = if extra_query.is_empty() {
+        query
+    } else {
+        &full_query
+    };
+    if is_plain_path(path) && query.bytes().all(is_plain_byte) {
+        let mut url = base_url.clone();
+        let base_path = base_url.path().trim_end_matches('/');
+        if base_path.is_empty() {
+            url.set_path(path);
+        } else {
+            url.set_path(&format!("{base_path}{path}"));
+        }
+        url.set_query((!query.is_empty()).then_some(query));
+        return Ok(url);
+    }
+    let mut url = String::with_capacity(base.len() + path.len() + query.len() + 1);
     url.push_str(base);
     url.push_str(path);
-    let mut sep = '?';
     if !query.is_empty() {
         url.push('?');
         url.push_str(query);
-        sep = '&';
-    }
-    for (name, value) in extra_query {
-        url.push(sep);
-        sep = '&';
-        url.extend(url::form_urlencoded::byte_serialize(name.as_bytes()));
-        url.push('=');
-        url.extend(url::form_urlencoded::byte_serialize(value.as_bytes()));
     }
     reqwest::Url::parse(&url).map_err(|e| invalid(op, format!("invalid url: {e}")))
+}
+
+/// Whether `path` is an absolute path that URL parsing leaves as it is: no dot segments to
+/// resolve, nothing to percent-encode, no `?` or `#` to split on.
+fn is_plain_path(path: &str) -> bool {
+    (path.is_empty() || path.starts_with('/'))
+        && !path.contains("/.")
+        && path.bytes().all(|b| b != b'?' && is_plain_byte(b))
+}
+
+/// A byte that URL parsing copies unchanged into a path or a query of an http(s) URL
+/// (unreserved, `%`, the sub-delimiters but `'`, which a query encodes, `:`, `@`, `/`). `?`
+/// is plain in a query only; callers check paths for it.
+fn is_plain_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'-' | b'.'
+                | b'_'
+                | b'~'
+                | b'%'
+                | b'!'
+                | b'$'
+                | b'&'
+                | b'('
+                | b')'
+                | b'*'
+                | b'+'
+                | b','
+                | b';'
+                | b'='
+                | b':'
+                | b'@'
+                | b'/'
+                | b'?'
+        )
 }
 
 /// Body, with extra fields merged into a top-level JSON object.
@@ -345,4 +406,56 @@ fn build_headers(
         }
     }
     Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Client;
+
+    static OP: Operation = Operation {
+        id: "t",
+        method: HttpMethod::Get,
+        path: "/t",
+        base: Base::Api,
+    };
+
+    /// The copied-base URL is the one a full parse of base + path + query gives, and the
+    /// paths and queries it does not take still come out as a full parse makes them.
+    #[test]
+    fn urls_match_a_full_parse() {
+        let extra = [("k y".to_owned(), "v&w".to_owned())];
+        for base in [
+            "http://127.0.0.1:8080",
+            "https://host.example/chub/mymodel/",
+            "https://host.example:8443/a%20b",
+        ] {
+            let client = Client::builder().base_url(base).build().unwrap();
+            let inner = &*client.inner;
+            for (path, query) in [
+                ("/v1/models", ""),
+                ("/api/x/a%2Fb", "first=5&search=a+b%26c"),
+                ("", ""),
+                ("/a/./b/../c", ""),
+                ("/a b/é", "q='1'"),
+                ("/x?y=1", "z=2#frag"),
+                ("/x", "a=1?b:c@d/e"),
+            ] {
+                for extra in [&[][..], &extra[..]] {
+                    let mut whole = format!("{}{path}", inner.api_base);
+                    let mut sep = '?';
+                    if !query.is_empty() {
+                        whole.push_str(&format!("?{query}"));
+                        sep = '&';
+                    }
+                    if !extra.is_empty() {
+                        whole.push_str(&format!("{sep}k+y=v%26w"));
+                    }
+                    let expected = reqwest::Url::parse(&whole).unwrap();
+                    let got = build_url(inner, &OP, path, query, extra).unwrap();
+                    assert_eq!(got.as_str(), expected.as_str(), "{base} {path} {query}");
+                }
+            }
+        }
+    }
 }

@@ -2,12 +2,18 @@
 
 use std::borrow::Cow;
 
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderName};
+
+const X_CASHU: HeaderName = HeaderName::from_static("x-cashu");
 
 /// Response headers that carry credentials or money (Routstr change tokens) are hidden from
 /// `Debug` output.
 pub(crate) fn mark_sensitive(headers: &mut HeaderMap) {
-    for name in ["x-cashu", header::SET_COOKIE.as_str()] {
+    for name in [X_CASHU, header::SET_COOKIE] {
+        // `contains_key` first: `entry` may grow the map even when the header is absent.
+        if !headers.contains_key(&name) {
+            continue;
+        }
         if let header::Entry::Occupied(mut entry) = headers.entry(name) {
             for value in entry.iter_mut() {
                 value.set_sensitive(true);

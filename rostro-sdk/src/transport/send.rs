@@ -1,10 +1,13 @@
 //! The attempts of one request: send, read or classify the answer, decide whether to retry.
 
+use std::future::{Future, poll_fn};
 use std::mem;
+use std::pin::{Pin, pin};
+use std::task::Poll;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, Sleep, sleep_until};
 
 use super::failure::Failure;
 use super::read::{api_error, read_bounded};
@@ -37,11 +40,13 @@ impl Client {
             let http_req = prepared.attempt(&inner.http, retries, last).await?;
             let permit = inner.pacer.acquire(retries > 0, prepared.paced).await;
             let deadline = deadline_after(prepared.timeout);
+            // One timer for the headers and the body of this attempt.
+            let mut timer = pin!(sleep_until(deadline));
 
-            let failure = match timeout_at(deadline, inner.http.execute(http_req)).await {
-                Err(_) => Failure::Timeout,
-                Ok(Err(e)) => Failure::from_reqwest(e),
-                Ok(Ok(resp)) => {
+            let failure = match before(timer.as_mut(), inner.http.execute(http_req)).await {
+                None => Failure::Timeout,
+                Some(Err(e)) => Failure::from_reqwest(e),
+                Some(Ok(resp)) => {
                     let status = resp.status();
                     span.record("status", status.as_u16());
                     permit.observe(status, resp.headers());
@@ -51,7 +56,7 @@ impl Client {
                         hook.call(&ResponseMeta::new(status, headers, attempt));
                     }
                     let read = if status.is_success() {
-                        read_success(resp, status, buffered, attempt, deadline).await
+                        read_success(resp, status, buffered, attempt, timer).await
                     } else {
                         Err(self.read_failure(op, resp, status, deadline).await)
                     };
@@ -132,22 +137,36 @@ impl Client {
     }
 }
 
+/// Polls `fut` until it completes or `timer` fires: `None` on time-out. The future is
+/// polled first, so an answer that is ready wins over a deadline that passed meanwhile (as
+/// with `tokio::time::timeout_at`, which makes a timer of its own on every call).
+async fn before<F: Future>(mut timer: Pin<&mut Sleep>, fut: F) -> Option<F::Output> {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| {
+        if let Poll::Ready(out) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
 /// A 2xx response: handed over once its headers arrived, or with its body read before
-/// `deadline` when `buffered`.
+/// `timer` fires when `buffered`.
 async fn read_success(
     mut resp: reqwest::Response,
     status: StatusCode,
     buffered: bool,
     attempt: u32,
-    deadline: Instant,
+    timer: Pin<&mut Sleep>,
 ) -> std::result::Result<Sent, Failure> {
     if !buffered {
         return Ok(Sent::Raw(resp, attempt));
     }
     let mut headers = mem::take(resp.headers_mut());
     mark_sensitive(&mut headers);
-    match timeout_at(deadline, resp.bytes()).await {
-        Ok(Ok(body)) => Ok(Sent::Buffered {
+    match before(timer, resp.bytes()).await {
+        Some(Ok(body)) => Ok(Sent::Buffered {
             status,
             headers,
             body,
@@ -157,7 +176,7 @@ async fn read_success(
         // token must survive a body that cannot be read).
         failed => {
             let inner = match failed {
-                Ok(Err(e)) => Failure::from_reqwest(e),
+                Some(Err(e)) => Failure::from_reqwest(e),
                 _ => Failure::Timeout,
             };
             let meta = ResponseMeta::new(status, headers, attempt);
