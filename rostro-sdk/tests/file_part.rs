@@ -2,24 +2,18 @@
 //! generated builder (once, never replayed), the chunked upload refusing what is not a file on
 //! disk, and a part given to a generation as an image input.
 
+mod common;
+
 use std::path::Path;
-use std::time::Duration;
 
 use base64::Engine as _;
 use rostro_mock::{Fault, FaultRule, RostroMock};
 use rostro_sdk::media::GenerationSpec;
 use rostro_sdk::request::FilePart;
-use rostro_sdk::{CallOptions, Client, Error};
+use rostro_sdk::{CallOptions, Error};
 use sha2::{Digest, Sha256};
 
-fn client(mock: &RostroMock) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(mock.uri())
-        .initial_retry_delay(Duration::from_millis(5))
-        .build()
-        .unwrap()
-}
+use common::client;
 
 fn reader_of(data: &[u8]) -> FilePart {
     FilePart::from_reader(std::io::Cursor::new(data.to_vec()), data.len() as u64)

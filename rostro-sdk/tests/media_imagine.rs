@@ -1,6 +1,8 @@
 //! Imagine against the mock: generate, wait, download; per-type endpoints; failures; resume;
 //! validation before sending; interrupted downloads.
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,14 +17,7 @@ use sha2::{Digest, Sha256};
 
 const FAST: Duration = Duration::from_millis(10);
 
-fn client(mock: &RostroMock) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(mock.uri())
-        .initial_retry_delay(Duration::from_millis(5))
-        .build()
-        .unwrap()
-}
+use common::client;
 
 fn sha256_file(path: &std::path::Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))

@@ -3,25 +3,19 @@
 //! (cursor), follows and public logs (page numbers, answers in the guide's and overview's
 //! shapes).
 
+mod common;
+
 use std::collections::HashSet;
-use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
 use rostro_mock::{RostroMock, SearchEnvelope};
+use rostro_sdk::CallOptions;
 use rostro_sdk::request::FilePart;
-use rostro_sdk::{CallOptions, Client};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, ResponseTemplate};
 
-fn client(mock: &RostroMock) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(mock.uri())
-        .initial_retry_delay(Duration::from_millis(5))
-        .build()
-        .unwrap()
-}
+use common::client;
 
 #[tokio::test]
 async fn search_pages_stop_at_the_limit() {

@@ -1,6 +1,8 @@
 //! Uploads against the mock: multipart (path, reader), the gallery's base64 JSON, chunked
 //! uploads in parallel parts and their resumption.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -13,14 +15,7 @@ use sha2::{Digest, Sha256};
 
 const PART_ROUTE: &str = "/_mock/upload/{upload_id}/{part_number}";
 
-fn client(mock: &RostroMock) -> Client {
-    Client::builder()
-        .api_key("test-key")
-        .base_url(mock.uri())
-        .initial_retry_delay(Duration::from_millis(5))
-        .build()
-        .unwrap()
-}
+use common::client;
 
 /// A file of `len` pseudo-random bytes; returns its path and hex SHA-256.
 fn test_file(dir: &std::path::Path, name: &str, len: usize) -> (std::path::PathBuf, String) {

@@ -42,15 +42,7 @@ impl Client {
     /// [`Error::Decode`](crate::Error::Decode) naming the failing JSON path.
     pub async fn execute<T: DeserializeOwned>(&self, req: Request) -> Result<Response<T>> {
         let op = req.op;
-        let Sent::Buffered {
-            status,
-            headers,
-            body,
-            attempts,
-        } = self.send(req, true).await?
-        else {
-            unreachable!("buffered send returns a buffered response")
-        };
+        let (status, headers, body, attempts) = self.send_buffered(req).await?;
         let meta = ResponseMeta::new(status, headers, attempts);
         let value = decode::<T>(op.id, &body, self.secret()).map_err(|e| e.with_response(&meta))?;
         Ok(Response::new(value, meta))
@@ -61,17 +53,22 @@ impl Client {
     /// error carries it, instead of for every answer.
     pub(crate) async fn execute_value<T: DeserializeOwned>(&self, req: Request) -> Result<T> {
         let op = req.op;
-        let Sent::Buffered {
-            status,
-            headers,
-            body,
-            attempts,
-        } = self.send(req, true).await?
-        else {
-            unreachable!("buffered send returns a buffered response")
-        };
+        let (status, headers, body, attempts) = self.send_buffered(req).await?;
         decode::<T>(op.id, &body, self.secret())
             .map_err(|e| e.with_response(&ResponseMeta::new(status, headers, attempts)))
+    }
+
+    /// The one buffered send behind both: status, headers, the whole 2xx body and the attempts.
+    async fn send_buffered(&self, req: Request) -> Result<(StatusCode, HeaderMap, Bytes, u32)> {
+        match self.send(req, true).await? {
+            Sent::Buffered {
+                status,
+                headers,
+                body,
+                attempts,
+            } => Ok((status, headers, body, attempts)),
+            Sent::Raw(..) => unreachable!("buffered send returns a buffered response"),
+        }
     }
 
     /// Sends `req` through the same retry path and returns the response as soon as a 2xx
