@@ -19,7 +19,8 @@ pub struct Tuning {
     pub type_names: BTreeMap<String, String>,
     /// Schemas whose one Rust type is hand-written: schema name -> that type's path
     /// (`crate::chat::ChatCompletion`). The generator emits no type for them and refers to
-    /// the hand-written one wherever the spec refers to the schema.
+    /// the hand-written one wherever the spec refers to the schema. A `Schema.property` key
+    /// does the same for a property's inline schema (a union the spec leaves unnamed).
     #[serde(default)]
     pub hand_types: BTreeMap<String, String>,
     /// Query parameters the reference leaves untyped (`{}`, FastAPI's `Optional[...]` with
@@ -177,11 +178,18 @@ impl Tuning {
         }
     }
 
-    /// `[hand_types]` name schemas (not also renamed) and `crate::` paths.
+    /// `[hand_types]` name schemas (not also renamed) or `Schema.property`s, and `crate::`
+    /// paths.
     fn check_hand_types(&self, doc: &Value, problems: &mut Vec<String>) {
         let schemas = &doc["components"]["schemas"];
         for (schema, path) in &self.hand_types {
-            if schemas.get(schema).is_none() {
+            if let Some((owner, property)) = schema.split_once('.') {
+                if schemas[owner]["properties"].get(property).is_none() {
+                    problems.push(format!(
+                        "[hand_types] `{schema}` names no property of a schema"
+                    ));
+                }
+            } else if schemas.get(schema).is_none() {
                 problems.push(format!("[hand_types] `{schema}` names no schema"));
             }
             if self.type_names.contains_key(schema) {

@@ -128,6 +128,17 @@ fn hand_types_must_name_a_schema_and_a_crate_path() {
     let msg = format!("{err:#}");
     assert!(msg.contains("`ChatCompletionz` names no schema"), "{msg}");
     assert!(msg.contains("is not a `crate::` path"), "{msg}");
+
+    // A `Schema.property` key must name a property the schema has.
+    let bad = text.replace("\"MarsRequest.stop\"", "\"MarsRequest.stopp\"");
+    let err = Tuning::parse(&bad)
+        .expect("parses")
+        .validate(&doc())
+        .expect_err("must fail");
+    assert!(
+        format!("{err:#}").contains("`MarsRequest.stopp` names no property of a schema"),
+        "{err:#}"
+    );
 }
 
 /// `pub struct|enum|type|trait Name` declarations of a Rust source file.
@@ -198,29 +209,110 @@ fn one_public_type_per_name_and_no_orphan_generated_types() {
         collisions.join("\n  ")
     );
 
-    // Every generated type is used by something other than its own definition.
+    // Every generated type is reachable from an operation: named by a builder (its inputs or
+    // answer), or by a type so reached. A type only another orphan uses is an orphan too.
     let types_rs = &files[&src.join("generated/types.rs").display().to_string()];
-    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
-    for code in files.values() {
-        for word in identifiers(code) {
-            *uses.entry(word).or_default() += 1;
+    let own: BTreeSet<String> = public_types(types_rs).into_iter().collect();
+    let mut reached: BTreeSet<&str> = generated
+        .iter()
+        .filter(|(path, _)| !path.ends_with("/types.rs"))
+        .flat_map(|(_, code)| identifiers(code))
+        .filter(|w| own.contains(*w))
+        .collect();
+    let mut todo: Vec<&str> = reached.iter().copied().collect();
+    while let Some(name) = todo.pop() {
+        for word in identifiers(definition_block(types_rs, name)) {
+            if own.contains(word) && reached.insert(word) {
+                todo.push(word);
+            }
         }
     }
-    let own: BTreeSet<String> = public_types(types_rs).into_iter().collect();
     let orphans: Vec<&String> = own
         .iter()
-        .filter(|name| {
-            // Its declaration, and the `impl`s and doc lines of its own block, name it too:
-            // count uses outside the block.
-            let block = definition_block(types_rs, name);
-            let inside = identifiers(block).filter(|w| w == name).count();
-            uses.get(name.as_str()).copied().unwrap_or(0) <= inside
-        })
+        .filter(|name| !reached.contains(name.as_str()))
         .collect();
     assert!(
         orphans.is_empty(),
-        "generated types used by nothing: {orphans:?}"
+        "generated types no operation reaches: {orphans:?}"
     );
+}
+
+#[test]
+fn schemas_with_a_hand_written_type_are_not_generated() {
+    // Each [hand_types] entry is one concept with one type: the hand-written one exists, and
+    // the generator emits nothing under the name the schema would have had (nor any type
+    // documented as that schema), so `types` holds no second spelling of it.
+    let tuning = Tuning::parse(&tuning_text()).expect("tuning parses");
+    let src = root().join("rostro-sdk/src");
+    let mut files = BTreeMap::new();
+    sources(&src, &mut files);
+    let generated_dir = src.join("generated").display().to_string();
+    let mut generated = BTreeSet::new();
+    let mut hand = BTreeSet::new();
+    for (path, code) in &files {
+        let names = public_types(code);
+        if path.starts_with(&generated_dir) {
+            generated.extend(names);
+        } else {
+            hand.extend(names);
+        }
+    }
+    let types_rs = &files[&src.join("generated/types.rs").display().to_string()];
+    let mut problems = Vec::new();
+    for (schema, path) in &tuning.hand_types {
+        let hand_name = path.rsplit("::").next().expect("a path");
+        if !hand.contains(hand_name) {
+            problems.push(format!("{schema}: `{path}` is no hand-written public type"));
+        }
+        let rust_name = |s: &str| {
+            tuning
+                .type_names
+                .get(s)
+                .cloned()
+                .unwrap_or_else(|| pascal(s))
+        };
+        let would_be = match schema.split_once('.') {
+            Some((owner, property)) => format!("{}{}", rust_name(owner), pascal(property)),
+            None => rust_name(schema),
+        };
+        if generated.contains(&would_be) {
+            problems.push(format!("{schema}: `types::{would_be}` repeats `{path}`"));
+        }
+        if types_rs.contains(&format!("/// The `{schema}` schema of the API.")) {
+            problems.push(format!(
+                "{schema}: a generated type stands for it beside `{path}`"
+            ));
+        }
+    }
+    // The pairs this rule resolved, named, so a regression reads as what it is.
+    for (generated_name, hand_name) in [
+        ("ChatCompletionSystemMessageParam", "Message"),
+        ("ChatCompletionDeveloperMessageParam", "Message"),
+        ("ChatCompletionUserMessageParam", "Message"),
+        ("ChatCompletionAssistantMessageParam", "Message"),
+        ("MarsRequestMessagesItem", "Message"),
+        ("ChatCompletionUserMessageParamContent", "MessageContent"),
+        ("ChatCompletionContentPartTextParam", "ContentPart"),
+        ("FileFile", "FileInput"),
+        ("ChatCompletionMessageToolCallParam", "ToolCall"),
+        ("FunctionCallInput", "FunctionCall"),
+        ("ToolCallFunction", "FunctionCall"),
+        ("ChatCompletionToolsParam", "Tool"),
+        ("VllmFunctionDefinition", "FunctionDefinition"),
+        ("VllmNamedToolChoiceParam", "ToolChoice"),
+        ("MarsRequestToolChoice", "ToolChoice"),
+        ("MarsRequestStop", "Stop"),
+        ("MarsRequestResponseFormat", "ResponseFormat"),
+        ("StructuralTagResponseFormat", "ResponseFormat"),
+    ] {
+        if generated.contains(generated_name) {
+            problems.push(format!(
+                "`types::{generated_name}` repeats `chat::{hand_name}`"
+            ));
+        }
+        assert!(hand.contains(hand_name), "{hand_name}");
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 /// The text of a type's definition in `types.rs`, up to the next one.

@@ -70,10 +70,10 @@ pub use accumulate::{ChatAccumulator, CompletionAccumulator};
 pub use call::{ChatCall, CompletionCall};
 pub use completion::{Completion, CompletionChoice, CompletionRequest, Prompt};
 pub use request::{
-    ApproximateLocation, AssistantMessage, ChatCompletionRequest, ContentPart, FileInput,
-    FunctionDefinition, FunctionMessage, ImageUrl, InputAudio, JsonSchemaFormat, Message,
-    MessageContent, ResponseFormat, Stop, StreamOptions, SystemMessage, Tool, ToolChoice,
-    ToolMessage, UserLocation, UserMessage, WebSearchOptions,
+    ApproximateLocation, AssistantAudio, AssistantMessage, ChatCompletionRequest, ContentPart,
+    FileInput, FunctionDefinition, FunctionMessage, ImageUrl, InputAudio, JsonSchemaFormat,
+    Message, MessageContent, ResponseFormat, Stop, StreamOptions, StructuralTag, SystemMessage,
+    Tool, ToolChoice, ToolMessage, UserLocation, UserMessage, WebSearchOptions,
 };
 pub use response::{
     ChatCompletion, ChatCompletionChunk, ChatMessage, Choice, ChunkChoice, CompletionTokensDetails,

@@ -10,12 +10,12 @@ mod message;
 mod tools;
 
 pub use message::{
-    AssistantMessage, ContentPart, FileInput, FunctionMessage, ImageUrl, InputAudio, Message,
-    MessageContent, SystemMessage, ToolMessage, UserMessage,
+    AssistantAudio, AssistantMessage, ContentPart, FileInput, FunctionMessage, ImageUrl,
+    InputAudio, Message, MessageContent, SystemMessage, ToolMessage, UserMessage,
 };
 pub use tools::{
-    ApproximateLocation, FunctionDefinition, JsonSchemaFormat, ResponseFormat, Tool, ToolChoice,
-    UserLocation, WebSearchOptions,
+    ApproximateLocation, FunctionDefinition, JsonSchemaFormat, ResponseFormat, StructuralTag, Tool,
+    ToolChoice, UserLocation, WebSearchOptions,
 };
 
 /// The body of `POST /v1/chat/completions` (OpenAI's chat completion request).

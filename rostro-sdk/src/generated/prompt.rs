@@ -64,7 +64,7 @@ pub static PROMPT_CREATE_UNTYPED: Operation = Operation {
 pub struct PromptCreateUntyped {
     pub(crate) client: Client,
     options: RequestOptions,
-    messages: Option<Vec<crate::types::MarsRequestMessagesItem>>,
+    messages: Option<Vec<crate::chat::Message>>,
     model: Option<String>,
     frequency_penalty: Option<f64>,
     logit_bias: Option<std::collections::BTreeMap<String, f64>>,
@@ -74,15 +74,15 @@ pub struct PromptCreateUntyped {
     max_completion_tokens: Option<i64>,
     n: Option<f64>,
     presence_penalty: Option<f64>,
-    response_format: Option<crate::types::MarsRequestResponseFormat>,
+    response_format: Option<crate::chat::ResponseFormat>,
     seed: Option<i64>,
-    stop: Option<crate::types::MarsRequestStop>,
+    stop: Option<crate::chat::Stop>,
     stream: Option<bool>,
     stream_options: Option<crate::chat::StreamOptions>,
     temperature: Option<f64>,
     top_p: Option<f64>,
-    tools: Option<Vec<crate::types::ChatCompletionToolsParam>>,
-    tool_choice: Option<crate::types::MarsRequestToolChoice>,
+    tools: Option<Vec<crate::chat::Tool>>,
+    tool_choice: Option<crate::chat::ToolChoice>,
     parallel_tool_calls: Option<bool>,
     user: Option<String>,
     best_of: Option<i64>,
@@ -231,7 +231,7 @@ impl PromptCreateUntyped {
     /// Messages (list of `ChatCompletionDeveloperMessageParam` or `ChatCompletionSystemMessageParam` or `ChatCompletionUserMessageParam` or `ChatCompletionAssistantMessageParam` or `ChatCompletionToolMessageParam` or `ChatCompletionFunctionMessageParam`).
     ///
     /// Server default: `[]`.
-    pub fn messages(mut self, v: Vec<crate::types::MarsRequestMessagesItem>) -> Self {
+    pub fn messages(mut self, v: Vec<crate::chat::Message>) -> Self {
         self.messages = Some(v);
         self
     }
@@ -303,11 +303,8 @@ impl PromptCreateUntyped {
     }
 
     /// Response format (`ResponseFormat` or `StructuralTagResponseFormat` or null).
-    pub fn response_format(
-        mut self,
-        v: impl Into<crate::types::MarsRequestResponseFormat>,
-    ) -> Self {
-        self.response_format = Some(v.into());
+    pub fn response_format(mut self, v: crate::chat::ResponseFormat) -> Self {
+        self.response_format = Some(v);
         self
     }
 
@@ -322,8 +319,8 @@ impl PromptCreateUntyped {
     /// A list of strings to stop generations at. Will override min\_tokens.
     ///
     /// Server default: `[]`.
-    pub fn stop(mut self, v: impl Into<crate::types::MarsRequestStop>) -> Self {
-        self.stop = Some(v.into());
+    pub fn stop(mut self, v: crate::chat::Stop) -> Self {
+        self.stop = Some(v);
         self
     }
 
@@ -358,7 +355,7 @@ impl PromptCreateUntyped {
     }
 
     /// Tools (list of `ChatCompletionToolsParam` or null).
-    pub fn tools(mut self, v: Vec<crate::types::ChatCompletionToolsParam>) -> Self {
+    pub fn tools(mut self, v: Vec<crate::chat::Tool>) -> Self {
         self.tools = Some(v);
         self
     }
@@ -366,8 +363,8 @@ impl PromptCreateUntyped {
     /// Tool choice (string or string or string or `vllm__entrypoints__openai__protocol__ChatCompletionNamedToolChoiceParam` or null).
     ///
     /// Example: `"none"`.
-    pub fn tool_choice(mut self, v: impl Into<crate::types::MarsRequestToolChoice>) -> Self {
-        self.tool_choice = Some(v.into());
+    pub fn tool_choice(mut self, v: crate::chat::ToolChoice) -> Self {
+        self.tool_choice = Some(v);
         self
     }
 

@@ -143,9 +143,9 @@ impl From<ChatMessage> for Message {
         Message::Assistant(AssistantMessage {
             content: m.content.map(MessageContent::Text),
             refusal: m.refusal,
-            name: None,
             tool_calls: (!m.tool_calls.is_empty()).then_some(m.tool_calls),
             function_call: m.function_call,
+            ..Default::default()
         })
     }
 }
@@ -347,6 +347,17 @@ pub struct AssistantMessage {
     /// Legacy function call the model made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function_call: Option<FunctionCall>,
+    /// An earlier spoken answer of the model, by id (audio models keep it server-side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<AssistantAudio>,
+}
+
+/// A reference to an earlier audio answer of the model (`{"id": ...}`), so the history
+/// need not carry the audio itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistantAudio {
+    /// The id the model gave the audio.
+    pub id: String,
 }
 
 /// The result of a tool call.

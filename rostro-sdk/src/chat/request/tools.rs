@@ -165,6 +165,27 @@ pub enum ResponseFormat {
         /// The schema.
         json_schema: JsonSchemaFormat,
     },
+    /// Free text with tagged structures (vLLM, `/prompt`): after one of the `triggers`, the
+    /// model writes one of the `structures`.
+    StructuralTag {
+        /// The structures the model may write.
+        structures: Vec<StructuralTag>,
+        /// Texts after which a structure starts.
+        triggers: Vec<String>,
+    },
+}
+
+/// One structure of a `structural_tag` response format: `begin`, JSON matching `schema`,
+/// `end`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StructuralTag {
+    /// The text that opens the structure.
+    pub begin: String,
+    /// The JSON Schema of what stands between `begin` and `end`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Value>,
+    /// The text that closes the structure.
+    pub end: String,
 }
 
 impl ResponseFormat {

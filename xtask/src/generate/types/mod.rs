@@ -17,6 +17,9 @@ pub(in crate::generate) struct TypeGen<'a> {
     pub(super) component_names: BTreeMap<String, String>,
     /// Schema name -> path of its hand-written type (tuning `[hand_types]`).
     pub(super) hand: BTreeMap<String, String>,
+    /// Inline type name a property would get (`MarsRequestStop`) -> path of its hand-written
+    /// type (tuning `[hand_types]` `Schema.property` keys).
+    pub(super) hand_inline: BTreeMap<String, String>,
     /// Components already emitted (or being emitted).
     pub(super) done: BTreeSet<String>,
     /// Every Rust type name emitted, to refuse collisions.
@@ -73,6 +76,15 @@ impl<'a> TypeGen<'a> {
                 "tuning type `{name}` collides with a schema's Rust name"
             );
         }
+        let mut hand_inline = BTreeMap::new();
+        for (key, path) in &tuning.hand_types {
+            if let Some((owner, property)) = key.split_once('.') {
+                let owner = component_names
+                    .get(owner)
+                    .with_context(|| format!("[hand_types] `{key}`: no schema `{owner}`"))?;
+                hand_inline.insert(format!("{owner}{}", pascal(property)), path.clone());
+            }
+        }
         let mut forms = BTreeSet::new();
         for (_, _, op) in crate::operations(doc) {
             if let Some(r) =
@@ -85,6 +97,7 @@ impl<'a> TypeGen<'a> {
             doc,
             component_names,
             hand: tuning.hand_types.clone(),
+            hand_inline,
             done: BTreeSet::new(),
             taken: BTreeSet::new(),
             defs: Vec::new(),
@@ -191,18 +204,21 @@ impl<'a> TypeGen<'a> {
 
     /// The Rust type of a property/parameter/body schema; `ctx` names any inline type it needs.
     pub(in crate::generate) fn field_ty(&mut self, s: &Value, ctx: &str) -> Result<FieldTy> {
+        if let Some(path) = self.hand_inline.get(ctx) {
+            return Ok(FieldTy {
+                inner: path.clone(),
+                nullable: has_null(s),
+            });
+        }
         // The same inline schema is reached again when a body's fields become setters.
         if let Some(prev) = self.inline.get(ctx) {
             ensure!(
                 prev == s,
                 "two different inline schemas want the name `{ctx}`"
             );
-            let nullable = s["anyOf"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|x| x["type"] == "null"));
             return Ok(FieldTy {
                 inner: format!("crate::types::{ctx}"),
-                nullable,
+                nullable: has_null(s),
             });
         }
         let before = self.taken.len();
@@ -281,6 +297,11 @@ impl<'a> TypeGen<'a> {
             t.nullable |= nullable;
             return Ok(t);
         }
+        // Alternatives that all stand for one hand-written type (the six message roles are
+        // one `Message`) are that type, not a union of copies of it.
+        if let Some(path) = self.one_hand_type(&non_null) {
+            return Ok(named(path));
+        }
         let only = Value::Object(Map::from_iter([(
             "anyOf".to_string(),
             Value::Array(non_null.iter().map(|v| (*v).clone()).collect()),
@@ -294,6 +315,18 @@ impl<'a> TypeGen<'a> {
         }
         self.union(ctx, &non_null, &type_docs(s, None))?;
         Ok(named(format!("crate::types::{ctx}")))
+    }
+
+    /// The hand-written type every alternative refers to, if they all refer to the same one.
+    fn one_hand_type(&self, alts: &[&Value]) -> Option<String> {
+        let mut paths = alts.iter().map(|a| {
+            a.get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .and_then(|name| self.hand.get(name))
+        });
+        let first = paths.next()??;
+        paths.all(|p| p == Some(first)).then(|| first.clone())
     }
 
     /// An object: a struct named `ctx` when it has properties, else a map.
@@ -320,3 +353,10 @@ impl<'a> TypeGen<'a> {
 }
 
 pub(in crate::generate) use helpers::*;
+
+/// Whether a schema's `anyOf` allows `null`.
+fn has_null(s: &Value) -> bool {
+    s["anyOf"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["type"] == "null"))
+}
