@@ -32,15 +32,51 @@ use super::response::{
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct ChatAccumulator {
+    header: Header,
+    service_tier: Option<String>,
+    choices: Vec<ChoiceState>,
+    discard_text: bool,
+}
+
+/// What both accumulators keep of the stream as a whole: the first id, model, creation time
+/// and fingerprint seen, the last usage, and the count of chunks.
+#[derive(Debug, Clone, Default)]
+struct Header {
     id: String,
     created: u64,
     model: String,
     system_fingerprint: Option<String>,
-    service_tier: Option<String>,
     usage: Option<Usage>,
-    choices: Vec<ChoiceState>,
     chunks: u64,
-    discard_text: bool,
+}
+
+impl Header {
+    /// Counts one chunk and keeps what it says of the stream.
+    fn note(
+        &mut self,
+        id: &str,
+        model: &str,
+        created: u64,
+        system_fingerprint: &Option<String>,
+        usage: &Option<Usage>,
+    ) {
+        self.chunks += 1;
+        if self.id.is_empty() && !id.is_empty() {
+            self.id = id.to_owned();
+        }
+        if self.model.is_empty() && !model.is_empty() {
+            self.model = model.to_owned();
+        }
+        if self.created == 0 {
+            self.created = created;
+        }
+        if self.system_fingerprint.is_none() && system_fingerprint.is_some() {
+            self.system_fingerprint.clone_from(system_fingerprint);
+        }
+        if let Some(usage) = usage {
+            self.usage = Some(usage.clone());
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -105,26 +141,16 @@ impl ChatAccumulator {
 
     /// Adds one chunk.
     pub fn push(&mut self, chunk: &ChatCompletionChunk) {
-        self.chunks += 1;
         let keep_text = !self.discard_text;
-        if self.id.is_empty() && !chunk.id.is_empty() {
-            self.id.clone_from(&chunk.id);
-        }
-        if self.model.is_empty() && !chunk.model.is_empty() {
-            self.model.clone_from(&chunk.model);
-        }
-        if self.created == 0 {
-            self.created = chunk.created;
-        }
-        if self.system_fingerprint.is_none() && chunk.system_fingerprint.is_some() {
-            self.system_fingerprint
-                .clone_from(&chunk.system_fingerprint);
-        }
+        self.header.note(
+            &chunk.id,
+            &chunk.model,
+            chunk.created,
+            &chunk.system_fingerprint,
+            &chunk.usage,
+        );
         if self.service_tier.is_none() && chunk.service_tier.is_some() {
             self.service_tier.clone_from(&chunk.service_tier);
-        }
-        if let Some(usage) = &chunk.usage {
-            self.usage = Some(usage.clone());
         }
         for choice in &chunk.choices {
             let state = self.choice_mut(choice.index);
@@ -183,7 +209,7 @@ impl ChatAccumulator {
 
     /// Number of chunks pushed.
     pub fn chunk_count(&self) -> u64 {
-        self.chunks
+        self.header.chunks
     }
 
     /// Whether a choice arrived and every choice has a finish reason.
@@ -193,7 +219,7 @@ impl ChatAccumulator {
 
     /// The last usage seen (the final chunk's, when `include_usage` was set).
     pub fn usage(&self) -> Option<&Usage> {
-        self.usage.as_ref()
+        self.header.usage.as_ref()
     }
 
     /// The content of choice `index` received so far.
@@ -254,14 +280,14 @@ impl ChatAccumulator {
             .collect();
         choices.sort_by_key(|c| c.index);
         ChatCompletion {
-            id: self.id,
+            id: self.header.id,
             object: "chat.completion".to_owned(),
-            created: self.created,
-            model: self.model,
-            system_fingerprint: self.system_fingerprint,
+            created: self.header.created,
+            model: self.header.model,
+            system_fingerprint: self.header.system_fingerprint,
             service_tier: self.service_tier,
             choices,
-            usage: self.usage,
+            usage: self.header.usage,
             error: None,
         }
     }
@@ -299,13 +325,8 @@ fn push_tool_call(state: &mut ChoiceState, frag: &ToolCallDelta, keep_text: bool
 /// choice, finish reasons and the last usage seen.
 #[derive(Debug, Clone, Default)]
 pub struct CompletionAccumulator {
-    id: String,
-    created: u64,
-    model: String,
-    system_fingerprint: Option<String>,
-    usage: Option<Usage>,
+    header: Header,
     choices: Vec<CompletionChoice>,
-    chunks: u64,
     discard_text: bool,
 }
 
@@ -323,23 +344,13 @@ impl CompletionAccumulator {
 
     /// Adds one streamed event.
     pub fn push(&mut self, chunk: &Completion) {
-        self.chunks += 1;
-        if self.id.is_empty() && !chunk.id.is_empty() {
-            self.id.clone_from(&chunk.id);
-        }
-        if self.model.is_empty() && !chunk.model.is_empty() {
-            self.model.clone_from(&chunk.model);
-        }
-        if self.created == 0 {
-            self.created = chunk.created;
-        }
-        if self.system_fingerprint.is_none() && chunk.system_fingerprint.is_some() {
-            self.system_fingerprint
-                .clone_from(&chunk.system_fingerprint);
-        }
-        if let Some(usage) = &chunk.usage {
-            self.usage = Some(usage.clone());
-        }
+        self.header.note(
+            &chunk.id,
+            &chunk.model,
+            chunk.created,
+            &chunk.system_fingerprint,
+            &chunk.usage,
+        );
         for choice in &chunk.choices {
             let pos = match self.choices.iter().position(|c| c.index == choice.index) {
                 Some(pos) => pos,
@@ -366,7 +377,7 @@ impl CompletionAccumulator {
 
     /// Number of events pushed.
     pub fn chunk_count(&self) -> u64 {
-        self.chunks
+        self.header.chunks
     }
 
     /// Whether a choice arrived and every choice has a finish reason.
@@ -376,7 +387,7 @@ impl CompletionAccumulator {
 
     /// The last usage seen.
     pub fn usage(&self) -> Option<&Usage> {
-        self.usage.as_ref()
+        self.header.usage.as_ref()
     }
 
     /// The text received so far, choices separated by a blank line, in index order.
@@ -397,13 +408,13 @@ impl CompletionAccumulator {
         let mut choices = self.choices;
         choices.sort_by_key(|c| c.index);
         Completion {
-            id: self.id,
+            id: self.header.id,
             object: "text_completion".to_owned(),
-            created: self.created,
-            model: self.model,
-            system_fingerprint: self.system_fingerprint,
+            created: self.header.created,
+            model: self.header.model,
+            system_fingerprint: self.header.system_fingerprint,
             choices,
-            usage: self.usage,
+            usage: self.header.usage,
             error: None,
         }
     }

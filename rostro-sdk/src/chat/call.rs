@@ -276,12 +276,7 @@ impl ChatCall {
 
     fn into_request(self, stream: bool) -> Result<(Client, Request)> {
         let mut body = self.body;
-        if stream {
-            body.stream = Some(true);
-        } else {
-            body.stream = None;
-            body.stream_options = None;
-        }
+        body.set_streaming(stream);
         let op = match (self.endpoint, &self.model) {
             (ChatEndpoint::Chat, None) => &CHAT_CREATE_UNTYPED,
             (ChatEndpoint::Chat, Some(_)) => &CHAT_CREATE_FOR_MODEL_UNTYPED,
@@ -350,12 +345,7 @@ impl CompletionCall {
 
     fn into_request(self, stream: bool) -> Result<(Client, Request)> {
         let mut body = self.body;
-        if stream {
-            body.stream = Some(true);
-        } else {
-            body.stream = None;
-            body.stream_options = None;
-        }
+        body.set_streaming(stream);
         let op = match &self.model {
             None => &COMPLETIONS_CREATE_UNTYPED,
             Some(_) => &COMPLETIONS_CREATE_FOR_MODEL_UNTYPED,

@@ -88,55 +88,7 @@ impl CompletionRequest {
         }
     }
 
-    /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, v: u32) -> Self {
-        self.max_tokens = Some(v);
-        self
-    }
-
-    /// Sets `temperature`.
-    pub fn temperature(mut self, v: f64) -> Self {
-        self.temperature = Some(v);
-        self
-    }
-
-    /// Sets `top_p`.
-    pub fn top_p(mut self, v: f64) -> Self {
-        self.top_p = Some(v);
-        self
-    }
-
-    /// Sets `n`.
-    pub fn n(mut self, v: u32) -> Self {
-        self.n = Some(v);
-        self
-    }
-
-    /// Sets the stop sequence(s).
-    pub fn stop(mut self, stop: impl Into<Stop>) -> Self {
-        self.stop = Some(stop.into());
-        self
-    }
-
-    /// Asks for a final usage chunk when streaming.
-    pub fn include_usage(mut self, on: bool) -> Self {
-        self.stream_options
-            .get_or_insert_with(StreamOptions::default)
-            .include_usage = Some(on);
-        self
-    }
-
-    /// Sets `seed`.
-    pub fn seed(mut self, seed: i64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
-    /// Adds a provider-specific body field.
-    pub fn extra(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(name.into(), value.into());
-        self
-    }
+    super::setters::shared_request_setters!();
 }
 
 /// A completion prompt: text, several texts, or token ids.

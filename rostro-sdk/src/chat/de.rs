@@ -15,6 +15,28 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A boolean or `null` where a number is expected is no number (`None`); `Some(x)` is read
+/// as `x`. The same for every lenient number visitor.
+macro_rules! non_numbers_are_none {
+    ($visitor:ident) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any($visitor)
+        }
+    };
+}
+
 struct U64Visitor;
 
 impl<'de> Visitor<'de> for U64Visitor {
@@ -45,21 +67,7 @@ impl<'de> Visitor<'de> for U64Visitor {
         }))
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(U64Visitor)
-    }
+    non_numbers_are_none!(U64Visitor);
 }
 
 /// An integer that may arrive as an integer, a float, a numeric string or `null` (then 0).
@@ -102,21 +110,7 @@ impl<'de> Visitor<'de> for F64Visitor {
         Ok(v.trim().parse::<f64>().ok())
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(F64Visitor)
-    }
+    non_numbers_are_none!(F64Visitor);
 }
 
 /// A number that may arrive as a number, a numeric string or `null`.

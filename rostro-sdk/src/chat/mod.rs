@@ -63,6 +63,7 @@ mod completion;
 mod de;
 mod request;
 mod response;
+mod setters;
 mod sse;
 mod stream;
 

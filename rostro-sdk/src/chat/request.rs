@@ -136,48 +136,11 @@ impl ChatCompletionRequest {
         self
     }
 
+    super::setters::shared_request_setters!();
+
     /// Appends a message.
     pub fn message(mut self, message: impl Into<Message>) -> Self {
         self.messages.push(message.into());
-        self
-    }
-
-    /// Sets `temperature`.
-    pub fn temperature(mut self, v: f64) -> Self {
-        self.temperature = Some(v);
-        self
-    }
-
-    /// Sets `top_p`.
-    pub fn top_p(mut self, v: f64) -> Self {
-        self.top_p = Some(v);
-        self
-    }
-
-    /// Sets `n`, the number of choices.
-    pub fn n(mut self, v: u32) -> Self {
-        self.n = Some(v);
-        self
-    }
-
-    /// Asks for a final chunk with token usage (and, on Routstr nodes, the cost) when
-    /// streaming: `stream_options.include_usage`.
-    pub fn include_usage(mut self, on: bool) -> Self {
-        self.stream_options
-            .get_or_insert_with(StreamOptions::default)
-            .include_usage = Some(on);
-        self
-    }
-
-    /// Sets the stop sequence(s): a string or a list of strings.
-    pub fn stop(mut self, stop: impl Into<Stop>) -> Self {
-        self.stop = Some(stop.into());
-        self
-    }
-
-    /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, v: u32) -> Self {
-        self.max_tokens = Some(v);
         self
     }
 
@@ -250,21 +213,9 @@ impl ChatCompletionRequest {
         self
     }
 
-    /// Sets `seed`.
-    pub fn seed(mut self, seed: i64) -> Self {
-        self.seed = Some(seed);
-        self
-    }
-
     /// Sets `web_search_options`.
     pub fn web_search_options(mut self, options: WebSearchOptions) -> Self {
         self.web_search_options = Some(options);
-        self
-    }
-
-    /// Adds a provider-specific body field.
-    pub fn extra(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.extra.insert(name.into(), value.into());
         self
     }
 }

@@ -26,41 +26,31 @@ impl SseChunk for Completion {
     }
 }
 
-impl Assemble<ChatCompletionChunk> for ChatAccumulator {
-    fn push(&mut self, chunk: &ChatCompletionChunk) {
-        ChatAccumulator::push(self, chunk);
-    }
+/// `Assemble` over an accumulator's own methods of the same names.
+macro_rules! assemble_with {
+    ($acc:ty, $chunk:ty) => {
+        impl Assemble<$chunk> for $acc {
+            fn push(&mut self, chunk: &$chunk) {
+                <$acc>::push(self, chunk);
+            }
 
-    fn text(&self) -> String {
-        ChatAccumulator::text(self)
-    }
+            fn text(&self) -> String {
+                <$acc>::text(self)
+            }
 
-    fn discard_text(&mut self) {
-        self.set_discard_text(true);
-    }
+            fn discard_text(&mut self) {
+                self.set_discard_text(true);
+            }
 
-    fn all_finished(&self) -> bool {
-        Self::all_finished(self)
-    }
+            fn all_finished(&self) -> bool {
+                <$acc>::all_finished(self)
+            }
+        }
+    };
 }
 
-impl Assemble<Completion> for CompletionAccumulator {
-    fn push(&mut self, chunk: &Completion) {
-        CompletionAccumulator::push(self, chunk);
-    }
-
-    fn text(&self) -> String {
-        CompletionAccumulator::text(self)
-    }
-
-    fn discard_text(&mut self) {
-        self.set_discard_text(true);
-    }
-
-    fn all_finished(&self) -> bool {
-        Self::all_finished(self)
-    }
-}
+assemble_with!(ChatAccumulator, ChatCompletionChunk);
+assemble_with!(CompletionAccumulator, Completion);
 
 /// The `X-Routstr-Cost-Msats` response header, as a number.
 fn header_cost_msats(headers: &HeaderMap) -> Option<u64> {
